@@ -1,0 +1,108 @@
+//! `#6.24(bstr .cbor T)`: embedded CBOR that keeps the exact bytes it was decoded from.
+
+use super::{encode_value, node, write_head, FromCbor, Limits, Node, ToCbor, Value};
+use crate::error::Result;
+
+/// The CBOR tag for embedded CBOR data items.
+pub const TAG_ENCODED_CBOR: u64 = 24;
+
+/// A value carried as `#6.24(bstr .cbor T)`.
+///
+/// Decoding keeps the complete received encoding (tag, byte-string head and content), so a
+/// digest or signature over "the bytes as received" never depends on re-encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tag24<T> {
+    tagged: Vec<u8>,
+    inner_start: usize,
+    value: T,
+}
+
+impl<T> Tag24<T> {
+    /// The full `#6.24(bstr)` encoding, exactly as received or produced.
+    pub fn tagged_bytes(&self) -> &[u8] {
+        &self.tagged
+    }
+
+    /// The content of the byte string: the embedded CBOR encoding of `T`.
+    pub fn inner_bytes(&self) -> &[u8] {
+        self.tagged.get(self.inner_start..).unwrap_or_default()
+    }
+
+    /// The decoded value.
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+
+    /// Consumes the wrapper, returning the decoded value.
+    pub fn into_value(self) -> T {
+        self.value
+    }
+}
+
+impl<T: ToCbor> Tag24<T> {
+    /// Wraps `value`, encoding it deterministically.
+    pub fn new(value: T) -> Self {
+        let inner = encode_value(&value.to_value());
+        Self::from_encoded(inner, value)
+    }
+}
+
+impl<T> Tag24<T> {
+    /// Wraps already-encoded bytes of `value` (used when the bytes come first).
+    pub(crate) fn from_encoded(inner: Vec<u8>, value: T) -> Self {
+        let mut tagged = Vec::with_capacity(inner.len() + 11);
+        write_head(&mut tagged, 6, TAG_ENCODED_CBOR);
+        write_head(&mut tagged, 2, inner.len() as u64);
+        let inner_start = tagged.len();
+        tagged.extend_from_slice(&inner);
+        Tag24 {
+            tagged,
+            inner_start,
+            value,
+        }
+    }
+}
+
+impl<T: FromCbor> Tag24<T> {
+    /// Decodes a `#6.24(bstr .cbor T)` from exactly `bytes`.
+    pub fn from_tagged_slice(bytes: &[u8], limits: &Limits) -> Result<Self> {
+        let n = node::parse(bytes, limits)?;
+        Self::from_node(&n, bytes, limits)
+    }
+}
+
+impl<T: FromCbor> FromCbor for Tag24<T> {
+    fn from_node(n: &Node, src: &[u8], limits: &Limits) -> Result<Self> {
+        let content = n.tagged(TAG_ENCODED_CBOR, "embedded CBOR (tag 24)")?;
+        let inner = content.bytes(src, "embedded CBOR (tag 24)")?;
+        let value = super::from_slice::<T>(inner, limits)?;
+        let tagged = n.raw(src).to_vec();
+        let inner_start = tagged.len() - inner.len();
+        Ok(Tag24 {
+            tagged,
+            inner_start,
+            value,
+        })
+    }
+}
+
+impl<T> ToCbor for Tag24<T> {
+    fn to_value(&self) -> Value {
+        Value::Tag(
+            TAG_ENCODED_CBOR,
+            Box::new(Value::Bytes(self.inner_bytes().to_vec())),
+        )
+    }
+}
+
+impl FromCbor for Value {
+    fn from_node(n: &Node, src: &[u8], _limits: &Limits) -> Result<Self> {
+        Ok(n.to_value(src))
+    }
+}
+
+impl ToCbor for Value {
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}

@@ -1,0 +1,192 @@
+//! COSE_Sign1: decoding under limits, two-phase signing, verification.
+
+use coset::{
+    sig_structure_data, CborSerializable, CoseKey, CoseSign1, HeaderBuilder, ProtectedHeader,
+    SignatureContext, TaggedCborSerializable,
+};
+
+use super::x5chain::{x5chain_value, X5CHAIN};
+use crate::cbor::{cose_err, node, Kind, Limits, Node};
+use crate::crypto::{Algorithm, PublicKey, Signer, Verifier};
+use crate::error::{Error, Result};
+
+const TAG_COSE_SIGN1: u64 = 18;
+
+/// Decodes a COSE_Sign1 that `node` spans in `src`, tagged (18) or untagged.
+pub fn decode_sign1(n: &Node, src: &[u8]) -> Result<CoseSign1> {
+    match &n.kind {
+        Kind::Tag(TAG_COSE_SIGN1, _) => CoseSign1::from_tagged_slice(n.raw(src)).map_err(cose_err),
+        Kind::Tag(other, _) => Err(Error::WrongTag {
+            context: "COSE_Sign1",
+            expected: TAG_COSE_SIGN1,
+            found: Some(*other),
+            offset: n.span.start,
+        }),
+        Kind::Array(items) if items.len() == 4 => {
+            CoseSign1::from_slice(n.raw(src)).map_err(cose_err)
+        }
+        _ => Err(n.wrong("COSE_Sign1", "a 4-element array")),
+    }
+}
+
+/// Decodes a COSE_Key from the bytes `node` spans, keeping integer labels as integers.
+pub fn parse_cose_key(n: &Node, src: &[u8]) -> Result<CoseKey> {
+    if !matches!(n.kind, Kind::Map(_)) {
+        return Err(n.wrong("COSE_Key", "a map"));
+    }
+    CoseKey::from_slice(n.raw(src)).map_err(cose_err)
+}
+
+/// Decodes a standalone COSE_Sign1 from untrusted bytes.
+pub fn decode_sign1_bytes(bytes: &[u8], limits: &Limits) -> Result<CoseSign1> {
+    let n = node::parse(bytes, limits)?;
+    decode_sign1(&n, bytes)
+}
+
+/// The algorithm in the protected header (an algorithm only in the unprotected header is not
+/// accepted: it would not be covered by the signature).
+pub fn sign1_algorithm(sign1: &CoseSign1) -> Result<Algorithm> {
+    match &sign1.protected.header.alg {
+        Some(coset::Algorithm::Assigned(a)) => Algorithm::from_cose_id(*a as i64),
+        Some(other) => Err(Error::UnsupportedAlgorithm(format!("{other:?}"))),
+        None if sign1.unprotected.alg.is_some() => Err(Error::Cose(
+            "alg is in the unprotected header; 18013-5 requires it protected".into(),
+        )),
+        None => Err(Error::Cose("no alg in the protected header".into())),
+    }
+}
+
+fn tbs(sign1: &CoseSign1, payload: &[u8]) -> Vec<u8> {
+    sig_structure_data(
+        SignatureContext::CoseSign1,
+        sign1.protected.clone(),
+        None,
+        &[],
+        payload,
+    )
+}
+
+/// Verifies a COSE_Sign1 with an embedded payload.
+pub fn sign1_verify(sign1: &CoseSign1, key: &PublicKey, verifier: &dyn Verifier) -> Result<()> {
+    let payload = sign1
+        .payload
+        .as_deref()
+        .ok_or_else(|| Error::Cose("payload is detached; expected embedded".into()))?;
+    let alg = sign1_algorithm(sign1)?;
+    verifier.verify(alg, key, &tbs(sign1, payload), &sign1.signature)
+}
+
+/// Verifies a COSE_Sign1 whose payload is detached (nil) against `payload`.
+pub fn sign1_verify_detached(
+    sign1: &CoseSign1,
+    payload: &[u8],
+    key: &PublicKey,
+    verifier: &dyn Verifier,
+) -> Result<()> {
+    if sign1.payload.is_some() {
+        return Err(Error::Cose(
+            "payload is embedded; expected detached (nil)".into(),
+        ));
+    }
+    let alg = sign1_algorithm(sign1)?;
+    verifier.verify(alg, key, &tbs(sign1, payload), &sign1.signature)
+}
+
+/// A COSE_Sign1 waiting for its signature: phase one of two-phase signing.
+///
+/// [`PreparedSign1::to_be_signed`] gives the exact `Sig_structure` bytes for an HSM or remote
+/// signer; [`PreparedSign1::complete`] attaches the returned signature.
+#[derive(Debug, Clone)]
+pub struct PreparedSign1 {
+    sign1: CoseSign1,
+    alg: Algorithm,
+    detached_payload: bool,
+    tbs: Vec<u8>,
+}
+
+impl PreparedSign1 {
+    /// Prepares a COSE_Sign1 over `payload` with `{1: alg}` protected and, if `x5chain` is
+    /// non-empty, the chain in the unprotected header. `detached` leaves the payload nil.
+    pub fn new(
+        alg: Algorithm,
+        payload: Vec<u8>,
+        x5chain: &[Vec<u8>],
+        detached: bool,
+    ) -> Result<Self> {
+        let protected = ProtectedHeader {
+            original_data: None,
+            header: HeaderBuilder::new().algorithm(alg.iana()).build(),
+        };
+        let mut unprotected = HeaderBuilder::new();
+        if !x5chain.is_empty() {
+            unprotected = unprotected.value(X5CHAIN, x5chain_value(x5chain)?);
+        }
+        let mut sign1 = CoseSign1 {
+            protected,
+            unprotected: unprotected.build(),
+            payload: None,
+            signature: Vec::new(),
+        };
+        let tbs = tbs(&sign1, &payload);
+        if !detached {
+            sign1.payload = Some(payload);
+        }
+        Ok(PreparedSign1 {
+            sign1,
+            alg,
+            detached_payload: detached,
+            tbs,
+        })
+    }
+
+    /// The bytes to sign (the COSE `Sig_structure`).
+    pub fn to_be_signed(&self) -> &[u8] {
+        &self.tbs
+    }
+
+    /// The algorithm the signature must use.
+    pub fn algorithm(&self) -> Algorithm {
+        self.alg
+    }
+
+    /// Whether the payload is left out of the structure.
+    pub fn is_detached(&self) -> bool {
+        self.detached_payload
+    }
+
+    /// Attaches a raw COSE signature, checking its length for the algorithm.
+    pub fn complete(mut self, signature: Vec<u8>) -> Result<CoseSign1> {
+        if signature.len() != self.alg.signature_len() {
+            return Err(Error::MalformedSignature(format!(
+                "{} signature must be {} bytes, the signer returned {}",
+                self.alg,
+                self.alg.signature_len(),
+                signature.len()
+            )));
+        }
+        self.sign1.signature = signature;
+        Ok(self.sign1)
+    }
+
+    /// Signs with `signer` in one step.
+    pub fn sign(self, signer: &dyn Signer) -> Result<CoseSign1> {
+        if signer.algorithm() != self.alg {
+            return Err(Error::AlgorithmMismatch {
+                alg: self.alg.name().into(),
+                key: signer.algorithm().name().into(),
+            });
+        }
+        let sig = signer.sign(&self.tbs)?;
+        self.complete(sig)
+    }
+}
+
+/// Serialises a COSE_Sign1 untagged, as 18013-5 requires for issuerAuth and deviceSignature.
+pub(crate) fn sign1_to_value(sign1: &CoseSign1) -> crate::cbor::Value {
+    use coset::AsCborValue;
+    // coset keeps the protected header as the bytes that were signed.
+    sign1
+        .clone()
+        .to_cbor_value()
+        .unwrap_or(crate::cbor::Value::Null)
+}

@@ -1,0 +1,19 @@
+//! The cryptographic seam: algorithms, public keys, the [`Signer`] and [`Verifier`] traits and
+//! the software backend.
+//!
+//! Like rustls' `CryptoProvider`, everything above this module talks to narrow traits: an HSM,
+//! a remote signing service or a faster backend plugs in by implementing [`Signer`] or
+//! [`Verifier`], without touching the mdoc code.
+
+mod algorithm;
+mod digest;
+pub mod ecdh;
+mod keys;
+mod signer;
+mod verifier;
+
+pub use algorithm::Algorithm;
+pub use digest::DigestAlgorithm;
+pub use keys::{Curve, PublicKey};
+pub use signer::{Signer, SoftwareKey};
+pub use verifier::{SoftwareVerifier, Verifier};

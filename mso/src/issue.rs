@@ -1,0 +1,282 @@
+//! Issuing an mdoc: salts, digest IDs, shuffling, the MSO, and two-phase signing.
+//!
+//! ```text
+//! MdocBuilder ──prepare──► PreparedMdoc ──to_be_signed()──► HSM / remote signer
+//!                                 └──────complete(signature)──► IssuerSigned
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rand_core::{CryptoRngCore, RngCore};
+
+use crate::cbor::{TDate, Tag24, Value};
+use crate::cose::PreparedSign1;
+use crate::crypto::{Algorithm, DigestAlgorithm, PublicKey, Signer};
+use crate::error::{Error, Result};
+use crate::model::{
+    DeviceKeyInfo, IssuerAuth, IssuerNameSpaces, IssuerSigned, IssuerSignedItem,
+    MobileSecurityObject, Status, ValidityInfo,
+};
+
+/// Salt length used for every IssuerSignedItem (18013-5 requires at least 16).
+pub const SALT_LEN: usize = 32;
+
+/// digestIDs stay below 2^31: a widely used parser models them as signed 32-bit integers.
+pub const DIGEST_ID_BOUND: u32 = 1 << 31;
+
+/// Collects what an mdoc will contain.
+#[derive(Debug, Clone)]
+pub struct MdocBuilder {
+    doc_type: String,
+    digest_algorithm: DigestAlgorithm,
+    elements: BTreeMap<String, Vec<(String, Value)>>,
+    device_key_info: Option<DeviceKeyInfo>,
+    validity: Option<ValidityInfo>,
+    status: Option<Status>,
+    decoys_per_namespace: usize,
+}
+
+impl MdocBuilder {
+    /// Starts a document of `doc_type` with SHA-256 digests.
+    pub fn new(doc_type: impl Into<String>) -> Self {
+        MdocBuilder {
+            doc_type: doc_type.into(),
+            digest_algorithm: DigestAlgorithm::Sha256,
+            elements: BTreeMap::new(),
+            device_key_info: None,
+            validity: None,
+            status: None,
+            decoys_per_namespace: 0,
+        }
+    }
+
+    /// Chooses the MSO digest algorithm.
+    pub fn digest_algorithm(mut self, alg: DigestAlgorithm) -> Self {
+        self.digest_algorithm = alg;
+        self
+    }
+
+    /// Adds a data element. Use [`crate::cbor::FullDate`] / [`TDate`] values for dates.
+    pub fn element(mut self, namespace: &str, identifier: &str, value: Value) -> Self {
+        self.elements
+            .entry(namespace.to_owned())
+            .or_default()
+            .push((identifier.to_owned(), value));
+        self
+    }
+
+    /// Binds the document to the holder's device key.
+    pub fn device_key(mut self, key: &PublicKey) -> Self {
+        self.device_key_info = Some(DeviceKeyInfo::new(key));
+        self
+    }
+
+    /// Binds the document to a device key with authorizations or key info.
+    pub fn device_key_info(mut self, info: DeviceKeyInfo) -> Self {
+        self.device_key_info = Some(info);
+        self
+    }
+
+    /// Sets validityInfo.
+    pub fn validity(mut self, validity: ValidityInfo) -> Self {
+        self.validity = Some(validity);
+        self
+    }
+
+    /// Sets the 2nd-edition revocation `status`.
+    pub fn status(mut self, status: Status) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    /// Adds `n` random decoy digests to each namespace, hiding how many elements it holds.
+    pub fn decoy_digests(mut self, n: usize) -> Self {
+        self.decoys_per_namespace = n;
+        self
+    }
+
+    fn check(&self) -> Result<(&DeviceKeyInfo, ValidityInfo)> {
+        if self.doc_type.is_empty() {
+            return Err(Error::InvalidRequest("docType is empty".into()));
+        }
+        if self.elements.is_empty() {
+            return Err(Error::InvalidRequest("no data elements".into()));
+        }
+        for (ns, items) in &self.elements {
+            let mut seen = BTreeSet::new();
+            for (id, _) in items {
+                if !seen.insert(id.as_str()) {
+                    return Err(Error::InvalidRequest(format!(
+                        "element {ns}/{id} given twice"
+                    )));
+                }
+            }
+        }
+        let key = self
+            .device_key_info
+            .as_ref()
+            .ok_or_else(|| Error::InvalidRequest("no device key".into()))?;
+        key.public_key()?;
+        let v = self
+            .validity
+            .ok_or_else(|| Error::InvalidRequest("no validityInfo".into()))?;
+        if v.valid_from > v.valid_until {
+            return Err(Error::InvalidRequest(
+                "validFrom is after validUntil".into(),
+            ));
+        }
+        if v.signed > v.valid_until {
+            return Err(Error::InvalidRequest("signed is after validUntil".into()));
+        }
+        if let Some(e) = v.expected_update {
+            if e < v.signed {
+                return Err(Error::InvalidRequest(
+                    "expectedUpdate is before signed".into(),
+                ));
+            }
+        }
+        Ok((key, v))
+    }
+
+    /// Salts, numbers, shuffles and digests the items and builds the MSO, ready to sign with
+    /// `alg` and `x5chain` (DS certificate first, IACA excluded).
+    pub fn prepare(
+        &self,
+        alg: Algorithm,
+        x5chain: &[Vec<u8>],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<PreparedMdoc> {
+        let (device_key_info, validity) = self.check()?;
+        if x5chain.is_empty() {
+            return Err(Error::X5Chain("the DS certificate is required".into()));
+        }
+        let mut name_spaces = IssuerNameSpaces::new();
+        let mut value_digests = BTreeMap::new();
+        for (ns, elements) in &self.elements {
+            let ids = unique_digest_ids(elements.len() + self.decoys_per_namespace, rng);
+            let (item_ids, decoy_ids) = ids.split_at(elements.len());
+            let mut items = Vec::with_capacity(elements.len());
+            let mut digests = BTreeMap::new();
+            for ((identifier, value), &digest_id) in elements.iter().zip(item_ids) {
+                let mut random = vec![0u8; SALT_LEN];
+                rng.fill_bytes(&mut random);
+                let item = Tag24::new(IssuerSignedItem {
+                    digest_id: u64::from(digest_id),
+                    random,
+                    element_identifier: identifier.clone(),
+                    element_value: value.clone(),
+                });
+                digests.insert(
+                    u64::from(digest_id),
+                    self.digest_algorithm.digest(item.tagged_bytes()),
+                );
+                items.push(item);
+            }
+            for &decoy in decoy_ids {
+                let mut fake = vec![0u8; self.digest_algorithm.output_len()];
+                rng.fill_bytes(&mut fake);
+                digests.insert(u64::from(decoy), fake);
+            }
+            shuffle(&mut items, rng);
+            name_spaces.insert(ns.clone(), items);
+            value_digests.insert(ns.clone(), digests);
+        }
+        let mso = Tag24::new(MobileSecurityObject {
+            version: "1.0".into(),
+            digest_algorithm: self.digest_algorithm,
+            value_digests,
+            device_key_info: device_key_info.clone(),
+            doc_type: self.doc_type.clone(),
+            validity_info: validity,
+            status: self.status.clone(),
+        });
+        let sign1 = PreparedSign1::new(alg, mso.tagged_bytes().to_vec(), x5chain, false)?;
+        Ok(PreparedMdoc {
+            name_spaces,
+            mso,
+            sign1,
+        })
+    }
+}
+
+/// `n` distinct random digest IDs below [`DIGEST_ID_BOUND`].
+fn unique_digest_ids(n: usize, rng: &mut impl RngCore) -> Vec<u32> {
+    let mut seen = BTreeSet::new();
+    let mut out = Vec::with_capacity(n);
+    while out.len() < n {
+        let id = rng.next_u32() & (DIGEST_ID_BOUND - 1);
+        if seen.insert(id) {
+            out.push(id);
+        }
+    }
+    out
+}
+
+/// Fisher–Yates with rejection sampling, so the order carries no information.
+fn shuffle<T>(items: &mut [T], rng: &mut impl RngCore) {
+    for i in (1..items.len()).rev() {
+        let bound = (i + 1) as u64;
+        let zone = u64::MAX - (u64::MAX % bound);
+        let j = loop {
+            let r = rng.next_u64();
+            if r < zone {
+                break (r % bound) as usize;
+            }
+        };
+        items.swap(i, j);
+    }
+}
+
+/// An mdoc whose MSO is built and waiting for the issuer's signature.
+#[derive(Debug, Clone)]
+pub struct PreparedMdoc {
+    name_spaces: IssuerNameSpaces,
+    mso: Tag24<MobileSecurityObject>,
+    sign1: PreparedSign1,
+}
+
+impl PreparedMdoc {
+    /// The COSE `Sig_structure` to sign.
+    pub fn to_be_signed(&self) -> &[u8] {
+        self.sign1.to_be_signed()
+    }
+
+    /// The MSO being signed.
+    pub fn mso(&self) -> &MobileSecurityObject {
+        self.mso.value()
+    }
+
+    /// The algorithm the signature must use.
+    pub fn algorithm(&self) -> Algorithm {
+        self.sign1.algorithm()
+    }
+
+    /// Attaches the signature returned by the signer.
+    pub fn complete(self, signature: Vec<u8>) -> Result<IssuerSigned> {
+        let sign1 = self.sign1.complete(signature)?;
+        Ok(IssuerSigned {
+            name_spaces: Some(self.name_spaces),
+            issuer_auth: IssuerAuth::from_parts(sign1, self.mso),
+        })
+    }
+
+    /// Signs with `signer` in one step.
+    pub fn sign(self, signer: &dyn Signer) -> Result<IssuerSigned> {
+        let sign1 = self.sign1.sign(signer)?;
+        Ok(IssuerSigned {
+            name_spaces: Some(self.name_spaces),
+            issuer_auth: IssuerAuth::from_parts(sign1, self.mso),
+        })
+    }
+}
+
+/// A validityInfo of `signed = valid_from = at` lasting `days`.
+pub fn validity_for_days(at: time::OffsetDateTime, days: i64) -> ValidityInfo {
+    let signed = TDate::new(at);
+    ValidityInfo {
+        signed,
+        valid_from: signed,
+        valid_until: TDate::new(signed.datetime() + time::Duration::days(days)),
+        expected_update: None,
+    }
+}

@@ -1,0 +1,28 @@
+//! The ISO/IEC 18013-5 mdoc model.
+//!
+//! This crate is the byte-exact model that the issuer signs with and the SDKs verify with:
+//!
+//! - [`cbor`]: the CBOR rules (bounded decoding, [`cbor::Tag24`] keeping raw bytes, `tdate`,
+//!   `full-date`, deterministic encoding);
+//! - [`cose`]: COSE_Sign1 / COSE_Mac0 with ES256/384/512 and EdDSA, x5chain, COSE_Key;
+//! - [`crypto`]: the [`crypto::Signer`] / [`crypto::Verifier`] seam and software keys;
+//! - [`model`]: IssuerSigned, MobileSecurityObject, DeviceResponse, DeviceRequest,
+//!   DeviceEngagement, SessionTranscript;
+//! - [`issue`]: building and signing an mdoc (prepare → to-be-signed bytes → complete);
+//! - [`verify`]: structured verification at an explicit time.
+//!
+//! No I/O, no async, no clock reads: the crate compiles for iOS and Android targets.
+
+#![forbid(unsafe_code)]
+
+pub mod cbor;
+pub mod cose;
+pub mod crypto;
+mod error;
+pub mod issue;
+pub mod model;
+pub mod present;
+pub mod verify;
+pub mod x509;
+
+pub use error::{Error, Result};

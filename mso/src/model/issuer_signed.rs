@@ -1,0 +1,101 @@
+//! IssuerSigned and issuerAuth.
+
+use coset::CoseSign1;
+
+use super::items::{decode_namespaces, namespaces_value, IssuerNameSpaces};
+use super::mso::MobileSecurityObject;
+use crate::cbor::{text_map, FromCbor, Limits, Node, Tag24, ToCbor, Value};
+use crate::cose::{decode_sign1, sign1_algorithm, x5chain};
+use crate::crypto::Algorithm;
+use crate::error::{Error, Result};
+
+/// issuerAuth: the COSE_Sign1 and the MSO it carries as `#6.24` payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuerAuth {
+    sign1: CoseSign1,
+    mso: Tag24<MobileSecurityObject>,
+}
+
+impl IssuerAuth {
+    /// Reads the MSO out of a COSE_Sign1 payload, which must be `#6.24(bstr .cbor MSO)`.
+    pub fn from_sign1(sign1: CoseSign1, limits: &Limits) -> Result<Self> {
+        let payload = sign1
+            .payload
+            .as_deref()
+            .ok_or_else(|| Error::Cose("issuerAuth payload is detached".into()))?;
+        let mso = Tag24::<MobileSecurityObject>::from_tagged_slice(payload, limits)?;
+        Ok(IssuerAuth { sign1, mso })
+    }
+
+    /// Pairs a freshly signed COSE_Sign1 with the MSO whose bytes are its payload.
+    pub(crate) fn from_parts(sign1: CoseSign1, mso: Tag24<MobileSecurityObject>) -> Self {
+        IssuerAuth { sign1, mso }
+    }
+
+    /// The COSE_Sign1.
+    pub fn sign1(&self) -> &CoseSign1 {
+        &self.sign1
+    }
+
+    /// The MSO with the exact bytes that were signed.
+    pub fn mso(&self) -> &Tag24<MobileSecurityObject> {
+        &self.mso
+    }
+
+    /// The signature algorithm from the protected header.
+    pub fn algorithm(&self) -> Result<Algorithm> {
+        sign1_algorithm(&self.sign1)
+    }
+
+    /// The x5chain certificates, DS first.
+    pub fn x5chain(&self) -> Result<Vec<Vec<u8>>> {
+        x5chain(&self.sign1)
+    }
+}
+
+impl FromCbor for IssuerAuth {
+    fn from_node(n: &Node, src: &[u8], limits: &Limits) -> Result<Self> {
+        IssuerAuth::from_sign1(decode_sign1(n, src)?, limits)
+    }
+}
+
+impl ToCbor for IssuerAuth {
+    fn to_value(&self) -> Value {
+        crate::cose::sign1::sign1_to_value(&self.sign1)
+    }
+}
+
+/// `IssuerSigned = { ? "nameSpaces": IssuerNameSpaces, "issuerAuth": IssuerAuth }`; the
+/// OpenID4VCI `mso_mdoc` credential is its base64url encoding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuerSigned {
+    /// Disclosed items per namespace (absent when nothing is disclosed).
+    pub name_spaces: Option<IssuerNameSpaces>,
+    /// The signed MSO.
+    pub issuer_auth: IssuerAuth,
+}
+
+impl FromCbor for IssuerSigned {
+    fn from_node(n: &Node, src: &[u8], limits: &Limits) -> Result<Self> {
+        const CTX: &str = "IssuerSigned";
+        let m = n.map(src, CTX)?;
+        Ok(IssuerSigned {
+            name_spaces: m
+                .get("nameSpaces")
+                .map(|ns| decode_namespaces(ns, src, limits))
+                .transpose()?,
+            issuer_auth: IssuerAuth::from_node(m.required("issuerAuth")?, src, limits)?,
+        })
+    }
+}
+
+impl ToCbor for IssuerSigned {
+    fn to_value(&self) -> Value {
+        let mut entries = Vec::new();
+        if let Some(ns) = &self.name_spaces {
+            entries.push(("nameSpaces", namespaces_value(ns)));
+        }
+        entries.push(("issuerAuth", self.issuer_auth.to_value()));
+        text_map(entries)
+    }
+}

@@ -1,0 +1,102 @@
+//! IssuerSignedItem and IssuerNameSpaces.
+
+use std::collections::BTreeMap;
+
+use crate::cbor::{text_map, FromCbor, Limits, Node, Tag24, ToCbor, Value};
+use crate::error::{Error, Result};
+
+/// Smallest `random` (salt) 18013-5 allows.
+pub const MIN_RANDOM_LEN: usize = 16;
+
+/// `IssuerSignedItem = { "digestID": uint, "random": bstr, "elementIdentifier": tstr,
+/// "elementValue": any }`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssuerSignedItem {
+    /// Key of this item's digest in the MSO (any uint is accepted on decode).
+    pub digest_id: u64,
+    /// Salt, at least 16 bytes.
+    pub random: Vec<u8>,
+    /// Data element identifier.
+    pub element_identifier: String,
+    /// Data element value.
+    pub element_value: Value,
+}
+
+/// `#6.24(bstr .cbor IssuerSignedItem)`, keeping the received bytes the digest covers.
+pub type IssuerSignedItemBytes = Tag24<IssuerSignedItem>;
+
+/// `IssuerNameSpaces = { + NameSpace => [ + IssuerSignedItemBytes ] }`.
+pub type IssuerNameSpaces = BTreeMap<String, Vec<IssuerSignedItemBytes>>;
+
+impl FromCbor for IssuerSignedItem {
+    fn from_node(n: &Node, src: &[u8], _: &Limits) -> Result<Self> {
+        const CTX: &str = "IssuerSignedItem";
+        let m = n.map(src, CTX)?;
+        let random = m.required("random")?.bytes(src, CTX)?.to_vec();
+        if random.len() < MIN_RANDOM_LEN {
+            return Err(Error::InvalidValue {
+                context: CTX,
+                reason: format!(
+                    "random is {} bytes, at least {MIN_RANDOM_LEN} required",
+                    random.len()
+                ),
+            });
+        }
+        Ok(IssuerSignedItem {
+            digest_id: m.required("digestID")?.uint(CTX)?,
+            random,
+            element_identifier: m.required("elementIdentifier")?.text(src, CTX)?.to_owned(),
+            element_value: m.required("elementValue")?.to_value(src),
+        })
+    }
+}
+
+impl ToCbor for IssuerSignedItem {
+    fn to_value(&self) -> Value {
+        text_map(vec![
+            ("digestID", Value::Integer(self.digest_id.into())),
+            ("random", Value::Bytes(self.random.clone())),
+            (
+                "elementIdentifier",
+                Value::Text(self.element_identifier.clone()),
+            ),
+            ("elementValue", self.element_value.clone()),
+        ])
+    }
+}
+
+/// Decodes `IssuerNameSpaces`, refusing an empty map or an empty namespace.
+pub(crate) fn decode_namespaces(n: &Node, src: &[u8], limits: &Limits) -> Result<IssuerNameSpaces> {
+    const CTX: &str = "IssuerNameSpaces";
+    let m = n.map(src, CTX)?;
+    let mut out = BTreeMap::new();
+    for (k, v) in m.entries() {
+        let ns = k.text(src, CTX)?.to_owned();
+        let items = v.array(CTX)?;
+        if items.is_empty() {
+            return Err(Error::InvalidValue {
+                context: CTX,
+                reason: format!("namespace {ns:?} has no items"),
+            });
+        }
+        let items = items
+            .iter()
+            .map(|i| Tag24::<IssuerSignedItem>::from_node(i, src, limits))
+            .collect::<Result<Vec<_>>>()?;
+        out.insert(ns, items);
+    }
+    Ok(out)
+}
+
+pub(crate) fn namespaces_value(ns: &IssuerNameSpaces) -> Value {
+    Value::Map(
+        ns.iter()
+            .map(|(k, items)| {
+                (
+                    Value::Text(k.clone()),
+                    Value::Array(items.iter().map(ToCbor::to_value).collect()),
+                )
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,28 @@
+//! The ISO 18013-5 data structures, each decoding from the span-keeping CBOR tree (keeping the
+//! bytes that signatures and digests cover) and encoding deterministically.
+
+mod engagement;
+mod issuer_signed;
+mod items;
+mod mso;
+mod request;
+mod response;
+mod transcript;
+
+pub use engagement::DeviceEngagement;
+pub use issuer_signed::{IssuerAuth, IssuerSigned};
+pub use items::{IssuerNameSpaces, IssuerSignedItem, IssuerSignedItemBytes};
+pub use mso::{
+    DeviceKeyInfo, IdentifierListRef, KeyAuthorizations, MobileSecurityObject, Status,
+    StatusListRef, ValidityInfo, ValueDigests,
+};
+pub use request::{DeviceRequest, DocRequest, ItemsRequest};
+pub use response::{DeviceAuth, DeviceNameSpaces, DeviceResponse, DeviceSigned, Document};
+pub use transcript::{
+    device_authentication_bytes, reader_authentication_bytes, Handover, SessionTranscript,
+};
+
+/// The mDL doc type.
+pub const MDL_DOCTYPE: &str = "org.iso.18013.5.1.mDL";
+/// The mDL namespace.
+pub const MDL_NAMESPACE: &str = "org.iso.18013.5.1";
