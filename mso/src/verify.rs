@@ -237,6 +237,11 @@ impl ResponseReport {
     pub fn is_valid(&self) -> bool {
         !self.documents.is_empty() && self.documents.iter().all(DocumentReport::is_valid)
     }
+
+    /// The failed checks of every document.
+    pub fn failures(&self) -> impl Iterator<Item = &Check> {
+        self.documents.iter().flat_map(DocumentReport::failures)
+    }
 }
 
 fn check_time_window(

@@ -10,11 +10,21 @@ pub const TAG_ENCODED_CBOR: u64 = 24;
 ///
 /// Decoding keeps the complete received encoding (tag, byte-string head and content), so a
 /// digest or signature over "the bytes as received" never depends on re-encoding.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// Two `Tag24` values are equal when their bytes are: the bytes are what digests and
+/// signatures cover, and a value can have several in-memory forms (e.g. map order) that encode
+/// the same.
+#[derive(Debug, Clone)]
 pub struct Tag24<T> {
     tagged: Vec<u8>,
     inner_start: usize,
     value: T,
+}
+
+impl<T> PartialEq for Tag24<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.tagged == other.tagged
+    }
 }
 
 impl<T> Tag24<T> {

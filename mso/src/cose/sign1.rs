@@ -1,8 +1,8 @@
 //! COSE_Sign1: decoding under limits, two-phase signing, verification.
 
 use coset::{
-    sig_structure_data, CborSerializable, CoseKey, CoseSign1, HeaderBuilder, ProtectedHeader,
-    SignatureContext, TaggedCborSerializable,
+    sig_structure_data, AsCborValue, CborSerializable, CoseKey, CoseSign1, HeaderBuilder,
+    ProtectedHeader, SignatureContext, TaggedCborSerializable,
 };
 
 use super::x5chain::{x5chain_value, X5CHAIN};
@@ -113,9 +113,13 @@ impl PreparedSign1 {
         x5chain: &[Vec<u8>],
         detached: bool,
     ) -> Result<Self> {
+        let header = HeaderBuilder::new().algorithm(alg.iana()).build();
+        // Keep the serialised protected header, so the structure compares equal to its own
+        // decoding and the signed bytes are explicit.
+        let encoded = header.clone().to_cbor_value().map_err(cose_err)?;
         let protected = ProtectedHeader {
-            original_data: None,
-            header: HeaderBuilder::new().algorithm(alg.iana()).build(),
+            original_data: Some(crate::cbor::encode_value(&encoded)),
+            header,
         };
         let mut unprotected = HeaderBuilder::new();
         if !x5chain.is_empty() {

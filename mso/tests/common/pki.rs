@@ -1,0 +1,146 @@
+//! A throwaway test PKI (IACA P-384 → DS P-256) shaped like ISO 18013-5 Annex B, made with
+//! rcgen. Shared by the mso tests, the benches and the cross-crate tests via `#[path]`.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use mso::crypto::{Algorithm, Signer, SoftwareKey};
+use rcgen::{
+    BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DnType,
+    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
+};
+use sha1::{Digest, Sha1};
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+/// The DS validity used by default: inside it, `TestPki::AT` is a good verification time.
+pub const DS_NOT_BEFORE: OffsetDateTime = datetime!(2026-01-01 00:00:00 UTC);
+/// End of the default DS validity (456 days later).
+pub const DS_NOT_AFTER: OffsetDateTime = datetime!(2027-04-01 00:00:00 UTC);
+/// A verification time inside every default validity period.
+pub const AT: OffsetDateTime = datetime!(2026-06-01 12:00:00 UTC);
+
+/// An IACA and one DS certificate with their keys.
+pub struct TestPki {
+    pub iaca_der: Vec<u8>,
+    pub ds_der: Vec<u8>,
+    pub ds_key: SoftwareKey,
+    iaca_cert: rcgen::Certificate,
+    iaca_key: KeyPair,
+}
+
+fn rcgen_key(key: &SoftwareKey) -> KeyPair {
+    let der = key.to_pkcs8_der().unwrap();
+    KeyPair::try_from(der.as_slice()).unwrap()
+}
+
+fn ski(key: &SoftwareKey) -> Vec<u8> {
+    // RFC 5280 method 1: SHA-1 of the subjectPublicKey BIT STRING contents.
+    Sha1::digest(key.public_key().unwrap().to_sec1()).to_vec()
+}
+
+fn ian() -> CustomExtension {
+    // GeneralNames [ uniformResourceIdentifier "https://iaca.example.jp" ]
+    let uri = b"https://iaca.example.jp";
+    let mut gn = vec![0x86, uri.len() as u8];
+    gn.extend_from_slice(uri);
+    let mut content = vec![0x30, gn.len() as u8];
+    content.extend_from_slice(&gn);
+    CustomExtension::from_oid_content(&[2, 5, 29, 18], content)
+}
+
+fn random_serial() -> SerialNumber {
+    let mut bytes = [0u8; 20];
+    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
+    bytes[0] &= 0x7f;
+    bytes[0] |= 0x01;
+    SerialNumber::from_slice(&bytes)
+}
+
+impl TestPki {
+    /// A fresh IACA (JP, P-384) and DS (P-256) with the default validity periods.
+    pub fn new() -> Self {
+        Self::with_ds_validity(DS_NOT_BEFORE, DS_NOT_AFTER)
+    }
+
+    /// Same, with a chosen DS validity.
+    pub fn with_ds_validity(not_before: OffsetDateTime, not_after: OffsetDateTime) -> Self {
+        let iaca_soft = SoftwareKey::generate(Algorithm::Es384);
+        let iaca_key = rcgen_key(&iaca_soft);
+        let mut p = CertificateParams::default();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name.push(DnType::CountryName, "JP");
+        p.distinguished_name.push(DnType::CommonName, "Test IACA");
+        p.not_before = datetime!(2025-01-01 00:00:00 UTC);
+        p.not_after = datetime!(2030-05-01 00:00:00 UTC);
+        p.serial_number = Some(random_serial());
+        p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
+        p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        p.key_identifier_method = KeyIdMethod::PreSpecified(ski(&iaca_soft));
+        p.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec!["https://iaca.example.jp/crl".into()],
+        }];
+        p.custom_extensions = vec![ian()];
+        let iaca_cert = p.self_signed(&iaca_key).unwrap();
+        let mut pki = TestPki {
+            iaca_der: iaca_cert.der().to_vec(),
+            ds_der: Vec::new(),
+            ds_key: SoftwareKey::generate(Algorithm::Es256),
+            iaca_cert,
+            iaca_key,
+        };
+        let ds_key = SoftwareKey::generate(Algorithm::Es256);
+        pki.ds_der = pki.issue_ds(&ds_key, not_before, not_after);
+        pki.ds_key = ds_key;
+        pki
+    }
+
+    /// Issues a DS certificate for `key`.
+    pub fn issue_ds(
+        &self,
+        key: &SoftwareKey,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Vec<u8> {
+        let mut p = CertificateParams::default();
+        p.distinguished_name = rcgen::DistinguishedName::new();
+        p.distinguished_name.push(DnType::CountryName, "JP");
+        p.distinguished_name.push(DnType::CommonName, "Test DS");
+        p.not_before = not_before;
+        p.not_after = not_after;
+        p.serial_number = Some(random_serial());
+        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(vec![1, 0, 18013, 5, 1, 2])];
+        p.use_authority_key_identifier_extension = true;
+        p.key_identifier_method = KeyIdMethod::PreSpecified(ski(key));
+        p.crl_distribution_points = vec![CrlDistributionPoint {
+            uris: vec!["https://iaca.example.jp/crl".into()],
+        }];
+        p.custom_extensions = vec![ian()];
+        p.signed_by(&rcgen_key(key), &self.iaca_cert, &self.iaca_key)
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    /// The IACA as a parsed certificate.
+    pub fn iaca(&self) -> mso::x509::Certificate {
+        mso::x509::Certificate::from_der(&self.iaca_der).unwrap()
+    }
+
+    /// The DS as a parsed certificate.
+    pub fn ds(&self) -> mso::x509::Certificate {
+        mso::x509::Certificate::from_der(&self.ds_der).unwrap()
+    }
+
+    /// PEM of a DER certificate.
+    pub fn pem(der: &[u8]) -> String {
+        use base64::Engine;
+        let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+        let mut out = String::from("-----BEGIN CERTIFICATE-----\n");
+        for chunk in b64.as_bytes().chunks(64) {
+            out.push_str(std::str::from_utf8(chunk).unwrap());
+            out.push('\n');
+        }
+        out.push_str("-----END CERTIFICATE-----\n");
+        out
+    }
+}
