@@ -90,6 +90,14 @@ pub enum Error {
         /// The missing key.
         field: &'static str,
     },
+    /// A closed map (one whose CDDL allows no extensions) has a key it does not define.
+    #[error("{context}: unknown field {field:?}")]
+    UnknownField {
+        /// The structure being decoded.
+        context: &'static str,
+        /// The unexpected key, rendered for the message.
+        field: String,
+    },
     /// An item has the wrong CBOR major type.
     #[error("{context}: expected {expected} at byte {offset}")]
     WrongType {

@@ -23,7 +23,7 @@ use crate::x509::{CertValidity, Certificate};
 pub enum IssuerTrust {
     /// Trust exactly this DS certificate (tests, pinned deployments): the x5chain leaf must be
     /// byte-identical to it.
-    PinnedDocumentSigner(Certificate),
+    PinnedDocumentSigner(Box<Certificate>),
     /// Trust DS certificates issued by one of these IACAs (one step: AKI == SKI, names,
     /// signature, IACA validity).
     Iacas(Vec<Certificate>),

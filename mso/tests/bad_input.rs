@@ -1,6 +1,11 @@
 //! Hostile and malformed input: every error path gives its specific error, never a panic and
 //! never a "valid" verdict.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 #[path = "common/forge.rs"]
 mod forge;
@@ -331,7 +336,7 @@ fn forged(f: &Fixture, digest_alg: &str, digest: Option<Vec<u8>>, random_len: us
         &mso,
         Algorithm::Es256,
         &f.pki.ds_key,
-        &[f.pki.ds_der.clone()],
+        std::slice::from_ref(&f.pki.ds_der),
     );
     forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1)
 }
@@ -414,7 +419,7 @@ fn digest_algorithm_is_honoured() {
         &mso,
         Algorithm::Es256,
         &f.pki.ds_key,
-        &[f.pki.ds_der.clone()],
+        std::slice::from_ref(&f.pki.ds_der),
     );
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
     let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
@@ -451,7 +456,7 @@ fn digests_are_over_the_received_bytes_even_when_not_shortest_form() {
         &mso,
         Algorithm::Es256,
         &f.pki.ds_key,
-        &[f.pki.ds_der.clone()],
+        std::slice::from_ref(&f.pki.ds_der),
     );
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
     let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
@@ -479,7 +484,7 @@ fn digest_ids_of_2_pow_31_and_above_are_accepted_when_verifying() {
         &mso,
         Algorithm::Es256,
         &f.pki.ds_key,
-        &[f.pki.ds_der.clone()],
+        std::slice::from_ref(&f.pki.ds_der),
     );
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
     let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
@@ -507,7 +512,7 @@ fn unknown_and_mismatched_algorithms() {
     let prepared = mso::cose::PreparedSign1::new(
         Algorithm::Es384,
         forge::tag24(mso::cbor::encode_value(&mso)),
-        &[f.pki.ds_der.clone()],
+        std::slice::from_ref(&f.pki.ds_der),
         false,
     )
     .unwrap();
@@ -518,7 +523,7 @@ fn unknown_and_mismatched_algorithms() {
     // ...and a verifier reports it when someone else did.
     use coset::CborSerializable;
     let sign1 = prepared.sign(&p384).unwrap().to_vec().unwrap();
-    let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item.clone()], &sign1);
+    let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, std::slice::from_ref(&item), &sign1);
     let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
     assert!(matches!(
         r.outcome(CheckKind::IssuerSignature),
@@ -530,7 +535,7 @@ fn unknown_and_mismatched_algorithms() {
         &mso,
         Algorithm::Es256,
         &f.pki.ds_key,
-        &[f.pki.ds_der.clone()],
+        std::slice::from_ref(&f.pki.ds_der),
     ))
     .unwrap();
     s1.protected = coset::ProtectedHeader {
@@ -573,7 +578,7 @@ fn x5chain_garbage_and_absence() {
         &[b"garbage".to_vec()],
     );
     let r = verify(
-        &forge::issuer_signed_bytes(MDL_NAMESPACE, &[item.clone()], &sign1),
+        &forge::issuer_signed_bytes(MDL_NAMESPACE, std::slice::from_ref(&item), &sign1),
         &trust,
         pki::AT,
     )
@@ -629,7 +634,7 @@ fn invalid_device_key_is_reported() {
         &mso,
         Algorithm::Es256,
         &f.pki.ds_key,
-        &[f.pki.ds_der.clone()],
+        std::slice::from_ref(&f.pki.ds_der),
     );
     let r = verify(
         &forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1),
@@ -802,7 +807,7 @@ fn untrusted_issuer_and_pinned_mismatch() {
     ));
     let r = verify(
         &mso::cbor::to_vec(&is),
-        &IssuerTrust::PinnedDocumentSigner(other.ds()),
+        &IssuerTrust::PinnedDocumentSigner(Box::new(other.ds())),
         pki::AT,
     )
     .unwrap();
@@ -845,7 +850,7 @@ fn signed_outside_ds_validity() {
         ))
         .prepare(
             Algorithm::Es256,
-            &[f.pki.ds_der.clone()],
+            std::slice::from_ref(&f.pki.ds_der),
             &mut rand_core::OsRng,
         )
         .unwrap()

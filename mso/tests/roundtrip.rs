@@ -1,5 +1,10 @@
 //! Issue → encode → decode → verify, and the checks that must fail when something is off.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 mod common;
 #[path = "common/mdl.rs"]

@@ -179,6 +179,28 @@ impl<'n, 's> MapView<'n, 's> {
         })
     }
 
+    /// Fails with [`Error::UnknownField`] if any key is not one of `known` (for the closed maps
+    /// of 18013-5, where an unexpected key can only be damage or tampering).
+    pub fn deny_unknown(&self, known: &[&str]) -> Result<()> {
+        for (k, _) in self.entries {
+            let name = match &k.kind {
+                Kind::Text(r) => self
+                    .src
+                    .get(r.clone())
+                    .and_then(|b| core::str::from_utf8(b).ok()),
+                _ => None,
+            };
+            if !name.is_some_and(|n| known.contains(&n)) {
+                return Err(Error::UnknownField {
+                    context: self.context,
+                    field: name
+                        .map_or_else(|| format!("{:?}", k.to_value(self.src)), str::to_owned),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// All entries in received order.
     pub fn entries(&self) -> &'n [(Node, Node)] {
         self.entries

@@ -15,7 +15,10 @@ const TAG_COSE_SIGN1: u64 = 18;
 /// Decodes a COSE_Sign1 that `node` spans in `src`, tagged (18) or untagged.
 pub fn decode_sign1(n: &Node, src: &[u8]) -> Result<CoseSign1> {
     match &n.kind {
-        Kind::Tag(TAG_COSE_SIGN1, _) => CoseSign1::from_tagged_slice(n.raw(src)).map_err(cose_err),
+        Kind::Tag(TAG_COSE_SIGN1, inner) => {
+            check_cose_shape(inner.array("COSE_Sign1")?, "COSE_Sign1")?;
+            CoseSign1::from_tagged_slice(n.raw(src)).map_err(cose_err)
+        }
         Kind::Tag(other, _) => Err(Error::WrongTag {
             context: "COSE_Sign1",
             expected: TAG_COSE_SIGN1,
@@ -23,9 +26,31 @@ pub fn decode_sign1(n: &Node, src: &[u8]) -> Result<CoseSign1> {
             offset: n.span.start,
         }),
         Kind::Array(items) if items.len() == 4 => {
+            check_cose_shape(items, "COSE_Sign1")?;
             CoseSign1::from_slice(n.raw(src)).map_err(cose_err)
         }
         _ => Err(n.wrong("COSE_Sign1", "a 4-element array")),
+    }
+}
+
+/// `[protected: bstr, unprotected: map, payload: bstr / nil, signature-or-tag: bstr]`, checked
+/// before `coset` sees it: `coset` reads `undefined` as a detached payload, which the COSE
+/// grammar does not allow and which would leave a byte of the structure unauthenticated.
+pub(crate) fn check_cose_shape(items: &[Node], context: &'static str) -> Result<()> {
+    let ok = matches!(
+        items,
+        [p, u, payload, sig]
+            if matches!(p.kind, Kind::Bytes(_))
+                && matches!(u.kind, Kind::Map(_))
+                && matches!(payload.kind, Kind::Bytes(_) | Kind::Null)
+                && matches!(sig.kind, Kind::Bytes(_))
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Cose(format!(
+            "{context} must be [bstr, map, bstr / nil, bstr]"
+        )))
     }
 }
 

@@ -79,6 +79,7 @@ impl FromCbor for IssuerSigned {
     fn from_node(n: &Node, src: &[u8], limits: &Limits) -> Result<Self> {
         const CTX: &str = "IssuerSigned";
         let m = n.map(src, CTX)?;
+        m.deny_unknown(&["nameSpaces", "issuerAuth"])?;
         Ok(IssuerSigned {
             name_spaces: m
                 .get("nameSpaces")

@@ -32,6 +32,7 @@ impl FromCbor for IssuerSignedItem {
     fn from_node(n: &Node, src: &[u8], _: &Limits) -> Result<Self> {
         const CTX: &str = "IssuerSignedItem";
         let m = n.map(src, CTX)?;
+        m.deny_unknown(&["digestID", "random", "elementIdentifier", "elementValue"])?;
         let random = m.required("random")?.bytes(src, CTX)?.to_vec();
         if random.len() < MIN_RANDOM_LEN {
             return Err(Error::InvalidValue {

@@ -94,7 +94,10 @@ impl ToCbor for DeviceNameSpaces {
 
 fn decode_mac0(n: &Node, src: &[u8]) -> Result<CoseMac0> {
     match &n.kind {
-        Kind::Tag(17, _) => CoseMac0::from_tagged_slice(n.raw(src)).map_err(cose_err),
+        Kind::Tag(17, inner) => {
+            crate::cose::sign1::check_cose_shape(inner.array("COSE_Mac0")?, "COSE_Mac0")?;
+            CoseMac0::from_tagged_slice(n.raw(src)).map_err(cose_err)
+        }
         Kind::Tag(other, _) => Err(Error::WrongTag {
             context: "COSE_Mac0",
             expected: 17,
@@ -112,7 +115,9 @@ impl FromCbor for DeviceSigned {
     fn from_node(n: &Node, src: &[u8], limits: &Limits) -> Result<Self> {
         const CTX: &str = "DeviceSigned";
         let m = n.map(src, CTX)?;
+        m.deny_unknown(&["nameSpaces", "deviceAuth"])?;
         let auth = m.required("deviceAuth")?.map(src, "DeviceAuth")?;
+        auth.deny_unknown(&["deviceSignature", "deviceMac"])?;
         let device_auth = match (auth.get("deviceSignature"), auth.get("deviceMac")) {
             (Some(s), None) => DeviceAuth::Signature(decode_sign1(s, src)?),
             (None, Some(mac)) => DeviceAuth::Mac(decode_mac0(mac, src)?),
@@ -186,6 +191,7 @@ impl FromCbor for Document {
     fn from_node(n: &Node, src: &[u8], limits: &Limits) -> Result<Self> {
         const CTX: &str = "Document";
         let m = n.map(src, CTX)?;
+        m.deny_unknown(&["docType", "issuerSigned", "deviceSigned", "errors"])?;
         Ok(Document {
             doc_type: m.required("docType")?.text(src, CTX)?.to_owned(),
             issuer_signed: IssuerSigned::from_node(m.required("issuerSigned")?, src, limits)?,
