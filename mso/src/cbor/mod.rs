@@ -15,7 +15,7 @@ pub use ciborium::Value;
 pub use dates::{FullDate, TDate};
 pub use decode::MapView;
 pub use node::{Kind, Node};
-pub use tag24::Tag24;
+pub use tag24::{wrap_tag24, Tag24};
 
 use crate::error::{Error, Result};
 

@@ -1,6 +1,6 @@
 //! `#6.24(bstr .cbor T)`: embedded CBOR that keeps the exact bytes it was decoded from.
 
-use super::{encode_value, node, write_head, FromCbor, Limits, Node, ToCbor, Value};
+use super::{encode_value, node, FromCbor, Limits, Node, ToCbor, Value};
 use crate::error::Result;
 
 /// The CBOR tag for embedded CBOR data items.
@@ -49,6 +49,15 @@ impl<T> Tag24<T> {
     }
 }
 
+/// The `#6.24(bstr)` encoding around already-encoded CBOR bytes.
+pub fn wrap_tag24(inner: &[u8]) -> Vec<u8> {
+    let mut tagged = Vec::with_capacity(inner.len() + 11);
+    super::write_head(&mut tagged, 6, TAG_ENCODED_CBOR);
+    super::write_head(&mut tagged, 2, inner.len() as u64);
+    tagged.extend_from_slice(inner);
+    tagged
+}
+
 impl<T: ToCbor> Tag24<T> {
     /// Wraps `value`, encoding it deterministically.
     pub fn new(value: T) -> Self {
@@ -60,11 +69,8 @@ impl<T: ToCbor> Tag24<T> {
 impl<T> Tag24<T> {
     /// Wraps already-encoded bytes of `value` (used when the bytes come first).
     pub(crate) fn from_encoded(inner: Vec<u8>, value: T) -> Self {
-        let mut tagged = Vec::with_capacity(inner.len() + 11);
-        write_head(&mut tagged, 6, TAG_ENCODED_CBOR);
-        write_head(&mut tagged, 2, inner.len() as u64);
-        let inner_start = tagged.len();
-        tagged.extend_from_slice(&inner);
+        let tagged = wrap_tag24(&inner);
+        let inner_start = tagged.len() - inner.len();
         Tag24 {
             tagged,
             inner_start,

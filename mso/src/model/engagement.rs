@@ -67,11 +67,7 @@ impl DeviceEngagement {
 
     /// `DeviceEngagementBytes = #6.24(bstr .cbor DeviceEngagement)` over the received bytes.
     pub fn tagged_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.raw.len() + 5);
-        crate::cbor::write_head(&mut out, 6, 24);
-        crate::cbor::write_head(&mut out, 2, self.raw.len() as u64);
-        out.extend_from_slice(&self.raw);
-        out
+        crate::cbor::wrap_tag24(&self.raw)
     }
 }
 

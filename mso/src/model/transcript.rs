@@ -5,7 +5,7 @@
 
 use sha2::{Digest, Sha256};
 
-use crate::cbor::{encode_value, node, write_head, Kind, Limits, Value};
+use crate::cbor::{encode_value, node, wrap_tag24, write_head, Kind, Limits, Value};
 use crate::error::{Error, Result};
 
 /// The third element of the SessionTranscript, by name (18013-5, 18013-7, OpenID4VP).
@@ -210,16 +210,8 @@ impl SessionTranscript {
     /// `SessionTranscriptBytes = #6.24(bstr .cbor SessionTranscript)`, the input of every
     /// session key derivation.
     pub fn tagged_bytes(&self) -> Vec<u8> {
-        wrap24(&self.bytes)
+        wrap_tag24(&self.bytes)
     }
-}
-
-fn wrap24(inner: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(inner.len() + 11);
-    write_head(&mut out, 6, 24);
-    write_head(&mut out, 2, inner.len() as u64);
-    out.extend_from_slice(inner);
-    out
 }
 
 fn text(out: &mut Vec<u8>, s: &str) {
@@ -241,7 +233,7 @@ pub fn device_authentication_bytes(
     inner.extend_from_slice(&transcript.bytes);
     text(&mut inner, doc_type);
     inner.extend_from_slice(device_name_spaces_bytes);
-    wrap24(&inner)
+    wrap_tag24(&inner)
 }
 
 /// `ReaderAuthenticationBytes = #6.24(bstr .cbor ["ReaderAuthentication", SessionTranscript,
@@ -255,5 +247,5 @@ pub fn reader_authentication_bytes(
     text(&mut inner, "ReaderAuthentication");
     inner.extend_from_slice(&transcript.bytes);
     inner.extend_from_slice(items_request_bytes);
-    wrap24(&inner)
+    wrap_tag24(&inner)
 }
