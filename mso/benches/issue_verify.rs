@@ -1,1 +1,268 @@
-fn main() {}
+//! Issuance and verification cost next to the raw P-256 operations they are built on.
+//!
+//! Groups:
+//! - `raw/*`: one ECDSA operation on a ~600-byte message with the software backend the issuer
+//!   and verifier use (the floor for `issue/*` and `verify/*`);
+//! - `issue/*`: a full issuance of the 12-element mDL with a 20 KB portrait, to wire bytes;
+//! - `verify/*`: decoding a one-document DeviceResponse (deviceSignature) and verifying it,
+//!   trusting the IACA (includes the DS ← IACA P-384 certificate signature) or a pinned DS.
+//!
+//! The remaining benches split those figures into their parts (decode only, prepare only, …).
+//! Every bench reports a rate (Throughput: 1 element per iteration), so
+//! `issue rate / raw sign rate` and `verify rate / raw verify rate` read off directly.
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+#[path = "../tests/common/mdl.rs"]
+mod mdl;
+#[path = "../tests/common/pki.rs"]
+mod pki;
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use mso::cbor::{from_slice, to_vec, Limits};
+use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier, Verifier};
+use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript, MDL_DOCTYPE};
+use mso::present::{device_response, present_with_signature};
+use mso::verify::{
+    verify_device_response, verify_issuer_signed, DeviceAuthInput, IssuerTrust, VerifyOptions,
+    DEFAULT_ALGORITHMS,
+};
+use rand_core::{CryptoRng, CryptoRngCore, OsRng, RngCore};
+
+/// A message the size of the issuer's Sig_structure (the MSO of the 12-element mDL is ~0.6 KB).
+const MESSAGE_LEN: usize = 600;
+
+fn message() -> Vec<u8> {
+    (0..MESSAGE_LEN).map(|i| (i * 7 % 256) as u8).collect()
+}
+
+/// OS randomness drawn 4 KiB at a time: the same source as `OsRng`, but one `getrandom` call
+/// per block instead of one per salt / digest ID / shuffle step (about 35 per issuance).
+struct BufferedOsRng {
+    buf: [u8; 4096],
+    pos: usize,
+}
+
+impl BufferedOsRng {
+    fn new() -> Self {
+        BufferedOsRng {
+            buf: [0; 4096],
+            pos: 4096,
+        }
+    }
+}
+
+impl RngCore for BufferedOsRng {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        let mut out = dest;
+        while !out.is_empty() {
+            if self.pos >= self.buf.len() {
+                OsRng.fill_bytes(&mut self.buf);
+                self.pos = 0;
+            }
+            let avail = self.buf.get(self.pos..).unwrap_or_default();
+            let n = avail.len().min(out.len());
+            let (head, tail) = std::mem::take(&mut out).split_at_mut(n);
+            head.copy_from_slice(avail.get(..n).unwrap_or_default());
+            self.pos += n;
+            out = tail;
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl CryptoRng for BufferedOsRng {}
+
+/// prepare → sign → encode: a full issuance to wire bytes.
+fn issue(
+    builder: &mso::issue::MdocBuilder,
+    chain: &[Vec<u8>],
+    key: &SoftwareKey,
+    rng: &mut impl CryptoRngCore,
+) -> Vec<u8> {
+    let issued = builder
+        .prepare(Algorithm::Es256, chain, rng)
+        .unwrap()
+        .sign(key)
+        .unwrap();
+    to_vec(&issued)
+}
+
+fn configure(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    g.sample_size(30)
+        .measurement_time(Duration::from_secs(5))
+        .warm_up_time(Duration::from_secs(1))
+        .throughput(Throughput::Elements(1));
+}
+
+fn opts(trust: &IssuerTrust) -> VerifyOptions<'_> {
+    VerifyOptions {
+        at: pki::AT,
+        skew: time::Duration::minutes(5),
+        trust,
+        allowed_algorithms: DEFAULT_ALGORITHMS,
+        verifier: &SoftwareVerifier,
+    }
+}
+
+fn transcript() -> SessionTranscript {
+    SessionTranscript::online(&Handover::OpenId4Vp {
+        client_id: "x509_san_dns:verifier.example.jp".into(),
+        nonce: "n-0S6_WzA2Mj".into(),
+        jwk_thumbprint: None,
+        response_uri: "https://verifier.example.jp/response".into(),
+    })
+}
+
+fn benches(c: &mut Criterion) {
+    let pki = pki::TestPki::new();
+    let device = SoftwareKey::generate(Algorithm::Es256);
+    let device_pub = device.public_key().unwrap();
+    let msg = message();
+
+    // --- raw ECDSA -------------------------------------------------------------------------
+    let ds_pub = pki.ds_key.public_key().unwrap();
+    let sig = pki.ds_key.sign(&msg).unwrap();
+    SoftwareVerifier
+        .verify(Algorithm::Es256, &ds_pub, &msg, &sig)
+        .unwrap();
+    let mut g = c.benchmark_group("raw");
+    configure(&mut g);
+    g.bench_function("p256_sign", |b| {
+        b.iter(|| pki.ds_key.sign(black_box(&msg)).unwrap())
+    });
+    g.bench_function("p256_verify", |b| {
+        b.iter(|| {
+            SoftwareVerifier
+                .verify(Algorithm::Es256, &ds_pub, black_box(&msg), black_box(&sig))
+                .unwrap()
+        })
+    });
+    // The DS certificate's signature is ECDSA P-384 / SHA-384 by the IACA: verify the same shape.
+    let p384 = SoftwareKey::generate(Algorithm::Es384);
+    let p384_pub = p384.public_key().unwrap();
+    let p384_sig = p384.sign(&msg).unwrap();
+    g.bench_function("p384_verify", |b| {
+        b.iter(|| {
+            SoftwareVerifier
+                .verify(
+                    Algorithm::Es384,
+                    &p384_pub,
+                    black_box(&msg),
+                    black_box(&p384_sig),
+                )
+                .unwrap()
+        })
+    });
+    g.finish();
+
+    // --- issuance --------------------------------------------------------------------------
+    let chain = [pki.ds_der.clone()];
+    let wire = issue(
+        &mdl::mdl_builder(&device_pub),
+        &chain,
+        &pki.ds_key,
+        &mut OsRng,
+    );
+    let decoded: IssuerSigned = from_slice(&wire, &Limits::DEFAULT).unwrap();
+    let iaca_trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    assert!(verify_issuer_signed(&decoded, Some(MDL_DOCTYPE), &opts(&iaca_trust)).is_valid());
+
+    let mut g = c.benchmark_group("issue");
+    configure(&mut g);
+    g.bench_function("mdl_12_elements_20kb_portrait", |b| {
+        b.iter(|| {
+            issue(
+                &mdl::mdl_builder(black_box(&device_pub)),
+                &chain,
+                &pki.ds_key,
+                &mut OsRng,
+            )
+        })
+    });
+    // Parts: the builder made once (the fixture builds a 20 KB portrait each time); then also
+    // with buffered OS randomness; prepare (salts, digests, MSO) only; encoding only.
+    let builder = mdl::mdl_builder(&device_pub);
+    g.bench_function("prebuilt_builder_prepare_sign_encode", |b| {
+        b.iter(|| issue(black_box(&builder), &chain, &pki.ds_key, &mut OsRng))
+    });
+    let mut buffered = BufferedOsRng::new();
+    g.bench_function("prebuilt_builder_buffered_rng", |b| {
+        b.iter(|| issue(black_box(&builder), &chain, &pki.ds_key, &mut buffered))
+    });
+    g.bench_function("part_prepare_only", |b| {
+        b.iter(|| {
+            builder
+                .prepare(Algorithm::Es256, &chain, &mut OsRng)
+                .unwrap()
+        })
+    });
+    g.bench_function("part_encode_only", |b| {
+        b.iter(|| to_vec(black_box(&decoded)))
+    });
+    g.finish();
+
+    // --- verification ----------------------------------------------------------------------
+    let transcript = transcript();
+    let doc = present_with_signature(&decoded, None, &transcript, &device).unwrap();
+    let response_bytes = to_vec(&device_response(vec![doc]));
+    let session = DeviceAuthInput {
+        transcript: &transcript,
+        e_reader_key: None,
+    };
+    let pinned_trust = IssuerTrust::PinnedDocumentSigner(pki.ds().into());
+    let verify = |bytes: &[u8], trust: &IssuerTrust| {
+        let response: DeviceResponse = from_slice(bytes, &Limits::DEFAULT).unwrap();
+        verify_device_response(&response, &session, &opts(trust))
+    };
+    for trust in [&iaca_trust, &pinned_trust] {
+        let report = verify(&response_bytes, trust);
+        assert!(
+            report.is_valid(),
+            "{:?}",
+            report.failures().collect::<Vec<_>>()
+        );
+    }
+
+    let mut g = c.benchmark_group("verify");
+    configure(&mut g);
+    g.bench_function("device_response_1_doc_device_signature", |b| {
+        b.iter(|| verify(black_box(&response_bytes), &iaca_trust))
+    });
+    g.bench_function("device_response_pinned_ds", |b| {
+        b.iter(|| verify(black_box(&response_bytes), &pinned_trust))
+    });
+    // Parts: decoding only; the DS ← IACA certificate check only.
+    g.bench_function("part_decode_only", |b| {
+        b.iter(|| {
+            from_slice::<DeviceResponse>(black_box(&response_bytes), &Limits::DEFAULT).unwrap()
+        })
+    });
+    let ds = pki.ds();
+    let iaca = pki.iaca();
+    g.bench_function("part_ds_issued_by_iaca", |b| {
+        b.iter(|| black_box(&ds).verify_issued_by(&iaca).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(issue_verify, benches);
+criterion_main!(issue_verify);

@@ -56,8 +56,26 @@ pub fn present_with_signature(
     transcript: &SessionTranscript,
     device_key: &dyn Signer,
 ) -> Result<Document> {
+    present_with_device_signed(
+        issuer_signed,
+        selection,
+        DeviceNameSpaces::default(),
+        transcript,
+        device_key,
+    )
+}
+
+/// Like [`present_with_signature`], also returning device-signed elements (which a verifier
+/// accepts only where the MSO's keyAuthorizations allow them).
+pub fn present_with_device_signed(
+    issuer_signed: &IssuerSigned,
+    selection: Option<&Disclosure>,
+    device_name_spaces: DeviceNameSpaces,
+    transcript: &SessionTranscript,
+    device_key: &dyn Signer,
+) -> Result<Document> {
     let doc_type = issuer_signed.issuer_auth.mso().value().doc_type.clone();
-    let name_spaces = Tag24::new(DeviceNameSpaces::default());
+    let name_spaces = Tag24::new(device_name_spaces);
     let payload = device_authentication_bytes(transcript, &doc_type, name_spaces.tagged_bytes());
     let sign1 = PreparedSign1::new(device_key.algorithm(), payload, &[], true)?.sign(device_key)?;
     Ok(Document {

@@ -959,3 +959,23 @@ fn builder_refuses_inconsistent_requests() {
         Err(Error::MalformedSignature(_))
     ));
 }
+
+#[test]
+fn unknown_keys_in_closed_maps_are_refused() {
+    let (_f, is) = sample();
+    let bytes = mso::cbor::to_vec(&is);
+    // Rename "issuerAuth" → "issuerAutH": the map now has a key IssuerSigned does not define.
+    let mut renamed = bytes.clone();
+    let pos = renamed
+        .windows(10)
+        .position(|w| w == b"issuerAuth")
+        .unwrap();
+    renamed[pos + 9] = b'H';
+    assert_eq!(
+        from_slice::<IssuerSigned>(&renamed, &Limits::DEFAULT),
+        Err(Error::UnknownField {
+            context: "IssuerSigned",
+            field: "issuerAutH".into()
+        })
+    );
+}
