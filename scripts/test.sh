@@ -8,6 +8,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 step() { printf '\n==> %s\n' "$*"; }
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 
 step "rustfmt"
 cargo fmt --all -- --check
@@ -16,12 +18,12 @@ step "clippy (-D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "tests"
-cargo test --workspace
+cargo test --workspace 2>&1 | tee -a "$log"
 
 step "interop with pymdoccbor (PyPI)"
 MDOC_PYTHON="$(bash scripts/python-venv.sh)"
 export MDOC_PYTHON
-cargo test -p e2e-tests --test pymdoccbor -- --include-ignored
+cargo test -p e2e-tests --test pymdoccbor -- --include-ignored 2>&1 | tee -a "$log"
 
 if [[ "${FUZZ_SECONDS:-20}" != "0" ]]; then
     step "fuzz (${FUZZ_SECONDS:-20} s per target)"
@@ -29,3 +31,5 @@ if [[ "${FUZZ_SECONDS:-20}" != "0" ]]; then
 fi
 
 step "all checks passed"
+# One closing line summing every cargo test run above.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"

@@ -78,7 +78,7 @@ fn main() {
 
     println!("4. Verify as a reader would, at {}", pki::AT);
     let parsed = mso::cbor::from_slice(&response, &mso::cbor::Limits::DEFAULT).unwrap();
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     let report = verify_device_response(
         &parsed,
         &DeviceAuthInput {

@@ -276,7 +276,7 @@ pub fn validity_for_days(at: time::OffsetDateTime, days: i64) -> ValidityInfo {
     ValidityInfo {
         signed,
         valid_from: signed,
-        valid_until: TDate::new(signed.datetime() + time::Duration::days(days)),
+        valid_until: TDate::new(signed.datetime().saturating_add(time::Duration::days(days))),
         expected_update: None,
     }
 }

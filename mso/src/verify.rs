@@ -3,7 +3,10 @@
 //! Nothing here reads the clock: the caller passes `at`. Each check that applies is recorded
 //! with its outcome; a document is valid only if every recorded check passed.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
 
 use time::{Duration, OffsetDateTime};
 
@@ -19,14 +22,107 @@ use crate::present::EMAC_KEY_INFO;
 use crate::x509::{CertValidity, Certificate};
 
 /// What the issuer's DS certificate must chain to.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub enum IssuerTrust {
     /// Trust exactly this DS certificate (tests, pinned deployments): the x5chain leaf must be
     /// byte-identical to it.
     PinnedDocumentSigner(Box<Certificate>),
     /// Trust DS certificates issued by one of these IACAs (one step: AKI == SKI, names,
     /// signature, IACA validity).
-    Iacas(Vec<Certificate>),
+    Iacas(IacaAnchors),
+}
+
+impl IssuerTrust {
+    /// Trust DS certificates issued by any of `iacas`.
+    pub fn iacas(iacas: Vec<Certificate>) -> Self {
+        IssuerTrust::Iacas(IacaAnchors::new(iacas))
+    }
+
+    /// Trust exactly this DS certificate.
+    pub fn pinned(ds: Certificate) -> Self {
+        IssuerTrust::PinnedDocumentSigner(Box::new(ds))
+    }
+}
+
+/// Most DS certificates whose chain check is remembered; beyond this the memory starts over.
+const MAX_REMEMBERED_CHAINS: usize = 4096;
+
+/// Trusted IACAs, plus a memory of DS certificates already seen to be signed by one of them.
+///
+/// A signature check is a pure function of the two certificates, so its result can be reused:
+/// a verifier checking many documents from the same few DS keys pays for each chain signature
+/// once (a "warm" trust store). Validity periods depend on the verification time and are
+/// checked on every call.
+#[derive(Debug)]
+pub struct IacaAnchors {
+    anchors: Vec<Certificate>,
+    verified: Mutex<HashMap<[u8; 32], usize>>,
+}
+
+impl IacaAnchors {
+    /// Anchors with an empty memory.
+    pub fn new(anchors: Vec<Certificate>) -> Self {
+        IacaAnchors {
+            anchors,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The trusted IACA certificates.
+    pub fn anchors(&self) -> &[Certificate] {
+        &self.anchors
+    }
+
+    /// The IACA that issued `ds`, checking (or recalling) its signature.
+    fn issuer_of(&self, ds: &Certificate, verifier: &dyn Verifier) -> Result<&Certificate, String> {
+        let key: [u8; 32] = Sha256::digest(ds.der()).into();
+        if let Some(&i) = self.verified.lock().ok().as_ref().and_then(|m| m.get(&key)) {
+            if let Some(anchor) = self.anchors.get(i) {
+                return Ok(anchor);
+            }
+        }
+        let aki = ds.authority_key_id();
+        // Anchors may share a DN across key rollovers: try those whose SKI matches the AKI
+        // first, then every other anchor.
+        let mut order: Vec<usize> = (0..self.anchors.len()).collect();
+        order.sort_by_key(|&i| {
+            aki.is_none() || self.anchors.get(i).and_then(Certificate::subject_key_id) != aki
+        });
+        let mut last = String::from("no IACA configured");
+        for i in order {
+            let Some(anchor) = self.anchors.get(i) else {
+                continue;
+            };
+            match ds.verify_issued_by(anchor, verifier) {
+                Ok(()) => {
+                    if let Ok(mut m) = self.verified.lock() {
+                        if m.len() >= MAX_REMEMBERED_CHAINS {
+                            m.clear();
+                        }
+                        m.insert(key, i);
+                    }
+                    return Ok(anchor);
+                }
+                Err(e) => last = e.to_string(),
+            }
+        }
+        Err(last)
+    }
+}
+
+impl Clone for IacaAnchors {
+    fn clone(&self) -> Self {
+        IacaAnchors::new(self.anchors.clone())
+    }
+}
+
+impl Clone for IssuerTrust {
+    fn clone(&self) -> Self {
+        match self {
+            IssuerTrust::PinnedDocumentSigner(c) => IssuerTrust::PinnedDocumentSigner(c.clone()),
+            IssuerTrust::Iacas(a) => IssuerTrust::Iacas(a.clone()),
+        }
+    }
 }
 
 /// Inputs common to every verification.
@@ -279,30 +375,13 @@ fn check_trust(report: &mut DocumentReport, ds: &Certificate, opts: &VerifyOptio
             };
             report.record(CheckKind::DsTrusted, None, outcome);
         }
-        IssuerTrust::Iacas(iacas) => {
-            let aki = ds.authority_key_id();
-            // Anchors may share a DN across key rollovers: select by AKI == SKI first, then
-            // try every anchor whose signature verifies.
-            let mut candidates: Vec<&Certificate> = iacas
-                .iter()
-                .filter(|i| aki.is_some() && i.subject_key_id() == aki)
-                .collect();
-            if candidates.is_empty() {
-                candidates = iacas.iter().collect();
+        IssuerTrust::Iacas(anchors) => match anchors.issuer_of(ds, opts.verifier) {
+            Ok(iaca) => {
+                report.pass(CheckKind::DsTrusted, None);
+                check_time_window(report, CheckKind::IacaValidity, "IACA", iaca, opts);
             }
-            let mut last = String::from("no IACA configured");
-            for iaca in candidates {
-                match ds.verify_issued_by(iaca) {
-                    Ok(()) => {
-                        report.pass(CheckKind::DsTrusted, None);
-                        check_time_window(report, CheckKind::IacaValidity, "IACA", iaca, opts);
-                        return;
-                    }
-                    Err(e) => last = e.to_string(),
-                }
-            }
-            report.fail(CheckKind::DsTrusted, Failure::NoTrustedIssuer(last));
-        }
+            Err(reason) => report.fail(CheckKind::DsTrusted, Failure::NoTrustedIssuer(reason)),
+        },
     }
 }
 
@@ -395,12 +474,12 @@ pub fn verify_issuer_signed(
     );
     let outcome = if from > until || signed > until {
         Err(Failure::MsoValidityInconsistent)
-    } else if opts.at + opts.skew < from {
+    } else if opts.at.saturating_add(opts.skew) < from {
         Err(Failure::MsoNotYetValid {
             valid_from: from,
             at: opts.at,
         })
-    } else if opts.at - opts.skew > until {
+    } else if opts.at.saturating_sub(opts.skew) > until {
         Err(Failure::MsoExpired {
             valid_until: until,
             at: opts.at,
@@ -410,7 +489,8 @@ pub fn verify_issuer_signed(
     };
     report.record(CheckKind::MsoValidity, None, outcome);
     if let Some(ds) = &ds {
-        let outcome = if signed + opts.skew < ds.not_before() || signed - opts.skew > ds.not_after()
+        let outcome = if signed.saturating_add(opts.skew) < ds.not_before()
+            || signed.saturating_sub(opts.skew) > ds.not_after()
         {
             Err(Failure::SignedOutsideDsValidity { signed })
         } else {

@@ -8,7 +8,7 @@ use ecdsa::signature::hazmat::PrehashVerifier;
 use time::OffsetDateTime;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
 
-use crate::crypto::{DigestAlgorithm, PublicKey};
+use crate::crypto::{DigestAlgorithm, PublicKey, Verifier};
 use crate::error::{Error, Result};
 
 const OID_COUNTRY: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.6");
@@ -137,17 +137,19 @@ impl Certificate {
 
     /// Whether the certificate is valid at `at`, allowing `skew` either side.
     pub fn validity_at(&self, at: OffsetDateTime, skew: time::Duration) -> CertValidity {
-        if at + skew < self.not_before() {
+        if at.saturating_add(skew) < self.not_before() {
             CertValidity::NotYetValid
-        } else if at - skew > self.not_after() {
+        } else if at.saturating_sub(skew) > self.not_after() {
             CertValidity::Expired
         } else {
             CertValidity::Valid
         }
     }
 
-    /// Checks that `issuer`'s key signed this certificate, and that the names chain.
-    pub fn verify_issued_by(&self, issuer: &Certificate) -> Result<()> {
+    /// Checks that `issuer`'s key signed this certificate, and that the names chain. The
+    /// signature goes through `verifier` when its hash is the one the curve pairs with (the
+    /// usual case), so a platform backend accelerates chain checks too.
+    pub fn verify_issued_by(&self, issuer: &Certificate, verifier: &dyn Verifier) -> Result<()> {
         if self.cert.tbs_certificate.issuer != issuer.cert.tbs_certificate.subject {
             return Err(Error::Certificate(
                 "issuer name does not match the issuer certificate's subject".into(),
@@ -164,7 +166,8 @@ impl Certificate {
             .signature
             .as_bytes()
             .ok_or_else(|| Error::Certificate("signature BIT STRING has unused bits".into()))?;
-        verify_x509_signature(
+        verify_x509_signature_with(
+            verifier,
             &issuer.public_key()?,
             &self.cert.signature_algorithm.oid,
             &tbs,
@@ -190,7 +193,38 @@ fn to_datetime(t: x509_cert::time::Time) -> OffsetDateTime {
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }
 
-/// Verifies an X.509 signature (DER ECDSA or Ed25519) identified by `alg_oid`.
+/// Verifies an X.509 signature through `verifier` when `alg_oid` is the COSE-equivalent
+/// algorithm of the key's curve (ecdsa-with-SHA256 on P-256, SHA384 on P-384, SHA512 on P-521,
+/// Ed25519), converting the DER signature to its fixed-size form; any other combination is
+/// checked in software by [`verify_x509_signature`].
+pub fn verify_x509_signature_with(
+    verifier: &dyn Verifier,
+    key: &PublicKey,
+    alg_oid: &der::asn1::ObjectIdentifier,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<()> {
+    let malformed = |_| Error::MalformedSignature("DER ECDSA signature".into());
+    let raw = match (key, *alg_oid) {
+        (PublicKey::P256(_), o) if o == ECDSA_SHA256 => p256::ecdsa::Signature::from_der(signature)
+            .map_err(malformed)?
+            .to_bytes()
+            .to_vec(),
+        (PublicKey::P384(_), o) if o == ECDSA_SHA384 => p384::ecdsa::Signature::from_der(signature)
+            .map_err(malformed)?
+            .to_bytes()
+            .to_vec(),
+        (PublicKey::P521(_), o) if o == ECDSA_SHA512 => p521::ecdsa::Signature::from_der(signature)
+            .map_err(malformed)?
+            .to_bytes()
+            .to_vec(),
+        (PublicKey::Ed25519(_), o) if o == ED25519 => signature.to_vec(),
+        _ => return verify_x509_signature(key, alg_oid, message, signature),
+    };
+    verifier.verify(key.curve().algorithm(), key, message, &raw)
+}
+
+/// Verifies an X.509 signature (DER ECDSA or Ed25519) identified by `alg_oid` in software.
 pub fn verify_x509_signature(
     key: &PublicKey,
     alg_oid: &der::asn1::ObjectIdentifier,

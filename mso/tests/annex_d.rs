@@ -153,7 +153,7 @@ fn verifies_at_2021_01_01_with_the_pinned_ds_certificate_and_device_mac() {
 #[test]
 fn verifies_through_the_annex_d_iaca() {
     let iaca = Certificate::from_der(&vector("annex_d_iaca.der")).unwrap();
-    let report = verify_at(IN_WINDOW, &IssuerTrust::Iacas(vec![iaca]));
+    let report = verify_at(IN_WINDOW, &IssuerTrust::iacas(vec![iaca]));
     assert!(
         report.is_valid(),
         "{:?}",

@@ -346,7 +346,7 @@ fn forged_baseline_is_valid() {
     let f = fixture();
     let r = verify(
         &forged(&f, "SHA-256", None, 16),
-        &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+        &IssuerTrust::iacas(vec![f.pki.iaca()]),
         pki::AT,
     )
     .unwrap();
@@ -422,7 +422,7 @@ fn digest_algorithm_is_honoured() {
         std::slice::from_ref(&f.pki.ds_der),
     );
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
-    let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
     assert!(r.is_valid(), "{:?}", r.failures().collect::<Vec<_>>());
 }
 
@@ -459,7 +459,7 @@ fn digests_are_over_the_received_bytes_even_when_not_shortest_form() {
         std::slice::from_ref(&f.pki.ds_der),
     );
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
-    let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
     assert!(r.is_valid(), "{:?}", r.failures().collect::<Vec<_>>());
 }
 
@@ -487,7 +487,7 @@ fn digest_ids_of_2_pow_31_and_above_are_accepted_when_verifying() {
         std::slice::from_ref(&f.pki.ds_der),
     );
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
-    let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
     assert!(r.is_valid());
 }
 
@@ -524,7 +524,7 @@ fn unknown_and_mismatched_algorithms() {
     use coset::CborSerializable;
     let sign1 = prepared.sign(&p384).unwrap().to_vec().unwrap();
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, std::slice::from_ref(&item), &sign1);
-    let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
     assert!(matches!(
         r.outcome(CheckKind::IssuerSignature),
         Some(Err(Failure::Error(Error::AlgorithmMismatch { .. })))
@@ -545,7 +545,7 @@ fn unknown_and_mismatched_algorithms() {
             .build(),
     };
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &s1.to_vec().unwrap());
-    let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
     assert!(matches!(
         r.outcome(CheckKind::IssuerAlgorithm),
         Some(Err(Failure::Error(Error::UnsupportedAlgorithm(_))))
@@ -569,7 +569,7 @@ fn x5chain_garbage_and_absence() {
         forge::cose_key_value(&f.device.public_key().unwrap()),
         MDL_DOCTYPE,
     );
-    let trust = IssuerTrust::Iacas(vec![f.pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![f.pki.iaca()]);
     // Garbage certificate bytes.
     let sign1 = forge::sign_mso(
         &mso,
@@ -638,7 +638,7 @@ fn invalid_device_key_is_reported() {
     );
     let r = verify(
         &forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1),
-        &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+        &IssuerTrust::iacas(vec![f.pki.iaca()]),
         pki::AT,
     )
     .unwrap();
@@ -714,7 +714,7 @@ fn changed_element_value_is_a_digest_mismatch() {
     let mut bytes = mso::cbor::to_vec(&is);
     let pos = bytes.windows(6).position(|w| w == b"Yamada").unwrap();
     bytes[pos] = b'X';
-    let r = verify(&bytes, &IssuerTrust::Iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
     assert_eq!(
         only_failure(&r),
         (CheckKind::ValueDigest, Failure::DigestMismatch)
@@ -734,7 +734,7 @@ fn element_not_in_the_mso_is_reported() {
     ns.insert("org.example.injected".into(), items[..1].to_vec());
     let r = verify(
         &mso::cbor::to_vec(&is),
-        &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+        &IssuerTrust::iacas(vec![f.pki.iaca()]),
         pki::AT,
     )
     .unwrap();
@@ -757,7 +757,7 @@ fn duplicated_element_is_reported() {
     items.push(first);
     let r = verify(
         &mso::cbor::to_vec(&is),
-        &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+        &IssuerTrust::iacas(vec![f.pki.iaca()]),
         pki::AT,
     )
     .unwrap();
@@ -778,7 +778,7 @@ fn tampered_signature_is_an_issuer_signature_failure() {
     };
     let r = verify(
         &mso::cbor::to_vec(&tampered),
-        &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+        &IssuerTrust::iacas(vec![f.pki.iaca()]),
         pki::AT,
     )
     .unwrap();
@@ -797,7 +797,7 @@ fn untrusted_issuer_and_pinned_mismatch() {
     let other = pki::TestPki::new();
     let r = verify(
         &mso::cbor::to_vec(&is),
-        &IssuerTrust::Iacas(vec![other.iaca()]),
+        &IssuerTrust::iacas(vec![other.iaca()]),
         pki::AT,
     )
     .unwrap();
@@ -820,7 +820,7 @@ fn untrusted_issuer_and_pinned_mismatch() {
 #[test]
 fn expired_and_not_yet_valid_mso() {
     let (f, is) = sample();
-    let trust = IssuerTrust::Iacas(vec![f.pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![f.pki.iaca()]);
     let bytes = mso::cbor::to_vec(&is);
     // The sample is valid 2026-05-01T09:30:00Z .. 2027-05-01T09:30:00Z; the DS until 2027-04-01.
     let before = time::macros::datetime!(2026-04-30 00:00:00 UTC);
@@ -858,7 +858,7 @@ fn signed_outside_ds_validity() {
         .unwrap();
     let r = verify(
         &mso::cbor::to_vec(&is),
-        &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+        &IssuerTrust::iacas(vec![f.pki.iaca()]),
         pki::AT,
     )
     .unwrap();
@@ -880,7 +880,7 @@ fn doc_type_mismatch() {
         &VerifyOptions {
             at: pki::AT,
             skew: Duration::ZERO,
-            trust: &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+            trust: &IssuerTrust::iacas(vec![f.pki.iaca()]),
             allowed_algorithms: DEFAULT_ALGORITHMS,
             verifier: &SoftwareVerifier,
         },
@@ -900,7 +900,7 @@ fn algorithm_outside_policy() {
         &VerifyOptions {
             at: pki::AT,
             skew: Duration::ZERO,
-            trust: &IssuerTrust::Iacas(vec![f.pki.iaca()]),
+            trust: &IssuerTrust::iacas(vec![f.pki.iaca()]),
             allowed_algorithms: &[Algorithm::Es384],
             verifier: &SoftwareVerifier,
         },

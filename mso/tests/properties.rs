@@ -163,7 +163,7 @@ fn document_span(bytes: &[u8]) -> core::ops::Range<usize> {
 fn unmutated_samples_are_valid() {
     let s = sample();
     for trust in [
-        IssuerTrust::Iacas(vec![s.pki.iaca()]),
+        IssuerTrust::iacas(vec![s.pki.iaca()]),
         IssuerTrust::PinnedDocumentSigner(Box::new(s.pki.ds())),
     ] {
         assert!(issuer_signed_is_valid(&s.issuer_signed, &trust));
@@ -217,7 +217,7 @@ proptest! {
         let mut bytes = s.issuer_signed.clone();
         let i = pos.index(bytes.len());
         bytes[i] ^= flip;
-        prop_assert!(!issuer_signed_is_valid(&bytes, &IssuerTrust::Iacas(vec![s.pki.iaca()])), "byte {} ^ {:#x}", i, flip);
+        prop_assert!(!issuer_signed_is_valid(&bytes, &IssuerTrust::iacas(vec![s.pki.iaca()])), "byte {} ^ {:#x}", i, flip);
     }
 
     #[test]
@@ -227,7 +227,7 @@ proptest! {
         let span = document_span(&bytes);
         let i = span.start + pos.index(span.len());
         bytes[i] ^= flip;
-        prop_assert!(!response_is_valid(&bytes, s, &IssuerTrust::Iacas(vec![s.pki.iaca()])), "byte {} ^ {:#x}", i, flip);
+        prop_assert!(!response_is_valid(&bytes, s, &IssuerTrust::iacas(vec![s.pki.iaca()])), "byte {} ^ {:#x}", i, flip);
     }
 }
 
@@ -242,7 +242,7 @@ fn encode_roundtrip(v: &Value) -> Value {
 #[test]
 fn every_single_bit_flip_is_rejected() {
     let s = sample();
-    let trust = IssuerTrust::Iacas(vec![s.pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![s.pki.iaca()]);
     let mut accepted = Vec::new();
     for i in 0..s.issuer_signed.len() {
         for flip in [0x01u8, 0x80] {

@@ -42,7 +42,7 @@ fn issued_mdl_round_trips_and_verifies_against_the_iaca() {
     assert!(decoded == issued, "decode(encode(x)) == x");
     assert_eq!(to_vec(&decoded), bytes, "deterministic re-encoding");
 
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     let report = verify_issuer_signed(&decoded, Some(MDL_DOCTYPE), &opts(&trust));
     assert!(
         report.is_valid(),
@@ -71,7 +71,7 @@ fn device_response_with_device_signature_verifies() {
     let doc = present_with_signature(&issued, None, &transcript, &device).unwrap();
     let bytes = to_vec(&device_response(vec![doc]));
     let response: DeviceResponse = from_slice(&bytes, &Limits::DEFAULT).unwrap();
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     let session = DeviceAuthInput {
         transcript: &transcript,
         e_reader_key: None,

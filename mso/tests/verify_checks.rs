@@ -47,7 +47,7 @@ fn ds_certificate_not_yet_valid() {
     );
     let device = SoftwareKey::generate(Algorithm::Es256);
     let is = mdl::issue_mdl(&pki.ds_key, &pki.ds_der, &device.public_key().unwrap());
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     let r = verify_issuer_signed(&is, Some(MDL_DOCTYPE), &opts(&trust, pki::AT));
     assert!(matches!(
         r.outcome(CheckKind::DsValidity),
@@ -61,7 +61,7 @@ fn skew_is_applied_to_every_window() {
     let pki = pki::TestPki::new();
     let device = SoftwareKey::generate(Algorithm::Es256);
     let is = mdl::issue_mdl(&pki.ds_key, &pki.ds_der, &device.public_key().unwrap());
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     // validFrom is 2026-05-01T09:30:00Z: ten minutes early fails without skew, passes with 15.
     let early = datetime!(2026-05-01 09:20:00 UTC);
     assert!(!verify_issuer_signed(&is, Some(MDL_DOCTYPE), &opts(&trust, early)).is_valid());
@@ -75,7 +75,7 @@ fn iaca_outside_its_validity() {
     let pki = pki::TestPki::new();
     let device = SoftwareKey::generate(Algorithm::Es256);
     let is = mdl::issue_mdl(&pki.ds_key, &pki.ds_der, &device.public_key().unwrap());
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     // The IACA ends 2030-05-01: checking then reports the IACA as well as the DS and MSO.
     let r = verify_issuer_signed(
         &is,
@@ -122,7 +122,7 @@ fn inconsistent_validity_info_is_reported() {
         name_spaces: None,
         issuer_auth: mso::model::IssuerAuth::from_sign1(sign1, &Limits::DEFAULT).unwrap(),
     };
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     let r = verify_issuer_signed(&forged, Some(MDL_DOCTYPE), &opts(&trust, pki::AT));
     assert_eq!(
         r.outcome(CheckKind::MsoValidity),
@@ -188,7 +188,7 @@ fn present_with_elements(authorizations: Option<KeyAuthorizations>) -> mso::veri
         present_with_device_signed(&is, None, DeviceNameSpaces(ns), &transcript, &device).unwrap();
     let bytes = mso::cbor::to_vec(&device_response(vec![doc]));
     let response: DeviceResponse = from_slice(&bytes, &Limits::DEFAULT).unwrap();
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     verify_device_response(
         &response,
         &DeviceAuthInput {
@@ -304,7 +304,7 @@ fn es384_issuer_and_sha384_digests_verify() {
         .sign(&ds_key)
         .unwrap();
     let back: IssuerSigned = from_slice(&mso::cbor::to_vec(&is), &Limits::DEFAULT).unwrap();
-    let trust = IssuerTrust::Iacas(vec![pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![pki.iaca()]);
     let r = verify_issuer_signed(&back, Some(MDL_DOCTYPE), &opts(&trust, pki::AT));
     assert!(r.is_valid(), "{:?}", r.failures().collect::<Vec<_>>());
 }

@@ -392,7 +392,7 @@ fn pymdoccbor_rejects_a_tampered_element_value_from_mso() {
 
     // mso rejects it on exactly that element's digest ...
     let response: DeviceResponse = from_slice(&bytes, &Limits::DEFAULT).unwrap();
-    let trust = IssuerTrust::Iacas(vec![r.pki.iaca()]);
+    let trust = IssuerTrust::iacas(vec![r.pki.iaca()]);
     let t = transcript();
     let session = DeviceAuthInput {
         transcript: &t,
@@ -572,7 +572,7 @@ fn verify_pymdoccbor_issued(x5chain_array: bool) {
 
     // Trust pymdoccbor's IACA (a P-256 self-signed root made by py_issue.py): one-step chain.
     let iaca = Certificate::from_der(&iaca_der).unwrap();
-    let trust = IssuerTrust::Iacas(vec![iaca]);
+    let trust = IssuerTrust::iacas(vec![iaca]);
     let report = verify_issuer_signed(&issuer_signed, Some(MDL_DOCTYPE), &opts(at, &trust));
     assert!(
         report.is_valid(),

@@ -18,21 +18,42 @@ pub struct TDate(OffsetDateTime);
 
 impl TDate {
     /// Converts to UTC and drops any fraction of a second (truncating, never rounding up, so a
-    /// `signed` time never moves past the moment it describes).
+    /// `signed` time never moves past the moment it describes). Instants outside the years
+    /// 0000–9999 that RFC 3339 can write are clamped to that range.
     pub fn new(at: OffsetDateTime) -> Self {
-        let utc = at.to_offset(UtcOffset::UTC);
+        let utc = at
+            .checked_to_offset(UtcOffset::UTC)
+            .filter(|t| (0..=9999).contains(&t.year()))
+            .unwrap_or_else(|| {
+                if at.year() < 0 {
+                    Self::MIN.0
+                } else {
+                    Self::MAX.0
+                }
+            });
         TDate(utc.replace_nanosecond(0).unwrap_or(utc))
     }
 
+    /// The earliest writable instant, 0000-01-01T00:00:00Z.
+    pub const MIN: TDate = TDate(time::macros::datetime!(0000-01-01 00:00:00 UTC));
+    /// The latest writable instant, 9999-12-31T23:59:59Z.
+    pub const MAX: TDate = TDate(time::macros::datetime!(9999-12-31 23:59:59 UTC));
+
     /// Parses an RFC 3339 string. Producers must write UTC without fractions; as a consumer this
-    /// accepts any offset (converted to UTC) and fractional seconds (truncated).
+    /// accepts any offset (converted to UTC) and fractional seconds (truncated), and refuses an
+    /// instant whose UTC form falls outside the years 0000–9999.
     pub fn parse(s: &str) -> Result<Self> {
-        OffsetDateTime::parse(s, &Rfc3339)
-            .map(TDate::new)
-            .map_err(|e| Error::InvalidDate {
+        let at = OffsetDateTime::parse(s, &Rfc3339).map_err(|e| Error::InvalidDate {
+            kind: "tdate",
+            reason: format!("{s:?}: {e}"),
+        })?;
+        match at.checked_to_offset(UtcOffset::UTC) {
+            Some(utc) if (0..=9999).contains(&utc.year()) => Ok(TDate::new(utc)),
+            _ => Err(Error::InvalidDate {
                 kind: "tdate",
-                reason: format!("{s:?}: {e}"),
-            })
+                reason: format!("{s:?} is outside 0000..9999 in UTC"),
+            }),
+        }
     }
 
     /// The instant.

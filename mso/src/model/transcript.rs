@@ -165,13 +165,18 @@ impl SessionTranscript {
     /// checking its shape and keeping its bytes.
     pub fn from_bytes(bytes: &[u8], limits: &Limits) -> Result<Self> {
         let n = node::parse(bytes, limits)?;
-        let array = match &n.kind {
-            Kind::Tag(24, inner) => {
-                let inner = inner.bytes(bytes, "SessionTranscriptBytes")?;
-                return Self::from_bytes(inner, limits);
-            }
-            Kind::Array(items) => items,
-            _ => return Err(n.wrong("SessionTranscript", "an array or #6.24(bstr)")),
+        if let Kind::Tag(24, inner) = &n.kind {
+            // One wrapper only: SessionTranscriptBytes holds the array itself.
+            let inner = inner.bytes(bytes, "SessionTranscriptBytes")?;
+            let array = node::parse(inner, limits)?;
+            return Self::from_array(&array, inner);
+        }
+        Self::from_array(&n, bytes)
+    }
+
+    fn from_array(n: &node::Node, bytes: &[u8]) -> Result<Self> {
+        let Kind::Array(array) = &n.kind else {
+            return Err(n.wrong("SessionTranscript", "an array or #6.24(bstr .cbor array)"));
         };
         let [de, ek, _handover] = array.as_slice() else {
             return Err(Error::InvalidValue {
