@@ -152,20 +152,24 @@ impl MdocBuilder {
         }
         let mut name_spaces = IssuerNameSpaces::new();
         let mut value_digests = BTreeMap::new();
+        // Draw this issuance's randomness in a few large reads rather than dozens of small ones
+        // (each OS read is a system call); the values are the same kind of CSPRNG output.
+        let mut rng = Prefetched::new(rng, self.random_bytes_needed());
         for (ns, elements) in &self.elements {
-            let ids = unique_digest_ids(elements.len() + self.decoys_per_namespace, rng);
+            let ids = unique_digest_ids(elements.len() + self.decoys_per_namespace, &mut rng);
             let (item_ids, decoy_ids) = ids.split_at(elements.len());
             let mut items = Vec::with_capacity(elements.len());
             let mut digests = BTreeMap::new();
             for ((identifier, value), &digest_id) in elements.iter().zip(item_ids) {
                 let mut random = vec![0u8; SALT_LEN];
                 rng.fill_bytes(&mut random);
-                let item = Tag24::new(IssuerSignedItem {
+                let item = IssuerSignedItem {
                     digest_id: u64::from(digest_id),
                     random,
                     element_identifier: identifier.clone(),
                     element_value: value.clone(),
-                });
+                }
+                .into_tagged();
                 digests.insert(
                     u64::from(digest_id),
                     self.digest_algorithm.digest(item.tagged_bytes()),
@@ -177,7 +181,7 @@ impl MdocBuilder {
                 rng.fill_bytes(&mut fake);
                 digests.insert(u64::from(decoy), fake);
             }
-            shuffle(&mut items, rng);
+            shuffle(&mut items, &mut rng);
             name_spaces.insert(ns.clone(), items);
             value_digests.insert(ns.clone(), digests);
         }
@@ -198,6 +202,71 @@ impl MdocBuilder {
         })
     }
 }
+
+impl MdocBuilder {
+    /// Random bytes one issuance normally consumes: salts, digest IDs, decoys, shuffling.
+    fn random_bytes_needed(&self) -> usize {
+        self.elements
+            .values()
+            .map(|e| {
+                let ids = e.len() + self.decoys_per_namespace;
+                e.len() * (SALT_LEN + 8)
+                    + ids * 4
+                    + self.decoys_per_namespace * self.digest_algorithm.output_len()
+            })
+            .sum()
+    }
+}
+
+/// Serves random bytes from one up-front read of the caller's CSPRNG, reading more only if an
+/// issuance needs more than estimated (digest ID collisions, shuffle rejections).
+struct Prefetched<'r, R: CryptoRngCore> {
+    inner: &'r mut R,
+    buf: zeroize::Zeroizing<Vec<u8>>,
+    pos: usize,
+}
+
+impl<'r, R: CryptoRngCore> Prefetched<'r, R> {
+    fn new(inner: &'r mut R, n: usize) -> Self {
+        let mut buf = zeroize::Zeroizing::new(vec![0u8; n]);
+        inner.fill_bytes(&mut buf);
+        Prefetched { inner, buf, pos: 0 }
+    }
+}
+
+impl<R: CryptoRngCore> RngCore for Prefetched<'_, R> {
+    fn next_u32(&mut self) -> u32 {
+        let mut b = [0u8; 4];
+        self.fill_bytes(&mut b);
+        u32::from_le_bytes(b)
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        let mut b = [0u8; 8];
+        self.fill_bytes(&mut b);
+        u64::from_le_bytes(b)
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        let available = self.buf.len() - self.pos;
+        if dest.len() <= available {
+            let end = self.pos + dest.len();
+            dest.copy_from_slice(self.buf.get(self.pos..end).unwrap_or_default());
+            // Bytes handed out are erased from the buffer: never served twice.
+            self.buf.get_mut(self.pos..end).unwrap_or_default().fill(0);
+            self.pos = end;
+        } else {
+            self.inner.fill_bytes(dest);
+        }
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> core::result::Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl<R: CryptoRngCore> rand_core::CryptoRng for Prefetched<'_, R> {}
 
 /// `n` distinct random digest IDs below [`DIGEST_ID_BOUND`].
 fn unique_digest_ids(n: usize, rng: &mut impl RngCore) -> Vec<u32> {

@@ -15,6 +15,7 @@ pub use ciborium::Value;
 pub use dates::{FullDate, TDate};
 pub use decode::MapView;
 pub use node::{Kind, Node};
+pub(crate) use tag24::tag24_from_encoded;
 pub use tag24::{wrap_tag24, Tag24};
 
 use crate::error::{Error, Result};
@@ -79,6 +80,17 @@ pub fn encode_value(value: &Value) -> Vec<u8> {
     out
 }
 
+/// Appends the deterministic encoding of `value` to `out`.
+pub fn encode_value_into(value: &Value, out: &mut Vec<u8>) {
+    write_deterministic(value, out);
+}
+
+/// Appends a text string.
+pub(crate) fn write_text(out: &mut Vec<u8>, s: &str) {
+    write_head(out, 3, s.len() as u64);
+    out.extend_from_slice(s.as_bytes());
+}
+
 fn write_deterministic(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Array(items) => {
@@ -105,10 +117,7 @@ fn write_deterministic(value: &Value, out: &mut Vec<u8>) {
             write_head(out, 2, b.len() as u64);
             out.extend_from_slice(b);
         }
-        Value::Text(t) => {
-            write_head(out, 3, t.len() as u64);
-            out.extend_from_slice(t.as_bytes());
-        }
+        Value::Text(t) => write_text(out, t),
         Value::Integer(i) => {
             let i = i128::from(*i);
             if i >= 0 {

@@ -66,9 +66,14 @@ impl<T: ToCbor> Tag24<T> {
     }
 }
 
+/// Wraps `inner`, the already-encoded bytes of `value` (for encoders faster than `ToCbor`).
+pub(crate) fn tag24_from_encoded<T>(inner: Vec<u8>, value: T) -> Tag24<T> {
+    Tag24::from_encoded(inner, value)
+}
+
 impl<T> Tag24<T> {
     /// Wraps already-encoded bytes of `value` (used when the bytes come first).
-    pub(crate) fn from_encoded(inner: Vec<u8>, value: T) -> Self {
+    fn from_encoded(inner: Vec<u8>, value: T) -> Self {
         let tagged = wrap_tag24(&inner);
         let inner_start = tagged.len() - inner.len();
         Tag24 {

@@ -66,6 +66,32 @@ impl ToCbor for IssuerSignedItem {
     }
 }
 
+impl IssuerSignedItem {
+    /// The deterministic encoding, written directly rather than through a `Value` so a large
+    /// element (a 20 KB portrait) is copied once. Keys in RFC 8949 §4.2.1 order: "random",
+    /// "digestID", "elementValue", "elementIdentifier" (shorter keys first).
+    pub fn encode(&self) -> Vec<u8> {
+        use crate::cbor::{encode_value_into, write_head, write_text};
+        let mut out = Vec::with_capacity(96 + self.random.len() + self.element_identifier.len());
+        write_head(&mut out, 5, 4);
+        write_text(&mut out, "random");
+        write_head(&mut out, 2, self.random.len() as u64);
+        out.extend_from_slice(&self.random);
+        write_text(&mut out, "digestID");
+        write_head(&mut out, 0, self.digest_id);
+        write_text(&mut out, "elementValue");
+        encode_value_into(&self.element_value, &mut out);
+        write_text(&mut out, "elementIdentifier");
+        write_text(&mut out, &self.element_identifier);
+        out
+    }
+
+    /// Wraps the item as IssuerSignedItemBytes.
+    pub fn into_tagged(self) -> IssuerSignedItemBytes {
+        crate::cbor::tag24_from_encoded(self.encode(), self)
+    }
+}
+
 /// Decodes `IssuerNameSpaces`, refusing an empty map or an empty namespace.
 pub(crate) fn decode_namespaces(n: &Node, src: &[u8], limits: &Limits) -> Result<IssuerNameSpaces> {
     const CTX: &str = "IssuerNameSpaces";
