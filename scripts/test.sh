@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+step() { printf '\n==> %s  [%ds]\n' "$*" "$SECONDS"; }
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 

@@ -1,8 +1,21 @@
-//! The trust infrastructure.
+//! The trust infrastructure: `mdoc-ca`, the offline root CA's ceremony tool, and (later)
+//! `mdoc-dts`, the online publisher.
 //!
-//! This crate will own `mdoc-ca`, the offline ceremony tool of the root CA (IACA key in an HSM
-//! under quorum activation, DS certificates from CSRs, link certificates, pre-signed CRL series,
-//! the audit trail), and `mdoc-dts`, the online publisher of roots, link certificates, CRLs and
-//! trust lists. The online publisher never links the root-key signing path.
+//! - [`profile`]: building the IACA, DS and link certificates per ISO 18013-5 Annex B and the
+//!   policy, signed through [`mso::crypto::Signer`] (an HSM in production);
+//! - [`csr`]: PKCS#10 requests: proof of possession and key validation;
+//! - [`crl`]: CRLs per the Annex B profile;
+//! - [`lint`]: lint-before-sign for every TBS certificate and CRL;
+//! - [`ledger`]: the CA's SQLite ledger and file archive;
+//! - [`config`] and [`ceremony`]: one reviewed config file per ceremony.
 
-pub use mso;
+#![forbid(unsafe_code)]
+
+pub mod audit_check;
+pub mod ceremony;
+pub mod config;
+pub mod crl;
+pub mod csr;
+pub mod ledger;
+pub mod lint;
+pub mod profile;

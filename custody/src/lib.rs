@@ -1,0 +1,21 @@
+//! Key custody and the audit trail, shared by `mdoc-ca` (offline root) and `mdoc-issuer` (DS
+//! keys).
+//!
+//! - [`uri`]: keys are named by URI (`pkcs11:token=…;object=…` per RFC 7512, `file:…`);
+//! - [`pkcs11`]: keys generated inside a PKCS#11 token (an HSM; SoftHSM2 in tests), never
+//!   exported, used through [`mso::crypto::Signer`];
+//! - [`softstore`]: an encrypted software keystore for development and tests only;
+//! - [`quorum`]: M-of-N activation: the token PIN or keystore secret is split with Shamir
+//!   secret sharing into shares sealed under each custodian's passphrase;
+//! - [`audit`]: the append-only, hash-chained audit log with signed checkpoints.
+
+#![forbid(unsafe_code)]
+
+pub mod audit;
+mod error;
+pub mod pkcs11;
+pub mod quorum;
+pub mod softstore;
+pub mod uri;
+
+pub use error::{Error, Result};
