@@ -68,8 +68,8 @@ fi
 
 echo "softhsm.sh: installing softhsm2 with apt-get" >&2
 export DEBIAN_FRONTEND=noninteractive
-"${SUDO[@]}" apt-get update -qq >&2
-"${SUDO[@]}" apt-get install -y -qq softhsm2 >&2
+${SUDO[@]+"${SUDO[@]}"} apt-get update -qq >&2
+${SUDO[@]+"${SUDO[@]}"} apt-get install -y -qq softhsm2 >&2
 
 if ! command -v softhsm2-util >/dev/null 2>&1; then
     echo "softhsm.sh: softhsm2 was installed but softhsm2-util is not on PATH" >&2

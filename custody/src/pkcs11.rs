@@ -145,6 +145,8 @@ fn digest(alg: Algorithm, message: &[u8]) -> Vec<u8> {
 struct State {
     /// `None` once deactivated.
     session: Option<Session>,
+    /// Whether this token holds its entry in [`ACTIVE`].
+    registered: bool,
 }
 
 struct TokenInner {
@@ -167,18 +169,26 @@ impl TokenInner {
     /// Logs out, closes the session, releases the token. Idempotent.
     fn deactivate(&self) -> Result<()> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let Some(session) = state.session.take() else {
-            return Ok(());
-        };
+        let session = state.session.take();
+        let registered = std::mem::replace(&mut state.registered, false);
         drop(state);
-        let logout = match session.logout() {
-            Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => Ok(()),
-            Err(e) => Err(ck("logout")(e)),
+        let result = match session {
+            None => Ok(()),
+            Some(session) => {
+                let logout = match session.logout() {
+                    Ok(()) | Err(CkError::Pkcs11(RvError::UserNotLoggedIn, _)) => Ok(()),
+                    Err(e) => Err(ck("logout")(e)),
+                };
+                let close = session.close().map_err(ck("closing the session"));
+                logout.and(close)
+            }
         };
-        let close = session.close().map_err(ck("closing the session"));
-        let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
-        active.retain(|(m, s)| !(*m == self.module && *s == self.slot.id()));
-        logout.and(close)
+        // Released only after the session is gone, and only by the token that registered.
+        if registered {
+            let mut active = ACTIVE.lock().unwrap_or_else(PoisonError::into_inner);
+            active.retain(|(m, s)| !(*m == self.module && *s == self.slot.id()));
+        }
+        result
     }
 
     fn uri(&self, object: &str) -> String {
@@ -356,7 +366,10 @@ impl Pkcs11Token {
             module,
             label: token_label.to_owned(),
             slot,
-            state: Mutex::new(State { session: None }),
+            state: Mutex::new(State {
+                session: None,
+                registered: true,
+            }),
         });
         // From here on, dropping `token` releases the registration.
         let token = Pkcs11Token {

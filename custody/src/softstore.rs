@@ -6,7 +6,7 @@
 //! production key. Production configuration names `pkcs11:` keys instead (see
 //! [`crate::pkcs11`]).
 //!
-//! One JSON file per key (named by a `file:` [`KeyUri`](crate::uri::KeyUri)) holds:
+//! One JSON file per key (named by a `file:` [`KeyUri`]) holds:
 //!
 //! ```json
 //! {
@@ -22,8 +22,8 @@
 //! }
 //! ```
 //!
-//! The secret is stretched with Argon2id into a 32-byte master key; SHA-256 with two domain
-//! labels derives from it the AES-256-GCM key and a public *check value*, so that a wrong secret
+//! The secret is stretched with Argon2id into 64 bytes: the first 32 are the AES-256-GCM key,
+//! a SHA-256 of the last 32 is stored as a public *check value*, so that a wrong secret
 //! ([`Error::WrongSecret`]) can be told apart from a damaged ciphertext ([`Error::Keystore`]).
 //! The header fields (format, version, algorithm, KDF parameters) are bound to the ciphertext as
 //! AES-GCM associated data. A damaged KDF field (salt or cost) changes the derived key and so
@@ -145,7 +145,7 @@ impl KdfParams {
     }
 
     fn argon2_params(&self) -> core::result::Result<argon2::Params, String> {
-        argon2::Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(32))
+        argon2::Params::new(self.m_cost_kib, self.t_cost, self.p_cost, Some(64))
             .map_err(|e| format!("invalid Argon2 parameters: {e}"))
     }
 }
@@ -250,7 +250,8 @@ pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<()> {
         .map_err(|e| Error::Keystore(format!("OS random source: {e}")))
 }
 
-/// Argon2id(secret, salt) → (AES key, check value).
+/// Argon2id(secret, salt) → 64 bytes: the first 32 are the AES-256-GCM key, the last 32 are
+/// hashed into the public check value (independent halves of one Argon2 output).
 fn derive(
     secret: &[u8],
     salt: &[u8],
@@ -261,20 +262,18 @@ fn derive(
         argon2::Version::V0x13,
         params.argon2_params()?,
     );
-    let mut master = Zeroizing::new([0u8; 32]);
+    let mut out = Zeroizing::new([0u8; 64]);
     argon
-        .hash_password_into(secret, salt, master.as_mut())
+        .hash_password_into(secret, salt, out.as_mut())
         .map_err(|e| format!("Argon2id: {e}"))?;
-    let mut enc = Zeroizing::new([0u8; 32]);
-    let mut h = Sha256::new();
-    h.update(b"mdoc-custody/v1/aes-256-gcm-key\0");
-    h.update(master.as_ref());
-    enc.copy_from_slice(&h.finalize());
+    let (key_half, check_half) = out.split_at(32);
+    let mut key = Zeroizing::new([0u8; 32]);
+    key.copy_from_slice(key_half);
     let mut h = Sha256::new();
     h.update(b"mdoc-custody/v1/check-value\0");
-    h.update(master.as_ref());
+    h.update(check_half);
     let check: [u8; CHECK_LEN] = h.finalize().into();
-    Ok((enc, check))
+    Ok((key, check))
 }
 
 /// Compares without an early exit.

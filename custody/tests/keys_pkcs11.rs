@@ -78,7 +78,9 @@ fn setup() -> Result<Hsm, String> {
     if !util_ok {
         return Err("softhsm2-util is not on PATH: run `bash scripts/softhsm.sh`".into());
     }
-    // Under target/tmp; kept for the whole process (statics are not dropped).
+    // Under target/tmp; kept for the whole process (statics are not dropped). Token
+    // directories left by earlier runs (older than an hour) are removed first.
+    remove_stale_token_dirs();
     let dir = tempfile::Builder::new()
         .prefix("custody-softhsm-")
         .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
@@ -128,6 +130,28 @@ fn setup() -> Result<Hsm, String> {
         tokens.insert(label, TokenSetup { pin, shares });
     }
     Ok(Hsm { module, tokens })
+}
+
+fn remove_stale_token_dirs() {
+    let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
+        if stale
+            && entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with("custody-softhsm-")
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 fn hsm() -> &'static Hsm {
@@ -182,10 +206,7 @@ fn quorum_activation_p384_generate_sign_verify() {
     assert_eq!(token.label(), label);
 
     let key = token.generate("iaca-root-2025", Algorithm::Es384).unwrap();
-    assert_eq!(
-        key.uri(),
-        KeyUri::pkcs11(label, "iaca-root-2025").unwrap()
-    );
+    assert_eq!(key.uri(), KeyUri::pkcs11(label, "iaca-root-2025").unwrap());
     sign_and_verify(&key, Algorithm::Es384);
     assert!(matches!(
         key.public_key().unwrap(),
@@ -241,8 +262,8 @@ fn quorum_activation_p384_generate_sign_verify() {
     ));
 
     // A later activation by another three custodians finds the key.
-    let token = Pkcs11Token::activate(&hsm().module, label, &pin_from(label, &[1, 2, 3]).unwrap())
-        .unwrap();
+    let token =
+        Pkcs11Token::activate(&hsm().module, label, &pin_from(label, &[1, 2, 3]).unwrap()).unwrap();
     let key2 = token.open("iaca-root-2025").unwrap();
     assert_eq!(key2.public_key().unwrap(), key.public_key().unwrap());
     sign_and_verify(&key2, Algorithm::Es384);
@@ -325,7 +346,11 @@ fn private_key_is_not_extractable() {
             Attribute::Label(b"no-export".to_vec()),
         ])
         .unwrap();
-    assert_eq!(private.len(), 1, "the application's login makes the key visible");
+    assert_eq!(
+        private.len(),
+        1,
+        "the application's login makes the key visible"
+    );
     let info = session
         .get_attribute_info(private[0], &[AttributeType::Value])
         .unwrap();
@@ -360,7 +385,7 @@ fn missing_object_and_token() {
         }
         other => panic!("expected KeyNotFound, got {other:?}"),
     }
-    // A public-only object with the label is not a key either.
+    // The same through a URI.
     assert!(matches!(
         token.open_uri(&"pkcs11:token=missing;object=ghost".parse().unwrap()),
         Err(Error::KeyNotFound(_))
@@ -416,7 +441,10 @@ fn deactivation() {
     // logout: keys stop working at once.
     token.logout().unwrap();
     assert!(!token.is_active());
-    assert!(matches!(key.sign(b"after logout"), Err(mso::Error::Signer(_))));
+    assert!(matches!(
+        key.sign(b"after logout"),
+        Err(mso::Error::Signer(_))
+    ));
     assert!(matches!(token.open("k"), Err(Error::Pkcs11(_))));
     assert!(matches!(
         token.generate("k2", Algorithm::Es256),
@@ -431,7 +459,10 @@ fn deactivation() {
     let key = token.open("k").unwrap();
     key.sign(b"active again").unwrap();
     drop(token);
-    assert!(matches!(key.sign(b"after drop"), Err(mso::Error::Signer(_))));
+    assert!(matches!(
+        key.sign(b"after drop"),
+        Err(mso::Error::Signer(_))
+    ));
 
     // And close reports success.
     let token = Pkcs11Token::activate(&hsm().module, label, &pin).unwrap();

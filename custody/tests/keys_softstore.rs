@@ -71,7 +71,10 @@ fn generate_open_sign_verify_every_algorithm() {
         assert_eq!(generated.algorithm(), alg);
         let opened = SoftKeystore::open(&path, SECRET).unwrap();
         assert_eq!(opened.algorithm(), alg);
-        assert_eq!(opened.public_key().unwrap(), generated.public_key().unwrap());
+        assert_eq!(
+            opened.public_key().unwrap(),
+            generated.public_key().unwrap()
+        );
         sign_and_verify(&opened);
         // A signature by the generated key verifies under the opened key's public key.
         let sig = generated.sign(b"m").unwrap();
@@ -90,7 +93,10 @@ fn recommended_parameters_and_file_contents() {
     assert_eq!(v["format"], "mdoc-custody-softkey");
     assert_eq!(v["version"], 1);
     assert_eq!(v["dev_only"], true);
-    assert!(v["warning"].as_str().unwrap().contains("DEVELOPMENT/TEST ONLY"));
+    assert!(v["warning"]
+        .as_str()
+        .unwrap()
+        .contains("DEVELOPMENT/TEST ONLY"));
     assert_eq!(v["algorithm"], "ES384");
     assert_eq!(v["kdf"]["alg"], "argon2id");
     assert_eq!(v["kdf"]["version"], 19);
@@ -169,23 +175,27 @@ fn corrupted_ciphertext_is_a_keystore_error() {
         let mut bad = ct.clone();
         bad[pos] ^= 0x01;
         let mut v = original.clone();
-        v["cipher"]["ciphertext"] =
-            base64::engine::general_purpose::STANDARD.encode(&bad).into();
+        v["cipher"]["ciphertext"] = base64::engine::general_purpose::STANDARD
+            .encode(&bad)
+            .into();
         write_json(&path, &v);
         let msg = expect_keystore_error(&path, "flipped ciphertext");
         assert!(msg.contains("authentication failed"), "{msg}");
     }
     // Truncated ciphertext.
     let mut v = original.clone();
-    v["cipher"]["ciphertext"] =
-        base64::engine::general_purpose::STANDARD.encode(&ct[..10]).into();
+    v["cipher"]["ciphertext"] = base64::engine::general_purpose::STANDARD
+        .encode(&ct[..10])
+        .into();
     write_json(&path, &v);
     expect_keystore_error(&path, "truncated ciphertext");
     // Altered nonce.
     let mut v = original.clone();
     let mut nonce = b64(&original["cipher"]["nonce"]);
     nonce[0] ^= 0x80;
-    v["cipher"]["nonce"] = base64::engine::general_purpose::STANDARD.encode(&nonce).into();
+    v["cipher"]["nonce"] = base64::engine::general_purpose::STANDARD
+        .encode(&nonce)
+        .into();
     write_json(&path, &v);
     expect_keystore_error(&path, "altered nonce");
     // Restored, it opens again.
@@ -199,10 +209,14 @@ fn altered_header_is_a_keystore_error() {
     let path = dir.path().join("k.json");
     SoftKeystore::generate_with(&path, Algorithm::Es256, SECRET, &fast()).unwrap();
     let original = read_json(&path);
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         // Bound as associated data.
         ("algorithm", Box::new(|v| v["algorithm"] = "ES384".into())),
-        ("unknown algorithm", Box::new(|v| v["algorithm"] = "RS256".into())),
+        (
+            "unknown algorithm",
+            Box::new(|v| v["algorithm"] = "RS256".into()),
+        ),
         ("format", Box::new(|v| v["format"] = "other".into())),
         ("version", Box::new(|v| v["version"] = 2.into())),
         ("dev_only", Box::new(|v| v["dev_only"] = false.into())),
@@ -212,13 +226,31 @@ fn altered_header_is_a_keystore_error() {
             "huge memory cost",
             Box::new(|v| v["kdf"]["m_cost_kib"] = 4_000_000.into()),
         ),
-        ("huge time cost", Box::new(|v| v["kdf"]["t_cost"] = 1000.into())),
-        ("zero time cost", Box::new(|v| v["kdf"]["t_cost"] = 0.into())),
+        (
+            "huge time cost",
+            Box::new(|v| v["kdf"]["t_cost"] = 1000.into()),
+        ),
+        (
+            "zero time cost",
+            Box::new(|v| v["kdf"]["t_cost"] = 0.into()),
+        ),
         ("short salt", Box::new(|v| v["kdf"]["salt"] = "AAAA".into())),
-        ("cipher alg", Box::new(|v| v["cipher"]["alg"] = "A128GCM".into())),
-        ("short nonce", Box::new(|v| v["cipher"]["nonce"] = "AAAA".into())),
-        ("short check", Box::new(|v| v["cipher"]["check"] = "AAAA".into())),
-        ("bad base64", Box::new(|v| v["cipher"]["ciphertext"] = "!!".into())),
+        (
+            "cipher alg",
+            Box::new(|v| v["cipher"]["alg"] = "A128GCM".into()),
+        ),
+        (
+            "short nonce",
+            Box::new(|v| v["cipher"]["nonce"] = "AAAA".into()),
+        ),
+        (
+            "short check",
+            Box::new(|v| v["cipher"]["check"] = "AAAA".into()),
+        ),
+        (
+            "bad base64",
+            Box::new(|v| v["cipher"]["ciphertext"] = "!!".into()),
+        ),
         ("extra field", Box::new(|v| v["extra"] = 1.into())),
         (
             "missing field",

@@ -160,8 +160,14 @@ fn pkcs11_rejections() {
         &format!("pkcs11:token=a;object={}", "o".repeat(256)),
         "at most 255",
     );
-    reject("pkcs11:token=a;object=b;type=public", "does not name a private");
-    reject("pkcs11:token=a;object=b;type=cert", "does not name a private");
+    reject(
+        "pkcs11:token=a;object=b;type=public",
+        "does not name a private",
+    );
+    reject(
+        "pkcs11:token=a;object=b;type=cert",
+        "does not name a private",
+    );
     reject("pkcs11:token=a;object=b;type=bogus", "unknown object type");
     reject("pkcs11:token=a;object=b;bad.name=1", "bad attribute name");
     reject("pkcs11:token=a;object=b;=1", "bad attribute name");
@@ -186,14 +192,23 @@ fn file_uris() {
     assert_eq!(k, KeyUri::file("keys/ds.json"));
     assert_eq!(k.scheme(), "file");
     assert_eq!(k.to_string(), "file:keys/ds.json");
-    assert_eq!(parse("file:/etc/mdoc/ds.json"), KeyUri::file("/etc/mdoc/ds.json"));
-    assert_eq!(parse("file:///etc/mdoc/ds.json"), KeyUri::file("/etc/mdoc/ds.json"));
+    assert_eq!(
+        parse("file:/etc/mdoc/ds.json"),
+        KeyUri::file("/etc/mdoc/ds.json")
+    );
+    assert_eq!(
+        parse("file:///etc/mdoc/ds.json"),
+        KeyUri::file("/etc/mdoc/ds.json")
+    );
     assert_eq!(
         parse("file://localhost/etc/mdoc/ds.json"),
         KeyUri::file("/etc/mdoc/ds.json")
     );
     assert_eq!(parse("FILE:a%20b.json"), KeyUri::file("a b.json"));
-    assert_eq!(KeyUri::file("/etc/mdoc/ds.json").to_string(), "file:/etc/mdoc/ds.json");
+    assert_eq!(
+        KeyUri::file("/etc/mdoc/ds.json").to_string(),
+        "file:/etc/mdoc/ds.json"
+    );
 }
 
 #[test]

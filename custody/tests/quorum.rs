@@ -180,8 +180,8 @@ fn tampered_shares_are_refused() {
     // Flipped ciphertext.
     let flipped = edited(&shares[2], |v| {
         let ct = v["cipher"]["ciphertext"].as_str().unwrap().to_owned();
-        let mut bytes = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ct)
-            .unwrap();
+        let mut bytes =
+            base64::Engine::decode(&base64::engine::general_purpose::STANDARD, ct).unwrap();
         bytes[1] ^= 0x40;
         v["cipher"]["ciphertext"] =
             base64::Engine::encode(&base64::engine::general_purpose::STANDARD, bytes).into();
@@ -273,8 +273,14 @@ fn share_files() {
     assert_eq!(v["set_id"].as_str().unwrap().len(), 32);
 
     // Garbage is refused.
-    assert!(matches!(SealedShare::from_json("{}"), Err(Error::Quorum(_))));
-    assert!(matches!(SealedShare::from_json("nope"), Err(Error::Quorum(_))));
+    assert!(matches!(
+        SealedShare::from_json("{}"),
+        Err(Error::Quorum(_))
+    ));
+    assert!(matches!(
+        SealedShare::from_json("nope"),
+        Err(Error::Quorum(_))
+    ));
     let bad = edited(&shares[0], |v| v["format"] = "other".into());
     assert!(matches!(
         SealedShare::from_json(&serde_json::to_string(&bad).unwrap()),
@@ -290,16 +296,35 @@ fn split_parameter_validation() {
     assert!(quorum_err(quorum::split_with(&secret, 1, &CUSTODIANS, &p)));
     assert!(quorum_err(quorum::split_with(&secret, 0, &CUSTODIANS, &p)));
     assert!(quorum_err(quorum::split_with(&secret, 6, &CUSTODIANS, &p)));
-    assert!(quorum_err(quorum::split_with(&secret, 2, &CUSTODIANS[..1], &p)));
+    assert!(quorum_err(quorum::split_with(
+        &secret,
+        2,
+        &CUSTODIANS[..1],
+        &p
+    )));
     assert!(quorum_err(quorum::split_with(&secret, 2, &[], &p)));
-    let dup = [CUSTODIANS[0], CUSTODIANS[1], ("alice", b"other passphrase".as_slice())];
+    let dup = [
+        CUSTODIANS[0],
+        CUSTODIANS[1],
+        ("alice", b"other passphrase".as_slice()),
+    ];
     assert!(quorum_err(quorum::split_with(&secret, 2, &dup, &p)));
     let empty_id = [CUSTODIANS[0], ("", b"a passphrase".as_slice())];
     assert!(quorum_err(quorum::split_with(&secret, 2, &empty_id, &p)));
     let short = [CUSTODIANS[0], ("bob", b"short".as_slice())];
     assert!(quorum_err(quorum::split_with(&secret, 2, &short, &p)));
-    assert!(quorum_err(quorum::split_with(b"too short", 2, &CUSTODIANS, &p)));
-    assert!(quorum_err(quorum::split_with(&[7u8; 2000], 2, &CUSTODIANS, &p)));
+    assert!(quorum_err(quorum::split_with(
+        b"too short",
+        2,
+        &CUSTODIANS,
+        &p
+    )));
+    assert!(quorum_err(quorum::split_with(
+        &[7u8; 2000],
+        2,
+        &CUSTODIANS,
+        &p
+    )));
 
     // 255 custodians is the maximum; 256 is refused.
     let ids: Vec<String> = (0..256).map(|i| format!("c{i}")).collect();
@@ -315,10 +340,7 @@ fn split_parameter_validation() {
         .into_iter()
         .map(|s| (s, b"passphrase".as_slice()))
         .collect();
-    assert_eq!(
-        quorum::combine(&all).unwrap().as_slice(),
-        secret.as_slice()
-    );
+    assert_eq!(quorum::combine(&all).unwrap().as_slice(), secret.as_slice());
     assert!(matches!(
         quorum::combine(&all[..254]),
         Err(Error::NotEnoughShares {

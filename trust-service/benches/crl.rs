@@ -2,7 +2,12 @@
 //!
 //! Run: `cargo bench -p trust-service --bench crl`. Peak memory is measured separately with
 //! `/usr/bin/time -v target/release/examples/crl_million` (see `examples/crl_million.rs`).
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::time::Duration as StdDuration;
 

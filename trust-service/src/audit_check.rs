@@ -32,8 +32,12 @@ pub enum AuditCheckError {
 }
 
 /// Verifies everything under `state_dir`; returns a printable report.
-pub async fn verify_state(state_dir: &Path, audit_key: Option<&Path>) -> Result<String, AuditCheckError> {
-    let key_path = audit_key.map_or_else(|| state_dir.join("audit-key.spki.der"), Path::to_path_buf);
+pub async fn verify_state(
+    state_dir: &Path,
+    audit_key: Option<&Path>,
+) -> Result<String, AuditCheckError> {
+    let key_path =
+        audit_key.map_or_else(|| state_dir.join("audit-key.spki.der"), Path::to_path_buf);
     let key_err = |reason: String| AuditCheckError::Key {
         path: key_path.display().to_string(),
         reason,
@@ -54,7 +58,11 @@ pub async fn verify_state(state_dir: &Path, audit_key: Option<&Path>) -> Result<
     let recorded: BTreeSet<String> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| v.pointer("/details/sha256").and_then(|s| s.as_str()).map(str::to_owned))
+        .filter_map(|v| {
+            v.pointer("/details/sha256")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned)
+        })
         .collect();
     for c in ledger.certificates(None).await? {
         if !recorded.contains(&sha256_hex(&c.der)) {
@@ -75,7 +83,14 @@ pub async fn verify_state(state_dir: &Path, audit_key: Option<&Path>) -> Result<
     let mut report = String::new();
     let _ = writeln!(report, "audit log {}: OK", log.display());
     let _ = writeln!(report, "  {summary:?}");
-    let _ = writeln!(report, "  audit key fingerprint {}", custody::audit::key_fingerprint(&key));
-    let _ = writeln!(report, "archive: {archived} files match the ledger; every artifact is in the audit log");
+    let _ = writeln!(
+        report,
+        "  audit key fingerprint {}",
+        custody::audit::key_fingerprint(&key)
+    );
+    let _ = writeln!(
+        report,
+        "archive: {archived} files match the ledger; every artifact is in the audit log"
+    );
     Ok(report)
 }

@@ -284,9 +284,7 @@ impl CeremonyConfig {
         if let Some(stranger) = k.present.iter().find(|c| !k.custodians.contains(c)) {
             return p(format!("{stranger:?} is not a custodian of this key"));
         }
-        if self.policy.iaca_validity_months == 0
-            || self.policy.iaca_validity_months > 20 * 12
-        {
+        if self.policy.iaca_validity_months == 0 || self.policy.iaca_validity_months > 20 * 12 {
             return p("IACA validity must be 1 month to 20 years (Annex B)".into());
         }
         if self.policy.ds_max_validity_days == 0 || self.policy.ds_max_validity_days > 457 {
@@ -326,9 +324,14 @@ impl CeremonyConfig {
             CeremonyKind::Compromise => section(self.compromise.is_some(), "compromise")?,
         }
         if let Some(iaca) = &self.iaca {
+            if iaca.issuer_alt_name_uri.is_none() && iaca.issuer_alt_name_email.is_none() {
+                return p("Annex B requires an issuerAltName: set issuer_alt_name_uri or issuer_alt_name_email".into());
+            }
             let c = &iaca.country;
             if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
-                return p(format!("country {c:?} is not an upper-case ISO 3166-1 alpha-2 code"));
+                return p(format!(
+                    "country {c:?} is not an upper-case ISO 3166-1 alpha-2 code"
+                ));
             }
         }
         Ok(())

@@ -182,7 +182,8 @@ pub fn build_crl(
     } else {
         tlv_len(entries_len)
     };
-    let tbs_content = fields.iter().map(Vec::len).sum::<usize>() + revoked_tlv + tlv_len(ext_seq.len());
+    let tbs_content =
+        fields.iter().map(Vec::len).sum::<usize>() + revoked_tlv + tlv_len(ext_seq.len());
     let tbs_len = tlv_len(tbs_content);
     let sig_alg_der = sig_alg.to_der().map_err(enc_err)?;
 
@@ -308,6 +309,7 @@ fn put_time(buf: &mut Vec<u8>, t: OffsetDateTime) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 

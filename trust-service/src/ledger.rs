@@ -199,7 +199,9 @@ impl Ledger {
 
     /// The archive path of a CRL.
     pub fn crl_path(&self, number: i64) -> PathBuf {
-        self.dir.join("archive/crls").join(format!("{number:08}.crl"))
+        self.dir
+            .join("archive/crls")
+            .join(format!("{number:08}.crl"))
     }
 
     /// The active root key, if initialised.
@@ -491,9 +493,8 @@ impl Ledger {
             expected.insert(self.crl_path(crl.number), crl.der);
         }
         for (path, der) in &expected {
-            let found = std::fs::read(path).map_err(|_| {
-                LedgerError::Archive(format!("{} is missing", path.display()))
-            })?;
+            let found = std::fs::read(path)
+                .map_err(|_| LedgerError::Archive(format!("{} is missing", path.display())))?;
             if &found != der {
                 return Err(LedgerError::Archive(format!(
                     "{} differs from the ledger (sha256 {} != {})",

@@ -24,8 +24,7 @@ use x509_cert::name::Name;
 use x509_cert::time::Time;
 
 use crate::profile::{
-    add_months, algorithm_from_oid, attribute_text, attributes, offset_date_time, oid,
-    unix_seconds,
+    add_months, algorithm_from_oid, attribute_text, attributes, offset_date_time, oid, unix_seconds,
 };
 
 /// How bad a finding is. Only [`Severity::Error`] blocks signing.
@@ -202,7 +201,10 @@ pub fn lint_tbs_certificate(
     }
     lint_cert_validity(tbs, kind, policy, &mut out);
     if tbs.issuer_unique_id.is_some() || tbs.subject_unique_id.is_some() {
-        out.err("rfc5280.unique_id", "issuerUniqueID/subjectUniqueID must not be used");
+        out.err(
+            "rfc5280.unique_id",
+            "issuerUniqueID/subjectUniqueID must not be used",
+        );
     }
     let curves = match kind {
         CertKind::Iaca | CertKind::Link => &policy.iaca_curves,
@@ -284,7 +286,11 @@ pub fn lint_certificate_against_issuer(
         ] {
             let texts = |n: &Name| -> Vec<String> {
                 attributes(n, attr)
-                    .map(|a| attribute_text(&a.value).unwrap_or("<unreadable>").to_owned())
+                    .map(|a| {
+                        attribute_text(&a.value)
+                            .unwrap_or("<unreadable>")
+                            .to_owned()
+                    })
                     .collect()
             };
             if texts(&tbs.subject) != texts(&issuer.subject) {
@@ -298,11 +304,7 @@ pub fn lint_certificate_against_issuer(
     out.finish()
 }
 
-fn lint_signature_fits_issuer(
-    sig_oid: &ObjectIdentifier,
-    issuer: &TbsCertificate,
-    out: &mut Out,
-) {
+fn lint_signature_fits_issuer(sig_oid: &ObjectIdentifier, issuer: &TbsCertificate, out: &mut Out) {
     let Some(alg) = algorithm_from_oid(sig_oid) else {
         return; // reported by lint_signature_algorithm
     };
@@ -404,7 +406,12 @@ fn lint_signature_algorithm(alg: &spki::AlgorithmIdentifierOwned, out: &mut Out)
 /// (attribute, label, max characters, PrintableString only)
 const NAME_ATTRIBUTES: &[(ObjectIdentifier, &str, usize, bool)] = &[
     (oid::COUNTRY_NAME, "countryName", 2, true),
-    (oid::STATE_OR_PROVINCE_NAME, "stateOrProvinceName", 128, false),
+    (
+        oid::STATE_OR_PROVINCE_NAME,
+        "stateOrProvinceName",
+        128,
+        false,
+    ),
     (oid::LOCALITY_NAME, "localityName", 128, false),
     (oid::ORGANIZATION_NAME, "organizationName", 64, false),
     (
@@ -432,7 +439,10 @@ fn lint_name(name: &Name, which: &str, out: &mut Out) {
         if rdn.0.len() != 1 {
             out.err(
                 "annexb.name.multi_valued_rdn",
-                format!("{which} has an RDN with {} attributes (use one per RDN)", rdn.0.len()),
+                format!(
+                    "{which} has an RDN with {} attributes (use one per RDN)",
+                    rdn.0.len()
+                ),
             );
         }
         for atv in rdn.0.iter() {
@@ -450,9 +460,9 @@ fn lint_name(name: &Name, which: &str, out: &mut Out) {
                 der::Tag::PrintableString => PrintableStringRef::new(atv.value.value())
                     .ok()
                     .map(|s| s.as_str().to_owned()),
-                der::Tag::Utf8String if !printable_only => {
-                    core::str::from_utf8(atv.value.value()).ok().map(str::to_owned)
-                }
+                der::Tag::Utf8String if !printable_only => core::str::from_utf8(atv.value.value())
+                    .ok()
+                    .map(str::to_owned),
                 _ => None,
             };
             let Some(text) = text else {
@@ -471,7 +481,10 @@ fn lint_name(name: &Name, which: &str, out: &mut Out) {
             };
             let chars = text.chars().count();
             if chars == 0 {
-                out.err("rfc5280.name.empty_value", format!("{which} {label} is empty"));
+                out.err(
+                    "rfc5280.name.empty_value",
+                    format!("{which} {label} is empty"),
+                );
             } else if chars > max {
                 out.err(
                     "rfc5280.name.upper_bound",
@@ -507,7 +520,11 @@ fn lint_name(name: &Name, which: &str, out: &mut Out) {
                 "annexb.name.count",
                 format!(
                     "{which} has {n} {label} attributes ({})",
-                    if exactly_one { "exactly one" } else { "at most one" }
+                    if exactly_one {
+                        "exactly one"
+                    } else {
+                        "at most one"
+                    }
                 ),
             );
         }
@@ -550,9 +567,7 @@ fn lint_cert_validity(tbs: &TbsCertificate, kind: CertKind, policy: &LintPolicy,
             format!("{} months", policy.max_link_validity_months),
         ),
         CertKind::Ds => (
-            too_long(
-                nb.checked_add(i64::from(policy.max_ds_validity_days) * 86_400 - 1),
-            ),
+            too_long(nb.checked_add(i64::from(policy.max_ds_validity_days) * 86_400 - 1)),
             format!("{} days", policy.max_ds_validity_days),
         ),
     };
@@ -588,7 +603,10 @@ fn lint_spki(
     match key.curve() {
         Curve::Ed25519 => {
             if spki.algorithm.parameters.is_some() {
-                out.err("rfc8410.spki.parameters", "Ed25519 parameters must be absent");
+                out.err(
+                    "rfc8410.spki.parameters",
+                    "Ed25519 parameters must be absent",
+                );
             }
         }
         _ => {
@@ -614,7 +632,11 @@ fn cert_extension_profile(kind: CertKind) -> &'static [(ObjectIdentifier, &'stat
     ];
     const LINK: &[(ObjectIdentifier, &str, bool)] = &[
         (oid::SUBJECT_KEY_IDENTIFIER, "subjectKeyIdentifier", false),
-        (oid::AUTHORITY_KEY_IDENTIFIER, "authorityKeyIdentifier", false),
+        (
+            oid::AUTHORITY_KEY_IDENTIFIER,
+            "authorityKeyIdentifier",
+            false,
+        ),
         (oid::KEY_USAGE, "keyUsage", true),
         (oid::BASIC_CONSTRAINTS, "basicConstraints", true),
         (oid::ISSUER_ALT_NAME, "issuerAltName", false),
@@ -622,7 +644,11 @@ fn cert_extension_profile(kind: CertKind) -> &'static [(ObjectIdentifier, &'stat
     ];
     const DS: &[(ObjectIdentifier, &str, bool)] = &[
         (oid::SUBJECT_KEY_IDENTIFIER, "subjectKeyIdentifier", false),
-        (oid::AUTHORITY_KEY_IDENTIFIER, "authorityKeyIdentifier", false),
+        (
+            oid::AUTHORITY_KEY_IDENTIFIER,
+            "authorityKeyIdentifier",
+            false,
+        ),
         (oid::KEY_USAGE, "keyUsage", true),
         (oid::EXT_KEY_USAGE, "extendedKeyUsage", true),
         (oid::ISSUER_ALT_NAME, "issuerAltName", false),
@@ -706,7 +732,11 @@ fn lint_cert_extensions(tbs: &TbsCertificate, kind: CertKind, out: &mut Out) {
                 format!(
                     "extension {} ({}) is not part of the {kind:?} profile",
                     ext.extn_id,
-                    if ext.critical { "critical" } else { "non-critical" }
+                    if ext.critical {
+                        "critical"
+                    } else {
+                        "non-critical"
+                    }
                 ),
             );
             continue;
@@ -855,7 +885,11 @@ fn lint_cert_extension_value(
 }
 
 fn lint_aki(aki: &AuthorityKeyIdentifier, out: &mut Out) {
-    if aki.key_identifier.as_ref().is_none_or(|k| k.as_bytes().is_empty()) {
+    if aki
+        .key_identifier
+        .as_ref()
+        .is_none_or(|k| k.as_bytes().is_empty())
+    {
         out.err(
             "annexb.aki.key_identifier",
             "authorityKeyIdentifier must have a keyIdentifier",
@@ -881,10 +915,7 @@ fn is_uri(s: &str, schemes: &[&str]) -> bool {
     scheme_ok
         && !rest.is_empty()
         && s.bytes().all(|b| b.is_ascii_graphic())
-        && (schemes.is_empty()
-            || schemes
-                .iter()
-                .any(|want| scheme.eq_ignore_ascii_case(want)))
+        && (schemes.is_empty() || schemes.iter().any(|want| scheme.eq_ignore_ascii_case(want)))
         && (!schemes.iter().any(|w| w.starts_with("http")) || rest.starts_with("//"))
 }
 

@@ -23,8 +23,7 @@
 //! [`Severity::Error`]: crate::lint::Severity::Error
 
 use der::asn1::{
-    Any, BitString, Ia5String, ObjectIdentifier, OctetString, PrintableStringRef, SetOfVec,
-    UtcTime,
+    Any, BitString, Ia5String, ObjectIdentifier, OctetString, PrintableStringRef, SetOfVec, UtcTime,
 };
 use der::{Decode, Encode, Tag, Tagged};
 use mso::crypto::{Algorithm, Curve, PublicKey, Signer, SoftwareVerifier};
@@ -252,7 +251,10 @@ impl SubjectName {
                 self.country
             ))
         })?;
-        let mut rdns = vec![atv(oid::COUNTRY_NAME, Any::encode_from(&country).map_err(enc_err)?)];
+        let mut rdns = vec![atv(
+            oid::COUNTRY_NAME,
+            Any::encode_from(&country).map_err(enc_err)?,
+        )];
         if let Some(st) = &self.state_or_province {
             rdns.push(atv(oid::STATE_OR_PROVINCE_NAME, utf8(st)?));
         }
@@ -522,7 +524,9 @@ pub fn x509_time(t: OffsetDateTime) -> Result<Time, ProfileError> {
             .map(Time::UtcTime)
             .map_err(|_| range())
     } else {
-        Ok(Time::GeneralTime(der::asn1::GeneralizedTime::from_date_time(dt)))
+        Ok(Time::GeneralTime(
+            der::asn1::GeneralizedTime::from_date_time(dt),
+        ))
     }
 }
 
@@ -899,10 +903,7 @@ pub fn build_ds(
     let ski = key_identifier(&spki);
 
     let mut not_before = truncate(params.not_before);
-    let mut not_after = period_end(
-        not_before,
-        Duration::days(i64::from(params.validity_days)),
-    )?;
+    let mut not_after = period_end(not_before, Duration::days(i64::from(params.validity_days)))?;
     let (inb, ina) = (issuer.cert.not_before(), issuer.cert.not_after());
     if not_before < inb || not_after > ina {
         let refused = ProfileError::ValidityOutsideIssuer {
@@ -1047,7 +1048,11 @@ fn single<'a>(
 fn ds_subject(requested: &Name, iaca: &Name) -> Result<Name, ProfileError> {
     let issuer_bad = |what: &str| ProfileError::IssuerCertificate(format!("subject {what}"));
     let text = |a: Option<&AttributeTypeAndValue>| {
-        a.map(|a| attribute_text(&a.value).unwrap_or("<unreadable>").to_owned())
+        a.map(|a| {
+            attribute_text(&a.value)
+                .unwrap_or("<unreadable>")
+                .to_owned()
+        })
     };
     let iaca_c = single(iaca, oid::COUNTRY_NAME, "countryName")
         .map_err(|_| issuer_bad("has several countryName attributes"))?
@@ -1071,7 +1076,7 @@ fn ds_subject(requested: &Name, iaca: &Name) -> Result<Name, ProfileError> {
             other => other,
         })?;
         let (r, i) = (text(req), text(iaca_atv));
-        if r != i {
+        if r != i || r.as_deref() == Some("<unreadable>") {
             return Err(ProfileError::SubjectMismatch {
                 attribute: which,
                 requested: r,

@@ -1,7 +1,12 @@
 //! The ceremonies end to end on the file keystore, checked with `openssl`: init, sign-ds, crl,
 //! revoke, rollover with link certificates, compromise, export, audit verification, and the
 //! refusals (each recorded, nothing signed).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -71,7 +76,12 @@ impl Ca {
         path
     }
 
-    async fn run_with(&self, name: &str, body: &str, p: &dyn PassphraseSource) -> Result<ceremony::Outcome, CeremonyError> {
+    async fn run_with(
+        &self,
+        name: &str,
+        body: &str,
+        p: &dyn PassphraseSource,
+    ) -> Result<ceremony::Outcome, CeremonyError> {
         let path = self.config(name, body);
         let (cfg, sha) = CeremonyConfig::load(&path)?;
         let mut out = Vec::new();
@@ -88,8 +98,12 @@ impl Ca {
         let key = rcgen::KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
         let mut params = rcgen::CertificateParams::default();
         params.distinguished_name = rcgen::DistinguishedName::new();
-        params.distinguished_name.push(rcgen::DnType::CountryName, country);
-        params.distinguished_name.push(rcgen::DnType::CommonName, format!("DS {name}"));
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CountryName, country);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, format!("DS {name}"));
         let csr = params.serialize_request(&key).unwrap();
         let path = self.path(&format!("{name}.csr"));
         std::fs::write(&path, csr.pem().unwrap()).unwrap();
@@ -98,7 +112,11 @@ impl Ca {
 
     fn pem(&self, der_path: &Path, name: &str) -> PathBuf {
         let out = self.path(name);
-        let kind = if der_path.extension().is_some_and(|e| e == "crl") { "crl" } else { "x509" };
+        let kind = if der_path.extension().is_some_and(|e| e == "crl") {
+            "crl"
+        } else {
+            "x509"
+        };
         let st = Command::new("openssl")
             .args([kind, "-inform", "DER", "-in"])
             .arg(der_path)
@@ -115,7 +133,11 @@ fn openssl(args: &[&Path]) -> (bool, String) {
     let out = Command::new("openssl").args(args).output().unwrap();
     (
         out.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -131,7 +153,11 @@ fn verify_ds(ca_pem: &Path, crl_pem: &Path, ds_pem: &Path, at: &str) -> (bool, S
         .unwrap();
     (
         out.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -141,50 +167,95 @@ const AT: &str = "1780315200";
 #[tokio::test]
 async fn the_ca_lifecycle_end_to_end() {
     let ca = Ca::new();
-    let init = ca.run("init.toml", &format!("ceremony = \"init\"\n{HEAD}")).await;
+    let init = ca
+        .run("init.toml", &format!("ceremony = \"init\"\n{HEAD}"))
+        .await;
     let iaca = ca.pem(&init.artifacts[0].1, "iaca.pem");
-    let (ok, text) = openssl(&[Path::new("x509"), Path::new("-noout"), Path::new("-text"), Path::new("-in"), &iaca]);
+    let (ok, text) = openssl(&[
+        Path::new("x509"),
+        Path::new("-noout"),
+        Path::new("-text"),
+        Path::new("-in"),
+        &iaca,
+    ]);
     assert!(ok, "{text}");
     assert!(text.contains("ecdsa-with-SHA384"), "{text}");
     assert!(text.contains("CA:TRUE, pathlen:0"), "{text}");
 
     // A second init is refused.
-    let again = ca.run_with("init2.toml", &format!("ceremony = \"init\"\n{HEAD}"), &custodians()).await;
+    let again = ca
+        .run_with(
+            "init2.toml",
+            &format!("ceremony = \"init\"\n{HEAD}"),
+            &custodians(),
+        )
+        .await;
     assert!(matches!(again, Err(CeremonyError::Refused(_))));
 
     // DS from a CSR, then a CRL series; openssl verifies the DS against IACA + CRL.
     let csr = ca.csr("ds1", "JP");
-    let sign = format!("ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n", csr.display());
+    let sign = format!(
+        "ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+        csr.display()
+    );
     let ds = ca.run("sign1.toml", &sign).await;
     let ds_pem = ca.pem(&ds.artifacts[0].1, "ds1.pem");
-    let crl = ca.run("crl1.toml", &format!("ceremony = \"crl\"\n{HEAD}\n[crl]\nseries_days = 3\n")).await;
+    let crl = ca
+        .run(
+            "crl1.toml",
+            &format!("ceremony = \"crl\"\n{HEAD}\n[crl]\nseries_days = 3\n"),
+        )
+        .await;
     assert_eq!(crl.artifacts.len(), 3, "one CRL per day");
     let crl_pem = ca.pem(&crl.artifacts[0].1, "crl1.pem");
     let (ok, text) = verify_ds(&iaca, &crl_pem, &ds_pem, AT);
     assert!(ok, "{text}");
     for (_, path, _) in &crl.artifacts {
         let pem = ca.pem(path, "check.crl.pem");
-        let (ok, text) = openssl(&[Path::new("crl"), Path::new("-verify"), Path::new("-noout"), Path::new("-CAfile"), &iaca, Path::new("-in"), &pem]);
+        let (ok, text) = openssl(&[
+            Path::new("crl"),
+            Path::new("-verify"),
+            Path::new("-noout"),
+            Path::new("-CAfile"),
+            &iaca,
+            Path::new("-in"),
+            &pem,
+        ]);
         assert!(ok && text.contains("verify OK"), "{text}");
     }
 
     // The same key again: refused, recorded, nothing signed.
     let refused = ca.run_with("sign1b.toml", &sign, &custodians()).await;
-    assert!(matches!(&refused, Err(CeremonyError::Refused(m)) if m.contains("already certified")), "{refused:?}");
+    assert!(
+        matches!(&refused, Err(CeremonyError::Refused(m)) if m.contains("already certified")),
+        "{refused:?}"
+    );
 
     // Revoke, then a new CRL series lists it; openssl reports it revoked.
     let serial = {
-        let c = mso::x509::Certificate::from_der(&std::fs::read(&ds.artifacts[0].1).unwrap()).unwrap();
+        let c =
+            mso::x509::Certificate::from_der(&std::fs::read(&ds.artifacts[0].1).unwrap()).unwrap();
         hex::encode(c.inner().tbs_certificate.serial_number.as_bytes())
     };
     ca.run("revoke.toml", &format!("ceremony = \"revoke\"\n{HEAD}\n[revoke]\nserials = [\"{serial}\"]\nreason = \"key compromise reported by issuer\"\n")).await;
-    let crl2 = ca.run("crl2.toml", &format!("ceremony = \"crl\"\n{HEAD}\n[crl]\nseries_days = 1\n")).await;
+    let crl2 = ca
+        .run(
+            "crl2.toml",
+            &format!("ceremony = \"crl\"\n{HEAD}\n[crl]\nseries_days = 1\n"),
+        )
+        .await;
     let crl2_pem = ca.pem(&crl2.artifacts[0].1, "crl2.pem");
     let (ok, text) = verify_ds(&iaca, &crl2_pem, &ds_pem, AT);
     assert!(!ok && text.contains("certificate revoked"), "{text}");
     // CRL numbers only grow.
     let n = |p: &Path| {
-        let (_, t) = openssl(&[Path::new("crl"), Path::new("-noout"), Path::new("-crlnumber"), Path::new("-in"), p]);
+        let (_, t) = openssl(&[
+            Path::new("crl"),
+            Path::new("-noout"),
+            Path::new("-crlnumber"),
+            Path::new("-in"),
+            p,
+        ]);
         t.trim().trim_start_matches("crlNumber=").to_owned()
     };
     assert_eq!(n(&crl_pem), "0x01");
@@ -192,16 +263,35 @@ async fn the_ca_lifecycle_end_to_end() {
 
     // Rollover: same DN, new key; a DS under the new key verifies from the old root.
     let roll_head = HEAD.replace("label = \"iaca-2026\"", "label = \"iaca-2031\"");
-    let roll = ca.run("roll.toml", &format!("ceremony = \"rollover\"\n{roll_head}")).await;
-    assert_eq!(roll.artifacts.len(), 3, "NewWithNew, NewWithOld, OldWithNew");
+    let roll = ca
+        .run(
+            "roll.toml",
+            &format!("ceremony = \"rollover\"\n{roll_head}"),
+        )
+        .await;
+    assert_eq!(
+        roll.artifacts.len(),
+        3,
+        "NewWithNew, NewWithOld, OldWithNew"
+    );
     let new_with_old = ca.pem(&roll.artifacts[1].1, "newwithold.pem");
     let csr2 = ca.csr("ds2", "JP");
-    let sign2 = format!("ceremony = \"sign-ds\"\n{roll_head}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n", csr2.display());
+    let sign2 = format!(
+        "ceremony = \"sign-ds\"\n{roll_head}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+        csr2.display()
+    );
     let ds2 = ca.run("sign2.toml", &sign2).await;
     let ds2_pem = ca.pem(&ds2.artifacts[0].1, "ds2.pem");
     let (ok, text) = openssl(&[
-        Path::new("verify"), Path::new("-x509_strict"), Path::new("-attime"), Path::new(AT),
-        Path::new("-CAfile"), &iaca, Path::new("-untrusted"), &new_with_old, &ds2_pem,
+        Path::new("verify"),
+        Path::new("-x509_strict"),
+        Path::new("-attime"),
+        Path::new(AT),
+        Path::new("-CAfile"),
+        &iaca,
+        Path::new("-untrusted"),
+        &new_with_old,
+        &ds2_pem,
     ]);
     assert!(ok, "{text}");
 
@@ -213,35 +303,61 @@ async fn the_ca_lifecycle_end_to_end() {
     let (ok, text) = verify_ds(&new_iaca, &emergency, &ds2_pem, AT);
     assert!(!ok && text.contains("certificate revoked"), "{text}");
     let csr3 = ca.csr("ds3", "JP");
-    let sign3 = format!("ceremony = \"sign-ds\"\n{roll_head}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n", csr3.display());
+    let sign3 = format!(
+        "ceremony = \"sign-ds\"\n{roll_head}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+        csr3.display()
+    );
     let suspended = ca.run_with("sign3.toml", &sign3, &custodians()).await;
-    assert!(matches!(&suspended, Err(CeremonyError::Refused(m)) if m.contains("suspended")), "{suspended:?}");
+    assert!(
+        matches!(&suspended, Err(CeremonyError::Refused(m)) if m.contains("suspended")),
+        "{suspended:?}"
+    );
 
     // Export: public material only, with a manifest.
-    let export = ca.run("export.toml", &format!("ceremony = \"export\"\n{HEAD}\n[export]\nout_dir = \"bundle\"\n")).await;
+    let export = ca
+        .run(
+            "export.toml",
+            &format!("ceremony = \"export\"\n{HEAD}\n[export]\nout_dir = \"bundle\"\n"),
+        )
+        .await;
     let manifest = std::fs::read_to_string(&export.artifacts[0].1).unwrap();
     assert!(manifest.contains("iaca/") && manifest.contains("link/") && manifest.contains("crl/"));
     for entry in walk(&ca.path("bundle")) {
         let bytes = std::fs::read(&entry).unwrap();
-        assert!(!String::from_utf8_lossy(&bytes).contains("PRIVATE"), "{}", entry.display());
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("PRIVATE"),
+            "{}",
+            entry.display()
+        );
     }
 
     // The audit trail and archive verify; tampering with either is detected.
     let state = ca.path("state");
-    let report = trust_service::audit_check::verify_state(&state, None).await.unwrap();
+    let report = trust_service::audit_check::verify_state(&state, None)
+        .await
+        .unwrap();
     assert!(report.contains("OK"), "{report}");
-    let archived = std::fs::read_dir(state.join("archive/certs")).unwrap().next().unwrap().unwrap().path();
+    let archived = std::fs::read_dir(state.join("archive/certs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
     let original = std::fs::read(&archived).unwrap();
     let mut changed = original.clone();
     let last = changed.len() - 1;
     changed[last] ^= 1;
     std::fs::write(&archived, &changed).unwrap();
-    assert!(trust_service::audit_check::verify_state(&state, None).await.is_err());
+    assert!(trust_service::audit_check::verify_state(&state, None)
+        .await
+        .is_err());
     std::fs::write(&archived, &original).unwrap();
     let log = state.join("audit.log");
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.replacen("op-yamada", "op-mallory", 1)).unwrap();
-    assert!(trust_service::audit_check::verify_state(&state, None).await.is_err());
+    assert!(trust_service::audit_check::verify_state(&state, None)
+        .await
+        .is_err());
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -260,47 +376,102 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 #[tokio::test]
 async fn refusals_sign_nothing_and_are_audited() {
     let ca = Ca::new();
-    ca.run("init.toml", &format!("ceremony = \"init\"\n{HEAD}")).await;
-    let certs = || std::fs::read_dir(ca.path("state/archive/certs")).unwrap().count();
+    ca.run("init.toml", &format!("ceremony = \"init\"\n{HEAD}"))
+        .await;
+    let certs = || {
+        std::fs::read_dir(ca.path("state/archive/certs"))
+            .unwrap()
+            .count()
+    };
     let before = certs();
 
     // Two custodians are not a quorum.
-    let two = HEAD.replace("present = [\"alice\", \"carol\", \"erin\"]", "present = [\"alice\", \"carol\"]");
+    let two = HEAD.replace(
+        "present = [\"alice\", \"carol\", \"erin\"]",
+        "present = [\"alice\", \"carol\"]",
+    );
     let csr = ca.csr("ds1", "JP");
-    let sign = |head: &str| format!("ceremony = \"sign-ds\"\n{head}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n", csr.display());
+    let sign = |head: &str| {
+        format!(
+            "ceremony = \"sign-ds\"\n{head}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+            csr.display()
+        )
+    };
     let r = ca.run_with("two.toml", &sign(&two), &custodians()).await;
-    assert!(matches!(r, Err(CeremonyError::Activation(custody::Error::NotEnoughShares { have: 2, need: 3 }))), "{r:?}");
+    assert!(
+        matches!(
+            r,
+            Err(CeremonyError::Activation(custody::Error::NotEnoughShares {
+                have: 2,
+                need: 3
+            }))
+        ),
+        "{r:?}"
+    );
 
     // A wrong passphrase names the custodian.
     let mut wrong = custodians();
     wrong.0.insert("carol".into(), "guess".into());
     let r = ca.run_with("wrong.toml", &sign(HEAD), &wrong).await;
-    assert!(matches!(&r, Err(CeremonyError::Activation(custody::Error::WrongSecret(who))) if who.contains("carol")), "{r:?}");
+    assert!(
+        matches!(&r, Err(CeremonyError::Activation(custody::Error::WrongSecret(who))) if who.contains("carol")),
+        "{r:?}"
+    );
 
     // A CSR whose country differs from the IACA's.
     let us = ca.csr("us", "US");
     let r = ca
-        .run_with("us.toml", &format!("ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n", us.display()), &custodians())
+        .run_with(
+            "us.toml",
+            &format!(
+                "ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+                us.display()
+            ),
+            &custodians(),
+        )
         .await;
     assert!(r.is_err(), "{r:?}");
 
     // A malformed CSR.
     let junk = ca.path("junk.csr");
-    std::fs::write(&junk, b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n").unwrap();
+    std::fs::write(
+        &junk,
+        b"-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n",
+    )
+    .unwrap();
     let r = ca
-        .run_with("junk.toml", &format!("ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n", junk.display()), &custodians())
+        .run_with(
+            "junk.toml",
+            &format!(
+                "ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+                junk.display()
+            ),
+            &custodians(),
+        )
         .await;
     assert!(matches!(r, Err(CeremonyError::Refused(_))), "{r:?}");
 
     // A config that violates the policy (DS validity beyond 457 days).
     let r = ca
-        .run_with("long.toml", &format!("ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 500\n", csr.display()), &custodians())
+        .run_with(
+            "long.toml",
+            &format!(
+                "ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 500\n",
+                csr.display()
+            ),
+            &custodians(),
+        )
         .await;
     assert!(matches!(r, Err(CeremonyError::Config(_))), "{r:?}");
 
     assert_eq!(certs(), before, "nothing was signed");
     let log = std::fs::read_to_string(ca.path("state/audit.log")).unwrap();
     assert!(log.matches("refused").count() >= 4, "{log}");
-    assert!(!log.contains("correct horse"), "no passphrase in the audit log");
-    trust_service::audit_check::verify_state(&ca.path("state"), None).await.unwrap();
+    assert!(
+        !log.contains("correct horse"),
+        "no passphrase in the audit log"
+    );
+    trust_service::audit_check::verify_state(&ca.path("state"), None)
+        .await
+        .unwrap();
 }

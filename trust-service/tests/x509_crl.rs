@@ -1,5 +1,10 @@
 //! CRLs per Annex B: structure, entries, lint-before-sign, scale.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod x509_common;
 
@@ -66,7 +71,10 @@ fn empty_crl_has_the_annex_b_shape() {
     assert_eq!(tbs.signature.oid, oid::ECDSA_WITH_SHA384);
     assert_eq!(
         tbs.issuer,
-        Certificate::from_der(&iaca).unwrap().tbs_certificate.subject
+        Certificate::from_der(&iaca)
+            .unwrap()
+            .tbs_certificate
+            .subject
     );
     assert!(tbs.revoked_certificates.is_none(), "omitted when empty");
     let this = tbs.this_update.to_unix_duration().as_secs() as i64;
@@ -100,7 +108,7 @@ fn entries_are_encoded_as_given() {
     let t = now();
     let revoked = vec![
         entry(&ds_serial, t - Duration::hours(2)),
-        entry(&[0x80, 0x01], t - Duration::days(1)),       // needs a 0x00 sign octet
+        entry(&[0x80, 0x01], t - Duration::days(1)), // needs a 0x00 sign octet
         entry(&[0x00, 0x00, 0x05], t - Duration::days(2)), // leading zeros ignored
         entry(&[0x7f; 20], t),
         entry(&[0x00, 0xff, 0xee], t), // the given 0x00 is the sign octet
@@ -164,10 +172,26 @@ fn bad_crls_are_not_signed() {
     let iaca = make_iaca(&key, now());
     let t = now();
     let cases: Vec<(&str, CrlParams, Vec<RevokedEntry>)> = vec![
-        ("rfc5280.crl.entry.serial", CrlParams::new(1, t), vec![entry(&[0, 0], t)]),
-        ("rfc5280.crl.entry.serial", CrlParams::new(1, t), vec![entry(&[], t)]),
-        ("rfc5280.crl.entry.serial", CrlParams::new(1, t), vec![entry(&[0x80; 20], t)]),
-        ("rfc5280.crl.entry.serial", CrlParams::new(1, t), vec![entry(&[1; 21], t)]),
+        (
+            "rfc5280.crl.entry.serial",
+            CrlParams::new(1, t),
+            vec![entry(&[0, 0], t)],
+        ),
+        (
+            "rfc5280.crl.entry.serial",
+            CrlParams::new(1, t),
+            vec![entry(&[], t)],
+        ),
+        (
+            "rfc5280.crl.entry.serial",
+            CrlParams::new(1, t),
+            vec![entry(&[0x80; 20], t)],
+        ),
+        (
+            "rfc5280.crl.entry.serial",
+            CrlParams::new(1, t),
+            vec![entry(&[1; 21], t)],
+        ),
         (
             "crl.entry.duplicate",
             CrlParams::new(1, t),
@@ -201,7 +225,10 @@ fn bad_crls_are_not_signed() {
         let ProfileError::Lint(findings) = &err else {
             panic!("{code}: {err:?}")
         };
-        assert!(findings.iter().any(|f| f.code == code), "{code}: {findings:#?}");
+        assert!(
+            findings.iter().any(|f| f.code == code),
+            "{code}: {findings:#?}"
+        );
         assert_eq!(signer.calls(), 0, "{code}: signed");
     }
 }
@@ -213,7 +240,8 @@ fn findings_are_capped_for_huge_bad_crls() {
     let t = now();
     let revoked: Vec<RevokedEntry> = (0..10_000).map(|_| entry(&[0], t)).collect();
     let signer = RecordingSigner::new(key);
-    let Err(ProfileError::Lint(findings)) = build_crl(&iaca, &CrlParams::new(1, t), &revoked, &signer)
+    let Err(ProfileError::Lint(findings)) =
+        build_crl(&iaca, &CrlParams::new(1, t), &revoked, &signer)
     else {
         panic!()
     };
@@ -237,7 +265,10 @@ fn crl_signer_must_be_the_iaca_and_faults_are_caught() {
         signer.fault = fault;
         let err = build_crl(&iaca, &CrlParams::new(1, now()), &[], &signer).unwrap_err();
         assert!(
-            matches!(err, ProfileError::SignatureCheck(_) | ProfileError::Signer(_)),
+            matches!(
+                err,
+                ProfileError::SignatureCheck(_) | ProfileError::Signer(_)
+            ),
             "{err:?}"
         );
     }

@@ -1,5 +1,10 @@
 //! PKCS#10 parsing, proof of possession and key validation, with good and bad requests.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod x509_common;
 
@@ -33,8 +38,16 @@ fn openssl_csr_with(dir: &Dir, name: &str, genkey: &[&str], req_args: &[&str]) -
     let (ok, out) = run("openssl", &args);
     assert!(ok, "{out}");
     let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![
-        &"req", &"-new", &"-key", &key, &"-subj", &"/C=JP/O=Digital Agency/CN=DS openssl",
-        &"-outform", &"DER", &"-out", &csr,
+        &"req",
+        &"-new",
+        &"-key",
+        &key,
+        &"-subj",
+        &"/C=JP/O=Digital Agency/CN=DS openssl",
+        &"-outform",
+        &"DER",
+        &"-out",
+        &csr,
     ];
     args.extend(req_args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
     let (ok, out) = run("openssl", &args);
@@ -44,12 +57,18 @@ fn openssl_csr_with(dir: &Dir, name: &str, genkey: &[&str], req_args: &[&str]) -
 
 #[test]
 fn rcgen_requests_parse_in_der_and_pem() {
-    for alg in [&rcgen::PKCS_ECDSA_P256_SHA256, &rcgen::PKCS_ECDSA_P384_SHA384] {
+    for alg in [
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        &rcgen::PKCS_ECDSA_P384_SHA384,
+    ] {
         let der = rcgen_csr(alg, Some("JP"), None, "DS 1");
         let csr = parse_csr(&der, &policy()).unwrap();
         assert!(matches!(csr.public_key.curve(), Curve::P256 | Curve::P384));
         use sha2::Digest;
-        assert_eq!(csr.spki_sha256, <[u8; 32]>::from(sha2::Sha256::digest(&csr.spki_der)));
+        assert_eq!(
+            csr.spki_sha256,
+            <[u8; 32]>::from(sha2::Sha256::digest(&csr.spki_der))
+        );
         let pem = pem("CERTIFICATE REQUEST", &der);
         assert_eq!(parse_csr(pem.as_bytes(), &policy()).unwrap(), csr);
         let padded = format!("\n  {pem}\n");
@@ -65,7 +84,10 @@ fn openssl_p521_request_parses_unless_the_policy_excludes_it() {
     // with a clear message rather than as a bad signature.
     let sha256 = openssl_csr(&dir, "p521", &genkey);
     let err = parse_csr(&sha256, &policy()).unwrap_err();
-    assert!(matches!(err, CsrError::UnsupportedSignatureAlgorithm(_)), "{err:?}");
+    assert!(
+        matches!(err, CsrError::UnsupportedSignatureAlgorithm(_)),
+        "{err:?}"
+    );
     let der = openssl_csr_with(&dir, "p521", &genkey, &["-sha512"]);
     let csr = parse_csr(&der, &policy()).unwrap();
     assert_eq!(csr.public_key.curve(), Curve::P521);
@@ -128,14 +150,23 @@ fn unsupported_curves_and_algorithms_are_refused() {
         &["ecparam", "-name", "secp256k1", "-genkey", "-noout"],
     );
     let err = parse_csr(&k1, &policy()).unwrap_err();
-    assert_eq!(err, CsrError::UnsupportedCurve("secp256k1 (1.3.132.0.10)".into()));
+    assert_eq!(
+        err,
+        CsrError::UnsupportedCurve("secp256k1 (1.3.132.0.10)".into())
+    );
     assert!(err.to_string().contains("secp256k1"));
 
     let explicit = openssl_csr(
         &dir,
         "explicit",
         &[
-            "ecparam", "-name", "prime256v1", "-param_enc", "explicit", "-genkey", "-noout",
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-param_enc",
+            "explicit",
+            "-genkey",
+            "-noout",
         ],
     );
     let err = parse_csr(&explicit, &policy()).unwrap_err();
@@ -144,7 +175,13 @@ fn unsupported_curves_and_algorithms_are_refused() {
     let rsa = openssl_csr(
         &dir,
         "rsa",
-        &["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048"],
+        &[
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ],
     );
     let err = parse_csr(&rsa, &policy()).unwrap_err();
     assert_eq!(
@@ -205,12 +242,7 @@ fn invalid_points_are_refused() {
     assert!(matches!(err, CsrError::InvalidKey(_)), "{err:?}");
     let good = rcgen_csr(&rcgen::PKCS_ECDSA_P256_SHA256, Some("JP"), None, "DS 1");
     let req = CertReq::from_der(&good).unwrap();
-    let mut point = req
-        .info
-        .public_key
-        .subject_public_key
-        .raw_bytes()
-        .to_vec();
+    let mut point = req.info.public_key.subject_public_key.raw_bytes().to_vec();
     *point.last_mut().unwrap() ^= 0x01;
     let err = parse_csr(&forged_request(&point), &policy()).unwrap_err();
     assert!(matches!(err, CsrError::InvalidKey(_)), "{err:?}");
@@ -224,5 +256,8 @@ fn blocked_keys_are_refused() {
         blocked_spki_sha256: vec![digest],
         ..policy()
     };
-    assert_eq!(parse_csr(&der, &blocking).unwrap_err(), CsrError::BlockedKey);
+    assert_eq!(
+        parse_csr(&der, &blocking).unwrap_err(),
+        CsrError::BlockedKey
+    );
 }

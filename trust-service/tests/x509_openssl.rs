@@ -1,6 +1,11 @@
 //! Interoperability with OpenSSL's path validation (`openssl verify -x509_strict`) and CRL
 //! checks, as PROFILES.md requires. Needs the `openssl` binary (OpenSSL 3).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod x509_common;
 
@@ -43,7 +48,12 @@ fn ds_verifies_then_is_revoked() {
     let crl1 = dir.crl("iaca1.crl", &crl(&iaca, &key, 1, t, &[]));
     crl_verify(&dir, &iaca_pem, &crl1);
     let (ok, out) = verify(&[
-        &"-CAfile", &iaca_pem, &"-crl_check", &"-CRLfile", &crl1, &ds_pem,
+        &"-CAfile",
+        &iaca_pem,
+        &"-crl_check",
+        &"-CRLfile",
+        &crl1,
+        &ds_pem,
     ]);
     assert!(ok && out.contains("ds.pem: OK"), "{out}");
 
@@ -63,7 +73,12 @@ fn ds_verifies_then_is_revoked() {
     let crl2 = dir.crl("iaca2.crl", &crl2_der);
     crl_verify(&dir, &iaca_pem, &crl2);
     let (ok, out) = verify(&[
-        &"-CAfile", &iaca_pem, &"-crl_check", &"-CRLfile", &crl2, &ds_pem,
+        &"-CAfile",
+        &iaca_pem,
+        &"-crl_check",
+        &"-CRLfile",
+        &crl2,
+        &ds_pem,
     ]);
     assert!(!ok && out.contains("certificate revoked"), "{out}");
 
@@ -78,14 +93,27 @@ fn ds_verifies_then_is_revoked() {
         .as_bytes(),
     );
     let (ok, out) = verify(&[
-        &"-CAfile", &iaca_pem, &"-crl_check", &"-CRLfile", &both, &ds_pem,
+        &"-CAfile",
+        &iaca_pem,
+        &"-crl_check",
+        &"-CRLfile",
+        &both,
+        &ds_pem,
     ]);
     assert!(!ok && out.contains("certificate revoked"), "{out}");
 
     // The same serials without the DS: OK again.
-    let crl3 = dir.crl("iaca3.crl", &crl(&iaca, &key, 3, t + Duration::minutes(10), &others));
+    let crl3 = dir.crl(
+        "iaca3.crl",
+        &crl(&iaca, &key, 3, t + Duration::minutes(10), &others),
+    );
     let (ok, out) = verify(&[
-        &"-CAfile", &iaca_pem, &"-crl_check", &"-CRLfile", &crl3, &ds_pem,
+        &"-CAfile",
+        &iaca_pem,
+        &"-crl_check",
+        &"-CRLfile",
+        &crl3,
+        &ds_pem,
     ]);
     assert!(ok, "{out}");
 
@@ -107,7 +135,10 @@ fn ds_with_other_curves_verifies() {
     let iaca = make_iaca(&key, now());
     let iaca_pem = dir.cert("iaca.pem", &iaca);
     let crl = dir.crl("iaca.crl", &crl(&iaca, &key, 1, now(), &[]));
-    for alg in [&rcgen::PKCS_ECDSA_P256_SHA256, &rcgen::PKCS_ECDSA_P384_SHA384] {
+    for alg in [
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        &rcgen::PKCS_ECDSA_P384_SHA384,
+    ] {
         let csr = parse_csr(
             &rcgen_csr(alg, Some("JP"), None, "DS mixed"),
             &CsrPolicy::default(),
@@ -116,7 +147,12 @@ fn ds_with_other_curves_verifies() {
         let ds = build_ds(&csr, &iaca, &ds_params(now()), &key).unwrap();
         let ds_pem = dir.cert("ds.pem", &ds);
         let (ok, out) = verify(&[
-            &"-CAfile", &iaca_pem, &"-crl_check", &"-CRLfile", &crl, &ds_pem,
+            &"-CAfile",
+            &iaca_pem,
+            &"-crl_check",
+            &"-CRLfile",
+            &crl,
+            &ds_pem,
         ]);
         assert!(ok, "{out}");
     }
@@ -128,7 +164,10 @@ fn p256_and_p521_iacas_verify_too() {
     for alg in [Algorithm::Es256, Algorithm::Es512] {
         let key = SoftwareKey::generate(alg);
         let mut params = iaca_params(now());
-        params.policy.iaca_curves.push(key.public_key().unwrap().curve());
+        params
+            .policy
+            .iaca_curves
+            .push(key.public_key().unwrap().curve());
         let iaca = trust_service::profile::build_iaca(&params, &key).unwrap();
         let ds = make_ds(&iaca, &key, now());
         let iaca_pem = dir.cert("iaca.pem", &iaca);
@@ -136,7 +175,12 @@ fn p256_and_p521_iacas_verify_too() {
         let crl = dir.crl("iaca.crl", &crl(&iaca, &key, 1, now(), &[]));
         crl_verify(&dir, &iaca_pem, &crl);
         let (ok, out) = verify(&[
-            &"-CAfile", &iaca_pem, &"-crl_check", &"-CRLfile", &crl, &ds_pem,
+            &"-CAfile",
+            &iaca_pem,
+            &"-crl_check",
+            &"-CRLfile",
+            &crl,
+            &ds_pem,
         ]);
         assert!(ok, "{alg}: {out}");
     }
@@ -183,7 +227,10 @@ fn rollover_links_bridge_old_and_new_roots() {
     assert!(ok, "{out}");
 
     // CRLs of both roots.
-    for (pem, key, iaca) in [(&old_pem, &r.old_key, &r.old_iaca), (&new_pem, &r.new_key, &r.new_iaca)] {
+    for (pem, key, iaca) in [
+        (&old_pem, &r.old_key, &r.old_iaca),
+        (&new_pem, &r.new_key, &r.new_iaca),
+    ] {
         let c = dir.crl("x.crl", &crl(iaca, key, 5, now(), &[]));
         crl_verify(&dir, pem, &c);
     }

@@ -1,6 +1,11 @@
 //! IACA, DS and link certificates: structure per Annex B, policy numbers, refusals, and
 //! "lint failure → nothing signed".
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod x509_common;
 
@@ -13,8 +18,7 @@ use trust_service::lint::{
     lint_certificate_against_issuer, lint_tbs_certificate, CertKind, LintPolicy, Severity,
 };
 use trust_service::profile::{
-    add_months, build_ds, build_iaca, build_link, oid, DsParams, LinkKind, LinkParams,
-    ProfileError,
+    add_months, build_ds, build_iaca, build_link, oid, DsParams, LinkKind, LinkParams, ProfileError,
 };
 use x509_cert::ext::pkix::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
@@ -115,8 +119,10 @@ fn serials_are_random() {
 
 #[test]
 fn signature_algorithm_follows_the_signer() {
-    let mut policy = LintPolicy::default();
-    policy.iaca_curves = vec![Curve::P256, Curve::P384, Curve::P521];
+    let policy = LintPolicy {
+        iaca_curves: vec![Curve::P256, Curve::P384, Curve::P521],
+        ..LintPolicy::default()
+    };
     for (alg, sig_oid) in [
         (Algorithm::Es256, oid::ECDSA_WITH_SHA256),
         (Algorithm::Es384, oid::ECDSA_WITH_SHA384),
@@ -140,7 +146,10 @@ fn policy_default_iaca_curve_is_p384() {
     let ProfileError::Lint(findings) = err else {
         panic!("{err:?}")
     };
-    assert!(findings.iter().any(|f| f.code == "policy.spki.curve"), "{findings:?}");
+    assert!(
+        findings.iter().any(|f| f.code == "policy.spki.curve"),
+        "{findings:?}"
+    );
     assert_eq!(signer.calls(), 0);
 }
 
@@ -181,7 +190,8 @@ fn ds_has_the_annex_b_shape() {
     let tbs = &c.tbs_certificate;
     assert_eq!(tbs.issuer, i.tbs_certificate.subject);
     assert_eq!(tbs.serial_number.as_bytes().len(), 20);
-    let len = tbs.validity.not_after.to_unix_duration() - tbs.validity.not_before.to_unix_duration();
+    let len =
+        tbs.validity.not_after.to_unix_duration() - tbs.validity.not_before.to_unix_duration();
     assert_eq!(len.as_secs() + 1, 457 * 86_400);
     assert_eq!(
         ext_oids(&c),
@@ -195,7 +205,10 @@ fn ds_has_the_annex_b_shape() {
         ]
     );
     let (_, ku) = tbs.get::<KeyUsage>().unwrap().unwrap();
-    assert_eq!(ku.0, der::flagset::FlagSet::from(KeyUsages::DigitalSignature));
+    assert_eq!(
+        ku.0,
+        der::flagset::FlagSet::from(KeyUsages::DigitalSignature)
+    );
     let (_, eku) = tbs.get::<ExtendedKeyUsage>().unwrap().unwrap();
     assert_eq!(eku.0, vec![oid::MDL_DS_EKU]);
     let ds = mso::x509::Certificate::from_der(&der).unwrap();
@@ -258,18 +271,34 @@ fn ds_country_or_state_mismatch_is_refused() {
     let mut params = iaca_params(now());
     params.subject.state_or_province = Some("Tokyo".into());
     let iaca_st = build_iaca(&params, &key).unwrap();
-    let ok = rcgen_csr(&rcgen::PKCS_ECDSA_P256_SHA256, Some("JP"), Some("Tokyo"), "DS y");
+    let ok = rcgen_csr(
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        Some("JP"),
+        Some("Tokyo"),
+        "DS y",
+    );
     let csr = parse_csr(&ok, &CsrPolicy::default()).unwrap();
     let der = build_ds(&csr, &iaca_st, &ds_params(now()), &key).unwrap();
     assert_clean(&der, CertKind::Ds, &iaca_st);
-    let bad = rcgen_csr(&rcgen::PKCS_ECDSA_P256_SHA256, Some("JP"), Some("Osaka"), "DS z");
+    let bad = rcgen_csr(
+        &rcgen::PKCS_ECDSA_P256_SHA256,
+        Some("JP"),
+        Some("Osaka"),
+        "DS z",
+    );
     let csr = parse_csr(&bad, &CsrPolicy::default()).unwrap();
     let err = build_ds(&csr, &iaca_st, &ds_params(now()), &key).unwrap_err();
-    assert!(matches!(err, ProfileError::SubjectMismatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, ProfileError::SubjectMismatch { .. }),
+        "{err:?}"
+    );
     let none = rcgen_csr(&rcgen::PKCS_ECDSA_P256_SHA256, Some("JP"), None, "DS w");
     let csr = parse_csr(&none, &CsrPolicy::default()).unwrap();
     let err = build_ds(&csr, &iaca_st, &ds_params(now()), &key).unwrap_err();
-    assert!(matches!(err, ProfileError::SubjectMismatch { .. }), "{err:?}");
+    assert!(
+        matches!(err, ProfileError::SubjectMismatch { .. }),
+        "{err:?}"
+    );
 }
 
 #[test]
@@ -284,7 +313,9 @@ fn ds_validity_beyond_policy_is_refused_and_nothing_signed() {
         panic!("{err:?}")
     };
     assert!(
-        findings.iter().any(|f| f.code == "policy.validity.too_long"),
+        findings
+            .iter()
+            .any(|f| f.code == "policy.validity.too_long"),
         "{findings:?}"
     );
     assert_eq!(signer.calls(), 0);
@@ -310,7 +341,10 @@ fn ds_outside_iaca_validity_is_refused_or_clipped_on_request() {
     let signer = RecordingSigner::new(key);
     let ds = ds_params(iaca_nb + Duration::days(30));
     let err = build_ds(&ds_csr(), &iaca, &ds, &signer).unwrap_err();
-    assert!(matches!(err, ProfileError::ValidityOutsideIssuer { .. }), "{err:?}");
+    assert!(
+        matches!(err, ProfileError::ValidityOutsideIssuer { .. }),
+        "{err:?}"
+    );
     let before = ds_params(iaca_nb - Duration::days(1));
     assert!(matches!(
         build_ds(&ds_csr(), &iaca, &before, &signer),
@@ -340,17 +374,48 @@ fn ds_key_rotation_default_is_three_months() {
 #[test]
 fn lint_failure_signs_nothing() {
     let key = iaca_key();
-    let cases: Vec<(&str, Box<dyn Fn(&mut trust_service::profile::IacaParams)>)> = vec![
-        ("annexb.name.country", Box::new(|p| p.subject.country = "jp".into())),
-        ("annexb.name.country", Box::new(|p| p.subject.country = "JPN".into())),
-        ("policy.validity.too_long", Box::new(|p| p.validity_months = 241)),
-        ("rfc5280.validity.order", Box::new(|p| p.validity_months = 0)),
-        ("annexb.ian", Box::new(|p| p.issuer_alt_name = Default::default())),
-        ("annexb.ian.rfc822", Box::new(|p| p.issuer_alt_name.emails = vec!["nobody".into()])),
-        ("annexb.crldp.full_name", Box::new(|p| p.crl_distribution_points.clear())),
-        ("annexb.crldp.uri", Box::new(|p| p.crl_distribution_points = vec!["ldap://x/y".into()])),
-        ("rfc5280.name.upper_bound", Box::new(|p| p.subject.common_name = "x".repeat(65))),
-        ("rfc5280.name.empty_value", Box::new(|p| p.subject.common_name = String::new())),
+    type Mutation = Box<dyn Fn(&mut trust_service::profile::IacaParams)>;
+    let cases: Vec<(&str, Mutation)> = vec![
+        (
+            "annexb.name.country",
+            Box::new(|p| p.subject.country = "jp".into()),
+        ),
+        (
+            "annexb.name.country",
+            Box::new(|p| p.subject.country = "JPN".into()),
+        ),
+        (
+            "policy.validity.too_long",
+            Box::new(|p| p.validity_months = 241),
+        ),
+        (
+            "rfc5280.validity.order",
+            Box::new(|p| p.validity_months = 0),
+        ),
+        (
+            "annexb.ian",
+            Box::new(|p| p.issuer_alt_name = Default::default()),
+        ),
+        (
+            "annexb.ian.rfc822",
+            Box::new(|p| p.issuer_alt_name.emails = vec!["nobody".into()]),
+        ),
+        (
+            "annexb.crldp.full_name",
+            Box::new(|p| p.crl_distribution_points.clear()),
+        ),
+        (
+            "annexb.crldp.uri",
+            Box::new(|p| p.crl_distribution_points = vec!["ldap://x/y".into()]),
+        ),
+        (
+            "rfc5280.name.upper_bound",
+            Box::new(|p| p.subject.common_name = "x".repeat(65)),
+        ),
+        (
+            "rfc5280.name.empty_value",
+            Box::new(|p| p.subject.common_name = String::new()),
+        ),
     ];
     for (code, mutate) in cases {
         let signer = RecordingSigner::new(key.clone());
@@ -389,12 +454,18 @@ fn hsm_faults_are_caught_after_signing() {
         signer.fault = fault;
         let err = build_ds(&ds_csr(), &iaca, &ds_params(now()), &signer).unwrap_err();
         assert!(
-            matches!(err, ProfileError::SignatureCheck(_) | ProfileError::Signer(_)),
+            matches!(
+                err,
+                ProfileError::SignatureCheck(_) | ProfileError::Signer(_)
+            ),
             "{err:?}"
         );
         let err = build_iaca(&iaca_params(now()), &signer).unwrap_err();
         assert!(
-            matches!(err, ProfileError::SignatureCheck(_) | ProfileError::Signer(_)),
+            matches!(
+                err,
+                ProfileError::SignatureCheck(_) | ProfileError::Signer(_)
+            ),
             "{err:?}"
         );
     }

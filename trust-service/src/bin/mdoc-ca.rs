@@ -18,7 +18,11 @@ use trust_service::config::CeremonyConfig;
 use zeroize::Zeroizing;
 
 #[derive(Parser)]
-#[command(name = "mdoc-ca", version, about = "Offline root CA (IACA) ceremonies for ISO 18013-5 mdocs")]
+#[command(
+    name = "mdoc-ca",
+    version,
+    about = "Offline root CA (IACA) ceremonies for ISO 18013-5 mdocs"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,7 +86,10 @@ impl PassphraseSource for Prompt {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mdoc-ca: cannot start: {e}");
@@ -112,7 +119,8 @@ fn main() -> ExitCode {
                 PassphraseMode::Env => Box::new(EnvPassphrases),
             };
             let mut out = std::io::stdout();
-            let result = runtime.block_on(ceremony::run(cfg, sha, source.as_ref(), &mut out, dry_run));
+            let result =
+                runtime.block_on(ceremony::run(cfg, sha, source.as_ref(), &mut out, dry_run));
             let _ = out.flush();
             match result {
                 Ok(_) => ExitCode::SUCCESS,
@@ -123,8 +131,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Audit {
-            command: AuditCommand::Verify { state_dir, audit_key },
-        } => match runtime.block_on(trust_service::audit_check::verify_state(&state_dir, audit_key.as_deref())) {
+            command:
+                AuditCommand::Verify {
+                    state_dir,
+                    audit_key,
+                },
+        } => match runtime.block_on(trust_service::audit_check::verify_state(
+            &state_dir,
+            audit_key.as_deref(),
+        )) {
             Ok(report) => {
                 println!("{report}");
                 ExitCode::SUCCESS

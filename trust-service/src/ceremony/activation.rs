@@ -26,7 +26,13 @@ impl EnvPassphrases {
     pub fn var(id: &str) -> String {
         let suffix: String = id
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_uppercase()
+                } else {
+                    '_'
+                }
+            })
             .collect();
         format!("MDOC_CA_PASSPHRASE_{suffix}")
     }
@@ -47,8 +53,9 @@ pub enum ActiveKey {
     Soft(mso::crypto::SoftwareKey),
     /// A key inside a PKCS#11 token; the token session stays open while this lives.
     Pkcs11 {
-        /// The activated token (logged out on drop).
-        token: custody::pkcs11::Pkcs11Token,
+        /// The activated token, shared by the keys of one ceremony (logged out when the last
+        /// holder drops it).
+        token: std::sync::Arc<custody::pkcs11::Pkcs11Token>,
         /// The key object.
         key: custody::pkcs11::Pkcs11Key,
     },
@@ -84,7 +91,11 @@ pub(crate) fn split_secret(ctx: &mut Context<'_>, secret: &[u8]) -> Result<()> {
     let k = ctx.cfg.key.clone();
     let mut passphrases = Vec::with_capacity(k.custodians.len());
     for c in &k.custodians {
-        passphrases.push(ctx.passphrases.passphrase(c).map_err(CeremonyError::Activation)?);
+        passphrases.push(
+            ctx.passphrases
+                .passphrase(c)
+                .map_err(CeremonyError::Activation)?,
+        );
     }
     let pairs: Vec<(&str, &[u8])> = k
         .custodians
@@ -134,7 +145,10 @@ pub(crate) fn reconstruct_secret(ctx: &mut Context<'_>) -> Result<Secret> {
     let mut loaded: Vec<(SealedShare, Secret)> = Vec::new();
     for c in &k.present {
         let share = SealedShare::load(share_path(ctx, c)).map_err(CeremonyError::Activation)?;
-        let pass = ctx.passphrases.passphrase(c).map_err(CeremonyError::Activation)?;
+        let pass = ctx
+            .passphrases
+            .passphrase(c)
+            .map_err(CeremonyError::Activation)?;
         loaded.push((share, pass));
     }
     let pairs: Vec<(SealedShare, &[u8])> = loaded
@@ -147,7 +161,9 @@ pub(crate) fn reconstruct_secret(ctx: &mut Context<'_>) -> Result<Secret> {
 }
 
 fn keystore_path(ctx: &Context<'_>, label: &str) -> PathBuf {
-    ctx.state_dir().join("keys").join(format!("{label}.key.json"))
+    ctx.state_dir()
+        .join("keys")
+        .join(format!("{label}.key.json"))
 }
 
 fn module_path(ctx: &Context<'_>) -> Result<PathBuf> {
@@ -167,9 +183,21 @@ fn token_label(ctx: &Context<'_>) -> Result<String> {
         .ok_or_else(|| CeremonyError::Refused("key.token (PKCS#11 token label) is required".into()))
 }
 
-fn activate_token(ctx: &Context<'_>, pin: &[u8]) -> Result<custody::pkcs11::Pkcs11Token> {
-    custody::pkcs11::Pkcs11Token::activate(module_path(ctx)?, &token_label(ctx)?, pin)
-        .map_err(CeremonyError::Activation)
+/// The ceremony's token session: a token is activated once per ceremony (PKCS#11 login state
+/// is per process and token) and shared by every key the ceremony opens.
+fn activate_token(
+    ctx: &mut Context<'_>,
+    pin: &[u8],
+) -> Result<std::sync::Arc<custody::pkcs11::Pkcs11Token>> {
+    if let Some(token) = &ctx.token {
+        return Ok(token.clone());
+    }
+    let token = std::sync::Arc::new(
+        custody::pkcs11::Pkcs11Token::activate(module_path(ctx)?, &token_label(ctx)?, pin)
+            .map_err(CeremonyError::Activation)?,
+    );
+    ctx.token = Some(token.clone());
+    Ok(token)
 }
 
 /// Generates a new key `label` inside the key store, activated with `secret`.
@@ -194,7 +222,9 @@ pub(crate) fn generate_key(
         }
         KeyBackend::Pkcs11 => {
             let token = activate_token(ctx, secret)?;
-            let key = token.generate(label, alg).map_err(CeremonyError::Activation)?;
+            let key = token
+                .generate(label, alg)
+                .map_err(CeremonyError::Activation)?;
             Ok(ActiveKey::Pkcs11 { token, key })
         }
     }
@@ -235,11 +265,19 @@ pub(crate) fn audit_key_label(ctx: &Context<'_>) -> String {
 }
 
 /// Replaces the token's user PIN (set by the HSM administrator) with `new_pin`.
-pub(crate) fn change_token_pin(ctx: &mut Context<'_>, old_pin: &[u8], new_pin: &[u8]) -> Result<()> {
-    let token = activate_token(ctx, old_pin)?;
+pub(crate) fn change_token_pin(
+    ctx: &mut Context<'_>,
+    old_pin: &[u8],
+    new_pin: &[u8],
+) -> Result<()> {
+    // A session of its own, closed before the key is activated with the new PIN.
+    let token =
+        custody::pkcs11::Pkcs11Token::activate(module_path(ctx)?, &token_label(ctx)?, old_pin)
+            .map_err(CeremonyError::Activation)?;
     token
         .change_pin(old_pin, new_pin)
         .map_err(CeremonyError::Activation)?;
+    drop(token);
     ctx.say("  token user PIN replaced by the quorum secret");
     Ok(())
 }

@@ -18,16 +18,24 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         .await?
         .into_iter()
         .find(|k| k.label == cfg.compromised_label)
-        .ok_or_else(|| CeremonyError::Refused(format!("no root key {:?}", cfg.compromised_label)))?;
+        .ok_or_else(|| {
+            CeremonyError::Refused(format!("no root key {:?}", cfg.compromised_label))
+        })?;
     if key.state == "compromised" {
-        return Err(CeremonyError::Refused(format!("{} is already marked compromised", key.label)));
+        return Err(CeremonyError::Refused(format!(
+            "{} is already marked compromised",
+            key.label
+        )));
     }
     let mut rec = ctx.record();
     for cert in ctx.ledger.certificates(Some(&key.label)).await? {
         if cert.kind == "iaca" || ctx.ledger.is_revoked(&cert.serial).await? {
             continue;
         }
-        ctx.say(format!("  revoke {} ({}, {})", cert.serial, cert.kind, cert.subject));
+        ctx.say(format!(
+            "  revoke {} ({}, {})",
+            cert.serial, cert.kind, cert.subject
+        ));
         rec.revocations
             .push((cert.serial.clone(), "CA key compromise".into(), ctx.at));
     }
@@ -46,13 +54,20 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         .cfg
         .crl
         .as_ref()
-        .map(|c| c.series_days.div_ceil(ctx.cfg.policy.crl_interval_days.max(1)).max(1))
+        .map(|c| {
+            c.series_days
+                .div_ceil(ctx.cfg.policy.crl_interval_days.max(1))
+                .max(1)
+        })
         .unwrap_or(1);
-    let crls = crl_series::issue_series(ctx, std::slice::from_ref(&key), count, &secret, &mut rec).await?;
+    let crls =
+        crl_series::issue_series(ctx, std::slice::from_ref(&key), count, &secret, &mut rec).await?;
     let audit_key = activation::open_key(ctx, &audit_key_label(ctx), &secret)?;
     drop(secret);
-    rec.root_key_states.push((key.label.clone(), "compromised".into()));
-    rec.compromised.push((key.spki_sha256.clone(), cfg.note.clone()));
+    rec.root_key_states
+        .push((key.label.clone(), "compromised".into()));
+    rec.compromised
+        .push((key.spki_sha256.clone(), cfg.note.clone()));
     rec.suspend_ds_signing = Some(Some(format!("root key {} compromised", key.label)));
     ctx.ledger.commit(&rec, "success").await?;
 

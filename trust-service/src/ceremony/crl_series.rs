@@ -31,9 +31,16 @@ async fn plan(
     let mut number = first_number;
     let mut out = Vec::new();
     for key in keys {
-        let iaca = ctx.ledger.certificate(&key.cert_serial).await?.ok_or_else(|| {
-            CeremonyError::Refused(format!("IACA of root key {} missing from the ledger", key.label))
-        })?;
+        let iaca = ctx
+            .ledger
+            .certificate(&key.cert_serial)
+            .await?
+            .ok_or_else(|| {
+                CeremonyError::Refused(format!(
+                    "IACA of root key {} missing from the ledger",
+                    key.label
+                ))
+            })?;
         for i in 0..count {
             let this_update = start + Duration::days(i64::from(i * policy.crl_interval_days));
             let mut params = CrlParams::new(
@@ -74,18 +81,23 @@ async fn plan(
 }
 
 /// Signs the planned CRLs; each root key is opened with the activation secret.
-fn sign_all(
-    ctx: &mut Context<'_>,
-    planned: &[Planned],
-    secret: &[u8],
-) -> Result<Vec<CrlRecord>> {
+fn sign_all(ctx: &mut Context<'_>, planned: &[Planned], secret: &[u8]) -> Result<Vec<CrlRecord>> {
     let mut out = Vec::with_capacity(planned.len());
     let mut open: Option<(String, ActiveKey)> = None;
     for p in planned {
-        if open.as_ref().map(|(l, _)| l != &p.key.label).unwrap_or(true) {
-            open = Some((p.key.label.clone(), activation::open_key(ctx, &p.key.label, secret)?));
+        if open
+            .as_ref()
+            .map(|(l, _)| l != &p.key.label)
+            .unwrap_or(true)
+        {
+            open = Some((
+                p.key.label.clone(),
+                activation::open_key(ctx, &p.key.label, secret)?,
+            ));
         }
-        let Some((_, key)) = open.as_ref() else { continue };
+        let Some((_, key)) = open.as_ref() else {
+            continue;
+        };
         let der = build_crl(&p.iaca_der, &p.params, &p.entries, key.signer())
             .map_err(|e| CeremonyError::Profile(e.to_string()))?;
         out.push(CrlRecord {
@@ -135,7 +147,9 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         }
     }
     if keys.is_empty() {
-        return Err(CeremonyError::Refused("no usable root key: initialise the CA first".into()));
+        return Err(CeremonyError::Refused(
+            "no usable root key: initialise the CA first".into(),
+        ));
     }
     let first = ctx.ledger.next_crl_number().await?;
     if ctx.dry_run {
@@ -168,7 +182,12 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
             .detail("sha256", sha256_hex(&crl.der));
         ctx.audit(event)?;
         artifacts.push((
-            format!("CRL #{} ({} .. {})", crl.number, crate::ledger::ts(crl.this_update), crate::ledger::ts(crl.next_update)),
+            format!(
+                "CRL #{} ({} .. {})",
+                crl.number,
+                crate::ledger::ts(crl.this_update),
+                crate::ledger::ts(crl.next_update)
+            ),
             ctx.ledger.crl_path(crl.number),
             sha256_hex(&crl.der),
         ));

@@ -36,7 +36,11 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         let _ = writeln!(manifest, "{}  {name}", sha256_hex(bytes));
     }
     if ctx.dry_run {
-        ctx.say(format!("would export {} files to {}:", files.len(), out.display()));
+        ctx.say(format!(
+            "would export {} files to {}:",
+            files.len(),
+            out.display()
+        ));
         ctx.say(manifest);
         return Ok(Outcome::default());
     }

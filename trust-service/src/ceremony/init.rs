@@ -82,8 +82,11 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     if ctx.dry_run {
         // Boulder's practice: build and lint with a throwaway key of the same algorithm.
         let throwaway = SoftwareKey::generate(Algorithm::Es384);
-        let der = build_iaca(&params, &throwaway).map_err(|e| CeremonyError::Profile(e.to_string()))?;
-        ctx.say(format!("would create root key {label:?} (ECDSA P-384) and sign the IACA:"));
+        let der =
+            build_iaca(&params, &throwaway).map_err(|e| CeremonyError::Profile(e.to_string()))?;
+        ctx.say(format!(
+            "would create root key {label:?} (ECDSA P-384) and sign the IACA:"
+        ));
         ctx.say(format!("  {}", describe(&der)));
         ctx.say(format!(
             "  activation split {}-of-{} among {}",
@@ -109,7 +112,9 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     let audit_label = audit_key_label(ctx);
     let audit_key = activation::generate_key(ctx, &audit_label, Algorithm::Es256, &secret)?;
     drop(secret);
-    ctx.say(format!("  root key {label:?} generated inside the key store (P-384)"));
+    ctx.say(format!(
+        "  root key {label:?} generated inside the key store (P-384)"
+    ));
     let root_pub = root.public_key()?;
     let audit_pub = audit_key.public_key()?;
     let audit_spki = crate::profile::subject_public_key_info(&audit_pub)
@@ -122,7 +127,8 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         super::write_new(&ctx.state_dir().join("audit-key.spki.der"), &der)?;
     }
 
-    let der = build_iaca(&params, root.signer()).map_err(|e| CeremonyError::Profile(e.to_string()))?;
+    let der =
+        build_iaca(&params, root.signer()).map_err(|e| CeremonyError::Profile(e.to_string()))?;
     let cert = cert_record(&der, "iaca", &label)?;
     let mut rec = ctx.record();
     rec.root_keys.push(RootKey {

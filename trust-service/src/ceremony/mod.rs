@@ -100,6 +100,8 @@ pub struct Context<'a> {
     pub audit: AuditLog,
     /// The ceremony's moment.
     pub at: OffsetDateTime,
+    /// The PKCS#11 token session, once activated (deactivated when the ceremony ends).
+    pub(crate) token: Option<std::sync::Arc<custody::pkcs11::Pkcs11Token>>,
 }
 
 impl Context<'_> {
@@ -175,26 +177,34 @@ pub async fn run(
         ledger,
         audit,
         at,
+        token: None,
     };
     let kind = ctx.cfg.ceremony;
     ctx.say(format!(
         "== mdoc-ca {} ceremony at {}{}",
         kind.name(),
         crate::ledger::ts(at),
-        if dry_run { " (DRY RUN: nothing will be signed or recorded)" } else { "" }
+        if dry_run {
+            " (DRY RUN: nothing will be signed or recorded)"
+        } else {
+            ""
+        }
     ));
     let result = match ctx.cfg.check() {
         Err(e) => Err(CeremonyError::Config(e)),
         Ok(()) => match kind {
-        CeremonyKind::Init => init::run(&mut ctx).await,
-        CeremonyKind::SignDs => sign_ds::run(&mut ctx).await,
-        CeremonyKind::Revoke => revoke::run(&mut ctx).await,
-        CeremonyKind::Crl => crl_series::run(&mut ctx).await,
-        CeremonyKind::Rollover => rollover::run(&mut ctx).await,
-        CeremonyKind::Compromise => compromise::run(&mut ctx).await,
-        CeremonyKind::Export => export::run(&mut ctx).await,
+            CeremonyKind::Init => init::run(&mut ctx).await,
+            CeremonyKind::SignDs => sign_ds::run(&mut ctx).await,
+            CeremonyKind::Revoke => revoke::run(&mut ctx).await,
+            CeremonyKind::Crl => crl_series::run(&mut ctx).await,
+            CeremonyKind::Rollover => rollover::run(&mut ctx).await,
+            CeremonyKind::Compromise => compromise::run(&mut ctx).await,
+            CeremonyKind::Export => export::run(&mut ctx).await,
         },
     };
+    // Deactivate: the token session ends here (keys still held elsewhere keep it alive only
+    // until they are dropped at the end of their ceremony function, which has returned).
+    ctx.token = None;
     match &result {
         Ok(outcome) => {
             for (what, path, fp) in &outcome.artifacts {

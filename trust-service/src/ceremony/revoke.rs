@@ -21,7 +21,9 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     for serial in &cfg.serials {
         let serial = serial.trim().to_ascii_lowercase().replace(':', "");
         let cert = ctx.ledger.certificate(&serial).await?.ok_or_else(|| {
-            CeremonyError::Refused(format!("no certificate with serial {serial} was issued here"))
+            CeremonyError::Refused(format!(
+                "no certificate with serial {serial} was issued here"
+            ))
         })?;
         if cert.kind == "iaca" {
             return Err(CeremonyError::Refused(format!(
@@ -29,12 +31,17 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
             )));
         }
         if ctx.ledger.is_revoked(&serial).await? {
-            return Err(CeremonyError::Refused(format!("{serial} is already revoked")));
+            return Err(CeremonyError::Refused(format!(
+                "{serial} is already revoked"
+            )));
         }
         if rec.revocations.iter().any(|(s, _, _)| *s == serial) {
             return Err(CeremonyError::Refused(format!("{serial} is listed twice")));
         }
-        ctx.say(format!("  revoke {} ({}, {})", serial, cert.kind, cert.subject));
+        ctx.say(format!(
+            "  revoke {} ({}, {})",
+            serial, cert.kind, cert.subject
+        ));
         rec.revocations.push((serial, cfg.reason.clone(), ctx.at));
     }
     if ctx.dry_run {
@@ -44,7 +51,9 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     ctx.ledger.commit(&rec, "success").await?;
     for (serial, _, _) in &rec.revocations {
         // The reason is in the ledger; the audit record names the event only (policy §2.2).
-        let event = ctx.event("ca.revoke", true).detail("serial", serial.clone());
+        let event = ctx
+            .event("ca.revoke", true)
+            .detail("serial", serial.clone());
         ctx.audit(event)?;
     }
     ctx.say(format!(

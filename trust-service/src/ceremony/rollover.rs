@@ -18,10 +18,14 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         .rev()
         .find(|k| k.state == "active" || k.state == "compromised")
         .cloned()
-        .ok_or_else(|| CeremonyError::Refused("no root key to roll over: initialise first".into()))?;
+        .ok_or_else(|| {
+            CeremonyError::Refused("no root key to roll over: initialise first".into())
+        })?;
     let label = ctx.cfg.key.label.clone();
     if keys.iter().any(|k| k.label == label) {
-        return Err(CeremonyError::Refused(format!("root key label {label:?} is already used")));
+        return Err(CeremonyError::Refused(format!(
+            "root key label {label:?} is already used"
+        )));
     }
     let old_iaca = ctx
         .ledger
@@ -48,7 +52,11 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     if ctx.dry_run {
         ctx.say(format!(
             "would create root key {label:?} (P-384), the NewWithNew IACA{}",
-            if compromised { " only (old key compromised)" } else { ", NewWithOld and OldWithNew link certificates" }
+            if compromised {
+                " only (old key compromised)"
+            } else {
+                ", NewWithOld and OldWithNew link certificates"
+            }
         ));
         return Ok(Outcome::default());
     }
@@ -73,13 +81,30 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     )];
     rec.certificates.push(new_cert.clone());
     if let Some(old_key) = &old_key {
-        let nwo = LinkParams::for_rollover(LinkKind::NewWithOld, &old_iaca.der, &new_iaca).map_err(profile)?;
-        let new_with_old = build_link(&new_key.public_key()?, &new_iaca, &old_iaca.der, &nwo, old_key.signer())
+        let nwo = LinkParams::for_rollover(LinkKind::NewWithOld, &old_iaca.der, &new_iaca)
             .map_err(profile)?;
-        let own = LinkParams::for_rollover(LinkKind::OldWithNew, &old_iaca.der, &new_iaca).map_err(profile)?;
-        let old_with_new = build_link(&old_key.public_key()?, &old_iaca.der, &new_iaca, &own, new_key.signer())
+        let new_with_old = build_link(
+            &new_key.public_key()?,
+            &new_iaca,
+            &old_iaca.der,
+            &nwo,
+            old_key.signer(),
+        )
+        .map_err(profile)?;
+        let own = LinkParams::for_rollover(LinkKind::OldWithNew, &old_iaca.der, &new_iaca)
             .map_err(profile)?;
-        for (name, der, by) in [("NewWithOld", new_with_old, &old.label), ("OldWithNew", old_with_new, &label)] {
+        let old_with_new = build_link(
+            &old_key.public_key()?,
+            &old_iaca.der,
+            &new_iaca,
+            &own,
+            new_key.signer(),
+        )
+        .map_err(profile)?;
+        for (name, der, by) in [
+            ("NewWithOld", new_with_old, &old.label),
+            ("OldWithNew", old_with_new, &label),
+        ] {
             let cert = cert_record(&der, "link", by)?;
             artifacts.push((
                 format!("{name} link certificate ({})", describe(&der)),
@@ -88,7 +113,8 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
             ));
             rec.certificates.push(cert);
         }
-        rec.root_key_states.push((old.label.clone(), "retired".into()));
+        rec.root_key_states
+            .push((old.label.clone(), "retired".into()));
     }
     rec.root_keys.push(RootKey {
         label: label.clone(),
@@ -103,7 +129,14 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     ctx.ledger.commit(&rec, "success").await?;
     for cert in &rec.certificates {
         let event = ctx
-            .event(if cert.kind == "link" { "ca.link.issue" } else { "ca.iaca.issue" }, true)
+            .event(
+                if cert.kind == "link" {
+                    "ca.link.issue"
+                } else {
+                    "ca.iaca.issue"
+                },
+                true,
+            )
             .detail("serial", cert.serial.clone())
             .detail("signed_by", cert.signed_by.clone())
             .detail("sha256", sha256_hex(&cert.der));

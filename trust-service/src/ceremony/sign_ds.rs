@@ -29,20 +29,28 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         .clone()
         .ok_or_else(|| CeremonyError::Refused("no [sign_ds] section".into()))?;
     if let Some(reason) = ctx.ledger.ds_signing_suspended().await? {
-        return Err(CeremonyError::Refused(format!("DS signing is suspended: {reason}")));
+        return Err(CeremonyError::Refused(format!(
+            "DS signing is suspended: {reason}"
+        )));
     }
-    let root = ctx
-        .ledger
-        .active_root()
-        .await?
-        .ok_or_else(|| CeremonyError::Refused("no active root key: initialise the CA first".into()))?;
+    let root = ctx.ledger.active_root().await?.ok_or_else(|| {
+        CeremonyError::Refused("no active root key: initialise the CA first".into())
+    })?;
     let iaca = ctx
         .ledger
         .certificate(&root.cert_serial)
         .await?
-        .ok_or_else(|| CeremonyError::Refused("the active IACA is missing from the ledger".into()))?;
+        .ok_or_else(|| {
+            CeremonyError::Refused("the active IACA is missing from the ledger".into())
+        })?;
     let policy = CsrPolicy {
-        allowed_curves: ctx.cfg.policy.ds_curves.iter().filter_map(|c| curve(c)).collect(),
+        allowed_curves: ctx
+            .cfg
+            .policy
+            .ds_curves
+            .iter()
+            .filter_map(|c| curve(c))
+            .collect(),
         ..CsrPolicy::default()
     };
 
@@ -83,7 +91,8 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     if requests.is_empty() {
         return Err(CeremonyError::Refused("no CSR given".into()));
     }
-    let (ian, dps) = issuer_locators(&iaca.der).map_err(|e| CeremonyError::Profile(e.to_string()))?;
+    let (ian, dps) =
+        issuer_locators(&iaca.der).map_err(|e| CeremonyError::Profile(e.to_string()))?;
     let mut params = DsParams::new(ctx.at, ian, dps);
     params.validity_days = cfg.validity_days;
     if ctx.dry_run {
