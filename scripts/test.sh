@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The full test suite: formatting, lints, unit/integration/property tests, the pymdoccbor
-# interop tests, and a short bounded fuzz run of every decoder. CI runs exactly this.
+# The full test suite: formatting, lints, unit/integration/property tests, the tests against
+# independent components (pymdoccbor, pkilint, openssl, SoftHSM2), and a short bounded fuzz run
+# of every decoder. CI runs exactly this. Installs what it needs (Python venvs from PyPI,
+# SoftHSM2 from Debian, cargo-fuzz from crates.io).
 #
 #   scripts/test.sh              everything
 #   FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing (e.g. for a quick local run)
@@ -20,10 +22,14 @@ cargo clippy --workspace --all-targets -- -D warnings
 step "tests"
 cargo test --workspace 2>&1 | tee -a "$log"
 
-step "interop with pymdoccbor (PyPI)"
+step "tests against independent components: pymdoccbor and pkilint (PyPI), SoftHSM2 (Debian)"
 MDOC_PYTHON="$(bash scripts/python-venv.sh)"
-export MDOC_PYTHON
-cargo test -p e2e-tests --test pymdoccbor -- --include-ignored 2>&1 | tee -a "$log"
+PKILINT_PYTHON="$(bash scripts/pkilint-venv.sh)"
+bash scripts/softhsm.sh >/dev/null
+command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; }
+export MDOC_PYTHON PKILINT_PYTHON
+# The tests marked #[ignore] are exactly those that need these components.
+cargo test --workspace -- --ignored 2>&1 | tee -a "$log"
 
 if [[ "${FUZZ_SECONDS:-20}" != "0" ]]; then
     step "fuzz (${FUZZ_SECONDS:-20} s per target)"

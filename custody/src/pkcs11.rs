@@ -710,8 +710,20 @@ impl Pkcs11Token {
             .map_err(|_| Error::Pkcs11("the current PIN is not UTF-8".into()))?;
         let new = std::str::from_utf8(new_pin)
             .map_err(|_| Error::Pkcs11("the new PIN is not UTF-8".into()))?;
-        session
-            .set_pin(&AuthPin::new(old.into()), &AuthPin::new(new.into()))
-            .map_err(ck("set PIN"))
+        if new_pin.is_empty() {
+            return Err(Error::Pkcs11("the new PIN is empty".into()));
+        }
+        match session.set_pin(&AuthPin::new(old.into()), &AuthPin::new(new.into())) {
+            Ok(()) => Ok(()),
+            Err(CkError::Pkcs11(RvError::PinIncorrect, _)) => Err(Error::WrongSecret(format!(
+                "user PIN of token {}",
+                self.inner.label
+            ))),
+            Err(CkError::Pkcs11(RvError::PinLenRange, _)) => Err(Error::Pkcs11(format!(
+                "token {:?} does not accept a PIN of that length",
+                self.inner.label
+            ))),
+            Err(e) => Err(ck("set PIN")(e)),
+        }
     }
 }

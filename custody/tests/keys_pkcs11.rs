@@ -42,7 +42,7 @@ const CUSTODIANS: [(&str, &[u8]); 5] = [
 ];
 
 /// One token per test, so tests running in parallel never share a login.
-const TOKENS: [&str; 7] = [
+const TOKENS: [&str; 8] = [
     "quorum-p384",
     "es256-es512",
     "extractable",
@@ -50,6 +50,7 @@ const TOKENS: [&str; 7] = [
     "deactivate",
     "threads",
     "wrong-pin",
+    "change-pin",
 ];
 
 struct TokenSetup {
@@ -496,4 +497,36 @@ fn shared_across_threads() {
             });
         }
     });
+}
+
+#[test]
+#[ignore = "needs SoftHSM2: scripts/softhsm.sh"]
+fn change_pin_to_a_new_quorum_secret() {
+    let label = "change-pin";
+    let old_pin = pin_from(label, &[0, 1, 2]).unwrap();
+    let token = Pkcs11Token::activate(&hsm().module, label, &old_pin).unwrap();
+    let key = token.generate("k", Algorithm::Es256).unwrap();
+    // A new secret, split afresh 2-of-3 among other custodians.
+    let new_pin = quorum::random_secret().unwrap();
+    let fast = KdfParams::new(1024, 1, 1).unwrap();
+    let shares = quorum::split_with(&new_pin, 2, &CUSTODIANS[2..], &fast).unwrap();
+    assert!(matches!(
+        token.change_pin(b"not-the-current-pin", &new_pin),
+        Err(Error::WrongSecret(_))
+    ));
+    token.change_pin(&old_pin, &new_pin).unwrap();
+    token.close().unwrap();
+    assert!(key.sign(b"closed").is_err());
+
+    assert!(matches!(
+        Pkcs11Token::activate(&hsm().module, label, &old_pin),
+        Err(Error::WrongSecret(_))
+    ));
+    let presented: Vec<(SealedShare, &[u8])> = vec![
+        (shares[2].clone(), CUSTODIANS[4].1),
+        (shares[0].clone(), CUSTODIANS[2].1),
+    ];
+    let pin = quorum::combine(&presented).unwrap();
+    let token = Pkcs11Token::activate(&hsm().module, label, &pin).unwrap();
+    sign_and_verify(&token.open("k").unwrap(), Algorithm::Es256);
 }
