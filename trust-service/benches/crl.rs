@@ -49,7 +49,7 @@ fn million(c: &mut Criterion) {
     let crl_params = CrlParams::new(1, now);
     let mut group = c.benchmark_group("crl");
     group.sample_size(10);
-    group.measurement_time(StdDuration::from_secs(20));
+    group.measurement_time(StdDuration::from_secs(25));
     group.bench_function("build_sign_1m_entries_p384", |b| {
         b.iter(|| build_crl(&iaca, &crl_params, &revoked, &key).unwrap())
     });

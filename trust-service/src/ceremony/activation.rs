@@ -157,6 +157,11 @@ pub(crate) fn reconstruct_secret(ctx: &mut Context<'_>) -> Result<Secret> {
         .collect();
     let secret = quorum::combine(&pairs).map_err(CeremonyError::Activation)?;
     ctx.say(format!("  key activated by {}", k.present.join(", ")));
+    let event = custody::audit::AuditEvent::success("quorum.activate")
+        .actors(k.present.clone())
+        .detail("threshold", k.threshold.to_string())
+        .detail("ceremony", ctx.cfg.ceremony.name());
+    ctx.audit(event)?;
     Ok(secret)
 }
 
