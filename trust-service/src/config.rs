@@ -143,7 +143,8 @@ pub enum KeyBackend {
 pub struct Policy {
     /// IACA certificate validity in months (§6.3.2: 5 years 4 months).
     pub iaca_validity_months: u32,
-    /// Root key usage period in months (§6.3.2: 5 years).
+    /// Root key usage period in months (§6.3.2: 5 years): past it, DS signing is refused until
+    /// a rollover. (Link certificate dates follow §7.1.2.2 from the two IACAs.)
     pub root_key_usage_months: u32,
     /// Longest DS certificate validity in days (Annex B: 457).
     pub ds_max_validity_days: u32,
@@ -151,8 +152,6 @@ pub struct Policy {
     pub crl_interval_days: u32,
     /// CRL validity in days: nextUpdate = thisUpdate + this (§7.2.2: 3).
     pub crl_validity_days: u32,
-    /// Link certificate validity in months (§7.1.2.2; defaults to the IACA's).
-    pub link_validity_months: u32,
     /// Curves a DS key may use.
     pub ds_curves: Vec<String>,
 }
@@ -165,7 +164,6 @@ impl Default for Policy {
             ds_max_validity_days: 457,
             crl_interval_days: 1,
             crl_validity_days: 3,
-            link_validity_months: 64,
             ds_curves: vec!["P-256".into(), "P-384".into(), "P-521".into()],
         }
     }

@@ -475,3 +475,30 @@ async fn refusals_sign_nothing_and_are_audited() {
         .await
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_root_key_past_its_usage_period_signs_no_ds() {
+    let ca = Ca::new();
+    ca.run("init.toml", &format!("ceremony = \"init\"\n{HEAD}"))
+        .await;
+    // Five years after the key was created (policy §6.3.2): a rollover is due.
+    let late = HEAD.replace(
+        "at = \"2026-06-01T09:00:00Z\"",
+        "at = \"2031-06-01T09:00:00Z\"",
+    );
+    let csr = ca.csr("late", "JP");
+    let r = ca
+        .run_with(
+            "late.toml",
+            &format!(
+                "ceremony = \"sign-ds\"\n{late}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 90\n",
+                csr.display()
+            ),
+            &custodians(),
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(CeremonyError::Refused(m)) if m.contains("usage period")),
+        "{r:?}"
+    );
+}

@@ -43,6 +43,21 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         .ok_or_else(|| {
             CeremonyError::Refused("the active IACA is missing from the ledger".into())
         })?;
+    // The root key signs DS certificates only within its usage period (policy §6.3.2).
+    let usage_end = crate::profile::add_months(
+        mso::x509::Certificate::from_der(&iaca.der)
+            .map_err(|e| CeremonyError::Profile(e.to_string()))?
+            .not_before(),
+        ctx.cfg.policy.root_key_usage_months,
+    )
+    .map_err(|e| CeremonyError::Profile(e.to_string()))?;
+    if ctx.at >= usage_end {
+        return Err(CeremonyError::Refused(format!(
+            "root key {} passed its usage period on {}: roll over before signing DS certificates",
+            root.label,
+            crate::ledger::ts(usage_end)
+        )));
+    }
     let policy = CsrPolicy {
         allowed_curves: ctx
             .cfg
