@@ -161,8 +161,9 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Opens (creating if needed) `state_dir/ledger.sqlite` and the archive, applying
-    /// migrations and re-exporting any archive file a crash left unwritten.
+    /// Opens (creating if needed) `state_dir/ledger.sqlite` and the archive directories,
+    /// applying migrations. Nothing is written to the archive here, so a verification sees it
+    /// exactly as found; ceremonies call [`Ledger::export_archive`].
     pub async fn open(state_dir: &Path) -> Result<Self> {
         for sub in ["archive/certs", "archive/crls"] {
             let p = state_dir.join(sub);
@@ -179,12 +180,10 @@ impl Ledger {
             .connect_with(options)
             .await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        let ledger = Ledger {
+        Ok(Ledger {
             pool,
             dir: state_dir.to_path_buf(),
-        };
-        ledger.export_archive().await?;
-        Ok(ledger)
+        })
     }
 
     /// The state directory.
@@ -471,8 +470,9 @@ impl Ledger {
         self.commit(&refusal, "failure").await
     }
 
-    /// Writes every ledger certificate and CRL that is missing from the archive.
-    async fn export_archive(&self) -> Result<()> {
+    /// Writes every ledger certificate and CRL that is missing from the archive (after a crash
+    /// between a commit and its archive write). Existing files are never rewritten.
+    pub async fn export_archive(&self) -> Result<()> {
         for c in self.certificates(None).await? {
             write_once(&self.cert_path(&c.serial), &c.der)?;
         }

@@ -352,6 +352,14 @@ async fn the_ca_lifecycle_end_to_end() {
         .await
         .is_err());
     std::fs::write(&archived, &original).unwrap();
+    // A deleted archive file is reported, not silently re-created.
+    std::fs::remove_file(&archived).unwrap();
+    let missing = trust_service::audit_check::verify_state(&state, None).await;
+    assert!(
+        matches!(&missing, Err(e) if e.to_string().contains("missing")),
+        "{missing:?}"
+    );
+    std::fs::write(&archived, &original).unwrap();
     let log = state.join("audit.log");
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.replacen("op-yamada", "op-mallory", 1)).unwrap();

@@ -60,6 +60,7 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         path: out.display().to_string(),
         source,
     })?;
+    ctx.ledger.commit(&ctx.record(), "success").await?;
     let event = ctx
         .event("ca.export", true)
         .detail("files", files.len().to_string())

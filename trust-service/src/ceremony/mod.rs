@@ -165,6 +165,9 @@ pub async fn run(
         source,
     })?;
     let ledger = Ledger::open(&state).await?;
+    if !dry_run {
+        ledger.export_archive().await?;
+    }
     let audit = AuditLog::open(state.join("audit.log"), cfg.terminal_id.clone())
         .map_err(CeremonyError::Audit)?;
     let at = cfg.at.unwrap_or_else(OffsetDateTime::now_utc);
