@@ -9,7 +9,9 @@
 //! - [`model`]: IssuerSigned, MobileSecurityObject, DeviceResponse, DeviceRequest,
 //!   DeviceEngagement, SessionTranscript;
 //! - [`issue`]: building and signing an mdoc (prepare → to-be-signed bytes → complete);
-//! - [`verify`]: structured verification at an explicit time.
+//! - [`verify`]: structured verification at an explicit time;
+//! - [`status`]: MSO revocation (2nd edition): Token Status Lists, Identifier Lists, COSE Key
+//!   thumbprints.
 //!
 //! No I/O, no async, no clock reads: the crate compiles for iOS and Android targets.
 
@@ -22,6 +24,7 @@ mod error;
 pub mod issue;
 pub mod model;
 pub mod present;
+pub mod status;
 pub mod verify;
 pub mod x509;
 

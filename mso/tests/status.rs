@@ -1,0 +1,521 @@
+//! MSO revocation: Token Status List, Identifier List, COSE Key thumbprint.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+#[path = "common/pki.rs"]
+mod pki;
+
+use mso::crypto::{Algorithm, Curve, PublicKey, Signer, SoftwareKey, SoftwareVerifier};
+use mso::status::*;
+use mso::verify::IacaAnchors;
+use mso::Error;
+use time::{Duration, OffsetDateTime};
+
+const URI: &str = "https://status.example.jp/lists/1";
+
+fn context_of(e: &Error) -> &'static str {
+    match e {
+        Error::InvalidValue { context, .. } => context,
+        other => panic!("expected InvalidValue, got {other:?}"),
+    }
+}
+
+// ---- PROFILES test vector -------------------------------------------------------------------
+
+const VECTOR_STATUSES: [u8; 16] = [1, 0, 0, 1, 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1];
+const VECTOR_BYTES: [u8; 2] = [0xb9, 0xa3];
+const VECTOR_LST: [u8; 10] = [0x78, 0xda, 0xdb, 0xb9, 0x18, 0x00, 0x02, 0x17, 0x01, 0x5d];
+
+#[test]
+fn profiles_vector_encodes() {
+    let mut list = StatusList::new(1, 16).unwrap();
+    for (i, s) in VECTOR_STATUSES.iter().enumerate() {
+        list.set(i, Status::from_value(*s)).unwrap();
+    }
+    assert_eq!(list.bytes(), VECTOR_BYTES);
+    assert_eq!(list.compress().unwrap(), VECTOR_LST);
+}
+
+#[test]
+fn profiles_vector_decodes() {
+    let list = StatusList::decompress(1, &VECTOR_LST, 1024).unwrap();
+    assert_eq!(list.bytes(), VECTOR_BYTES);
+    assert_eq!(list.len(), 16);
+    for (i, s) in VECTOR_STATUSES.iter().enumerate() {
+        assert_eq!(list.get(i).unwrap().value(), *s, "index {i}");
+    }
+    assert_eq!(list.get(0).unwrap(), Status::Invalid);
+    assert_eq!(list.get(1).unwrap(), Status::Valid);
+}
+
+// ---- packing ----------------------------------------------------------------------------------
+
+#[test]
+fn get_set_every_width() {
+    for bits in [1u8, 2, 4, 8] {
+        let len = 37;
+        let mut list = StatusList::new(bits, len).unwrap();
+        let max = ((1u16 << bits) - 1) as u8;
+        assert_eq!(list.bytes().len(), (len * bits as usize).div_ceil(8));
+        let value = |i: usize| (i as u8).wrapping_mul(7) & max;
+        for i in 0..list.len() {
+            list.set(i, Status::from_value(value(i))).unwrap();
+        }
+        for i in 0..list.len() {
+            assert_eq!(
+                list.get(i).unwrap().value(),
+                value(i),
+                "bits {bits} idx {i}"
+            );
+        }
+        // Boundaries: first and last entries take the maximum value without disturbing
+        // neighbours.
+        let last = list.len() - 1;
+        list.set(0, Status::from_value(max)).unwrap();
+        list.set(last, Status::from_value(max)).unwrap();
+        assert_eq!(list.get(0).unwrap().value(), max);
+        assert_eq!(list.get(last).unwrap().value(), max);
+        assert_eq!(list.get(1).unwrap().value(), value(1));
+        assert_eq!(list.get(last - 1).unwrap().value(), value(last - 1));
+        // Out of range.
+        assert_eq!(context_of(&list.get(list.len()).unwrap_err()), CTX_INDEX);
+        assert_eq!(
+            context_of(&list.set(list.len(), Status::Valid).unwrap_err()),
+            CTX_INDEX
+        );
+        assert_eq!(context_of(&list.get(usize::MAX).unwrap_err()), CTX_INDEX);
+        // A value that does not fit.
+        if bits < 8 {
+            let e = list.set(0, Status::from_value(max + 1)).unwrap_err();
+            assert_eq!(context_of(&e), CTX_VALUE);
+        }
+        // Round trip through lst.
+        let back = StatusList::decompress(bits, &list.compress().unwrap(), 1 << 20).unwrap();
+        assert_eq!(back, list);
+    }
+}
+
+#[test]
+fn lsb_first_packing() {
+    let mut l = StatusList::new(2, 8).unwrap();
+    l.set(0, Status::Invalid).unwrap();
+    l.set(3, Status::Suspended).unwrap();
+    l.set(4, Status::Other(3)).unwrap();
+    assert_eq!(l.bytes(), [0b1000_0001, 0b0000_0011]);
+    let mut l = StatusList::new(4, 2).unwrap();
+    l.set(1, Status::Other(0xa)).unwrap();
+    assert_eq!(l.bytes(), [0xa0]);
+}
+
+#[test]
+fn bad_bits_refused() {
+    for bits in [0u8, 3, 5, 16] {
+        assert_eq!(context_of(&StatusList::new(bits, 8).unwrap_err()), CTX_BITS);
+        assert_eq!(
+            context_of(&StatusList::decompress(bits, &VECTOR_LST, 10).unwrap_err()),
+            CTX_BITS
+        );
+    }
+}
+
+#[test]
+fn zip_bomb_is_bounded() {
+    // 64 MiB of zeros compresses to a few tens of KiB.
+    let big = StatusList::new(8, 64 * 1024 * 1024).unwrap();
+    let lst = big.compress().unwrap();
+    assert!(lst.len() < 200 * 1024);
+    let err = StatusList::decompress(8, &lst, 1024 * 1024).unwrap_err();
+    assert_eq!(
+        err,
+        Error::TooLarge {
+            size: 1024 * 1024 + 1,
+            limit: 1024 * 1024
+        }
+    );
+    // Exactly at the bound is fine.
+    let small = StatusList::new(8, 1000).unwrap();
+    let ok = StatusList::decompress(8, &small.compress().unwrap(), 1000).unwrap();
+    assert_eq!(ok.len(), 1000);
+    // Garbage is a typed error, not a panic.
+    assert!(matches!(
+        StatusList::decompress(1, b"not zlib", 100),
+        Err(Error::InvalidValue { .. })
+    ));
+    assert!(StatusList::decompress(1, &VECTOR_LST[..6], 100).is_err());
+}
+
+// ---- tokens -----------------------------------------------------------------------------------
+
+struct Fixture {
+    pki: pki::TestPki,
+    signer: SoftwareKey,
+    signer_der: Vec<u8>,
+    anchors: IacaAnchors,
+}
+
+fn fixture() -> Fixture {
+    let pki = pki::TestPki::new();
+    let signer = SoftwareKey::generate(Algorithm::Es256);
+    let signer_der = pki.issue_ds(&signer, pki::DS_NOT_BEFORE, pki::DS_NOT_AFTER);
+    let anchors = IacaAnchors::new(vec![pki.iaca()]);
+    Fixture {
+        pki,
+        signer,
+        signer_der,
+        anchors,
+    }
+}
+
+fn claims() -> TokenClaims {
+    TokenClaims {
+        sub: URI.into(),
+        iat: pki::AT - Duration::hours(1),
+        exp: pki::AT + Duration::days(1),
+        ttl: Some(43_200),
+    }
+}
+
+fn vector_list() -> StatusList {
+    StatusList::decompress(1, &VECTOR_LST, 16).unwrap()
+}
+
+fn status_token(f: &Fixture, claims: &TokenClaims) -> Vec<u8> {
+    StatusListToken::prepare(
+        &vector_list(),
+        Some("https://status.example.jp/lists"),
+        claims,
+        Algorithm::Es256,
+        std::slice::from_ref(&f.signer_der),
+    )
+    .unwrap()
+    .sign(&f.signer)
+    .unwrap()
+}
+
+fn verify(
+    f: &Fixture,
+    token: &[u8],
+    uri: &str,
+    at: OffsetDateTime,
+) -> mso::Result<VerifiedStatusList> {
+    StatusListToken::verify(token, uri, at, &f.anchors, &SoftwareVerifier)
+}
+
+#[test]
+fn status_token_round_trip() {
+    let f = fixture();
+    let token = status_token(&f, &claims());
+    assert_eq!(token[0], 0xd2, "tagged 18");
+    let v = verify(&f, &token, URI, pki::AT).unwrap();
+    assert_eq!(v.claims, claims());
+    assert_eq!(v.list, vector_list());
+    assert_eq!(
+        v.aggregation_uri.as_deref(),
+        Some("https://status.example.jp/lists")
+    );
+    assert_eq!(v.signer.der(), f.signer_der.as_slice());
+    for (i, s) in VECTOR_STATUSES.iter().enumerate() {
+        assert_eq!(v.status(i as u64).unwrap().value(), *s);
+    }
+    assert_eq!(context_of(&v.status(16).unwrap_err()), CTX_INDEX);
+    assert_eq!(context_of(&v.status(u64::MAX).unwrap_err()), CTX_INDEX);
+}
+
+#[test]
+fn two_phase_signing_matches_one_step() {
+    let f = fixture();
+    let prepared = StatusListToken::prepare(
+        &vector_list(),
+        None,
+        &claims(),
+        Algorithm::Es256,
+        std::slice::from_ref(&f.signer_der),
+    )
+    .unwrap();
+    assert_eq!(prepared.algorithm(), Algorithm::Es256);
+    let sig = f.signer.sign(prepared.to_be_signed()).unwrap();
+    let token = prepared.clone().complete(sig).unwrap();
+    let v = verify(&f, &token, URI, pki::AT).unwrap();
+    assert_eq!(v.aggregation_uri, None);
+    assert!(matches!(
+        prepared.complete(vec![0; 10]),
+        Err(Error::MalformedSignature(_))
+    ));
+}
+
+#[test]
+fn wrong_typ_is_refused() {
+    let f = fixture();
+    // An identifier list token presented as a status list (and vice versa).
+    let ids = IdentifierListToken::prepare(
+        &IdentifierList::new(),
+        None,
+        &claims(),
+        Algorithm::Es256,
+        std::slice::from_ref(&f.signer_der),
+    )
+    .unwrap()
+    .sign(&f.signer)
+    .unwrap();
+    assert_eq!(
+        context_of(&verify(&f, &ids, URI, pki::AT).unwrap_err()),
+        CTX_TYP
+    );
+    let sl = status_token(&f, &claims());
+    let e =
+        IdentifierListToken::verify(&sl, URI, pki::AT, &f.anchors, &SoftwareVerifier).unwrap_err();
+    assert_eq!(context_of(&e), CTX_TYP);
+}
+
+#[test]
+fn wrong_sub_is_refused() {
+    let f = fixture();
+    let token = status_token(&f, &claims());
+    let e = verify(&f, &token, "https://status.example.jp/lists/2", pki::AT).unwrap_err();
+    assert_eq!(context_of(&e), CTX_SUB);
+}
+
+#[test]
+fn expired_token_is_refused() {
+    let f = fixture();
+    let token = status_token(&f, &claims());
+    let after = claims().exp + DEFAULT_SKEW + Duration::seconds(1);
+    assert_eq!(
+        context_of(&verify(&f, &token, URI, after).unwrap_err()),
+        CTX_EXPIRED
+    );
+    // Within the skew it still verifies.
+    assert!(verify(&f, &token, URI, claims().exp).is_ok());
+}
+
+#[test]
+fn future_iat_is_refused() {
+    let f = fixture();
+    let token = status_token(&f, &claims());
+    let before = claims().iat - DEFAULT_SKEW - Duration::seconds(1);
+    assert_eq!(
+        context_of(&verify(&f, &token, URI, before).unwrap_err()),
+        CTX_IAT
+    );
+}
+
+#[test]
+fn signer_must_chain_to_the_iaca() {
+    let f = fixture();
+    // A list signer certified by some other IACA.
+    let other = pki::TestPki::new();
+    let der = other.issue_ds(&f.signer, pki::DS_NOT_BEFORE, pki::DS_NOT_AFTER);
+    let token = StatusListToken::prepare(
+        &vector_list(),
+        None,
+        &claims(),
+        Algorithm::Es256,
+        std::slice::from_ref(&der),
+    )
+    .unwrap()
+    .sign(&f.signer)
+    .unwrap();
+    assert_eq!(
+        context_of(&verify(&f, &token, URI, pki::AT).unwrap_err()),
+        CTX_TRUST
+    );
+    // A trusted certificate (the DS) in x5chain, but the token signed by another key: the
+    // signature check refuses it.
+    let token = StatusListToken::prepare(
+        &vector_list(),
+        None,
+        &claims(),
+        Algorithm::Es256,
+        std::slice::from_ref(&f.pki.ds_der),
+    )
+    .unwrap()
+    .sign(&f.signer)
+    .unwrap();
+    assert_eq!(
+        verify(&f, &token, URI, pki::AT).unwrap_err(),
+        Error::BadSignature
+    );
+}
+
+#[test]
+fn signer_outside_validity_is_refused() {
+    let f = fixture();
+    let token = status_token(&f, &claims());
+    let late = pki::DS_NOT_AFTER + Duration::days(2);
+    let late_claims = TokenClaims {
+        iat: late - Duration::hours(1),
+        exp: late + Duration::days(1),
+        ..claims()
+    };
+    let token_late = status_token(&f, &late_claims);
+    assert!(verify(&f, &token, URI, pki::AT).is_ok());
+    assert_eq!(
+        context_of(&verify(&f, &token_late, URI, late).unwrap_err()),
+        CTX_SIGNER_VALIDITY
+    );
+}
+
+#[test]
+fn tampered_payload_is_refused() {
+    let f = fixture();
+    let token = status_token(&f, &claims());
+    // Flip a byte of the compressed list (the 0xb9... deflate data sits inside the payload).
+    let pos = token
+        .windows(VECTOR_LST.len())
+        .position(|w| w == VECTOR_LST)
+        .unwrap();
+    let mut bad = token.clone();
+    bad[pos + 3] ^= 0x01;
+    assert_eq!(
+        verify(&f, &bad, URI, pki::AT).unwrap_err(),
+        Error::BadSignature
+    );
+    // Every single-byte mutation is refused with an error, never a panic.
+    for i in 0..token.len() {
+        let mut m = token.clone();
+        m[i] ^= 0x80;
+        assert!(verify(&f, &m, URI, pki::AT).is_err(), "byte {i}");
+    }
+    // Truncations likewise.
+    for n in 0..token.len() {
+        assert!(verify(&f, &token[..n], URI, pki::AT).is_err());
+    }
+}
+
+#[test]
+fn disallowed_algorithm_is_refused() {
+    let f = fixture();
+    let token = status_token(&f, &claims());
+    let mut opts = TokenVerifyOptions::new(pki::AT, &f.anchors);
+    opts.allowed_algorithms = &[Algorithm::Es384];
+    let e = StatusListToken::verify_with(&token, URI, &opts, &SoftwareVerifier).unwrap_err();
+    assert_eq!(context_of(&e), CTX_ALG);
+}
+
+#[test]
+fn oversized_list_in_token_is_refused() {
+    let f = fixture();
+    let big = StatusList::new(1, 8 * 100_000).unwrap();
+    let token = StatusListToken::prepare(
+        &big,
+        None,
+        &claims(),
+        Algorithm::Es256,
+        std::slice::from_ref(&f.signer_der),
+    )
+    .unwrap()
+    .sign(&f.signer)
+    .unwrap();
+    let mut opts = TokenVerifyOptions::new(pki::AT, &f.anchors);
+    opts.max_list_len = 50_000;
+    let e = StatusListToken::verify_with(&token, URI, &opts, &SoftwareVerifier).unwrap_err();
+    assert!(matches!(e, Error::TooLarge { limit: 50_000, .. }), "{e:?}");
+    opts.max_list_len = 100_000;
+    assert!(StatusListToken::verify_with(&token, URI, &opts, &SoftwareVerifier).is_ok());
+}
+
+#[test]
+fn identifier_list_round_trip() {
+    let f = fixture();
+    let k1 = SoftwareKey::generate(Algorithm::Es256)
+        .public_key()
+        .unwrap();
+    let k2 = SoftwareKey::generate(Algorithm::Es256)
+        .public_key()
+        .unwrap();
+    let k3 = SoftwareKey::generate(Algorithm::EdDsa)
+        .public_key()
+        .unwrap();
+    let mut list = IdentifierList::new();
+    assert!(list.insert(cose_key_thumbprint(&k1)));
+    assert!(list.insert(cose_key_thumbprint(&k3)));
+    assert!(!list.insert(cose_key_thumbprint(&k1)));
+    assert_eq!(list.len(), 2);
+    let token = IdentifierListToken::prepare(
+        &list,
+        Some("https://status.example.jp/ids"),
+        &claims(),
+        Algorithm::Es256,
+        std::slice::from_ref(&f.signer_der),
+    )
+    .unwrap()
+    .sign(&f.signer)
+    .unwrap();
+    let v =
+        IdentifierListToken::verify(&token, URI, pki::AT, &f.anchors, &SoftwareVerifier).unwrap();
+    assert_eq!(v.list, list);
+    assert!(v.contains(&cose_key_thumbprint(&k1)));
+    assert!(v.contains(&cose_key_thumbprint(&k3)));
+    assert!(!v.contains(&cose_key_thumbprint(&k2)));
+    assert_eq!(
+        v.aggregation_uri.as_deref(),
+        Some("https://status.example.jp/ids")
+    );
+    let e =
+        IdentifierListToken::verify(&token, "https://x", pki::AT, &f.anchors, &SoftwareVerifier)
+            .unwrap_err();
+    assert_eq!(context_of(&e), CTX_SUB);
+}
+
+// ---- thumbprint -------------------------------------------------------------------------------
+
+fn hex32(s: &str) -> Vec<u8> {
+    hex::decode(s).unwrap()
+}
+
+#[test]
+fn thumbprint_rfc9679_example() {
+    // RFC 9679 §6 example key (the RFC 9052 C.7.1 P-256 key "meriadoc.brandybuck@buckland.example").
+    let x = hex32("65eda5a12577c2bae829437fe338701a10aaa375e1bb5b5de108de439c08551d");
+    let y = hex32("1e52ed75701163f7f9e40ddf9f341b3dc9ba860af7e0ca7ca7e9eecd0084d19c");
+    let mut sec1 = vec![0x04];
+    sec1.extend_from_slice(&x);
+    sec1.extend_from_slice(&y);
+    let key = PublicKey::from_sec1(Curve::P256, &sec1).unwrap();
+    assert_eq!(
+        hex::encode(cose_key_thumbprint(&key)),
+        "496bd8afadf307e5b08c64b0421bf9dc01528a344a43bda88fadd1669da253ec"
+    );
+}
+
+#[test]
+fn thumbprint_is_deterministic_and_distinguishes_keys() {
+    for alg in [
+        Algorithm::Es256,
+        Algorithm::Es384,
+        Algorithm::Es512,
+        Algorithm::EdDsa,
+    ] {
+        let a = SoftwareKey::generate(alg).public_key().unwrap();
+        let b = SoftwareKey::generate(alg).public_key().unwrap();
+        assert_eq!(cose_key_thumbprint(&a), cose_key_thumbprint(&a.clone()));
+        assert_ne!(cose_key_thumbprint(&a), cose_key_thumbprint(&b));
+        // Independent of how the key was received: compressed SEC1 gives the same key.
+        if let PublicKey::P256(k) = &a {
+            use p256::elliptic_curve::sec1::ToEncodedPoint;
+            let compressed = k.to_encoded_point(true);
+            let again = PublicKey::from_sec1(Curve::P256, compressed.as_bytes()).unwrap();
+            assert_eq!(cose_key_thumbprint(&a), cose_key_thumbprint(&again));
+        }
+    }
+}
+
+#[test]
+fn thumbprint_input_is_the_required_members_in_canonical_order() {
+    // Recompute by hand for an Ed25519 key: {1: 1, -1: 6, -2: x}.
+    use sha2::{Digest, Sha256};
+    let k = SoftwareKey::generate(Algorithm::EdDsa)
+        .public_key()
+        .unwrap();
+    let x = k.to_sec1();
+    let mut enc = vec![0xa3, 0x01, 0x01, 0x20, 0x06, 0x21, 0x58, 0x20];
+    enc.extend_from_slice(&x);
+    assert_eq!(
+        cose_key_thumbprint(&k),
+        <[u8; 32]>::from(Sha256::digest(&enc))
+    );
+}
