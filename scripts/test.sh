@@ -20,6 +20,10 @@ step "clippy (-D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
 step "tests"
+# The issuer's storage tests also run against PostgreSQL at 127.0.0.1:5432 (see README).
+if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; then
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+fi
 cargo test --workspace 2>&1 | tee -a "$log"
 
 step "tests against independent components: pymdoccbor and pkilint (PyPI), SoftHSM2 (Debian)"

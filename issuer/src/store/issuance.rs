@@ -1,0 +1,315 @@
+//! Recording issuances and refreshes, with idempotency, and reading documents back.
+
+use sqlx::Row;
+use time::OffsetDateTime;
+
+use super::error::{Result, StoreError};
+use super::model::{
+    Document, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, RecordOutcome,
+    RevocationReason, StoredMso, StoredResponse,
+};
+use super::{from_secs, in_tx, on_pool, secs, to_array, to_i64, to_u64, Store};
+
+const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency \
+     (client_id, idem_key, request_sha256, response_status, response_body, created_at, expires_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id, idem_key) DO NOTHING";
+const SELECT_IDEMPOTENCY: &str = "SELECT request_sha256, response_status, response_body \
+     FROM idempotency WHERE client_id = $1 AND idem_key = $2";
+const REPLACE_IDEMPOTENCY: &str = "UPDATE idempotency SET request_sha256 = $3, \
+     response_status = $4, response_body = $5, created_at = $6, expires_at = $7 \
+     WHERE client_id = $1 AND idem_key = $2 AND expires_at <= $6";
+const INSERT_DOCUMENT: &str = "INSERT INTO documents \
+     (id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref) \
+     VALUES ($1, $2, 'active', $3, NULL, NULL, $4)";
+const INSERT_MSO: &str = "INSERT INTO msos (document_id, ds_serial, status_list_uri, \
+     status_index, identifier, device_key_thumbprint, valid_from, valid_until, created_at, \
+     revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)";
+const LOCK_DOCUMENT: &str = "UPDATE documents SET state = state WHERE id = $1 RETURNING state";
+const DOCUMENT_COLUMNS: &str =
+    "id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref";
+const MSO_COLUMNS: &str = "document_id, ds_serial, status_list_uri, status_index, identifier, \
+     device_key_thumbprint, valid_from, valid_until, created_at, revoked_at";
+
+/// Decodes a `documents` row selected with `DOCUMENT_COLUMNS`.
+macro_rules! document_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let state: String = row.try_get("state")?;
+        let reason: Option<i64> = row.try_get("revocation_reason")?;
+        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+        Document {
+            id: DocumentId(to_array(row.try_get("id")?, "document id")?),
+            doctype: row.try_get("doctype")?,
+            applicant_ref: to_array(row.try_get("applicant_ref")?, "applicant ref")?,
+            created_at: from_secs(row.try_get("created_at")?)?,
+            state: match state.as_str() {
+                "active" => DocumentState::Active,
+                "revoked" => DocumentState::Revoked,
+                _ => return Err(StoreError::Corrupt("document state")),
+            },
+            revoked_at: revoked_at.map(from_secs).transpose()?,
+            revocation_reason: match reason {
+                Some(code) => Some(
+                    RevocationReason::from_code(code)
+                        .ok_or(StoreError::Corrupt("revocation reason"))?,
+                ),
+                None => None,
+            },
+        }
+    }};
+}
+
+/// Decodes an `msos` row selected with `MSO_COLUMNS`.
+macro_rules! mso_from_row {
+    ($row:expr) => {{
+        let row = $row;
+        let revoked_at: Option<i64> = row.try_get("revoked_at")?;
+        StoredMso {
+            document_id: DocumentId(to_array(row.try_get("document_id")?, "document id")?),
+            record: MsoRecord {
+                ds_serial: row.try_get("ds_serial")?,
+                status_list_uri: row.try_get("status_list_uri")?,
+                status_index: to_u64(row.try_get("status_index")?)?,
+                identifier: row.try_get("identifier")?,
+                device_key_thumbprint: to_array(
+                    row.try_get("device_key_thumbprint")?,
+                    "device key thumbprint",
+                )?,
+                valid_from: from_secs(row.try_get("valid_from")?)?,
+                valid_until: from_secs(row.try_get("valid_until")?)?,
+                created_at: from_secs(row.try_get("created_at")?)?,
+            },
+            revoked_at: revoked_at.map(from_secs).transpose()?,
+        }
+    }};
+}
+
+/// Claims the idempotency key inside `$tx`. Evaluates to `Some(outcome)` when the request must
+/// not be processed again (replay), `None` when the caller should go on and write.
+macro_rules! claim_idempotency {
+    ($tx:ident, $idem:expr, $response:expr, $now:expr) => {{
+        match $idem {
+            None => None,
+            Some(idem) => {
+                let status = i64::from($response.status);
+                let inserted = sqlx::query(INSERT_IDEMPOTENCY)
+                    .bind(&idem.client_id)
+                    .bind(&idem.key)
+                    .bind(&idem.request_hash[..])
+                    .bind(status)
+                    .bind(&$response.body[..])
+                    .bind($now)
+                    .bind(secs(idem.expires_at))
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected();
+                // An expired record frees the key: take it over. The condition is re-checked
+                // under the row lock, so two concurrent takers cannot both win.
+                let taken = if inserted == 1 {
+                    1
+                } else {
+                    sqlx::query(REPLACE_IDEMPOTENCY)
+                        .bind(&idem.client_id)
+                        .bind(&idem.key)
+                        .bind(&idem.request_hash[..])
+                        .bind(status)
+                        .bind(&$response.body[..])
+                        .bind($now)
+                        .bind(secs(idem.expires_at))
+                        .execute(&mut *$tx)
+                        .await?
+                        .rows_affected()
+                };
+                if taken == 1 {
+                    None
+                } else {
+                    let row = sqlx::query(SELECT_IDEMPOTENCY)
+                        .bind(&idem.client_id)
+                        .bind(&idem.key)
+                        .fetch_one(&mut *$tx)
+                        .await?;
+                    let stored_hash: Vec<u8> = row.try_get("request_sha256")?;
+                    if stored_hash.as_slice() == idem.request_hash.as_slice() {
+                        let status: i64 = row.try_get("response_status")?;
+                        Some(RecordOutcome::Replayed(StoredResponse {
+                            status: u16::try_from(status)
+                                .map_err(|_| StoreError::Corrupt("response status"))?,
+                            body: row.try_get("response_body")?,
+                        }))
+                    } else {
+                        return Err(StoreError::Conflict);
+                    }
+                }
+            }
+        }
+    }};
+}
+
+/// Inserts every MSO of `$msos` for document `$doc` inside `$tx`.
+macro_rules! insert_msos {
+    ($tx:ident, $doc:expr, $msos:expr) => {{
+        for m in $msos {
+            sqlx::query(INSERT_MSO)
+                .bind(&$doc.0[..])
+                .bind(&m.ds_serial)
+                .bind(&m.status_list_uri)
+                .bind(to_i64(m.status_index)?)
+                .bind(&m.identifier[..])
+                .bind(&m.device_key_thumbprint[..])
+                .bind(secs(m.valid_from))
+                .bind(secs(m.valid_until))
+                .bind(secs(m.created_at))
+                .execute(&mut *$tx)
+                .await?;
+        }
+    }};
+}
+
+fn check_msos(msos: &[MsoRecord]) -> Result<()> {
+    for m in msos {
+        if m.valid_until < m.valid_from {
+            return Err(StoreError::Invalid("MSO validUntil precedes validFrom"));
+        }
+        if m.identifier.is_empty() {
+            return Err(StoreError::Invalid("empty MSO identifier"));
+        }
+        to_i64(m.status_index)?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Records a new document and its MSOs, all or nothing.
+    ///
+    /// With `idempotency`, the key is claimed in the same transaction: if this client already
+    /// used the key (and the record has not expired) with the same request hash, nothing is
+    /// written and the stored response is returned as [`RecordOutcome::Replayed`]; with a
+    /// different request hash the call fails with [`StoreError::Conflict`]. Otherwise `response`
+    /// is stored for later replays. A failure part-way (e.g. a duplicate MSO identifier or
+    /// status index) leaves nothing behind, including the idempotency record.
+    pub async fn record_issuance(
+        &self,
+        record: &IssuanceRecord,
+        idempotency: Option<&Idempotency>,
+        response: &StoredResponse,
+    ) -> Result<RecordOutcome> {
+        check_msos(&record.msos)?;
+        let now = secs(OffsetDateTime::now_utc());
+        let doc = &record.document;
+        in_tx!(self, tx => {
+            if let Some(replay) = claim_idempotency!(tx, idempotency, response, now) {
+                return Ok(replay);
+            }
+            sqlx::query(INSERT_DOCUMENT)
+                .bind(&doc.id.0[..])
+                .bind(&doc.doctype)
+                .bind(secs(doc.created_at))
+                .bind(&doc.applicant_ref[..])
+                .execute(&mut *tx)
+                .await?;
+            insert_msos!(tx, doc.id, &record.msos);
+            Ok(RecordOutcome::Recorded)
+        })
+    }
+
+    /// Records new MSOs for an existing, active document (refresh), all or nothing, with the
+    /// same idempotency rules as [`Store::record_issuance`]. Fails with
+    /// [`StoreError::NotFound`] for an unknown document and [`StoreError::Revoked`] for a
+    /// revoked one (the revocation and the refresh are serialised on the document row).
+    pub async fn record_refresh(
+        &self,
+        document: DocumentId,
+        msos: &[MsoRecord],
+        idempotency: Option<&Idempotency>,
+        response: &StoredResponse,
+    ) -> Result<RecordOutcome> {
+        check_msos(msos)?;
+        let now = secs(OffsetDateTime::now_utc());
+        in_tx!(self, tx => {
+            if let Some(replay) = claim_idempotency!(tx, idempotency, response, now) {
+                return Ok(replay);
+            }
+            let state: Option<String> = sqlx::query_scalar(LOCK_DOCUMENT)
+                .bind(&document.0[..])
+                .fetch_optional(&mut *tx)
+                .await?;
+            match state.as_deref() {
+                None => return Err(StoreError::NotFound("document")),
+                Some("active") => {}
+                Some(_) => return Err(StoreError::Revoked),
+            }
+            insert_msos!(tx, document, msos);
+            Ok(RecordOutcome::Recorded)
+        })
+    }
+
+    /// The document with this id.
+    pub async fn get_document(&self, id: DocumentId) -> Result<Document> {
+        let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = $1");
+        on_pool!(self, pool => {
+            let row = sqlx::query(&sql)
+                .bind(&id.0[..])
+                .fetch_optional(pool)
+                .await?
+                .ok_or(StoreError::NotFound("document"))?;
+            Ok(document_from_row!(row))
+        })
+    }
+
+    /// Documents of `doctype` issued for the applicant with this
+    /// [`applicant_ref`](super::applicant_ref), oldest first (for refresh matching).
+    pub async fn documents_by_applicant(
+        &self,
+        doctype: &str,
+        applicant_ref: &[u8; 32],
+    ) -> Result<Vec<Document>> {
+        let sql = format!(
+            "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doctype = $1 AND applicant_ref = $2 \
+             ORDER BY created_at, id"
+        );
+        on_pool!(self, pool => {
+            let rows = sqlx::query(&sql)
+                .bind(doctype)
+                .bind(&applicant_ref[..])
+                .fetch_all(pool)
+                .await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(document_from_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// The MSOs of a document, in the order they were recorded. Fails with
+    /// [`StoreError::NotFound`] if the document does not exist.
+    pub async fn msos_of(&self, id: DocumentId) -> Result<Vec<StoredMso>> {
+        let sql = format!("SELECT {MSO_COLUMNS} FROM msos WHERE document_id = $1 ORDER BY id");
+        on_pool!(self, pool => {
+            let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE id = $1")
+                .bind(&id.0[..])
+                .fetch_one(pool)
+                .await?;
+            if count == 0 {
+                return Err(StoreError::NotFound("document"));
+            }
+            let rows = sqlx::query(&sql).bind(&id.0[..]).fetch_all(pool).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                out.push(mso_from_row!(row));
+            }
+            Ok(out)
+        })
+    }
+
+    /// Deletes idempotency records that expired before `now`; returns how many.
+    pub async fn purge_expired_idempotency(&self, now: OffsetDateTime) -> Result<u64> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query("DELETE FROM idempotency WHERE expires_at <= $1")
+                .bind(secs(now))
+                .execute(pool)
+                .await?
+                .rows_affected())
+        })
+    }
+}
