@@ -501,18 +501,10 @@ fn check_token(
     sign1_verify(&sign1, &signer.public_key()?, verifier)?;
 
     // The signer must be issued directly by a trusted IACA (a certificate under a DS is not).
-    let mut last = String::from("no IACA configured");
-    let mut iaca = None;
-    for anchor in opts.trust.anchors() {
-        match signer.verify_issued_by(anchor, verifier) {
-            Ok(()) => {
-                iaca = Some(anchor);
-                break;
-            }
-            Err(e) => last = e.to_string(),
-        }
-    }
-    let iaca = iaca.ok_or_else(|| invalid(CTX_TRUST, last))?;
+    let iaca = opts
+        .trust
+        .issuer_of(&signer, verifier)
+        .map_err(|reason| invalid(CTX_TRUST, reason))?;
     for (which, cert) in [("list signer", &signer), ("IACA", iaca)] {
         match cert.validity_at(opts.at, opts.skew) {
             CertValidity::Valid => {}
@@ -580,6 +572,28 @@ fn aggregation_uri(m: &MapView<'_, '_>) -> Result<Option<String>> {
         .transpose()
 }
 
+/// A list token's CWT: the common claims plus `list_claim` (with `aggregation_uri` when given)
+/// under `claim_label`, typed `typ`.
+fn prepare_token(
+    typ: &str,
+    claim_label: i64,
+    mut list_claim: Vec<(Value, Value)>,
+    aggregation_uri: Option<&str>,
+    claims: &TokenClaims,
+    alg: Algorithm,
+    x5chain: &[Vec<u8>],
+) -> Result<PreparedToken> {
+    if let Some(uri) = aggregation_uri {
+        list_claim.push((
+            Value::Text("aggregation_uri".into()),
+            Value::Text(uri.into()),
+        ));
+    }
+    let mut entries = claims.entries()?;
+    entries.push((Value::from(claim_label), Value::Map(list_claim)));
+    PreparedToken::new(alg, typ, encode_value(&Value::Map(entries)), x5chain)
+}
+
 /// The Token Status List CWT.
 #[derive(Debug, Clone, Copy)]
 pub struct StatusListToken;
@@ -594,22 +608,17 @@ impl StatusListToken {
         alg: Algorithm,
         x5chain: &[Vec<u8>],
     ) -> Result<PreparedToken> {
-        let mut sl = vec![
+        let list_claim = vec![
             (Value::Text("bits".into()), Value::from(list.bits())),
             (Value::Text("lst".into()), Value::Bytes(list.compress()?)),
         ];
-        if let Some(uri) = aggregation_uri {
-            sl.push((
-                Value::Text("aggregation_uri".into()),
-                Value::Text(uri.into()),
-            ));
-        }
-        let mut entries = claims.entries()?;
-        entries.push((Value::from(CLAIM_STATUS_LIST), Value::Map(sl)));
-        PreparedToken::new(
-            alg,
+        prepare_token(
             TYP_STATUS_LIST,
-            encode_value(&Value::Map(entries)),
+            CLAIM_STATUS_LIST,
+            list_claim,
+            aggregation_uri,
+            claims,
+            alg,
             x5chain,
         )
     }
@@ -695,19 +704,13 @@ impl IdentifierListToken {
             .iter()
             .map(|id| (Value::Bytes(id.to_vec()), Value::Map(Vec::new())))
             .collect();
-        let mut il = vec![(Value::Text("identifiers".into()), Value::Map(ids))];
-        if let Some(uri) = aggregation_uri {
-            il.push((
-                Value::Text("aggregation_uri".into()),
-                Value::Text(uri.into()),
-            ));
-        }
-        let mut entries = claims.entries()?;
-        entries.push((Value::from(CLAIM_IDENTIFIER_LIST), Value::Map(il)));
-        PreparedToken::new(
-            alg,
+        prepare_token(
             TYP_IDENTIFIER_LIST,
-            encode_value(&Value::Map(entries)),
+            CLAIM_IDENTIFIER_LIST,
+            vec![(Value::Text("identifiers".into()), Value::Map(ids))],
+            aggregation_uri,
+            claims,
+            alg,
             x5chain,
         )
     }

@@ -73,8 +73,13 @@ impl IacaAnchors {
         &self.anchors
     }
 
-    /// The IACA that issued `ds`, checking (or recalling) its signature.
-    fn issuer_of(&self, ds: &Certificate, verifier: &dyn Verifier) -> Result<&Certificate, String> {
+    /// The IACA that issued `cert` directly (a DS or a list signer), checking (or recalling)
+    /// its signature.
+    pub(crate) fn issuer_of(
+        &self,
+        ds: &Certificate,
+        verifier: &dyn Verifier,
+    ) -> Result<&Certificate, String> {
         let key: [u8; 32] = Sha256::digest(ds.der()).into();
         if let Some(&i) = self.verified.lock().ok().as_ref().and_then(|m| m.get(&key)) {
             if let Some(anchor) = self.anchors.get(i) {

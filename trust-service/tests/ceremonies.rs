@@ -8,24 +8,13 @@
     clippy::panic
 )]
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod ceremony_common;
+
+use ceremony_common::{run_config, Passphrases};
 use trust_service::ceremony::{self, CeremonyError, PassphraseSource};
-use trust_service::config::CeremonyConfig;
-use zeroize::Zeroizing;
-
-struct Passphrases(HashMap<String, String>);
-
-impl PassphraseSource for Passphrases {
-    fn passphrase(&self, id: &str) -> custody::Result<Zeroizing<Vec<u8>>> {
-        self.0
-            .get(id)
-            .map(|p| Zeroizing::new(p.clone().into_bytes()))
-            .ok_or_else(|| custody::Error::WrongSecret(id.into()))
-    }
-}
 
 fn custodians() -> Passphrases {
     Passphrases(
@@ -70,24 +59,13 @@ impl Ca {
         self.dir.path().join(p)
     }
 
-    fn config(&self, name: &str, body: &str) -> PathBuf {
-        let path = self.path(name);
-        std::fs::write(&path, body).unwrap();
-        path
-    }
-
     async fn run_with(
         &self,
         name: &str,
         body: &str,
         p: &dyn PassphraseSource,
     ) -> Result<ceremony::Outcome, CeremonyError> {
-        let path = self.config(name, body);
-        let (cfg, sha) = CeremonyConfig::load(&path)?;
-        let mut out = Vec::new();
-        let r = ceremony::run(cfg, sha, p, &mut out, false).await;
-        eprintln!("{}", String::from_utf8_lossy(&out));
-        r
+        run_config(&self.path(name), body, p).await
     }
 
     async fn run(&self, name: &str, body: &str) -> ceremony::Outcome {

@@ -13,20 +13,10 @@
 use std::collections::HashMap;
 use std::process::Command;
 
-use trust_service::ceremony::{self, CeremonyError, PassphraseSource};
-use trust_service::config::CeremonyConfig;
-use zeroize::Zeroizing;
+mod ceremony_common;
 
-struct Passphrases(HashMap<String, String>);
-
-impl PassphraseSource for Passphrases {
-    fn passphrase(&self, id: &str) -> custody::Result<Zeroizing<Vec<u8>>> {
-        self.0
-            .get(id)
-            .map(|p| Zeroizing::new(p.clone().into_bytes()))
-            .ok_or_else(|| custody::Error::WrongSecret(id.into()))
-    }
-}
+use ceremony_common::{run_config, Passphrases};
+use trust_service::ceremony::{self, CeremonyError};
 
 const INITIAL_PIN: &str = "initial-user-pin-from-hsm-admin";
 
@@ -60,13 +50,7 @@ async fn run(
     body: &str,
     p: &Passphrases,
 ) -> Result<ceremony::Outcome, CeremonyError> {
-    let path = dir.join("ceremony.toml");
-    std::fs::write(&path, body).unwrap();
-    let (cfg, sha) = CeremonyConfig::load(&path).unwrap();
-    let mut out = Vec::new();
-    let r = ceremony::run(cfg, sha, p, &mut out, false).await;
-    eprintln!("{}", String::from_utf8_lossy(&out));
-    r
+    run_config(&dir.join("ceremony.toml"), body, p).await
 }
 
 #[tokio::test]
