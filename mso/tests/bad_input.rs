@@ -316,6 +316,21 @@ fn verify(
     ))
 }
 
+/// `mso` signed by the fixture's DS (ES256, x5chain = the DS certificate).
+fn ds_signed(f: &Fixture, mso: &Value) -> Vec<u8> {
+    forge::sign_mso(
+        mso,
+        Algorithm::Es256,
+        &f.pki.ds_key,
+        std::slice::from_ref(&f.pki.ds_der),
+    )
+}
+
+/// Verifies IssuerSigned bytes against the fixture's IACA at the standard time.
+fn verify_iaca(f: &Fixture, bytes: &[u8]) -> DocumentReport {
+    verify(bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap()
+}
+
 /// One item, its digest, and the MSO built around it, signed by the fixture's DS.
 fn forged(f: &Fixture, digest_alg: &str, digest: Option<Vec<u8>>, random_len: usize) -> Vec<u8> {
     let item = forge::item(
@@ -332,12 +347,7 @@ fn forged(f: &Fixture, digest_alg: &str, digest: Option<Vec<u8>>, random_len: us
         forge::cose_key_value(&f.device.public_key().unwrap()),
         MDL_DOCTYPE,
     );
-    let sign1 = forge::sign_mso(
-        &mso,
-        Algorithm::Es256,
-        &f.pki.ds_key,
-        std::slice::from_ref(&f.pki.ds_der),
-    );
+    let sign1 = ds_signed(f, &mso);
     forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1)
 }
 
@@ -415,14 +425,9 @@ fn digest_algorithm_is_honoured() {
         forge::cose_key_value(&f.device.public_key().unwrap()),
         MDL_DOCTYPE,
     );
-    let sign1 = forge::sign_mso(
-        &mso,
-        Algorithm::Es256,
-        &f.pki.ds_key,
-        std::slice::from_ref(&f.pki.ds_der),
-    );
+    let sign1 = ds_signed(&f, &mso);
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
-    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify_iaca(&f, &bytes);
     assert!(r.is_valid(), "{:?}", r.failures().collect::<Vec<_>>());
 }
 
@@ -452,14 +457,9 @@ fn digests_are_over_the_received_bytes_even_when_not_shortest_form() {
         forge::cose_key_value(&f.device.public_key().unwrap()),
         MDL_DOCTYPE,
     );
-    let sign1 = forge::sign_mso(
-        &mso,
-        Algorithm::Es256,
-        &f.pki.ds_key,
-        std::slice::from_ref(&f.pki.ds_der),
-    );
+    let sign1 = ds_signed(&f, &mso);
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
-    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify_iaca(&f, &bytes);
     assert!(r.is_valid(), "{:?}", r.failures().collect::<Vec<_>>());
 }
 
@@ -480,14 +480,9 @@ fn digest_ids_of_2_pow_31_and_above_are_accepted_when_verifying() {
         forge::cose_key_value(&f.device.public_key().unwrap()),
         MDL_DOCTYPE,
     );
-    let sign1 = forge::sign_mso(
-        &mso,
-        Algorithm::Es256,
-        &f.pki.ds_key,
-        std::slice::from_ref(&f.pki.ds_der),
-    );
+    let sign1 = ds_signed(&f, &mso);
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1);
-    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify_iaca(&f, &bytes);
     assert!(r.is_valid());
 }
 
@@ -524,20 +519,14 @@ fn unknown_and_mismatched_algorithms() {
     use coset::CborSerializable;
     let sign1 = prepared.sign(&p384).unwrap().to_vec().unwrap();
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, std::slice::from_ref(&item), &sign1);
-    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify_iaca(&f, &bytes);
     assert!(matches!(
         r.outcome(CheckKind::IssuerSignature),
         Some(Err(Failure::Error(Error::AlgorithmMismatch { .. })))
     ));
 
     // An algorithm id nobody knows.
-    let mut s1 = coset::CoseSign1::from_slice(&forge::sign_mso(
-        &mso,
-        Algorithm::Es256,
-        &f.pki.ds_key,
-        std::slice::from_ref(&f.pki.ds_der),
-    ))
-    .unwrap();
+    let mut s1 = coset::CoseSign1::from_slice(&ds_signed(&f, &mso)).unwrap();
     s1.protected = coset::ProtectedHeader {
         original_data: None,
         header: coset::HeaderBuilder::new()
@@ -545,7 +534,7 @@ fn unknown_and_mismatched_algorithms() {
             .build(),
     };
     let bytes = forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &s1.to_vec().unwrap());
-    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify_iaca(&f, &bytes);
     assert!(matches!(
         r.outcome(CheckKind::IssuerAlgorithm),
         Some(Err(Failure::Error(Error::UnsupportedAlgorithm(_))))
@@ -630,12 +619,7 @@ fn invalid_device_key_is_reported() {
         bad_key,
         MDL_DOCTYPE,
     );
-    let sign1 = forge::sign_mso(
-        &mso,
-        Algorithm::Es256,
-        &f.pki.ds_key,
-        std::slice::from_ref(&f.pki.ds_der),
-    );
+    let sign1 = ds_signed(&f, &mso);
     let r = verify(
         &forge::issuer_signed_bytes(MDL_NAMESPACE, &[item], &sign1),
         &IssuerTrust::iacas(vec![f.pki.iaca()]),
@@ -714,7 +698,7 @@ fn changed_element_value_is_a_digest_mismatch() {
     let mut bytes = mso::cbor::to_vec(&is);
     let pos = bytes.windows(6).position(|w| w == b"Yamada").unwrap();
     bytes[pos] = b'X';
-    let r = verify(&bytes, &IssuerTrust::iacas(vec![f.pki.iaca()]), pki::AT).unwrap();
+    let r = verify_iaca(&f, &bytes);
     assert_eq!(
         only_failure(&r),
         (CheckKind::ValueDigest, Failure::DigestMismatch)
