@@ -95,3 +95,22 @@ fn deeply_nested_tag24_transcript_is_refused_without_recursion() {
     let one = mso::cbor::wrap_tag24(&[0x83, 0xf6, 0xf6, 0xf6]);
     assert!(SessionTranscript::from_bytes(&one, &Limits::DEFAULT).is_ok());
 }
+
+#[test]
+fn composite_map_keys_that_differ_only_in_encoding_are_duplicates() {
+    // Found by the cbor_node fuzzer: {[]: …, [](non-shortest length head): …} was accepted, and
+    // its deterministic re-encoding then had two identical keys.
+    let bytes = hex_decode("a3990000003081a080990000");
+    let r = mso::cbor::node::parse(&bytes, &Limits::DEFAULT);
+    assert!(matches!(r, Err(Error::DuplicateKey { .. })), "{r:?}");
+    // Same keys written the same way were always refused; distinct composite keys are fine.
+    let ok = hex_decode("a28000810000");
+    assert!(mso::cbor::node::parse(&ok, &Limits::DEFAULT).is_ok());
+}
+
+fn hex_decode(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2).unwrap(), 16).unwrap())
+        .collect()
+}

@@ -219,14 +219,15 @@ impl Walker<'_, '_> {
     }
 }
 
-/// A comparable identity for map keys: simple keys by value, anything else by its bytes.
+/// A comparable identity for map keys: simple keys by value, composite keys (arrays, maps, tags,
+/// floats) by their deterministic re-encoding, so two encodings of one value still collide.
 #[derive(PartialEq, Eq, PartialOrd, Ord)]
 enum KeyId<'a> {
     Uint(u64),
     Nint(u64),
     Text(&'a [u8]),
     Bytes(&'a [u8]),
-    Other(&'a [u8]),
+    Other(Vec<u8>),
 }
 
 impl<'a> KeyId<'a> {
@@ -237,7 +238,7 @@ impl<'a> KeyId<'a> {
             Kind::Nint(n) => KeyId::Nint(*n),
             Kind::Text(r) => KeyId::Text(slice(r)),
             Kind::Bytes(r) => KeyId::Bytes(slice(r)),
-            _ => KeyId::Other(slice(&node.span)),
+            _ => KeyId::Other(super::encode_value(&node.to_value(src))),
         }
     }
 }
