@@ -181,6 +181,14 @@ pub enum Error {
     /// The caller's request is inconsistent (e.g. an empty document).
     #[error("invalid request: {0}")]
     InvalidRequest(String),
+    /// A session message did not decrypt: its AES-GCM tag does not verify under the expected
+    /// session key and message counter (tampered, replayed or reordered, or the wrong key).
+    /// ISO 18013-5 answers it with SessionData status 10.
+    #[error("session message did not decrypt")]
+    SessionDecryption,
+    /// A session direction has used its last message counter; 18013-5 never lets it wrap.
+    #[error("session message counter exhausted")]
+    SessionCounterExhausted,
 }
 
 /// Result alias for this crate.

@@ -11,7 +11,10 @@
 //! - [`issue`]: building and signing an mdoc (prepare → to-be-signed bytes → complete);
 //! - [`verify`]: structured verification at an explicit time;
 //! - [`status`]: MSO revocation (2nd edition): Token Status Lists, Identifier Lists, COSE Key
-//!   thumbprints.
+//!   thumbprints;
+//! - [`crl`]: Annex B CRLs verified against their IACA, with O(log n) serial lookup;
+//! - [`vical`]: VICALs (Annex C) verified against a configured anchor, with staleness;
+//! - [`session`]: proximity session encryption (§9.1.1: ECDH, HKDF, AES-256-GCM, counters).
 //!
 //! No I/O, no async, no clock reads: the crate compiles for iOS and Android targets.
 
@@ -19,13 +22,16 @@
 
 pub mod cbor;
 pub mod cose;
+pub mod crl;
 pub mod crypto;
 mod error;
 pub mod issue;
 pub mod model;
 pub mod present;
+pub mod session;
 pub mod status;
 pub mod verify;
+pub mod vical;
 pub mod x509;
 
 pub use error::{Error, Result};

@@ -6,7 +6,9 @@
 use der::{Decode, DecodePem, Encode};
 use ecdsa::signature::hazmat::PrehashVerifier;
 use time::OffsetDateTime;
-use x509_cert::ext::pkix::{AuthorityKeyIdentifier, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::{
+    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+};
 
 use crate::crypto::{DigestAlgorithm, PublicKey, Verifier};
 use crate::error::{Error, Result};
@@ -135,6 +137,55 @@ impl Certificate {
             .and_then(|(_, aki)| aki.key_identifier.map(|k| k.as_bytes().to_vec()))
     }
 
+    /// The serial number as the DER INTEGER content octets (two's complement, big-endian; a
+    /// positive serial with its high bit set keeps its leading zero octet).
+    pub fn serial_number(&self) -> &[u8] {
+        self.cert.tbs_certificate.serial_number.as_bytes()
+    }
+
+    /// The keyUsage extension, if present. A present but undecodable (or duplicated) extension
+    /// is an error, never "absent".
+    pub fn key_usage(&self) -> Result<Option<KeyUsage>> {
+        Ok(self
+            .cert
+            .tbs_certificate
+            .get::<KeyUsage>()
+            .map_err(cert_err)?
+            .map(|(_, ku)| ku))
+    }
+
+    /// The basicConstraints extension, if present (an undecodable one is an error).
+    pub fn basic_constraints(&self) -> Result<Option<BasicConstraints>> {
+        Ok(self
+            .cert
+            .tbs_certificate
+            .get::<BasicConstraints>()
+            .map_err(cert_err)?
+            .map(|(_, bc)| bc))
+    }
+
+    /// The key purposes of the extendedKeyUsage extension, if present (an undecodable one is an
+    /// error).
+    pub fn extended_key_usage(&self) -> Result<Option<Vec<der::asn1::ObjectIdentifier>>> {
+        Ok(self
+            .cert
+            .tbs_certificate
+            .get::<ExtendedKeyUsage>()
+            .map_err(cert_err)?
+            .map(|(_, eku)| eku.0))
+    }
+
+    /// The OIDs of the extensions marked critical.
+    pub fn critical_extensions(&self) -> impl Iterator<Item = der::asn1::ObjectIdentifier> + '_ {
+        self.cert
+            .tbs_certificate
+            .extensions
+            .iter()
+            .flatten()
+            .filter(|e| e.critical)
+            .map(|e| e.extn_id)
+    }
+
     /// Whether the certificate is valid at `at`, allowing `skew` either side.
     pub fn validity_at(&self, at: OffsetDateTime, skew: time::Duration) -> CertValidity {
         if at.saturating_add(skew) < self.not_before() {
@@ -187,7 +238,7 @@ pub enum CertValidity {
     Expired,
 }
 
-fn to_datetime(t: x509_cert::time::Time) -> OffsetDateTime {
+pub(crate) fn to_datetime(t: x509_cert::time::Time) -> OffsetDateTime {
     let secs = t.to_unix_duration().as_secs();
     OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
