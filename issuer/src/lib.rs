@@ -1,18 +1,29 @@
 //! `mdoc-issuer`: the online issuer service.
 //!
-//! Built so far:
 //! - [`ds`]: the DS key lifecycle: keys generated in the key store (PKCS#11, or the dev-only
 //!   file keystore), PKCS#10 requests for the offline root, installation of the returned
 //!   certificate (key match, chain to a configured IACA, DS profile), and rotation (the newest
 //!   usable DS signs; an MSO never outlives its DS);
-//! - [`store`]: storage through sqlx, SQLite by default and PostgreSQL by URL: documents, MSOs
-//!   with status-list indices and identifiers, revocation, API clients (hashed tokens),
-//!   idempotency records; no applicant personal data in clear.
+//! - [`store`]: storage through sqlx, SQLite by default and PostgreSQL by URL;
+//! - [`engine`]: issuance (schema validation, device-key proof of possession, MSO signing with
+//!   status-list and identifier-list entries), refresh and revocation, independent of HTTP;
+//! - [`publish`]: the signed Token Status List and Identifier List CWTs;
+//! - [`api`]: the versioned HTTP API (axum) with client authentication, scopes, rate limits
+//!   and JSON errors; [`server`]: assembly from [`config`] and graceful shutdown;
+//! - [`audit`], [`metrics`]: the shared hash-chained audit log and Prometheus metrics.
 //!
-//! To come (issue 4): the versioned issuance HTTP API, OpenID4VCI, status-list and
-//! identifier-list publication, and operations. It never holds or calls the root key. The mdoc
-//! format itself comes from the [`mso`] crate, doc types from `schemas`.
+//! It never holds or calls the root key. The mdoc format itself comes from the [`mso`] crate,
+//! doc types from `schemas`.
 
 pub use mso;
+pub mod api;
+pub mod audit;
+pub mod config;
+pub mod device_key;
 pub mod ds;
+pub mod engine;
+pub mod metrics;
+pub mod pop;
+pub mod publish;
+pub mod server;
 pub mod store;

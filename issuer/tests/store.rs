@@ -16,7 +16,7 @@ use std::future::Future;
 use mdoc_issuer::store::{
     applicant_ref, Backend, DocumentId, DocumentState, DsCertificate, DsState, Idempotency,
     IssuanceRecord, MsoRecord, NewDocument, RecordOutcome, RevocationReason, Scope, Store,
-    StoreError, StoredResponse,
+    StoreError, StoredResponse, UsedNonce,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -117,6 +117,9 @@ both!(
     refresh_adds_msos_only_to_active_documents,
     client_token_lookup,
     schema_has_no_personal_data_columns,
+    nonce_is_single_use,
+    device_key_binds_one_document,
+    idempotent_response_lookup,
 );
 
 fn now() -> OffsetDateTime {
@@ -132,6 +135,7 @@ async fn add_ds(store: &Store, serial: &str) {
             not_after: now() + Duration::days(90),
             state: DsState::Active,
             key_uri: format!("file:keys/{serial}.pem"),
+            installed_at: now(),
         })
         .await
         .unwrap();
@@ -139,12 +143,13 @@ async fn add_ds(store: &Store, serial: &str) {
 
 async fn mso(store: &Store, ds: &str, valid_until: OffsetDateTime) -> MsoRecord {
     let index = store.allocate_status_indices(LIST, 1).await.unwrap()[0];
+    let thumbprint: [u8; 32] = rand_bytes();
     MsoRecord {
         ds_serial: ds.into(),
         status_list_uri: LIST.into(),
         status_index: index,
-        identifier: rand_bytes::<16>().to_vec(),
-        device_key_thumbprint: rand_bytes(),
+        identifier: thumbprint.to_vec(),
+        device_key_thumbprint: thumbprint,
         valid_from: valid_until - Duration::days(30),
         valid_until,
         created_at: now(),
@@ -164,6 +169,7 @@ async fn issuance(store: &Store, ds: &str, n: usize) -> IssuanceRecord {
             created_at: now(),
         },
         msos,
+        nonce: None,
     }
 }
 
@@ -236,16 +242,20 @@ async fn issuance_is_atomic(store: Store) {
     let client = client_id(&store).await;
     let key = idem(&client, "key-1", b"request");
 
-    // Second MSO reuses the first one's identifier: the insert fails mid-way.
+    // Second MSO binds a device key that another document holds: the insert fails mid-way.
+    let other = issuance(&store, "01", 1).await;
+    store
+        .record_issuance(&other, None, &response(b"other"))
+        .await
+        .unwrap();
     let mut rec = issuance(&store, "01", 2).await;
-    rec.msos[1].identifier = rec.msos[0].identifier.clone();
+    rec.msos[1].device_key_thumbprint = other.msos[0].device_key_thumbprint;
     let err = store
         .record_issuance(&rec, Some(&key), &response(b"first"))
         .await
         .unwrap_err();
-    assert!(matches!(err, StoreError::Db(_)), "{err}");
-    assert!(!err.is_client_error());
-    assert_eq!(err.public_message(), "internal storage error");
+    assert!(matches!(err, StoreError::DeviceKeyInUse), "{err}");
+    assert!(err.is_client_error());
     assert!(matches!(
         store.get_document(rec.document.id).await,
         Err(StoreError::NotFound(_))
@@ -661,14 +671,14 @@ async fn refresh_adds_msos_only_to_active_documents(store: Store) {
     let key = idem(&client, "refresh-1", b"refresh");
     assert_eq!(
         store
-            .record_refresh(rec.document.id, &new, Some(&key), &response(b"r"))
+            .record_refresh(rec.document.id, &new, None, Some(&key), &response(b"r"))
             .await
             .unwrap(),
         RecordOutcome::Recorded
     );
     assert_eq!(
         store
-            .record_refresh(rec.document.id, &new, Some(&key), &response(b"other"))
+            .record_refresh(rec.document.id, &new, None, Some(&key), &response(b"other"))
             .await
             .unwrap(),
         RecordOutcome::Replayed(response(b"r"))
@@ -681,13 +691,13 @@ async fn refresh_adds_msos_only_to_active_documents(store: Store) {
     let more = vec![mso(&store, "01", now() + Duration::days(60)).await];
     assert!(matches!(
         store
-            .record_refresh(rec.document.id, &more, None, &response(b""))
+            .record_refresh(rec.document.id, &more, None, None, &response(b""))
             .await,
         Err(StoreError::Revoked)
     ));
     assert!(matches!(
         store
-            .record_refresh(DocumentId::random().unwrap(), &more, None, &response(b""))
+            .record_refresh(DocumentId::random().unwrap(), &more, None, None, &response(b""))
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -786,5 +796,123 @@ async fn schema_has_no_personal_data_columns(store: Store) {
     assert_eq!(
         applicant,
         vec![&("documents".to_string(), "applicant_ref".to_string())]
+    );
+}
+
+async fn nonce_is_single_use(store: Store) {
+    add_ds(&store, "01").await;
+    let nonce = UsedNonce {
+        sha256: rand_bytes(),
+        expires_at: now() + Duration::minutes(5),
+    };
+    let mut first = issuance(&store, "01", 1).await;
+    first.nonce = Some(nonce);
+    store
+        .record_issuance(&first, None, &response(b""))
+        .await
+        .unwrap();
+    // A second issuance with the same nonce is refused and leaves nothing behind.
+    let mut second = issuance(&store, "01", 1).await;
+    second.nonce = Some(nonce);
+    let err = store
+        .record_issuance(&second, None, &response(b""))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NonceReused), "{err}");
+    assert!(err.is_client_error());
+    assert!(matches!(
+        store.get_document(second.document.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // So is a refresh with it.
+    let more = vec![mso(&store, "01", now() + Duration::days(60)).await];
+    assert!(matches!(
+        store
+            .record_refresh(first.document.id, &more, Some(&nonce), None, &response(b""))
+            .await,
+        Err(StoreError::NonceReused)
+    ));
+    assert_eq!(store.msos_of(first.document.id).await.unwrap().len(), 1);
+    // Expired nonces are purged.
+    assert_eq!(
+        store
+            .purge_expired_nonces(now() + Duration::minutes(6))
+            .await
+            .unwrap(),
+        1
+    );
+}
+
+async fn device_key_binds_one_document(store: Store) {
+    add_ds(&store, "01").await;
+    let a = issuance(&store, "01", 1).await;
+    store.record_issuance(&a, None, &response(b"")).await.unwrap();
+    // A refresh of the same document may reuse its device key (same identifier).
+    let mut again = mso(&store, "01", now() + Duration::days(60)).await;
+    again.device_key_thumbprint = a.msos[0].device_key_thumbprint;
+    again.identifier = a.msos[0].identifier.clone();
+    store
+        .record_refresh(a.document.id, &[again], None, None, &response(b""))
+        .await
+        .unwrap();
+    // Another document may not.
+    let mut b = issuance(&store, "01", 1).await;
+    b.msos[0].device_key_thumbprint = a.msos[0].device_key_thumbprint;
+    assert!(matches!(
+        store.record_issuance(&b, None, &response(b"")).await,
+        Err(StoreError::DeviceKeyInUse)
+    ));
+    // Revoking the document lists the shared identifier once.
+    store
+        .revoke_document(a.document.id, RevocationReason::KeyCompromise, now())
+        .await
+        .unwrap();
+    assert_eq!(
+        store.revoked_identifiers(now()).await.unwrap(),
+        vec![a.msos[0].identifier.clone()]
+    );
+}
+
+async fn idempotent_response_lookup(store: Store) {
+    add_ds(&store, "01").await;
+    let client = client_id(&store).await;
+    let key = idem(&client, "look-me-up", b"request");
+    assert_eq!(
+        store
+            .idempotent_response(&client, "look-me-up", &key.request_hash, now())
+            .await
+            .unwrap(),
+        None
+    );
+    let rec = issuance(&store, "01", 1).await;
+    store
+        .record_issuance(&rec, Some(&key), &response(b"stored"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .idempotent_response(&client, "look-me-up", &key.request_hash, now())
+            .await
+            .unwrap(),
+        Some(response(b"stored"))
+    );
+    assert!(matches!(
+        store
+            .idempotent_response(&client, "look-me-up", &[0u8; 32], now())
+            .await,
+        Err(StoreError::Conflict)
+    ));
+    // After expiry the key is free again.
+    assert_eq!(
+        store
+            .idempotent_response(
+                &client,
+                "look-me-up",
+                &key.request_hash,
+                now() + Duration::hours(25)
+            )
+            .await
+            .unwrap(),
+        None
     );
 }

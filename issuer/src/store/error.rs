@@ -17,6 +17,13 @@ pub enum StoreError {
     /// The document is revoked, so it cannot be refreshed (revocation is final).
     #[error("document is revoked")]
     Revoked,
+    /// A device key is already bound to another document (its thumbprint is what the
+    /// identifier list revokes, so it must identify one document).
+    #[error("device key already bound to another document")]
+    DeviceKeyInUse,
+    /// The proof-of-possession nonce was already used.
+    #[error("nonce already used")]
+    NonceReused,
     /// The caller passed a value the store cannot represent (e.g. an index beyond `i64`).
     #[error("invalid input: {0}")]
     Invalid(&'static str),
@@ -44,6 +51,8 @@ impl StoreError {
             StoreError::NotFound(_) => "not found",
             StoreError::Conflict => "Idempotency-Key was already used for a different request",
             StoreError::Revoked => "document is revoked",
+            StoreError::DeviceKeyInUse => "device key is already bound to another document",
+            StoreError::NonceReused => "nonce was already used",
             StoreError::Invalid(_) => "invalid request",
             StoreError::Corrupt(_)
             | StoreError::UnsupportedUrl
@@ -60,6 +69,8 @@ impl StoreError {
             StoreError::NotFound(_)
                 | StoreError::Conflict
                 | StoreError::Revoked
+                | StoreError::DeviceKeyInUse
+                | StoreError::NonceReused
                 | StoreError::Invalid(_)
         )
     }

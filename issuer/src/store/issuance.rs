@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 use super::error::{Result, StoreError};
 use super::model::{
     Document, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, RecordOutcome,
-    RevocationReason, StoredMso, StoredResponse,
+    RevocationReason, StoredMso, StoredResponse, UsedNonce,
 };
 use super::{from_secs, in_tx, on_pool, secs, to_array, to_i64, to_u64, Store};
 
@@ -24,6 +24,11 @@ const INSERT_DOCUMENT: &str = "INSERT INTO documents \
 const INSERT_MSO: &str = "INSERT INTO msos (document_id, ds_serial, status_list_uri, \
      status_index, identifier, device_key_thumbprint, valid_from, valid_until, created_at, \
      revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)";
+const INSERT_NONCE: &str = "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($1, $2) \
+     ON CONFLICT (nonce_sha256) DO NOTHING";
+const BIND_DEVICE_KEY: &str = "INSERT INTO device_keys (thumbprint, document_id) VALUES ($1, $2) \
+     ON CONFLICT (thumbprint) DO NOTHING";
+const DEVICE_KEY_OWNER: &str = "SELECT document_id FROM device_keys WHERE thumbprint = $1";
 const LOCK_DOCUMENT: &str = "UPDATE documents SET state = state WHERE id = $1 RETURNING state";
 const DOCUMENT_COLUMNS: &str =
     "id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref";
@@ -145,10 +150,43 @@ macro_rules! claim_idempotency {
     }};
 }
 
-/// Inserts every MSO of `$msos` for document `$doc` inside `$tx`.
+/// Consumes the nonce `$nonce` (an `Option<UsedNonce>`) inside `$tx`: a nonce already used
+/// fails the transaction with [`StoreError::NonceReused`].
+macro_rules! consume_nonce {
+    ($tx:ident, $nonce:expr) => {{
+        let nonce: Option<&UsedNonce> = $nonce;
+        if let Some(n) = nonce {
+            let fresh = sqlx::query(INSERT_NONCE)
+                .bind(&n.sha256[..])
+                .bind(secs(n.expires_at))
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+            if fresh != 1 {
+                return Err(StoreError::NonceReused);
+            }
+        }
+    }};
+}
+
+/// Inserts every MSO of `$msos` for document `$doc` inside `$tx`, binding each device key to
+/// the document first: a key bound to another document fails the transaction with
+/// [`StoreError::DeviceKeyInUse`] (the primary key serialises concurrent binders).
 macro_rules! insert_msos {
     ($tx:ident, $doc:expr, $msos:expr) => {{
         for m in $msos {
+            sqlx::query(BIND_DEVICE_KEY)
+                .bind(&m.device_key_thumbprint[..])
+                .bind(&$doc.0[..])
+                .execute(&mut *$tx)
+                .await?;
+            let owner: Vec<u8> = sqlx::query_scalar(DEVICE_KEY_OWNER)
+                .bind(&m.device_key_thumbprint[..])
+                .fetch_one(&mut *$tx)
+                .await?;
+            if owner.as_slice() != &$doc.0[..] {
+                return Err(StoreError::DeviceKeyInUse);
+            }
             sqlx::query(INSERT_MSO)
                 .bind(&$doc.0[..])
                 .bind(&m.ds_serial)
@@ -200,6 +238,7 @@ impl Store {
             if let Some(replay) = claim_idempotency!(tx, idempotency, response, now) {
                 return Ok(replay);
             }
+            consume_nonce!(tx, record.nonce.as_ref());
             sqlx::query(INSERT_DOCUMENT)
                 .bind(&doc.id.0[..])
                 .bind(&doc.doctype)
@@ -220,6 +259,7 @@ impl Store {
         &self,
         document: DocumentId,
         msos: &[MsoRecord],
+        nonce: Option<&UsedNonce>,
         idempotency: Option<&Idempotency>,
         response: &StoredResponse,
     ) -> Result<RecordOutcome> {
@@ -238,6 +278,7 @@ impl Store {
                 Some("active") => {}
                 Some(_) => return Err(StoreError::Revoked),
             }
+            consume_nonce!(tx, nonce);
             insert_msos!(tx, document, msos);
             Ok(RecordOutcome::Recorded)
         })
@@ -299,6 +340,51 @@ impl Store {
                 out.push(mso_from_row!(row));
             }
             Ok(out)
+        })
+    }
+
+    /// The stored response for a retried request, looked up before any work is done: `None`
+    /// if this client has not used `key` (or its record expired), the stored response if it
+    /// used it for the same request, [`StoreError::Conflict`] if for a different one.
+    pub async fn idempotent_response(
+        &self,
+        client_id: &str,
+        key: &str,
+        request_hash: &[u8; 32],
+        now: OffsetDateTime,
+    ) -> Result<Option<StoredResponse>> {
+        let found: Option<(Vec<u8>, i64, Vec<u8>)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT request_sha256, response_status, response_body FROM idempotency \
+                 WHERE client_id = $1 AND idem_key = $2 AND expires_at > $3",
+            )
+            .bind(client_id)
+            .bind(key)
+            .bind(secs(now))
+            .fetch_optional(pool)
+            .await?
+        });
+        let Some((stored_hash, status, body)) = found else {
+            return Ok(None);
+        };
+        if stored_hash.as_slice() != request_hash.as_slice() {
+            return Err(StoreError::Conflict);
+        }
+        Ok(Some(StoredResponse {
+            status: u16::try_from(status).map_err(|_| StoreError::Corrupt("response status"))?,
+            body,
+        }))
+    }
+
+    /// Deletes used nonces that expired before `now` (they can no longer verify anyway);
+    /// returns how many.
+    pub async fn purge_expired_nonces(&self, now: OffsetDateTime) -> Result<u64> {
+        on_pool!(self, pool => {
+            Ok(sqlx::query("DELETE FROM used_nonces WHERE expires_at <= $1")
+                .bind(secs(now))
+                .execute(pool)
+                .await?
+                .rows_affected())
         })
     }
 

@@ -186,6 +186,17 @@ pub struct IssuanceRecord {
     pub document: NewDocument,
     /// Its MSOs (one per device key in a batch).
     pub msos: Vec<MsoRecord>,
+    /// The proof-of-possession nonce the request used, consumed in the same transaction.
+    pub nonce: Option<UsedNonce>,
+}
+
+/// A single-use proof-of-possession nonce, identified by its SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UsedNonce {
+    /// SHA-256 of the nonce string.
+    pub sha256: [u8; 32],
+    /// When the nonce expires (the record may be purged afterwards).
+    pub expires_at: OffsetDateTime,
 }
 
 /// The idempotency context of a request.
@@ -269,6 +280,8 @@ pub struct DsCertificate {
     pub state: DsState,
     /// URI of its private key in the keystore.
     pub key_uri: String,
+    /// When it was installed (one-second resolution).
+    pub installed_at: OffsetDateTime,
 }
 
 /// What an API client may do.

@@ -20,7 +20,7 @@ const REVOKE_DOCUMENTS_OF_DS: &str = "UPDATE documents SET state = 'revoked', \
      AND id IN (SELECT document_id FROM msos WHERE ds_serial = $1)";
 const REVOKE_MSOS_OF_DS: &str = "UPDATE msos SET revoked_at = $2 WHERE revoked_at IS NULL \
      AND document_id IN (SELECT document_id FROM msos WHERE ds_serial = $1)";
-const DS_COLUMNS: &str = "serial, der, not_before, not_after, state, key_uri";
+const DS_COLUMNS: &str = "serial, der, not_before, not_after, state, key_uri, created_at";
 
 macro_rules! ds_from_row {
     ($row:expr) => {{
@@ -33,6 +33,7 @@ macro_rules! ds_from_row {
             not_after: from_secs(row.try_get("not_after")?)?,
             state: DsState::parse(&state).ok_or(StoreError::Corrupt("DS state"))?,
             key_uri: row.try_get("key_uri")?,
+            installed_at: from_secs(row.try_get("created_at")?)?,
         }
     }};
 }
@@ -58,6 +59,18 @@ impl Store {
             .checked_sub(n)
             .ok_or(StoreError::Corrupt("status list counter"))?;
         Ok((start..end).collect())
+    }
+
+    /// Every status list with the number of indices allocated in it, by URI.
+    pub async fn status_lists(&self) -> Result<Vec<(String, u64)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT uri, next_index FROM status_lists ORDER BY uri")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(uri, n)| Ok((uri, to_u64(n)?)))
+            .collect()
     }
 
     /// Revokes a document and all its MSOs at `at`. Idempotent: revoking a revoked document
@@ -147,8 +160,8 @@ impl Store {
     pub async fn revoked_identifiers(&self, at: OffsetDateTime) -> Result<Vec<Vec<u8>>> {
         let rows: Vec<Vec<u8>> = on_pool!(self, pool => {
             sqlx::query_scalar(
-                "SELECT identifier FROM msos WHERE revoked_at IS NOT NULL AND valid_until >= $1 \
-                 ORDER BY identifier",
+                "SELECT DISTINCT identifier FROM msos WHERE revoked_at IS NOT NULL \
+                 AND valid_until >= $1 ORDER BY identifier",
             )
             .bind(secs(at))
             .fetch_all(pool)
@@ -188,7 +201,7 @@ impl Store {
             .bind(secs(cert.not_after))
             .bind(cert.state.as_str())
             .bind(&cert.key_uri)
-            .bind(secs(OffsetDateTime::now_utc()))
+            .bind(secs(cert.installed_at))
             .execute(pool)
             .await?;
         });

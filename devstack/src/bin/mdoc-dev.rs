@@ -1,0 +1,406 @@
+//! `mdoc-dev`: the whole system on embedded defaults, end to end. **DEVELOPMENT ONLY.**
+//!
+//! Starts a dev root CA and the issuer service (SQLite, dev file keystore, loopback), then
+//! walks through what each user does: the portal issues an mDL over HTTP, the wallet presents
+//! it (QR proximity, device signature), a verifier checks it with the IACA and the published
+//! status lists, the portal revokes it, the lists show it revoked, the verifier refuses it and
+//! the issuer refuses to refresh it. Everything it made is written to `--dir` (default
+//! `out/dev`) for inspection with openssl and other tools; `--serve` keeps the service running
+//! afterwards until Ctrl-C.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use clap::Parser;
+use devstack::sample::{issue_body, mdl_claims, MDL};
+use devstack::{DevStack, Result, StackOptions};
+use mdoc_issuer::engine::IssueResponse;
+use mdoc_issuer::store::Scope;
+use mso::cbor::{encode_value, from_slice, wrap_tag24, Limits, Tag24, ToCbor, Value};
+use mso::crypto::{Algorithm, Signer as _, SoftwareKey, SoftwareVerifier};
+use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript};
+use mso::present::{device_response, present_with_signature};
+use mso::status::{IdentifierListToken, StatusListToken};
+use mso::verify::{
+    verify_device_response, DeviceAuthInput, IacaAnchors, IssuerTrust, ResponseReport,
+    VerifyOptions, DEFAULT_ALGORITHMS,
+};
+use time::OffsetDateTime;
+
+#[derive(Parser)]
+#[command(
+    name = "mdoc-dev",
+    about = "DEVELOPMENT ONLY: run the whole mdoc system locally"
+)]
+struct Args {
+    /// Where state and artifacts go.
+    #[arg(long, default_value = "out/dev")]
+    dir: PathBuf,
+    /// Database URL (default: SQLite in the state directory).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Keep serving after the walkthrough, until Ctrl-C.
+    #[arg(long)]
+    serve: bool,
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let mut out = format!("-----BEGIN {label}-----\n");
+    for line in b64.as_bytes().chunks(64) {
+        out.push_str(&String::from_utf8_lossy(line));
+        out.push('\n');
+    }
+    out.push_str(&format!("-----END {label}-----\n"));
+    out
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
+    std::fs::write(dir.join(name), bytes)?;
+    println!("     wrote {}", dir.join(name).display());
+    Ok(())
+}
+
+fn print_report(report: &ResponseReport) {
+    for doc in &report.documents {
+        for check in doc.failures() {
+            let subject = check.subject.as_deref().unwrap_or("");
+            if let Err(f) = &check.outcome {
+                println!("     FAIL {:?} {subject}: {f:?}", check.kind);
+            }
+        }
+    }
+}
+
+struct Verifier<'a> {
+    base: &'a str,
+    http: &'a reqwest::Client,
+    anchors: IacaAnchors,
+}
+
+impl Verifier<'_> {
+    /// Fetches and verifies both lists; returns (status-list status, listed in identifier list).
+    async fn revocation_status(
+        &self,
+        issued: &IssuerSigned,
+        now: OffsetDateTime,
+    ) -> Result<(u8, bool)> {
+        let status = issued
+            .issuer_auth
+            .mso()
+            .value()
+            .status
+            .clone()
+            .ok_or("the MSO has no status")?;
+        let sl = status.status_list.ok_or("no status_list in the MSO")?;
+        let il = status
+            .identifier_list
+            .ok_or("no identifier_list in the MSO")?;
+        let bytes = self
+            .http
+            .get(&sl.uri)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        let list = StatusListToken::verify(&bytes, &sl.uri, now, &self.anchors, &SoftwareVerifier)?;
+        let ids = self
+            .http
+            .get(&il.uri)
+            .send()
+            .await?
+            .error_for_status()?
+            .bytes()
+            .await?;
+        let ids =
+            IdentifierListToken::verify(&ids, &il.uri, now, &self.anchors, &SoftwareVerifier)?;
+        let _ = self.base;
+        Ok((list.status(sl.idx)?.value(), ids.contains(&il.id)))
+    }
+}
+
+async fn walkthrough(args: &Args) -> Result<bool> {
+    let dir = &args.dir;
+    let art = dir.join("artifacts");
+    std::fs::create_dir_all(&art)?;
+    println!(
+        "mdoc-dev: DEVELOPMENT ONLY — dev root and DS keys are in a file keystore under {}",
+        dir.display()
+    );
+
+    println!("1. Dev root CA (IACA, P-384) and issuer service (SQLite, loopback)");
+    let mut opts = StackOptions::new(dir.join("state"));
+    opts.database_url = args.database_url.clone();
+    let mut stack = DevStack::start(opts).await?;
+    println!("     issuer listening on {}", stack.base_url);
+    let now = OffsetDateTime::now_utc();
+    write(
+        &art,
+        "iaca.pem",
+        pem("CERTIFICATE", &stack.pki.iaca_der).as_bytes(),
+    )?;
+    write(&art, "ds.pem", pem("CERTIFICATE", &stack.ds_der).as_bytes())?;
+    let (new_iaca, new_with_old, old_with_new) = stack.pki.rollover(now)?;
+    write(
+        &art,
+        "iaca-next.pem",
+        pem("CERTIFICATE", &new_iaca).as_bytes(),
+    )?;
+    write(
+        &art,
+        "link-new-with-old.pem",
+        pem("CERTIFICATE", &new_with_old).as_bytes(),
+    )?;
+    write(
+        &art,
+        "link-old-with-new.pem",
+        pem("CERTIFICATE", &old_with_new).as_bytes(),
+    )?;
+    let crl = stack.pki.crl(&[], now)?;
+    write(&art, "iaca.crl.pem", pem("X509 CRL", &crl).as_bytes())?;
+
+    let portal = stack
+        .client("dev-portal", &[Scope::Issue, Scope::Revoke])
+        .await?;
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {}", portal.0);
+
+    println!("2. Portal issues an mDL (12 elements, 20 KB portrait) bound to the wallet's key");
+    let device = SoftwareKey::generate(Algorithm::Es256);
+    write(
+        &art,
+        "device_key.pem",
+        pem("PRIVATE KEY", &device.to_pkcs8_der()?).as_bytes(),
+    )?;
+    let nonce: serde_json::Value = http
+        .post(format!("{}/v1/nonces", stack.base_url))
+        .header("authorization", &auth)
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let nonce = nonce["nonce"].as_str().ok_or("no nonce")?.to_owned();
+    let body = issue_body(
+        MDL,
+        &mdl_claims(),
+        &nonce,
+        &stack.base_url,
+        &[device.clone()],
+        now,
+    )?;
+    let resp = http
+        .post(format!("{}/v1/documents", stack.base_url))
+        .header("authorization", &auth)
+        .header(
+            "idempotency-key",
+            format!("mdoc-dev-{}", now.unix_timestamp_nanos()),
+        )
+        .json(&body)
+        .send()
+        .await?;
+    println!("     POST /v1/documents → {}", resp.status());
+    let issued: IssueResponse = resp.error_for_status()?.json().await?;
+    let credential = issued.credentials.first().ok_or("no credential")?;
+    println!(
+        "     document {} — status list {} idx {}, valid until {}",
+        issued.document_id,
+        credential.status_list.uri,
+        credential.status_list.idx.unwrap_or_default(),
+        credential.valid_until
+    );
+    let issuer_signed_bytes = URL_SAFE_NO_PAD.decode(&credential.issuer_signed)?;
+    write(&art, "issuer_signed.cbor", &issuer_signed_bytes)?;
+    let issuer_signed: IssuerSigned = from_slice(&issuer_signed_bytes, &Limits::DEFAULT)?;
+
+    println!("3. Wallet presents it over a QR proximity session (device signature)");
+    let e_device = SoftwareKey::generate(Algorithm::Es256).public_key()?;
+    let engagement = encode_value(&Value::Map(vec![
+        (0.into(), "1.0".into()),
+        (
+            1.into(),
+            Value::Array(vec![
+                1.into(),
+                Tag24::new(e_device.to_cose_key()).to_value(),
+            ]),
+        ),
+    ]));
+    let e_reader = SoftwareKey::generate(Algorithm::Es256).public_key()?;
+    let transcript = SessionTranscript::proximity(
+        &wrap_tag24(&engagement),
+        Tag24::new(e_reader.to_cose_key()).tagged_bytes(),
+        &Handover::Qr.to_bytes(),
+    );
+    write(&art, "session_transcript.cbor", &transcript.tagged_bytes())?;
+    let document = present_with_signature(&issuer_signed, None, &transcript, &device)?;
+    let response = encode_value(&device_response(vec![document]).to_value());
+    write(&art, "device_response.cbor", &response)?;
+
+    println!("4. Verifier checks it: IACA chain, MSO signature, digests, validity, device signature, status");
+    let iaca = stack.iaca()?;
+    let trust = IssuerTrust::iacas(vec![iaca.clone()]);
+    let verifier = Verifier {
+        base: &stack.base_url,
+        http: &http,
+        anchors: IacaAnchors::new(vec![iaca]),
+    };
+    let verify = |at: OffsetDateTime| -> Result<ResponseReport> {
+        let parsed: DeviceResponse = from_slice(&response, &Limits::DEFAULT)?;
+        Ok(verify_device_response(
+            &parsed,
+            &DeviceAuthInput {
+                transcript: &transcript,
+                e_reader_key: None,
+            },
+            &VerifyOptions {
+                at,
+                skew: time::Duration::minutes(5),
+                trust: &trust,
+                allowed_algorithms: DEFAULT_ALGORITHMS,
+                verifier: &SoftwareVerifier,
+            },
+        ))
+    };
+    let report = verify(now)?;
+    print_report(&report);
+    let (status, listed) = verifier.revocation_status(&issuer_signed, now).await?;
+    println!(
+        "     document checks: {} — status list: {status} (0 = valid) — identifier list: {}",
+        if report.is_valid() {
+            "all passed"
+        } else {
+            "FAILED"
+        },
+        if listed { "LISTED" } else { "not listed" }
+    );
+    let first_ok = report.is_valid() && status == 0 && !listed;
+
+    println!("5. Portal revokes it (holder reported the phone lost)");
+    let resp = http
+        .post(format!(
+            "{}/v1/documents/{}/revoke",
+            stack.base_url, issued.document_id
+        ))
+        .header("authorization", &auth)
+        .json(&serde_json::json!({"reason": "key_compromise"}))
+        .send()
+        .await?;
+    println!(
+        "     POST /v1/documents/{}/revoke → {}",
+        issued.document_id,
+        resp.status()
+    );
+    resp.error_for_status()?;
+
+    println!("6. Verifier fetches the lists again and refuses the document");
+    let (status, listed) = verifier.revocation_status(&issuer_signed, now).await?;
+    let verdict = if status == 0 && !listed {
+        "ACCEPTED"
+    } else {
+        "REFUSED (revoked)"
+    };
+    println!(
+        "     status list: {status} (1 = invalid) — identifier list: {} — verdict: {verdict}",
+        if listed { "LISTED" } else { "not listed" }
+    );
+    let sl = http
+        .get(&credential.status_list.uri)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    write(&art, "status_list.cwt", &sl)?;
+    let il = http
+        .get(&credential.identifier_list.uri)
+        .send()
+        .await?
+        .bytes()
+        .await?;
+    write(&art, "identifier_list.cwt", &il)?;
+
+    println!("7. Portal tries to refresh the revoked document and is refused");
+    let nonce: serde_json::Value = http
+        .post(format!("{}/v1/nonces", stack.base_url))
+        .header("authorization", &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let nonce = nonce["nonce"].as_str().ok_or("no nonce")?;
+    let mut refresh = issue_body(MDL, &mdl_claims(), nonce, &stack.base_url, &[device], now)?;
+    if let Some(o) = refresh.as_object_mut() {
+        o.remove("doctype");
+    }
+    let resp = http
+        .post(format!(
+            "{}/v1/documents/{}/refresh",
+            stack.base_url, issued.document_id
+        ))
+        .header("authorization", &auth)
+        .json(&refresh)
+        .send()
+        .await?;
+    let refused_status = resp.status();
+    let refused: serde_json::Value = resp.json().await?;
+    println!(
+        "     POST …/refresh → {refused_status} {}",
+        refused["error"]["code"]
+    );
+    let revoked_ok = status == 1 && listed && refused_status == reqwest::StatusCode::CONFLICT;
+
+    std::fs::write(
+        art.join("README.txt"),
+        format!(
+            "DEVELOPMENT ONLY artifacts from mdoc-dev ({now}).\n\n\
+             openssl verify -x509_strict -CAfile iaca.pem -crl_check -CRLfile iaca.crl.pem ds.pem\n\
+             openssl crl -in iaca.crl.pem -CAfile iaca.pem -noout -text\n\
+             openssl verify -x509_strict -CAfile iaca.pem link-new-with-old.pem\n\
+             openssl x509 -in ds.pem -noout -text\n\
+             issuer_signed.cbor, device_response.cbor, session_transcript.cbor, status_list.cwt,\n\
+             identifier_list.cwt: CBOR (e.g. python3 -m cbor2.tool, cbor.me)\n\
+             device_key.pem: the wallet's device key (PKCS#8)\n"
+        ),
+    )?;
+    println!("     artifacts and openssl commands in {}", art.display());
+
+    if args.serve {
+        println!(
+            "serving on {} until Ctrl-C (API token for this run: {})",
+            stack.base_url, portal.0
+        );
+        let _ = tokio::signal::ctrl_c().await;
+    }
+    stack.stop().await?;
+    let ok = first_ok && revoked_ok;
+    println!(
+        "result: {}",
+        if ok {
+            "issued → verified → revoked → refused, as expected"
+        } else {
+            "UNEXPECTED OUTCOME"
+        }
+    );
+    Ok(ok)
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mdoc-dev: {e}");
+            return ExitCode::from(4);
+        }
+    };
+    match runtime.block_on(walkthrough(&args)) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("mdoc-dev: {e}");
+            ExitCode::from(4)
+        }
+    }
+}

@@ -1,0 +1,25 @@
+//! **DEVELOPMENT ONLY**: a complete local system on embedded defaults.
+//!
+//! - [`DevPki`]: a development root (IACA, P-384) in the encrypted *file* keystore, built with
+//!   the `mdoc-ca` library's profile builders: it certifies DS CSRs, signs CRLs and makes link
+//!   certificates for a rehearsed key rollover. Production roots are offline, in an HSM, and
+//!   activated by a quorum of custodians (`mdoc-ca`); nothing here is fit for that.
+//! - [`DevStack`]: the issuer service (`mdoc-issuer`) on loopback with SQLite (or any database
+//!   URL), its DS key generated in the dev file keystore and certified by the [`DevPki`] on
+//!   first run.
+//! - [`sample`]: sample applicant data and a wallet-side proof helper.
+//!
+//! Used by the `mdoc-dev` walkthrough (the README's first command), the `issuer-load`
+//! benchmark and the end-to-end tests.
+
+pub mod pki;
+pub mod sample;
+pub mod stack;
+
+pub use pki::DevPki;
+pub use stack::{DevStack, StackOptions};
+
+/// Errors of the dev tooling: a message is enough for a development tool.
+pub type Error = Box<dyn std::error::Error + Send + Sync>;
+/// Result with [`Error`].
+pub type Result<T> = std::result::Result<T, Error>;

@@ -1,0 +1,162 @@
+//! API client authentication (bearer tokens), scopes and per-client rate limits.
+//!
+//! Tokens are looked up by their SHA-256 (see [`crate::store`]); a short in-memory cache saves
+//! a database round trip per request, so disabling a client takes effect within
+//! [`CLIENT_CACHE_TTL`].
+
+use std::collections::HashMap;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use sha2::{Digest, Sha256};
+
+use super::error::ApiError;
+use super::AppState;
+use crate::config::RateLimitConfig;
+use crate::store::{Client, Scope};
+
+/// How long a looked-up client is trusted without asking the database again.
+pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(10);
+/// Longest accepted `Authorization` header.
+const MAX_AUTH_LEN: usize = 512;
+
+/// Authentication state shared by all requests.
+pub struct Guard {
+    cache: Mutex<HashMap<[u8; 32], (Option<Client>, Instant)>>,
+    limiter: DefaultKeyedRateLimiter<String>,
+}
+
+impl std::fmt::Debug for Guard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard").finish_non_exhaustive()
+    }
+}
+
+impl Guard {
+    /// A guard applying `limits` per client.
+    pub fn new(limits: &RateLimitConfig) -> Self {
+        let per_second = NonZeroU32::new(limits.per_second).unwrap_or(NonZeroU32::MIN);
+        let burst = NonZeroU32::new(limits.burst).unwrap_or(NonZeroU32::MIN);
+        Guard {
+            cache: Mutex::new(HashMap::new()),
+            limiter: RateLimiter::keyed(Quota::per_second(per_second).allow_burst(burst)),
+        }
+    }
+
+    fn cached(&self, hash: &[u8; 32]) -> Option<Option<Client>> {
+        let cache = self.cache.lock().ok()?;
+        let (client, at) = cache.get(hash)?;
+        (at.elapsed() < CLIENT_CACHE_TTL).then(|| client.clone())
+    }
+
+    fn remember(&self, hash: [u8; 32], client: Option<Client>) {
+        if let Ok(mut cache) = self.cache.lock() {
+            if cache.len() > 10_000 {
+                // Unknown tokens could fill it: start over rather than grow without bound.
+                cache.clear();
+            }
+            cache.insert(hash, (client, Instant::now()));
+        }
+    }
+
+    /// Drops cached lookups (after a client is disabled through this instance).
+    pub fn forget_all(&self) {
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.clear();
+        }
+    }
+}
+
+/// The authenticated API client of a request.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Client);
+
+impl Caller {
+    /// Refuses with 403 unless the client holds `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.0.has_scope(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                format!("this operation needs the {:?} scope", scope.as_str()),
+            ))
+        }
+    }
+}
+
+/// Where the extractor leaves the client id for the middleware, which writes the audit record
+/// of a refusal after the handler ran (it put the slot in the request's extensions).
+#[derive(Debug, Clone, Default)]
+pub struct CallerSlot(pub Arc<Mutex<Option<String>>>);
+
+impl CallerSlot {
+    /// The client id, if a client was identified.
+    pub fn get(&self) -> Option<String> {
+        self.0.lock().ok().and_then(|g| g.clone())
+    }
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+}
+
+impl FromRequestParts<Arc<AppState>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| unauthorized("an Authorization: Bearer token is required"))?;
+        if value.len() > MAX_AUTH_LEN {
+            return Err(unauthorized("the Authorization header is too long"));
+        }
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
+        let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
+        let client = match state.guard.cached(&hash) {
+            Some(c) => c,
+            None => {
+                let c = state
+                    .issuer
+                    .store()
+                    .client_by_token(token)
+                    .await
+                    .map_err(|e| ApiError::from(crate::engine::EngineError::from(e)))?;
+                state.guard.remember(hash, c.clone());
+                c
+            }
+        };
+        let client = client.ok_or_else(|| unauthorized("unknown or disabled API client"))?;
+        if let Some(slot) = parts.extensions.get::<CallerSlot>() {
+            if let Ok(mut g) = slot.0.lock() {
+                *g = Some(client.id.clone());
+            }
+        }
+        if state.guard.limiter.check_key(&client.id).is_err() {
+            return Err(ApiError {
+                retry_after: Some(1),
+                ..ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    "request rate limit exceeded for this client",
+                )
+            });
+        }
+        Ok(Caller(client))
+    }
+}

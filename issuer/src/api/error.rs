@@ -1,0 +1,140 @@
+//! The JSON error body every refusal uses, and the mapping from engine errors to HTTP.
+//!
+//! ```json
+//! {"error": {"code": "validation_failed", "message": "...",
+//!            "details": [{"path": "claims/org.iso.18013.5.1/birth_date", "code": "...", "message": "..."}]}}
+//! ```
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::engine::{EngineError, FieldError};
+
+/// What the audit/metrics middleware learns about a refusal (attached to the response).
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The error code.
+    pub code: &'static str,
+    /// The paths of the fields at fault (never their values).
+    pub paths: Vec<String>,
+}
+
+/// An error response.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Stable code.
+    pub code: &'static str,
+    /// Human-readable message (never internal detail).
+    pub message: String,
+    /// Field-level problems.
+    pub details: Vec<FieldError>,
+    /// `Retry-After` seconds, for 429 and 503.
+    pub retry_after: Option<u64>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: Inner<'a>,
+}
+
+#[derive(Serialize)]
+struct Inner<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    details: &'a [FieldError],
+}
+
+impl ApiError {
+    /// An error without field details.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Vec::new(),
+            retry_after: None,
+        }
+    }
+
+    /// 400 `malformed_request`, naming the field.
+    pub fn malformed(path: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        ApiError {
+            details: vec![FieldError::new(path, "malformed", message.clone())],
+            ..ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", message)
+        }
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(what: &str) -> Self {
+        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        let status = match &e {
+            EngineError::Malformed(_) => StatusCode::BAD_REQUEST,
+            EngineError::Validation(_)
+            | EngineError::UnknownDoctype(_)
+            | EngineError::DeviceKey(_)
+            | EngineError::Proof(_)
+            | EngineError::Nonce(_)
+            | EngineError::NonceReused => StatusCode::UNPROCESSABLE_ENTITY,
+            EngineError::NotFound(_) => StatusCode::NOT_FOUND,
+            EngineError::Revoked
+            | EngineError::ApplicantMismatch
+            | EngineError::IdempotencyConflict
+            | EngineError::DeviceKeyInUse => StatusCode::CONFLICT,
+            EngineError::NoSigningDs | EngineError::Audit(_) | EngineError::Storage(_) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            EngineError::Config(_) | EngineError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        if !e.is_client_error() {
+            tracing::error!(error = %e, code = e.code(), "request failed");
+        }
+        ApiError {
+            status,
+            code: e.code(),
+            message: e.public_message(),
+            details: e.details(),
+            retry_after: (status == StatusCode::SERVICE_UNAVAILABLE).then_some(5),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&Body {
+            error: Inner {
+                code: self.code,
+                message: &self.message,
+                details: &self.details,
+            },
+        })
+        .unwrap_or_default();
+        let mut resp = (
+            self.status,
+            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            body,
+        )
+            .into_response();
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after {
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        resp.extensions_mut().insert(Refusal {
+            code: self.code,
+            paths: self.details.iter().map(|d| d.path.clone()).collect(),
+        });
+        resp
+    }
+}

@@ -1,0 +1,151 @@
+//! The versioned HTTP API (`/v1`), built on axum.
+//!
+//! | route | scope | what |
+//! |---|---|---|
+//! | `POST /v1/nonces` | issue | a proof-of-possession nonce |
+//! | `POST /v1/documents` | issue | issue a document (one MSO per device key) |
+//! | `GET /v1/documents/{id}` | issue or revoke | a document's state and MSOs (no personal data) |
+//! | `POST /v1/documents/{id}/refresh` | issue | new MSOs with new validity |
+//! | `POST /v1/documents/{id}/revoke` | revoke | revoke the document and all its MSOs |
+//! | `POST /v1/ds/{serial}/revoke` | admin | revoke everything a DS signed |
+//! | `GET /v1/status-lists/{n}` | public | Token Status List CWT |
+//! | `GET /v1/identifier-list` | public | Identifier List CWT |
+//! | `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` | public | operations |
+//!
+//! Every refusal is a JSON error ([`error::ApiError`]) with a 4xx status naming the field and
+//! the reason, and gets an audit record; 5xx only for faults of the service itself.
+
+pub mod auth;
+mod documents;
+pub mod error;
+mod ops;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use custody::audit::AuditEvent;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use crate::audit::events;
+use crate::engine::Issuer;
+use auth::{CallerSlot, Guard};
+use error::{ApiError, Refusal};
+
+/// The OpenAPI document served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// Shared state of every handler.
+#[derive(Debug)]
+pub struct AppState {
+    /// The engine.
+    pub issuer: Arc<Issuer>,
+    /// Authentication and rate limits.
+    pub guard: Guard,
+}
+
+/// Builds the router.
+pub fn router(issuer: Arc<Issuer>) -> Router {
+    let config = issuer.config().clone();
+    let state = Arc::new(AppState {
+        guard: Guard::new(&config.rate_limit),
+        issuer,
+    });
+    Router::new()
+        .route("/v1/nonces", post(documents::nonce))
+        .route("/v1/documents", post(documents::issue))
+        .route("/v1/documents/{id}", get(documents::get_document))
+        .route("/v1/documents/{id}/refresh", post(documents::refresh))
+        .route("/v1/documents/{id}/revoke", post(documents::revoke))
+        .route("/v1/ds/{serial}/revoke", post(documents::revoke_ds))
+        .route("/v1/status-lists/{n}", get(ops::status_list))
+        .route("/v1/identifier-list", get(ops::identifier_list))
+        .route("/healthz", get(ops::health))
+        .route("/readyz", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+        })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "method not allowed on this route",
+            )
+        })
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
+        .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.server.request_timeout_secs),
+        ))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                "internal error",
+            )
+            .into_response()
+        }))
+        .with_state(state)
+}
+
+/// Metrics, the access log line, and the audit record of every refusal.
+async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let slot = CallerSlot::default();
+    req.extensions_mut().insert(slot.clone());
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    let client = slot.get();
+    if let Some(refusal) = resp.extensions().get::<Refusal>().cloned() {
+        state
+            .issuer
+            .metrics()
+            .refusals
+            .with_label_values(&[refusal.code])
+            .inc();
+        // Refusals of public routes (404 on a list) are not security events.
+        if status.is_client_error() && route.starts_with("/v1/") && !route.starts_with("/v1/status") && !route.starts_with("/v1/identifier") {
+            let event = AuditEvent::failure(events::REFUSAL)
+                .actor(client.clone().unwrap_or_else(|| "unauthenticated".into()))
+                .detail("route", format!("{method} {route}"))
+                .detail("status", status.as_u16().to_string())
+                .detail("code", refusal.code)
+                .detail("fields", refusal.paths.join(","));
+            if let Err(e) = state.issuer.audit_record(event).await {
+                tracing::error!(error = %e, "audit record of a refusal failed");
+                resp = ApiError::from(crate::engine::EngineError::Audit(e)).into_response();
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let m = state.issuer.metrics();
+    m.requests
+        .with_label_values(&[&route, &method, status.as_str()])
+        .inc();
+    m.latency
+        .with_label_values(&[&route])
+        .observe(elapsed.as_secs_f64());
+    tracing::info!(
+        target: "access",
+        method = %method,
+        route = %route,
+        status = status.as_u16(),
+        client = client.as_deref().unwrap_or("-"),
+        micros = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+    );
+    resp
+}

@@ -1,0 +1,306 @@
+//! `mdoc-issuer`: run the issuer service and administer it.
+//!
+//! ```text
+//! mdoc-issuer serve     --config issuer.toml
+//! mdoc-issuer client create  --config issuer.toml --name portal --scopes issue,revoke
+//! mdoc-issuer client disable --config issuer.toml --id <client id>
+//! mdoc-issuer ds csr     --config issuer.toml --label ds-2026q4 --country NL --common-name "NL DS" --out ds.csr.pem
+//! mdoc-issuer ds install --config issuer.toml --key-uri <uri printed by ds csr> --cert ds.pem
+//! mdoc-issuer ds list    --config issuer.toml
+//! ```
+//!
+//! Secrets come from the environment variables the configuration names, never from arguments.
+//! Exit codes: 0 success, 2 usage or configuration error, 3 refused (bad input), 4 failure.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use mdoc_issuer::config::ServiceConfig;
+use mdoc_issuer::ds::{csr_pem, generate_csr, install_certificate, DsSubject};
+use mdoc_issuer::server;
+use mdoc_issuer::store::{DsCertificate, DsState, Scope, Store};
+use mso::crypto::Algorithm;
+use time::OffsetDateTime;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "mdoc-issuer", version, about = "ISO/IEC 18013-5 mdoc issuer service")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service until SIGINT/SIGTERM.
+    Serve {
+        /// Configuration file.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// API clients.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Document Signer keys and certificates.
+    Ds {
+        #[command(subcommand)]
+        command: DsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Create a client; prints its id and bearer token (shown once).
+    Create {
+        #[arg(long)]
+        config: PathBuf,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Comma-separated scopes: issue, revoke, admin.
+        #[arg(long)]
+        scopes: String,
+    },
+    /// Disable a client (its token stops working within seconds).
+    Disable {
+        #[arg(long)]
+        config: PathBuf,
+        #[arg(long)]
+        id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DsCommand {
+    /// Generate a DS key in the keystore and write a PKCS#10 CSR for the offline root.
+    Csr {
+        #[arg(long)]
+        config: PathBuf,
+        /// Key label in the keystore (unique).
+        #[arg(long)]
+        label: String,
+        /// Country (must equal the IACA's).
+        #[arg(long)]
+        country: String,
+        /// State or province (must equal the IACA's, if it has one).
+        #[arg(long)]
+        state: Option<String>,
+        /// Organization.
+        #[arg(long)]
+        organization: Option<String>,
+        /// Common name.
+        #[arg(long)]
+        common_name: String,
+        /// Where to write the CSR (PEM).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Install the DS certificate the root issued for a key.
+    Install {
+        #[arg(long)]
+        config: PathBuf,
+        /// The key URI `ds csr` printed.
+        #[arg(long)]
+        key_uri: String,
+        /// The certificate (PEM or DER).
+        #[arg(long)]
+        cert: PathBuf,
+    },
+    /// List installed DS certificates.
+    List {
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+enum Failure {
+    Usage(String),
+    Refused(String),
+    Failed(String),
+}
+
+impl Failure {
+    fn code(&self) -> u8 {
+        match self {
+            Failure::Usage(_) => 2,
+            Failure::Refused(_) => 3,
+            Failure::Failed(_) => 4,
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> Result<ServiceConfig, Failure> {
+    ServiceConfig::load(path).map_err(|e| Failure::Usage(e.to_string()))
+}
+
+async fn store(config: &ServiceConfig) -> Result<Store, Failure> {
+    Store::open(&config.database.url)
+        .await
+        .map_err(|e| Failure::Failed(format!("database: {e}")))
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Serve { config } => {
+            let config = load(&config)?;
+            server::run(config)
+                .await
+                .map_err(|e| Failure::Failed(e.to_string()))
+        }
+        Command::Client { command } => match command {
+            ClientCommand::Create {
+                config,
+                name,
+                scopes,
+            } => {
+                let config = load(&config)?;
+                let scopes = scopes
+                    .split(',')
+                    .map(|s| {
+                        Scope::parse(s.trim())
+                            .ok_or_else(|| Failure::Usage(format!("unknown scope {s:?}")))
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                let (client, token) = store(&config)
+                    .await?
+                    .create_client(&name, &scopes)
+                    .await
+                    .map_err(|e| Failure::Failed(e.to_string()))?;
+                println!("client_id = {}", client.id);
+                println!("token     = {}", token.0);
+                Ok(())
+            }
+            ClientCommand::Disable { config, id } => {
+                let config = load(&config)?;
+                store(&config)
+                    .await?
+                    .disable_client(&id)
+                    .await
+                    .map_err(|e| Failure::Refused(e.to_string()))
+            }
+        },
+        Command::Ds { command } => ds(command).await,
+    }
+}
+
+async fn ds(command: DsCommand) -> Result<(), Failure> {
+    match command {
+        DsCommand::Csr {
+            config,
+            label,
+            country,
+            state,
+            organization,
+            common_name,
+            out,
+        } => {
+            let config = load(&config)?;
+            let keys = server::open_keystore(&config.keystore)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            let subject = DsSubject {
+                country,
+                state,
+                organization,
+                common_name,
+            };
+            subject
+                .to_name()
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let key = keys
+                .generate(&label, Algorithm::Es256)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let csr = generate_csr(key.signer.as_ref(), &subject)
+                .map_err(|e| Failure::Failed(e.to_string()))?;
+            let pem = csr_pem(&csr).map_err(|e| Failure::Failed(e.to_string()))?;
+            std::fs::write(&out, pem)
+                .map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
+            println!("key_uri = {}", key.uri);
+            println!("csr     = {}", out.display());
+            Ok(())
+        }
+        DsCommand::Install {
+            config,
+            key_uri,
+            cert,
+        } => {
+            let config = load(&config)?;
+            let keys = server::open_keystore(&config.keystore)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            let iacas = server::read_certificates(&config.trust.iaca)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            let uri = key_uri
+                .parse()
+                .map_err(|e| Failure::Usage(format!("key URI: {e}")))?;
+            let signer = keys
+                .open_key(&uri)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let cert = server::read_certificates(&[cert])
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let der = cert
+                .first()
+                .map(|c| c.der().to_vec())
+                .ok_or_else(|| Failure::Refused("no certificate".into()))?;
+            let now = OffsetDateTime::now_utc();
+            let checked = install_certificate(&der, signer.as_ref(), &iacas, now)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            store(&config)
+                .await?
+                .insert_ds_certificate(&DsCertificate {
+                    serial: checked.serial().to_owned(),
+                    der,
+                    not_before: checked.not_before(),
+                    not_after: checked.not_after(),
+                    state: DsState::Active,
+                    key_uri: uri.to_string(),
+                    installed_at: now,
+                })
+                .await
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            println!("installed DS {} (valid until {})", checked.serial(), checked.not_after());
+            Ok(())
+        }
+        DsCommand::List { config } => {
+            let config = load(&config)?;
+            for c in store(&config)
+                .await?
+                .ds_certificates()
+                .await
+                .map_err(|e| Failure::Failed(e.to_string()))?
+            {
+                println!(
+                    "{}  {:?}  {} .. {}  {}",
+                    c.serial, c.state, c.not_before, c.not_after, c.key_uri
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let filter = EnvFilter::try_from_env("MDOC_ISSUER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("mdoc-issuer: cannot start the runtime: {e}");
+            return ExitCode::from(4);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            let (Failure::Usage(m) | Failure::Refused(m) | Failure::Failed(m)) = &f;
+            eprintln!("mdoc-issuer: {m}");
+            ExitCode::from(f.code())
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The service's configuration: one TOML file plus environment overrides.
+//!
+//! Every policy number has the CPS value (or a documented operational default) as its default,
+//! so an empty file is a valid development configuration. Unknown keys are refused: a typo
+//! must not silently fall back to a default. Secrets (the server secret, the keystore secret or
+//! PIN) are never in the file: the file names the environment variables that hold them.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use time::Duration;
+
+use crate::ds::RotationPolicy;
+
+/// Configuration errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this service, or a value is out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// A required environment variable is missing.
+    #[error("environment variable {0} is not set")]
+    MissingEnv(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceConfig {
+    /// HTTP listener and limits.
+    pub server: ServerConfig,
+    /// The database.
+    pub database: DatabaseConfig,
+    /// Where DS keys live.
+    pub keystore: KeystoreSection,
+    /// IACA certificates DS certificates must chain to.
+    pub trust: TrustConfig,
+    /// Issuance policy.
+    pub issuance: IssuanceConfig,
+    /// MSO validity per doc type (key `default` for the rest).
+    pub validity: BTreeMap<String, ValidityPolicy>,
+    /// DS rotation.
+    pub rotation: RotationConfig,
+    /// Status and identifier list publication.
+    pub status: StatusConfig,
+    /// Per-client rate limits.
+    pub rate_limit: RateLimitConfig,
+    /// The audit log.
+    pub audit: AuditConfig,
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Listen address (env `MDOC_ISSUER_LISTEN`). Plain HTTP: TLS terminates at the reverse
+    /// proxy or load balancer in front of the service.
+    pub listen: SocketAddr,
+    /// The public base URL (env `MDOC_ISSUER_PUBLIC_URL`): the issuer identifier, and the
+    /// base of the status-list URIs written into every MSO, so it must stay stable.
+    pub public_url: String,
+    /// Largest accepted request body, bytes.
+    pub max_body_bytes: usize,
+    /// Time limit of one request, seconds.
+    pub request_timeout_secs: u64,
+    /// How long shutdown waits for in-flight requests, seconds.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            public_url: "http://127.0.0.1:8080".into(),
+            max_body_bytes: 1024 * 1024,
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 30,
+        }
+    }
+}
+
+/// `[database]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite:` URL, file path or `postgres://` URL (env `DATABASE_URL`).
+    pub url: String,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            url: "issuer.sqlite".into(),
+        }
+    }
+}
+
+/// `[keystore]`: where DS keys are generated and used.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "kind", rename_all = "kebab-case")]
+pub enum KeystoreSection {
+    /// **DEVELOPMENT AND TESTS ONLY**: the encrypted file keystore.
+    DevFile {
+        /// Directory of the key files.
+        dir: PathBuf,
+        /// Environment variable holding the keystore secret.
+        #[serde(default = "default_keystore_secret_env")]
+        secret_env: String,
+    },
+    /// A PKCS#11 token (an HSM).
+    Pkcs11 {
+        /// The PKCS#11 module.
+        module: PathBuf,
+        /// Token label.
+        token: String,
+        /// Environment variable holding the user PIN.
+        #[serde(default = "default_pin_env")]
+        pin_env: String,
+    },
+}
+
+fn default_keystore_secret_env() -> String {
+    "MDOC_ISSUER_KEYSTORE_SECRET".into()
+}
+
+fn default_pin_env() -> String {
+    "MDOC_ISSUER_PKCS11_PIN".into()
+}
+
+impl Default for KeystoreSection {
+    fn default() -> Self {
+        KeystoreSection::DevFile {
+            dir: PathBuf::from("keys"),
+            secret_env: default_keystore_secret_env(),
+        }
+    }
+}
+
+/// `[trust]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrustConfig {
+    /// IACA certificate files (PEM or DER), current and previous roots.
+    pub iaca: Vec<PathBuf>,
+}
+
+/// `[issuance]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IssuanceConfig {
+    /// Environment variable holding the server secret (at least 32 bytes): keys the applicant
+    /// reference HMAC and the nonces. Must be the same on every instance and never change
+    /// (refresh matching depends on it).
+    pub secret_env: String,
+    /// Lifetime of a proof-of-possession nonce, seconds.
+    pub nonce_ttl_secs: u64,
+    /// How long an `Idempotency-Key` is remembered, seconds.
+    pub idempotency_ttl_secs: u64,
+    /// Most device keys in one request.
+    pub max_batch: usize,
+    /// Decoy digests per namespace.
+    pub decoys: usize,
+    /// Portrait (image element) size limit, bytes; the doc type's own limit when unset.
+    pub portrait_max_bytes: Option<usize>,
+    /// Extra directories of doc-type definition files (added to the built-in ones).
+    pub doctype_dirs: Vec<PathBuf>,
+}
+
+impl Default for IssuanceConfig {
+    fn default() -> Self {
+        IssuanceConfig {
+            secret_env: "MDOC_ISSUER_SECRET".into(),
+            nonce_ttl_secs: 300,
+            idempotency_ttl_secs: 24 * 3600,
+            max_batch: 20,
+            decoys: 0,
+            portrait_max_bytes: None,
+            doctype_dirs: Vec::new(),
+        }
+    }
+}
+
+/// MSO validity of one doc type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidityPolicy {
+    /// validUntil − validFrom, days (clamped to the DS notAfter).
+    pub valid_days: i64,
+    /// expectedUpdate after signing, days; absent means no expectedUpdate.
+    #[serde(default)]
+    pub expected_update_days: Option<i64>,
+}
+
+impl Default for ValidityPolicy {
+    fn default() -> Self {
+        ValidityPolicy {
+            valid_days: 90,
+            expected_update_days: Some(30),
+        }
+    }
+}
+
+/// `[rotation]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RotationConfig {
+    /// A new DS is due after this many days in service (CPS: three months).
+    pub rotate_every_days: i64,
+    /// A DS may keep signing this many days past that while its successor is certified.
+    pub overlap_days: i64,
+}
+
+impl Default for RotationConfig {
+    fn default() -> Self {
+        RotationConfig {
+            rotate_every_days: RotationPolicy::DEFAULT_ROTATE_EVERY.whole_days(),
+            overlap_days: RotationPolicy::DEFAULT_OVERLAP.whole_days(),
+        }
+    }
+}
+
+impl RotationConfig {
+    /// As a [`RotationPolicy`].
+    pub fn policy(&self) -> RotationPolicy {
+        RotationPolicy {
+            rotate_every: Duration::days(self.rotate_every_days),
+            overlap: Duration::days(self.overlap_days),
+        }
+    }
+}
+
+/// `[status]`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StatusConfig {
+    /// Entries per status list; a new list starts when one is full.
+    pub list_size: u64,
+    /// Token lifetime (`exp` − `iat`), seconds.
+    pub token_validity_secs: u64,
+    /// `ttl` claim and the longest `Cache-Control: max-age`, seconds.
+    pub ttl_secs: u64,
+    /// A cached token is re-signed after this many seconds even without a revocation (other
+    /// instances' revocations and expiries are picked up within this bound).
+    pub refresh_secs: u64,
+}
+
+impl Default for StatusConfig {
+    fn default() -> Self {
+        StatusConfig {
+            list_size: 1 << 20,
+            token_validity_secs: 24 * 3600,
+            ttl_secs: 300,
+            refresh_secs: 60,
+        }
+    }
+}
+
+/// `[rate_limit]`: a token bucket per API client.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitConfig {
+    /// Sustained requests per second per client.
+    pub per_second: u32,
+    /// Burst size.
+    pub burst: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        RateLimitConfig {
+            per_second: 5000,
+            burst: 10000,
+        }
+    }
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuditConfig {
+    /// The hash-chained audit log file (shared format with `mdoc-ca`).
+    pub path: PathBuf,
+    /// Terminal id stamped on records.
+    pub terminal_id: String,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        AuditConfig {
+            path: PathBuf::from("issuer-audit.log"),
+            terminal_id: "mdoc-issuer".into(),
+        }
+    }
+}
+
+impl ServiceConfig {
+    /// Reads `path`, applies environment overrides and checks the values.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        let mut config = Self::from_toml(&text)
+            .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?;
+        config.apply_env(|k| std::env::var(k).ok())?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Parses TOML text (no environment, no checks).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|e| ConfigError::Invalid(e.to_string()))
+    }
+
+    /// Applies the environment overrides `DATABASE_URL`, `MDOC_ISSUER_LISTEN` and
+    /// `MDOC_ISSUER_PUBLIC_URL`, read through `get`.
+    pub fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> Result<(), ConfigError> {
+        if let Some(url) = get("DATABASE_URL") {
+            self.database.url = url;
+        }
+        if let Some(listen) = get("MDOC_ISSUER_LISTEN") {
+            self.server.listen = listen
+                .parse()
+                .map_err(|e| ConfigError::Invalid(format!("MDOC_ISSUER_LISTEN: {e}")))?;
+        }
+        if let Some(url) = get("MDOC_ISSUER_PUBLIC_URL") {
+            self.server.public_url = url;
+        }
+        Ok(())
+    }
+
+    /// Checks value ranges.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let bad = |m: &str| Err(ConfigError::Invalid(m.to_owned()));
+        let url = self.server.public_url.as_str();
+        if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
+            return bad("server.public_url must be an http(s) URL without a trailing '/'");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return bad("server.max_body_bytes must be at least 1024");
+        }
+        if self.issuance.max_batch == 0 || self.issuance.max_batch > 1000 {
+            return bad("issuance.max_batch must be 1 to 1000");
+        }
+        if self.issuance.nonce_ttl_secs == 0 || self.issuance.nonce_ttl_secs > 3600 {
+            return bad("issuance.nonce_ttl_secs must be 1 to 3600");
+        }
+        for (doctype, v) in &self.validity {
+            if v.valid_days <= 0 || v.valid_days > 5 * 366 {
+                return Err(ConfigError::Invalid(format!(
+                    "validity.{doctype}.valid_days must be 1 to 1830"
+                )));
+            }
+            if let Some(e) = v.expected_update_days {
+                if e <= 0 || e > v.valid_days {
+                    return Err(ConfigError::Invalid(format!(
+                        "validity.{doctype}.expected_update_days must be 1 to valid_days"
+                    )));
+                }
+            }
+        }
+        if self.rotation.rotate_every_days <= 0 || self.rotation.overlap_days < 0 {
+            return bad("rotation: rotate_every_days must be positive, overlap_days not negative");
+        }
+        let s = &self.status;
+        if s.list_size == 0 || s.list_size > 1 << 27 {
+            return bad("status.list_size must be 1 to 134217728");
+        }
+        if s.token_validity_secs == 0 || s.ttl_secs == 0 || s.refresh_secs == 0 {
+            return bad("status: token_validity_secs, ttl_secs and refresh_secs must be positive");
+        }
+        if s.refresh_secs >= s.token_validity_secs {
+            return bad("status.refresh_secs must be shorter than token_validity_secs");
+        }
+        if self.rate_limit.per_second == 0 || self.rate_limit.burst == 0 {
+            return bad("rate_limit.per_second and burst must be positive");
+        }
+        Ok(())
+    }
+
+    /// The validity policy of `doctype`: its own entry, else `default`, else the built-in
+    /// default.
+    pub fn validity_for(&self, doctype: &str) -> ValidityPolicy {
+        self.validity
+            .get(doctype)
+            .or_else(|| self.validity.get("default"))
+            .copied()
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,56 @@
+//! Encryption of stored idempotent responses.
+//!
+//! A response holds the signed credential, and with it the applicant's personal data, which
+//! the store must not hold in clear (policy §9.4). It is stored encrypted (AES-256-GCM) under a
+//! key derived from the server secret *and the request itself*: only a retry carrying the same
+//! request — which already contains the same personal data — can open it, and neither the
+//! database nor the server secret alone can.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+
+use super::issuance::RequestContext;
+use super::{EngineError, ServerSecret};
+
+const NONCE_LEN: usize = 12;
+
+fn cipher(secret: &ServerSecret, cx: &RequestContext<'_>) -> Aes256Gcm {
+    let key = secret.mac(
+        b"idempotent-response",
+        &[cx.client_id.as_bytes(), cx.route.as_bytes(), cx.body],
+    );
+    Aes256Gcm::new(&key.into())
+}
+
+/// Encrypts `body` for storage: random nonce ‖ ciphertext.
+pub(crate) fn seal(
+    secret: &ServerSecret,
+    cx: &RequestContext<'_>,
+    body: &[u8],
+) -> Result<Vec<u8>, EngineError> {
+    let nonce: [u8; NONCE_LEN] = crate::store::random_bytes()?;
+    let ct = cipher(secret, cx)
+        .encrypt(&Nonce::from(nonce), Payload { msg: body, aad: b"" })
+        .map_err(|_| EngineError::Internal("sealing the response failed".into()))?;
+    let mut out = nonce.to_vec();
+    out.extend(ct);
+    Ok(out)
+}
+
+/// Decrypts a stored response for a retry of the same request.
+pub(crate) fn open(
+    secret: &ServerSecret,
+    cx: &RequestContext<'_>,
+    sealed: &[u8],
+) -> Result<Vec<u8>, EngineError> {
+    if sealed.len() < NONCE_LEN {
+        return Err(EngineError::Internal("stored response is truncated".into()));
+    }
+    let (nonce, ct) = sealed.split_at(NONCE_LEN);
+    let nonce: [u8; NONCE_LEN] = nonce
+        .try_into()
+        .map_err(|_| EngineError::Internal("stored response is truncated".into()))?;
+    cipher(secret, cx)
+        .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad: b"" })
+        .map_err(|_| EngineError::Internal("stored response does not open".into()))
+}

@@ -1,0 +1,55 @@
+//! The server secret and the keys derived from it.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use zeroize::Zeroizing;
+
+use super::EngineError;
+
+/// Shortest accepted server secret, bytes.
+pub const MIN_SECRET_LEN: usize = 32;
+
+/// The server secret: keys the applicant-reference HMAC, the proof-of-possession nonces and the
+/// encryption of stored idempotent responses. Every instance must share it, and it must never
+/// change (refresh matching depends on it). Zeroized on drop; `Debug` hides it.
+#[derive(Clone)]
+pub struct ServerSecret(Zeroizing<Vec<u8>>);
+
+impl std::fmt::Debug for ServerSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerSecret(..)")
+    }
+}
+
+impl ServerSecret {
+    /// Wraps secret bytes; refuses fewer than [`MIN_SECRET_LEN`].
+    pub fn new(bytes: Vec<u8>) -> Result<Self, EngineError> {
+        let bytes = Zeroizing::new(bytes);
+        if bytes.len() < MIN_SECRET_LEN {
+            return Err(EngineError::Config(format!(
+                "the server secret must be at least {MIN_SECRET_LEN} bytes"
+            )));
+        }
+        Ok(ServerSecret(bytes))
+    }
+
+    /// A 32-byte key for one purpose: HMAC-SHA-256(secret, label).
+    pub fn derive(&self, label: &[u8]) -> [u8; 32] {
+        self.mac(label, &[])
+    }
+
+    /// HMAC-SHA-256 under the key derived for `label`, over `parts` in order.
+    pub fn mac(&self, label: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+        // HMAC accepts keys of any length: the fallback is never taken.
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| <Hmac<Sha256> as hmac::digest::KeyInit>::new(&Default::default()));
+        mac.update(&(label.len() as u64).to_be_bytes());
+        mac.update(label);
+        for p in parts {
+            // Length-prefixed, so ("ab","c") and ("a","bc") differ.
+            mac.update(&(p.len() as u64).to_be_bytes());
+            mac.update(p);
+        }
+        mac.finalize().into_bytes().into()
+    }
+}

@@ -1,0 +1,228 @@
+//! Assembling the service from its configuration and running it with graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use custody::audit::AuditEvent;
+use custody::softstore::KdfParams;
+use mso::x509::Certificate;
+use schemas::Registry;
+use time::OffsetDateTime;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use zeroize::Zeroizing;
+
+use crate::audit::{events, Audit};
+use crate::config::{KeystoreSection, ServiceConfig};
+use crate::ds::{DsKeys, KeystoreConfig};
+use crate::engine::{EngineError, Issuer, Parts, ServerSecret};
+use crate::store::Store;
+
+/// How often background upkeep runs.
+pub const UPKEEP_EVERY: Duration = Duration::from_secs(60);
+
+fn env(name: &str) -> Result<Zeroizing<Vec<u8>>, EngineError> {
+    std::env::var(name)
+        .map(|v| Zeroizing::new(v.into_bytes()))
+        .map_err(|_| EngineError::Config(format!("environment variable {name} is not set")))
+}
+
+/// Reads IACA certificates (PEM or DER).
+pub fn read_certificates(paths: &[impl AsRef<Path>]) -> Result<Vec<Certificate>, EngineError> {
+    let mut out = Vec::new();
+    for p in paths {
+        let p = p.as_ref();
+        let bytes = std::fs::read(p)
+            .map_err(|e| EngineError::Config(format!("cannot read {}: {e}", p.display())))?;
+        let cert = match std::str::from_utf8(&bytes) {
+            Ok(text) if text.contains("-----BEGIN") => Certificate::from_pem(text),
+            _ => Certificate::from_der(&bytes),
+        }
+        .map_err(|e| EngineError::Config(format!("{}: {e}", p.display())))?;
+        out.push(cert);
+    }
+    Ok(out)
+}
+
+/// Opens the keystore the configuration names, reading its secret or PIN from the
+/// environment.
+pub fn open_keystore(section: &KeystoreSection) -> Result<DsKeys, EngineError> {
+    let config = match section {
+        KeystoreSection::DevFile { dir, secret_env } => {
+            tracing::warn!(
+                dir = %dir.display(),
+                "DS keys are in the DEVELOPMENT-ONLY file keystore; use a PKCS#11 token in production"
+            );
+            KeystoreConfig::DevFile {
+                dir: dir.clone(),
+                secret: env(secret_env)?,
+                kdf: KdfParams::RECOMMENDED,
+            }
+        }
+        KeystoreSection::Pkcs11 {
+            module,
+            token,
+            pin_env,
+        } => KeystoreConfig::Pkcs11 {
+            module: module.clone(),
+            token: token.clone(),
+            pin: env(pin_env)?,
+        },
+    };
+    Ok(DsKeys::open(config)?)
+}
+
+/// Builds the engine from `config`: store (migrated), keystore, IACAs, doc types, server
+/// secret (from the environment) and audit log.
+pub async fn build(config: ServiceConfig) -> Result<Arc<Issuer>, EngineError> {
+    config
+        .check()
+        .map_err(|e| EngineError::Config(e.to_string()))?;
+    let secret = ServerSecret::new(env(&config.issuance.secret_env)?.to_vec())?;
+    let keys = open_keystore(&config.keystore)?;
+    build_with(config, keys, secret).await
+}
+
+/// Like [`build`] with the keystore and secret supplied by the caller.
+pub async fn build_with(
+    config: ServiceConfig,
+    keys: DsKeys,
+    secret: ServerSecret,
+) -> Result<Arc<Issuer>, EngineError> {
+    let store = Store::open(&config.database.url).await?;
+    let iacas = read_certificates(&config.trust.iaca)?;
+    if iacas.is_empty() {
+        return Err(EngineError::Config(
+            "trust.iaca names no IACA certificate".into(),
+        ));
+    }
+    let mut registry =
+        Registry::builtin().map_err(|e| EngineError::Config(format!("doc types: {e}")))?;
+    for dir in &config.issuance.doctype_dirs {
+        let extra = Registry::load_dir(dir)
+            .map_err(|e| EngineError::Config(format!("doc types in {}: {e}", dir.display())))?;
+        registry.overlay(extra);
+    }
+    let audit = Audit::open(&config.audit.path, &config.audit.terminal_id)?;
+    Issuer::new(Parts {
+        config,
+        store,
+        registry,
+        keys,
+        iacas,
+        secret,
+        audit,
+    })
+    .await
+}
+
+/// A running server.
+#[derive(Debug)]
+pub struct Running {
+    /// The address it listens on.
+    pub addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: JoinHandle<std::io::Result<()>>,
+    upkeep: JoinHandle<()>,
+}
+
+impl Running {
+    /// Asks the server to stop accepting, waits for in-flight requests, then returns.
+    pub async fn shutdown(self) -> std::io::Result<()> {
+        let _ = self.stop.send(true);
+        self.upkeep.abort();
+        self.task
+            .await
+            .map_err(|e| std::io::Error::other(e.to_string()))?
+    }
+}
+
+/// Starts serving `issuer` on `listener` (bind it first: port 0 picks a free port).
+pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Result<Running> {
+    let addr = listener.local_addr()?;
+    let (stop, mut stopped) = watch::channel(false);
+    let app = crate::api::router(Arc::clone(&issuer));
+    let grace = Duration::from_secs(issuer.config().server.shutdown_grace_secs);
+    let _ = issuer
+        .audit_record(AuditEvent::success(events::START).actor("system").detail("listen", addr.to_string()))
+        .await;
+    let audit_issuer = Arc::clone(&issuer);
+    let task = tokio::spawn(async move {
+        let mut signal = stopped.clone();
+        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+            let _ = signal.wait_for(|s| *s).await;
+        });
+        let result = tokio::select! {
+            r = server => r,
+            // In-flight requests get `grace` to finish after the stop signal.
+            _ = async {
+                let _ = stopped.wait_for(|s| *s).await;
+                tokio::time::sleep(grace).await;
+            } => Ok(()),
+        };
+        let _ = audit_issuer
+            .audit_record(AuditEvent::success(events::STOP).actor("system"))
+            .await;
+        result
+    });
+    let upkeep_issuer = Arc::clone(&issuer);
+    let upkeep = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(UPKEEP_EVERY);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            if let Err(e) = upkeep_issuer.upkeep(OffsetDateTime::now_utc()).await {
+                tracing::error!(error = %e, "upkeep failed");
+            }
+        }
+    });
+    Ok(Running {
+        addr,
+        stop,
+        task,
+        upkeep,
+    })
+}
+
+/// Runs the service until SIGINT or SIGTERM, then shuts down gracefully.
+pub async fn run(config: ServiceConfig) -> Result<(), EngineError> {
+    let listen = config.server.listen;
+    let issuer = build(config).await?;
+    let listener = TcpListener::bind(listen)
+        .await
+        .map_err(|e| EngineError::Config(format!("cannot listen on {listen}: {e}")))?;
+    let running = start(issuer, listener)
+        .await
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+    tracing::info!(addr = %running.addr, "mdoc-issuer listening");
+    shutdown_signal().await;
+    tracing::info!("shutting down");
+    running
+        .shutdown()
+        .await
+        .map_err(|e| EngineError::Internal(e.to_string()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
