@@ -48,7 +48,12 @@ fn subject() -> SubjectName {
 
 impl DevPki {
     /// Opens the dev root in `dir` (`iaca.key`, `iaca.der`), creating it on first use.
-    pub fn open_or_create(dir: &Path, secret: &[u8], kdf: &KdfParams, now: OffsetDateTime) -> Result<Self> {
+    pub fn open_or_create(
+        dir: &Path,
+        secret: &[u8],
+        kdf: &KdfParams,
+        now: OffsetDateTime,
+    ) -> Result<Self> {
         std::fs::create_dir_all(dir)?;
         let key_path = dir.join("iaca.key");
         let cert_path = dir.join("iaca.der");

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use custody::softstore::KdfParams;
 use mdoc_issuer::config::{KeystoreSection, ServiceConfig};
-use mdoc_issuer::ds::{csr_pem, generate_csr, install_certificate, DsKeys, DsSubject, KeystoreConfig};
+use mdoc_issuer::ds::{
+    csr_pem, generate_csr, install_certificate, DsKeys, DsSubject, KeystoreConfig,
+};
 use mdoc_issuer::engine::{Issuer, ServerSecret};
 use mdoc_issuer::server::{self, Running};
 use mdoc_issuer::store::{ApiToken, DsCertificate, DsState, Scope, Store};

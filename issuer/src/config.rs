@@ -383,6 +383,11 @@ impl ServiceConfig {
         if s.refresh_secs >= s.token_validity_secs {
             return bad("status.refresh_secs must be shorter than token_validity_secs");
         }
+        if (self.issuance.max_batch as u64) > s.list_size
+            || (self.issuance.max_batch as u64) > crate::engine::INDEX_BLOCK
+        {
+            return bad("issuance.max_batch must not exceed status.list_size or 1024");
+        }
         if self.rate_limit.per_second == 0 || self.rate_limit.burst == 0 {
             return bad("rate_limit.per_second and burst must be positive");
         }
@@ -397,5 +402,47 @@ impl ServiceConfig {
             .or_else(|| self.validity.get("default"))
             .copied()
             .unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_file_parses_and_passes_its_checks() {
+        let text = include_str!("../issuer.example.toml");
+        let config = ServiceConfig::from_toml(text).unwrap_or_else(|e| panic!("{e}"));
+        assert!(config.check().is_ok());
+        assert!(matches!(config.keystore, KeystoreSection::Pkcs11 { .. }));
+        assert_eq!(config.validity_for("org.iso.18013.5.1.mDL").valid_days, 90);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_refused() {
+        assert!(ServiceConfig::from_toml("[server]\nlisten_on = \"x\"").is_err());
+        let mut c = ServiceConfig::from_toml("").unwrap_or_else(|e| panic!("{e}"));
+        c.issuance.max_batch = 2000;
+        assert!(c.check().is_err());
+        let mut c = ServiceConfig::default();
+        c.server.public_url = "http://x/".into();
+        assert!(c.check().is_err());
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let mut c = ServiceConfig::default();
+        c.apply_env(|k| match k {
+            "DATABASE_URL" => Some("postgres://db/issuer".into()),
+            "MDOC_ISSUER_LISTEN" => Some("0.0.0.0:9000".into()),
+            _ => None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(c.database.url, "postgres://db/issuer");
+        assert_eq!(c.server.listen.port(), 9000);
+        assert!(c
+            .apply_env(|k| (k == "MDOC_ISSUER_LISTEN").then(|| "nope".to_owned()))
+            .is_err());
     }
 }

@@ -52,7 +52,8 @@ fn member<'a>(jwk: &'a Map<String, Json>, name: &str) -> Result<&'a str, DeviceK
 }
 
 fn coordinate(jwk: &Map<String, Json>, name: &str, len: usize) -> Result<Vec<u8>, DeviceKeyError> {
-    let v = b64url(member(jwk, name)?).ok_or_else(|| bad(format!("jwk.{name} is not base64url")))?;
+    let v =
+        b64url(member(jwk, name)?).ok_or_else(|| bad(format!("jwk.{name} is not base64url")))?;
     if v.len() != len {
         return Err(bad(format!(
             "jwk.{name} must be {len} bytes, found {}",
@@ -64,7 +65,9 @@ fn coordinate(jwk: &Map<String, Json>, name: &str, len: usize) -> Result<Vec<u8>
 
 /// Parses a public JWK: `EC` on P-256/P-384/P-521 or `OKP` Ed25519.
 pub fn from_jwk(jwk: &Json) -> Result<PublicKey, DeviceKeyError> {
-    let jwk = jwk.as_object().ok_or_else(|| bad("jwk must be an object"))?;
+    let jwk = jwk
+        .as_object()
+        .ok_or_else(|| bad("jwk must be an object"))?;
     if jwk.contains_key("d") {
         return Err(bad("jwk contains private key material (d)"));
     }

@@ -10,7 +10,8 @@
 //! - [`publish`]: the signed Token Status List and Identifier List CWTs;
 //! - [`api`]: the versioned HTTP API (axum) with client authentication, scopes, rate limits
 //!   and JSON errors; [`server`]: assembly from [`config`] and graceful shutdown;
-//! - [`audit`], [`metrics`]: the shared hash-chained audit log and Prometheus metrics.
+//! - [`audit`], [`metrics`]: the shared hash-chained audit log and Prometheus metrics;
+//! - [`fast_crypto`]: the aws-lc-rs signature backend the server signs and verifies with.
 //!
 //! It never holds or calls the root key. The mdoc format itself comes from the [`mso`] crate,
 //! doc types from `schemas`.
@@ -22,6 +23,7 @@ pub mod config;
 pub mod device_key;
 pub mod ds;
 pub mod engine;
+pub mod fast_crypto;
 pub mod metrics;
 pub mod pop;
 pub mod publish;

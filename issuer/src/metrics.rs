@@ -37,7 +37,10 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("mdoc_issuer".into()), None)?;
         let requests = IntCounterVec::new(
-            Opts::new("http_requests_total", "HTTP requests by route, method and status"),
+            Opts::new(
+                "http_requests_total",
+                "HTTP requests by route, method and status",
+            ),
             &["route", "method", "status"],
         )?;
         let latency = HistogramVec::new(
@@ -61,7 +64,10 @@ impl Metrics {
             &["reason"],
         )?;
         let list_tokens_signed = IntCounterVec::new(
-            Opts::new("list_tokens_signed_total", "Status and identifier list tokens signed"),
+            Opts::new(
+                "list_tokens_signed_total",
+                "Status and identifier list tokens signed",
+            ),
             &["kind"],
         )?;
         let ds_rotation_due = IntGauge::new(

@@ -30,6 +30,8 @@ pub const IAT_SKEW: Duration = Duration::seconds(60);
 
 const NONCE_RANDOM: usize = 16;
 const NONCE_LEN: usize = 8 + NONCE_RANDOM + 32;
+/// Length of a nonce's text: unpadded base64url of [`NONCE_LEN`] bytes.
+const NONCE_TEXT_LEN: usize = (NONCE_LEN * 4).div_ceil(3);
 
 /// Why a nonce or proof was refused. The message says which part failed; it never includes
 /// key material.
@@ -62,7 +64,9 @@ pub struct Nonces {
 
 impl std::fmt::Debug for Nonces {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Nonces").field("ttl", &self.ttl).finish_non_exhaustive()
+        f.debug_struct("Nonces")
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
     }
 }
 
@@ -83,7 +87,11 @@ impl Nonces {
     }
 
     /// A fresh nonce and its expiry.
-    pub fn issue(&self, now: OffsetDateTime, random: [u8; NONCE_RANDOM]) -> (String, OffsetDateTime) {
+    pub fn issue(
+        &self,
+        now: OffsetDateTime,
+        random: [u8; NONCE_RANDOM],
+    ) -> (String, OffsetDateTime) {
         let expires = now.saturating_add(self.ttl);
         let mut body = Vec::with_capacity(NONCE_LEN);
         body.extend_from_slice(&expires.unix_timestamp().to_be_bytes());
@@ -96,10 +104,14 @@ impl Nonces {
     /// Checks a nonce's integrity and lifetime at `now`; returns what the store records to
     /// consume it.
     pub fn check(&self, nonce: &str, now: OffsetDateTime) -> Result<UsedNonce, PopError> {
-        if nonce.len() > 2 * NONCE_LEN {
+        // Exactly the unpadded base64url form `issue` produces: a padded or otherwise
+        // re-encoded copy would hash differently and slip past single-use.
+        if nonce.len() != NONCE_TEXT_LEN || nonce.contains('=') {
             return Err(PopError::InvalidNonce);
         }
-        let raw = b64url(nonce).ok_or(PopError::InvalidNonce)?;
+        let raw = URL_SAFE_NO_PAD
+            .decode(nonce)
+            .map_err(|_| PopError::InvalidNonce)?;
         if raw.len() != NONCE_LEN {
             return Err(PopError::InvalidNonce);
         }
@@ -115,7 +127,8 @@ impl Nonces {
             return Err(PopError::ExpiredNonce);
         }
         Ok(UsedNonce {
-            sha256: Sha256::digest(nonce.as_bytes()).into(),
+            // Of the decoded bytes, so no alternative spelling can count as a new nonce.
+            sha256: Sha256::digest(&raw).into(),
             expires_at,
         })
     }
@@ -190,7 +203,8 @@ pub fn verify_proof(
         return Err(proof_err(format!("longer than {MAX_PROOF_LEN} bytes")));
     }
     let mut parts = proof.split('.');
-    let (Some(h), Some(p), Some(s), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(h), Some(p), Some(s), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(proof_err("not a compact JWS (three dot-separated parts)"));
     };
@@ -239,7 +253,8 @@ pub fn verify_proof(
         .get("iat")
         .and_then(Json::as_i64)
         .ok_or_else(|| proof_err("iat is missing or not an integer"))?;
-    let iat = OffsetDateTime::from_unix_timestamp(iat).map_err(|_| proof_err("iat out of range"))?;
+    let iat =
+        OffsetDateTime::from_unix_timestamp(iat).map_err(|_| proof_err("iat out of range"))?;
     if iat > cx.now.saturating_add(IAT_SKEW) {
         return Err(proof_err("iat is in the future"));
     }
@@ -268,7 +283,9 @@ pub fn make_proof(
     let key = signer.public_key()?;
     let mut header = serde_json::json!({"typ": PROOF_TYP, "alg": jws_name(signer.algorithm())});
     if include_jwk {
-        header["jwk"] = crate::device_key::to_jwk(&key);
+        if let Some(h) = header.as_object_mut() {
+            h.insert("jwk".into(), crate::device_key::to_jwk(&key));
+        }
     }
     let claims = serde_json::json!({"aud": audience, "iat": iat.unix_timestamp(), "nonce": nonce});
     let input = format!(

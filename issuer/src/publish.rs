@@ -118,7 +118,13 @@ impl Issuer {
             .map_err(|e| EngineError::Internal(format!("signing list token: {e}")))
     }
 
-    fn published(&self, bytes: Vec<u8>, media_type: &'static str, claims: &TokenClaims, generation: u64) -> Arc<Published> {
+    fn published(
+        &self,
+        bytes: Vec<u8>,
+        media_type: &'static str,
+        claims: &TokenClaims,
+        generation: u64,
+    ) -> Arc<Published> {
         Arc::new(Published {
             etag: format!("\"{}\"", hex::encode(Sha256::digest(&bytes))),
             bytes,
@@ -144,7 +150,13 @@ impl Issuer {
             return Ok(p);
         }
         let generation = self.publisher.generation.load(Ordering::SeqCst);
-        if !self.store.status_lists().await?.iter().any(|(u, _)| u == &uri) {
+        if !self
+            .store
+            .status_lists()
+            .await?
+            .iter()
+            .any(|(u, _)| u == &uri)
+        {
             return Err(EngineError::NotFound("status list"));
         }
         let size = usize::try_from(self.config.status.list_size)

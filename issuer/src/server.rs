@@ -147,7 +147,11 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
     let app = crate::api::router(Arc::clone(&issuer));
     let grace = Duration::from_secs(issuer.config().server.shutdown_grace_secs);
     let _ = issuer
-        .audit_record(AuditEvent::success(events::START).actor("system").detail("listen", addr.to_string()))
+        .audit_record(
+            AuditEvent::success(events::START)
+                .actor("system")
+                .detail("listen", addr.to_string()),
+        )
         .await;
     let audit_issuer = Arc::clone(&issuer);
     let task = tokio::spawn(async move {

@@ -697,7 +697,13 @@ async fn refresh_adds_msos_only_to_active_documents(store: Store) {
     ));
     assert!(matches!(
         store
-            .record_refresh(DocumentId::random().unwrap(), &more, None, None, &response(b""))
+            .record_refresh(
+                DocumentId::random().unwrap(),
+                &more,
+                None,
+                None,
+                &response(b"")
+            )
             .await,
         Err(StoreError::NotFound(_))
     ));
@@ -846,7 +852,10 @@ async fn nonce_is_single_use(store: Store) {
 async fn device_key_binds_one_document(store: Store) {
     add_ds(&store, "01").await;
     let a = issuance(&store, "01", 1).await;
-    store.record_issuance(&a, None, &response(b"")).await.unwrap();
+    store
+        .record_issuance(&a, None, &response(b""))
+        .await
+        .unwrap();
     // A refresh of the same document may reuse its device key (same identifier).
     let mut again = mso(&store, "01", now() + Duration::days(60)).await;
     again.device_key_thumbprint = a.msos[0].device_key_thumbprint;

@@ -23,7 +23,9 @@ use mso::cbor::{from_slice, Limits};
 use mso::crypto::{Algorithm, Signer as _, SoftwareKey, SoftwareVerifier};
 use mso::model::IssuerSigned;
 use mso::status::{cose_key_thumbprint, IdentifierListToken, Status, StatusListToken};
-use mso::verify::{verify_issuer_signed, IacaAnchors, IssuerTrust, VerifyOptions, DEFAULT_ALGORITHMS};
+use mso::verify::{
+    verify_issuer_signed, IacaAnchors, IssuerTrust, VerifyOptions, DEFAULT_ALGORITHMS,
+};
 use time::OffsetDateTime;
 
 fn repo_root() -> PathBuf {
@@ -99,13 +101,37 @@ async fn issue_one(dir: &std::path::Path) -> Issued {
 async fn published_status(i: &Issued) -> (Status, bool) {
     let now = OffsetDateTime::now_utc();
     let anchors = IacaAnchors::new(vec![i.stack.iaca().unwrap()]);
-    let status = i.issuer_signed.issuer_auth.mso().value().status.clone().unwrap();
+    let status = i
+        .issuer_signed
+        .issuer_auth
+        .mso()
+        .value()
+        .status
+        .clone()
+        .unwrap();
     let sl = status.status_list.unwrap();
     let il = status.identifier_list.unwrap();
-    let bytes = i.http.get(&sl.uri).send().await.unwrap().bytes().await.unwrap();
+    let bytes = i
+        .http
+        .get(&sl.uri)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
     let list = StatusListToken::verify(&bytes, &sl.uri, now, &anchors, &SoftwareVerifier).unwrap();
-    let bytes = i.http.get(&il.uri).send().await.unwrap().bytes().await.unwrap();
-    let ids = IdentifierListToken::verify(&bytes, &il.uri, now, &anchors, &SoftwareVerifier).unwrap();
+    let bytes = i
+        .http
+        .get(&il.uri)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let ids =
+        IdentifierListToken::verify(&bytes, &il.uri, now, &anchors, &SoftwareVerifier).unwrap();
     (list.status(sl.idx).unwrap(), ids.contains(&il.id))
 }
 
@@ -142,12 +168,22 @@ async fn csr_to_root_to_issuer_to_verifier_then_revoked() {
             verifier: &SoftwareVerifier,
         },
     );
-    assert!(report.is_valid(), "{:?}", report.failures().collect::<Vec<_>>());
+    assert!(
+        report.is_valid(),
+        "{:?}",
+        report.failures().collect::<Vec<_>>()
+    );
     // The MSO binds the wallet's key and points into both lists.
     let mso = i.issuer_signed.issuer_auth.mso().value();
     let thumbprint = cose_key_thumbprint(&i.device.public_key().unwrap());
     assert_eq!(
-        mso.status.as_ref().unwrap().identifier_list.as_ref().unwrap().id,
+        mso.status
+            .as_ref()
+            .unwrap()
+            .identifier_list
+            .as_ref()
+            .unwrap()
+            .id,
         thumbprint.to_vec()
     );
     assert_eq!(published_status(&i).await, (Status::Valid, false));
@@ -191,10 +227,7 @@ async fn pymdoccbor_verifies_an_mdl_issued_over_http() {
 
     // A tampered copy is rejected by pymdoccbor too.
     let mut tampered = i.issuer_signed_bytes.clone();
-    let at = tampered
-        .windows(6)
-        .position(|w| w == b"Jansen")
-        .unwrap();
+    let at = tampered.windows(6).position(|w| w == b"Jansen").unwrap();
     tampered[at] = b'X';
     std::fs::write(&input, &tampered).unwrap();
     let out = Command::new(&python)
@@ -204,6 +237,11 @@ async fn pymdoccbor_verifies_an_mdl_issued_over_http() {
         .arg(&iaca)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     i.stack.stop().await.unwrap();
 }

@@ -183,13 +183,17 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .error_for_status()?
         .json()
         .await?;
-    let nonce = nonce["nonce"].as_str().ok_or("no nonce")?.to_owned();
+    let nonce = nonce
+        .get("nonce")
+        .and_then(|n| n.as_str())
+        .ok_or("no nonce")?
+        .to_owned();
     let body = issue_body(
         MDL,
         &mdl_claims(),
         &nonce,
         &stack.base_url,
-        &[device.clone()],
+        std::slice::from_ref(&device),
         now,
     )?;
     let resp = http
@@ -329,7 +333,10 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .await?
         .json()
         .await?;
-    let nonce = nonce["nonce"].as_str().ok_or("no nonce")?;
+    let nonce = nonce
+        .get("nonce")
+        .and_then(|n| n.as_str())
+        .ok_or("no nonce")?;
     let mut refresh = issue_body(MDL, &mdl_claims(), nonce, &stack.base_url, &[device], now)?;
     if let Some(o) = refresh.as_object_mut() {
         o.remove("doctype");
@@ -347,7 +354,9 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     let refused: serde_json::Value = resp.json().await?;
     println!(
         "     POST …/refresh → {refused_status} {}",
-        refused["error"]["code"]
+        refused
+            .pointer("/error/code")
+            .unwrap_or(&serde_json::Value::Null)
     );
     let revoked_ok = status == 1 && listed && refused_status == reqwest::StatusCode::CONFLICT;
 

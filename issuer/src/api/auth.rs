@@ -25,9 +25,12 @@ pub const CLIENT_CACHE_TTL: Duration = Duration::from_secs(10);
 /// Longest accepted `Authorization` header.
 const MAX_AUTH_LEN: usize = 512;
 
+/// Token hash → (client, when it was looked up).
+type ClientCache = HashMap<[u8; 32], (Option<Client>, Instant)>;
+
 /// Authentication state shared by all requests.
 pub struct Guard {
-    cache: Mutex<HashMap<[u8; 32], (Option<Client>, Instant)>>,
+    cache: Mutex<ClientCache>,
     limiter: DefaultKeyedRateLimiter<String>,
 }
 
@@ -121,11 +124,13 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         if value.len() > MAX_AUTH_LEN {
             return Err(unauthorized("the Authorization header is too long"));
         }
+        // The scheme name is case-insensitive (RFC 9110 §11.1).
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
             .ok_or_else(|| unauthorized("the Authorization header must be `Bearer <token>`"))?;
         let hash: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let client = match state.guard.cached(&hash) {

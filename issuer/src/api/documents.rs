@@ -43,7 +43,10 @@ fn raw_json(status: StatusCode, body: Vec<u8>) -> Response {
     (
         status,
         [
-            (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
             (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
         ],
         body,
@@ -79,13 +82,28 @@ fn body_bytes(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Resul
     Ok(body)
 }
 
-/// Parses a JSON body into `T`, naming the field at fault.
+/// Parses a JSON body into `T`, naming the field at fault as a `/`-separated path
+/// (`device_keys/0/proof`); a missing field is named too.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| {
-        let path = e.path().to_string().replace('.', "/");
-        let path = if path == "/" || path == "?" { String::new() } else { path };
-        ApiError::malformed(&path, e.into_inner().to_string())
+        use serde_path_to_error::Segment;
+        let mut parts: Vec<String> = e
+            .path()
+            .iter()
+            .filter_map(|seg| match seg {
+                Segment::Seq { index } => Some(index.to_string()),
+                Segment::Map { key } | Segment::Enum { variant: key } => Some(key.clone()),
+                Segment::Unknown => None,
+            })
+            .collect();
+        let message = e.into_inner().to_string();
+        if let Some(rest) = message.strip_prefix("missing field `") {
+            if let Some(field) = rest.split('`').next() {
+                parts.push(field.to_owned());
+            }
+        }
+        ApiError::malformed(&parts.join("/"), message)
     })
 }
 

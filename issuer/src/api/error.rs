@@ -71,7 +71,11 @@ impl ApiError {
 
     /// 404 `not_found`.
     pub fn not_found(what: &str) -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", format!("{what} not found"))
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{what} not found"),
+        )
     }
 }
 
@@ -89,7 +93,7 @@ impl From<EngineError> for ApiError {
             EngineError::Revoked
             | EngineError::ApplicantMismatch
             | EngineError::IdempotencyConflict
-            | EngineError::DeviceKeyInUse => StatusCode::CONFLICT,
+            | EngineError::DeviceKeyInUse(_) => StatusCode::CONFLICT,
             EngineError::NoSigningDs | EngineError::Audit(_) | EngineError::Storage(_) => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
@@ -120,7 +124,10 @@ impl IntoResponse for ApiError {
         .unwrap_or_default();
         let mut resp = (
             self.status,
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             body,
         )
             .into_response();

@@ -31,7 +31,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use custody::audit::AuditEvent;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::timeout::TimeoutLayer;
 
 use crate::audit::events;
 use crate::engine::Issuer;
@@ -70,9 +69,7 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
         .route("/readyz", get(ops::ready))
         .route("/metrics", get(ops::metrics))
         .route("/openapi.json", get(ops::openapi))
-        .fallback(|| async {
-            ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
-        })
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
@@ -82,10 +79,6 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
         })
         .layer(middleware::from_fn_with_state(Arc::clone(&state), observe))
         .layer(DefaultBodyLimit::max(config.server.max_body_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(config.server.request_timeout_secs),
-        ))
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -107,7 +100,19 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
     let method = req.method().to_string();
     let slot = CallerSlot::default();
     req.extensions_mut().insert(slot.clone());
-    let mut resp = next.run(req).await;
+    let limit = Duration::from_secs(state.issuer.config().server.request_timeout_secs);
+    let mut resp = match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(r) => r,
+        Err(_) => ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "the request took too long and was abandoned",
+            )
+        }
+        .into_response(),
+    };
     let status = resp.status();
     let client = slot.get();
     if let Some(refusal) = resp.extensions().get::<Refusal>().cloned() {
@@ -118,7 +123,11 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             .with_label_values(&[refusal.code])
             .inc();
         // Refusals of public routes (404 on a list) are not security events.
-        if status.is_client_error() && route.starts_with("/v1/") && !route.starts_with("/v1/status") && !route.starts_with("/v1/identifier") {
+        if status.is_client_error()
+            && route.starts_with("/v1/")
+            && !route.starts_with("/v1/status")
+            && !route.starts_with("/v1/identifier")
+        {
             let event = AuditEvent::failure(events::REFUSAL)
                 .actor(client.clone().unwrap_or_else(|| "unauthenticated".into()))
                 .detail("route", format!("{method} {route}"))

@@ -16,8 +16,13 @@ fn serve_token(p: &Published, headers: &HeaderMap, max_age: u64) -> Response {
     let mut resp = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == p.etag || t.trim() == "*"))
-    {
+        // Weak comparison (RFC 9110 §13.1.2): a `W/` prefix still matches.
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == p.etag
+            })
+        }) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
@@ -48,12 +53,14 @@ pub(super) async fn status_list(
     Path(n): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let n: u64 = n
-        .parse()
-        .map_err(|_| ApiError::not_found("status list"))?;
+    let n: u64 = n.parse().map_err(|_| ApiError::not_found("status list"))?;
     let now = OffsetDateTime::now_utc();
     let p = state.issuer.status_list_token(n, now).await?;
-    Ok(serve_token(&p, &headers, p.max_age(now, &state.issuer.config().status)))
+    Ok(serve_token(
+        &p,
+        &headers,
+        p.max_age(now, &state.issuer.config().status),
+    ))
 }
 
 /// `GET /v1/identifier-list`.
@@ -63,7 +70,11 @@ pub(super) async fn identifier_list(
 ) -> Result<Response, ApiError> {
     let now = OffsetDateTime::now_utc();
     let p = state.issuer.identifier_list_token(now).await?;
-    Ok(serve_token(&p, &headers, p.max_age(now, &state.issuer.config().status)))
+    Ok(serve_token(
+        &p,
+        &headers,
+        p.max_age(now, &state.issuer.config().status),
+    ))
 }
 
 /// `GET /healthz`: the process is alive.

@@ -25,7 +25,11 @@ use time::OffsetDateTime;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "mdoc-issuer", version, about = "ISO/IEC 18013-5 mdoc issuer service")]
+#[command(
+    name = "mdoc-issuer",
+    version,
+    about = "ISO/IEC 18013-5 mdoc issuer service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -237,8 +241,8 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
             let signer = keys
                 .open_key(&uri)
                 .map_err(|e| Failure::Refused(e.to_string()))?;
-            let cert = server::read_certificates(&[cert])
-                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let cert =
+                server::read_certificates(&[cert]).map_err(|e| Failure::Refused(e.to_string()))?;
             let der = cert
                 .first()
                 .map(|c| c.der().to_vec())
@@ -259,7 +263,11 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
                 })
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
-            println!("installed DS {} (valid until {})", checked.serial(), checked.not_after());
+            println!(
+                "installed DS {} (valid until {})",
+                checked.serial(),
+                checked.not_after()
+            );
             Ok(())
         }
         DsCommand::List { config } => {
@@ -281,14 +289,18 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
 }
 
 fn main() -> ExitCode {
-    let filter = EnvFilter::try_from_env("MDOC_ISSUER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter =
+        EnvFilter::try_from_env("MDOC_ISSUER_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("mdoc-issuer: cannot start the runtime: {e}");

@@ -187,7 +187,13 @@ impl DsKeys {
     /// URI of this token otherwise).
     pub fn open_key(&self, uri: &KeyUri) -> Result<Box<dyn Signer>> {
         match self {
-            DsKeys::DevFile { secret, .. } => Ok(Box::new(SoftKeystore::open_uri(uri, secret)?)),
+            // The decrypted key is handed to aws-lc, the server's faster backend.
+            DsKeys::DevFile { secret, .. } => Ok(Box::new(
+                crate::fast_crypto::AwsLcSigner::from_software(&SoftKeystore::open_uri(
+                    uri, secret,
+                )?)
+                .map_err(DsError::Signer)?,
+            )),
             DsKeys::Pkcs11(token) => Ok(Box::new(token.open_uri(uri)?)),
         }
     }

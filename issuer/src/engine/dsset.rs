@@ -22,6 +22,13 @@ struct Loaded {
     cert: Certificate,
 }
 
+/// Whether keys of this keystore sign in microseconds in process (the dev file keystore), so
+/// signing inline beats a hand-off to the blocking pool; an HSM call may block for
+/// milliseconds and goes to the blocking pool.
+fn signs_inline(keys: &crate::ds::DsKeys) -> bool {
+    keys.is_dev_only()
+}
+
 impl DsSet {
     pub(crate) fn new(inventory: DsInventory) -> Self {
         DsSet {
@@ -40,6 +47,8 @@ pub struct SigningDs {
     pub cert: Certificate,
     /// Its key.
     pub signer: Arc<dyn Signer>,
+    /// Sign on the calling thread (in-process key) rather than on the blocking pool.
+    pub inline: bool,
 }
 
 impl std::fmt::Debug for SigningDs {
@@ -62,11 +71,15 @@ impl Issuer {
             .inventory
             .signing_ds(now)
             .ok_or(EngineError::NoSigningDs)?;
-        let loaded = set.loaded.get(&entry.serial).ok_or(EngineError::NoSigningDs)?;
+        let loaded = set
+            .loaded
+            .get(&entry.serial)
+            .ok_or(EngineError::NoSigningDs)?;
         Ok(SigningDs {
             serial: entry.serial.clone(),
             cert: loaded.cert.clone(),
             signer: Arc::clone(&loaded.signer),
+            inline: signs_inline(&self.keys),
         })
     }
 
@@ -103,7 +116,9 @@ impl Issuer {
             })();
             match checked {
                 Ok(x) => opened.push((row, x)),
-                Err(e) => tracing::error!(serial = %row.serial, error = %e, "DS certificate not usable; skipped"),
+                Err(e) => {
+                    tracing::error!(serial = %row.serial, error = %e, "DS certificate not usable; skipped")
+                }
             }
         }
         let mut set = self

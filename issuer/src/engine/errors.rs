@@ -52,9 +52,9 @@ pub enum EngineError {
     /// The nonce was already consumed.
     #[error("nonce was already used")]
     NonceReused,
-    /// A device key is bound to another document.
+    /// A device key is bound to another document (with its index in the request, when known).
     #[error("device key is already bound to another document")]
-    DeviceKeyInUse,
+    DeviceKeyInUse(Option<usize>),
     /// The document does not exist.
     #[error("{0} not found")]
     NotFound(&'static str),
@@ -90,7 +90,7 @@ impl From<StoreError> for EngineError {
             StoreError::NotFound(what) => EngineError::NotFound(what),
             StoreError::Conflict => EngineError::IdempotencyConflict,
             StoreError::Revoked => EngineError::Revoked,
-            StoreError::DeviceKeyInUse => EngineError::DeviceKeyInUse,
+            StoreError::DeviceKeyInUse => EngineError::DeviceKeyInUse(None),
             StoreError::NonceReused => EngineError::NonceReused,
             other => EngineError::Storage(other),
         }
@@ -113,7 +113,7 @@ impl EngineError {
             EngineError::DeviceKey(_) => "invalid_device_key",
             EngineError::Proof(_) => "invalid_proof",
             EngineError::Nonce(_) | EngineError::NonceReused => "invalid_nonce",
-            EngineError::DeviceKeyInUse => "device_key_in_use",
+            EngineError::DeviceKeyInUse(_) => "device_key_in_use",
             EngineError::NotFound(_) => "not_found",
             EngineError::Revoked => "document_revoked",
             EngineError::ApplicantMismatch => "applicant_mismatch",
@@ -130,6 +130,21 @@ impl EngineError {
         match self {
             EngineError::Validation(v) => v.clone(),
             EngineError::DeviceKey(f) | EngineError::Proof(f) => vec![f.clone()],
+            EngineError::UnknownDoctype(_) => {
+                vec![FieldError::new(
+                    "doctype",
+                    "unknown_doctype",
+                    self.to_string(),
+                )]
+            }
+            EngineError::Nonce(_) | EngineError::NonceReused => {
+                vec![FieldError::new("nonce", "invalid_nonce", self.to_string())]
+            }
+            EngineError::DeviceKeyInUse(i) => vec![FieldError::new(
+                i.map_or_else(|| "device_keys".to_owned(), |i| format!("device_keys/{i}")),
+                "device_key_in_use",
+                self.to_string(),
+            )],
             _ => Vec::new(),
         }
     }

@@ -12,9 +12,11 @@ use custody::audit::AuditEvent;
 use mso::cbor::{encode_value, TDate, ToCbor, Value};
 use mso::crypto::PublicKey;
 use mso::issue::MdocBuilder;
+use mso::issue::PreparedMdoc;
 use mso::model::{IdentifierListRef, Status, StatusListRef, ValidityInfo};
 use mso::status::cose_key_thumbprint;
-use rand_core::OsRng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha20Rng;
 use schemas::{ValidateOptions, Validated};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -27,8 +29,8 @@ use crate::audit::events;
 use crate::device_key::{from_cose_key_b64, from_jwk};
 use crate::pop::{proof_jwk, verify_proof, ProofContext};
 use crate::store::{
-    applicant_ref, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord,
-    NewDocument, RecordOutcome, StoredResponse, UsedNonce,
+    applicant_ref, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, NewDocument,
+    RecordOutcome, StoredResponse, UsedNonce,
 };
 
 /// Status-list indices reserved from the store at a time.
@@ -141,6 +143,16 @@ pub struct IssueOutcome {
     pub replayed: bool,
 }
 
+/// Encoded IssuerSigned of each MSO, and each raw signature.
+type Signed = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+/// The parts of a request a replay rebuilds its answer from.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Inputs<'a> {
+    pub(super) claims: &'a Json,
+    pub(super) device_keys: &'a [DeviceKeyInput],
+}
+
 /// Who asks, and the exact request (for idempotency).
 #[derive(Debug, Clone, Copy)]
 pub struct RequestContext<'a> {
@@ -181,8 +193,13 @@ impl Issuer {
         })
     }
 
-    /// The stored response of an earlier identical request, if any.
-    async fn replay(&self, cx: &RequestContext<'_>) -> Result<Option<IssueOutcome>, EngineError> {
+    /// The answer to a retry of an earlier identical request, if any: rebuilt byte for byte
+    /// from the request and the stored replay record (see [`super::replay`]).
+    async fn replay(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+    ) -> Result<Option<IssueOutcome>, EngineError> {
         let Some(key) = cx.idempotency_key else {
             return Ok(None);
         };
@@ -192,25 +209,12 @@ impl Issuer {
             .idempotent_response(cx.client_id, key, &hash, cx.now)
             .await?
         {
-            Some(stored) => Ok(Some(self.open_stored(cx, stored)?)),
+            Some(stored) => Ok(Some(self.regenerate(cx, inputs, &stored).await?)),
             None => Ok(None),
         }
     }
 
-    fn open_stored(
-        &self,
-        cx: &RequestContext<'_>,
-        stored: StoredResponse,
-    ) -> Result<IssueOutcome, EngineError> {
-        let body = super::sealing::open(&self.secret, cx, &stored.body)?;
-        Ok(IssueOutcome {
-            status: stored.status,
-            body,
-            replayed: true,
-        })
-    }
-
-    fn validate(&self, doctype: &str, claims: &Json) -> Result<Validated, EngineError> {
+    pub(super) fn validate(&self, doctype: &str, claims: &Json) -> Result<Validated, EngineError> {
         let options = ValidateOptions {
             image_max_bytes: self.config.issuance.portrait_max_bytes,
         };
@@ -227,13 +231,55 @@ impl Issuer {
                             let path = if e.path.is_empty() {
                                 "claims".to_owned()
                             } else {
-                                format!("claims/{}", e.path)
+                                format!("claims{}", e.path)
                             };
                             FieldError::new(path, e.code.as_str(), e.message)
                         })
                         .collect(),
                 )
             })
+    }
+
+    /// Parses every device key without checking proofs (for rebuilding a replayed answer to
+    /// a request whose proofs were checked the first time).
+    pub(super) fn parse_device_keys(
+        &self,
+        inputs: &[DeviceKeyInput],
+    ) -> Result<Vec<PublicKey>, EngineError> {
+        inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| self.parse_device_key(i, input))
+            .collect()
+    }
+
+    fn parse_device_key(&self, i: usize, input: &DeviceKeyInput) -> Result<PublicKey, EngineError> {
+        let key_err = |field: &str, m: String| {
+            EngineError::DeviceKey(FieldError::new(
+                format!("device_keys/{i}/{field}"),
+                "invalid_device_key",
+                m,
+            ))
+        };
+        match (&input.cose_key, &input.jwk) {
+            (Some(_), Some(_)) => Err(key_err("jwk", "give cose_key or jwk, not both".into())),
+            (Some(c), None) => from_cose_key_b64(c).map_err(|e| key_err("cose_key", e.0)),
+            (None, Some(j)) => from_jwk(j).map_err(|e| key_err("jwk", e.0)),
+            (None, None) => proof_jwk(&input.proof)
+                .map_err(|e| {
+                    EngineError::Proof(FieldError::new(
+                        format!("device_keys/{i}/proof"),
+                        "invalid_proof",
+                        e.to_string(),
+                    ))
+                })?
+                .ok_or_else(|| {
+                    key_err(
+                        "cose_key",
+                        "no device key: give cose_key, jwk, or a proof with a jwk header".into(),
+                    )
+                }),
+        }
     }
 
     /// Parses every device key and verifies its proof over `nonce`.
@@ -267,28 +313,7 @@ impl Issuer {
                     m,
                 ))
             };
-            let key = match (&input.cose_key, &input.jwk) {
-                (Some(_), Some(_)) => {
-                    return Err(key_err("jwk", "give cose_key or jwk, not both".into()))
-                }
-                (Some(c), None) => from_cose_key_b64(c).map_err(|e| key_err("cose_key", e.0))?,
-                (None, Some(j)) => from_jwk(j).map_err(|e| key_err("jwk", e.0))?,
-                (None, None) => proof_jwk(&input.proof)
-                    .map_err(|e| {
-                        EngineError::Proof(FieldError::new(
-                            format!("device_keys/{i}/proof"),
-                            "invalid_proof",
-                            e.to_string(),
-                        ))
-                    })?
-                    .ok_or_else(|| {
-                        key_err(
-                            "cose_key",
-                            "no device key: give cose_key, jwk, or a proof with a jwk header"
-                                .into(),
-                        )
-                    })?,
-            };
+            let key = self.parse_device_key(i, input)?;
             verify_proof(&input.proof, &key, &cx, &self.verifier).map_err(|e| {
                 EngineError::Proof(FieldError::new(
                     format!("device_keys/{i}/proof"),
@@ -408,7 +433,10 @@ impl Issuer {
     async fn reserve(&self, mut list: u64, size: u64, n: u64) -> Result<IndexBlock, EngineError> {
         loop {
             let uri = self.status_list_uri(list);
-            let got = self.store.allocate_status_indices(&uri, INDEX_BLOCK).await?;
+            let got = self
+                .store
+                .allocate_status_indices(&uri, INDEX_BLOCK)
+                .await?;
             let start = got.first().copied().unwrap_or(size);
             let end = got.last().map_or(size, |l| l + 1).min(size);
             if start < end && end - start >= n {
@@ -424,7 +452,12 @@ impl Issuer {
         }
     }
 
-    fn validity(&self, doctype: &str, ds: &SigningDs, now: OffsetDateTime) -> Result<ValidityInfo, EngineError> {
+    fn validity(
+        &self,
+        doctype: &str,
+        ds: &SigningDs,
+        now: OffsetDateTime,
+    ) -> Result<ValidityInfo, EngineError> {
         let policy = self.config.validity_for(doctype);
         let now = OffsetDateTime::from_unix_timestamp(now.unix_timestamp())
             .map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -446,74 +479,97 @@ impl Issuer {
         })
     }
 
-    /// Builds and signs one MSO per key (off the async threads: signing may be an HSM call).
-    async fn sign_all(
+    /// Builds the MSOs, one per key. Deterministic given `seeds` (each MSO's salts, digest
+    /// IDs and order come from a ChaCha20 stream seeded by its seed), which is what lets a
+    /// replay rebuild them byte for byte.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn prepare_all(
         &self,
         validated: &Validated,
         keys: &[PublicKey],
+        ds_der: &[u8],
+        alg: mso::crypto::Algorithm,
+        validity: ValidityInfo,
+        decoys: usize,
+        list_uri: &str,
+        indices: &[u64],
+        seeds: &[[u8; 32]],
+    ) -> Result<Vec<PreparedMdoc>, EngineError> {
+        let id_uri = self.identifier_list_uri();
+        let x5chain = vec![ds_der.to_vec()];
+        keys.iter()
+            .zip(indices)
+            .zip(seeds)
+            .map(|((key, &idx), seed)| {
+                let builder = validated
+                    .apply(MdocBuilder::new(validated.doctype.clone()))
+                    .device_key(key)
+                    .validity(validity)
+                    .decoy_digests(decoys)
+                    .status(Status {
+                        status_list: Some(StatusListRef {
+                            idx,
+                            uri: list_uri.to_owned(),
+                            certificate: None,
+                        }),
+                        identifier_list: Some(IdentifierListRef {
+                            id: cose_key_thumbprint(key).to_vec(),
+                            uri: id_uri.clone(),
+                            certificate: None,
+                        }),
+                    });
+                builder
+                    .prepare(alg, &x5chain, &mut ChaCha20Rng::from_seed(*seed))
+                    .map_err(|e| EngineError::Internal(format!("prepare MSO: {e}")))
+            })
+            .collect()
+    }
+
+    /// Signs prepared MSOs with the DS (on the blocking pool for an HSM); returns the encoded
+    /// IssuerSigned of each and its raw signature.
+    async fn sign_prepared(
+        &self,
+        prepared: Vec<PreparedMdoc>,
         ds: &SigningDs,
+    ) -> Result<Signed, EngineError> {
+        let signer = std::sync::Arc::clone(&ds.signer);
+        let sign = move || -> mso::Result<Signed> {
+            let mut out = Vec::with_capacity(prepared.len());
+            let mut sigs = Vec::with_capacity(prepared.len());
+            for p in prepared {
+                let sig = signer.sign(p.to_be_signed())?;
+                out.push(encode_value(&p.complete(sig.clone())?.to_value()));
+                sigs.push(sig);
+            }
+            Ok((out, sigs))
+        };
+        if ds.inline {
+            sign()
+        } else {
+            tokio::task::spawn_blocking(sign)
+                .await
+                .map_err(|e| EngineError::Internal(format!("signing task: {e}")))?
+        }
+        .map_err(|e| EngineError::Internal(format!("signing: {e}")))
+    }
+
+    /// The response entries for signed MSOs.
+    pub(super) fn credentials(
+        &self,
+        signed: Vec<Vec<u8>>,
+        keys: &[PublicKey],
+        ds_serial: &str,
         validity: ValidityInfo,
         list_uri: &str,
         indices: &[u64],
-    ) -> Result<(Vec<Credential>, Vec<MsoRecord>), EngineError> {
+    ) -> Vec<Credential> {
         let id_uri = self.identifier_list_uri();
-        let mut prepared = Vec::with_capacity(keys.len());
-        let mut records = Vec::with_capacity(keys.len());
-        let mut outs = Vec::with_capacity(keys.len());
-        let alg = ds.signer.algorithm();
-        let x5chain = vec![ds.cert.der().to_vec()];
-        for (key, &idx) in keys.iter().zip(indices) {
-            let thumbprint = cose_key_thumbprint(key);
-            let builder = validated
-                .apply(MdocBuilder::new(validated.doctype.clone()))
-                .device_key(key)
-                .validity(validity)
-                .decoy_digests(self.config.issuance.decoys)
-                .status(Status {
-                    status_list: Some(StatusListRef {
-                        idx,
-                        uri: list_uri.to_owned(),
-                        certificate: None,
-                    }),
-                    identifier_list: Some(IdentifierListRef {
-                        id: thumbprint.to_vec(),
-                        uri: id_uri.clone(),
-                        certificate: None,
-                    }),
-                });
-            prepared.push(
-                builder
-                    .prepare(alg, &x5chain, &mut OsRng)
-                    .map_err(|e| EngineError::Internal(format!("prepare MSO: {e}")))?,
-            );
-            records.push(MsoRecord {
-                ds_serial: ds.serial.clone(),
-                status_list_uri: list_uri.to_owned(),
-                status_index: idx,
-                identifier: thumbprint.to_vec(),
-                device_key_thumbprint: thumbprint,
-                valid_from: validity.valid_from.datetime(),
-                valid_until: validity.valid_until.datetime(),
-                created_at: validity.signed.datetime(),
-            });
-            outs.push((idx, thumbprint));
-        }
-        let signer = std::sync::Arc::clone(&ds.signer);
-        let signed = tokio::task::spawn_blocking(move || {
-            prepared
-                .into_iter()
-                .map(|p| p.sign(signer.as_ref()).map(|s| encode_value(&s.to_value())))
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await
-        .map_err(|e| EngineError::Internal(format!("signing task: {e}")))?
-        .map_err(|e| EngineError::Internal(format!("signing: {e}")))?;
-        let credentials = signed
+        signed
             .into_iter()
-            .zip(outs)
-            .map(|(bytes, (idx, thumbprint))| Credential {
+            .zip(keys.iter().zip(indices))
+            .map(|(bytes, (key, &idx))| Credential {
                 issuer_signed: URL_SAFE_NO_PAD.encode(bytes),
-                ds_serial: ds.serial.clone(),
+                ds_serial: ds_serial.to_owned(),
                 valid_from: rfc3339(validity.valid_from.datetime()),
                 valid_until: rfc3339(validity.valid_until.datetime()),
                 expected_update: validity.expected_update.map(|t| rfc3339(t.datetime())),
@@ -525,15 +581,174 @@ impl Issuer {
                 identifier_list: StatusOut {
                     uri: id_uri.clone(),
                     idx: None,
-                    id: Some(URL_SAFE_NO_PAD.encode(thumbprint)),
+                    id: Some(URL_SAFE_NO_PAD.encode(cose_key_thumbprint(key))),
                 },
             })
-            .collect();
-        Ok((credentials, records))
+            .collect()
     }
 
-    fn check_nonce(&self, nonce: &str, now: OffsetDateTime) -> Result<UsedNonce, EngineError> {
-        self.nonces.check(nonce, now).map_err(EngineError::Nonce)
+    /// Refuses a nonce already consumed or a key bound to a document other than `document`,
+    /// before anything is signed (the transaction checks both again, race free). A concurrent
+    /// twin of this request may have just committed: then its answer is the answer.
+    async fn precheck(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+        nonce: &UsedNonce,
+        keys: &[PublicKey],
+        document: Option<DocumentId>,
+    ) -> Result<Option<IssueOutcome>, EngineError> {
+        let mut refusal = None;
+        if self.store.nonce_used(&nonce.sha256).await? {
+            refusal = Some(EngineError::NonceReused);
+        } else {
+            for (i, key) in keys.iter().enumerate() {
+                let owner = self
+                    .store
+                    .device_key_owner(&cose_key_thumbprint(key))
+                    .await?;
+                if owner.is_some_and(|o| Some(o) != document) {
+                    refusal = Some(EngineError::DeviceKeyInUse(Some(i)));
+                    break;
+                }
+            }
+        }
+        let Some(refusal) = refusal else {
+            return Ok(None);
+        };
+        if let Some(replayed) = self.replay(cx, inputs).await? {
+            return Ok(Some(replayed));
+        }
+        // The key may be bound because this very nonce's issuance won the race.
+        if self.store.nonce_used(&nonce.sha256).await? {
+            return Err(EngineError::NonceReused);
+        }
+        Err(refusal)
+    }
+
+    /// Signs one MSO per key for `doc` and commits it with its audit record. Shared by issue
+    /// (`existing` = false) and refresh.
+    #[allow(clippy::too_many_arguments)]
+    async fn sign_and_commit(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+        validated: &Validated,
+        keys: &[PublicKey],
+        nonce: UsedNonce,
+        document: DocumentId,
+        doctype: &str,
+        existing: bool,
+    ) -> Result<IssueOutcome, EngineError> {
+        let ds = self.signing_ds(cx.now)?;
+        Self::check_ds_consistency(validated, &ds)?;
+        let validity = self.validity(doctype, &ds, cx.now)?;
+        let n = u64::try_from(keys.len()).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let (list_uri, indices) = self.allocate(n).await?;
+        let seeds = (0..keys.len())
+            .map(|_| crate::store::random_bytes::<32>())
+            .collect::<Result<Vec<_>, _>>()?;
+        let decoys = self.config.issuance.decoys;
+        let prepared = self.prepare_all(
+            validated,
+            keys,
+            ds.cert.der(),
+            ds.signer.algorithm(),
+            validity,
+            decoys,
+            &list_uri,
+            &indices,
+            &seeds,
+        )?;
+        let (signed, signatures) = self.sign_prepared(prepared, &ds).await?;
+        let credentials = self.credentials(signed, keys, &ds.serial, validity, &list_uri, &indices);
+        let msos: Vec<MsoRecord> = keys
+            .iter()
+            .zip(&indices)
+            .map(|(key, &idx)| {
+                let thumbprint = cose_key_thumbprint(key);
+                MsoRecord {
+                    ds_serial: ds.serial.clone(),
+                    status_list_uri: list_uri.clone(),
+                    status_index: idx,
+                    identifier: thumbprint.to_vec(),
+                    device_key_thumbprint: thumbprint,
+                    valid_from: validity.valid_from.datetime(),
+                    valid_until: validity.valid_until.datetime(),
+                    created_at: validity.signed.datetime(),
+                }
+            })
+            .collect();
+        let status = if existing { 200 } else { 201 };
+        let body = serde_json::to_vec(&IssueResponse {
+            document_id: document.to_hex(),
+            doctype: doctype.to_owned(),
+            credentials,
+        })
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        let replay = super::replay::ReplayRecord::new(
+            status,
+            document,
+            doctype,
+            validity,
+            decoys,
+            &ds.serial,
+            &list_uri,
+            &indices,
+            &seeds,
+            &signatures,
+        );
+        let event = if existing {
+            events::REFRESH
+        } else {
+            events::ISSUE
+        };
+        let audit = AuditEvent::success(event)
+            .actor(cx.client_id)
+            .detail("document", document.to_hex())
+            .detail("doctype", doctype)
+            .detail("ds_serial", &ds.serial)
+            .detail("msos", n.to_string())
+            .detail("status_list", &list_uri)
+            .detail(
+                "status_indices",
+                indices
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(","),
+            );
+        let (stored, idem) = self.to_store(cx, &replay, status)?;
+        self.audit.record(audit).await?;
+        let result = if existing {
+            self.store
+                .record_refresh(document, &msos, Some(&nonce), idem.as_ref(), &stored)
+                .await
+        } else {
+            let record = IssuanceRecord {
+                document: NewDocument {
+                    id: document,
+                    doctype: doctype.to_owned(),
+                    applicant_ref: self.applicant_ref(validated),
+                    created_at: validity.signed.datetime(),
+                },
+                msos,
+                nonce: Some(nonce),
+            };
+            self.store
+                .record_issuance(&record, idem.as_ref(), &stored)
+                .await
+        };
+        let outcome = self
+            .finish(cx, inputs, result, event, &document.to_hex(), body, status)
+            .await?;
+        if !outcome.replayed {
+            self.metrics
+                .msos_signed
+                .with_label_values(&[doctype, if existing { "refresh" } else { "issue" }])
+                .inc_by(n);
+        }
+        Ok(outcome)
     }
 
     /// Issues a new document: one MSO per device key.
@@ -542,65 +757,63 @@ impl Issuer {
         cx: RequestContext<'_>,
         req: &IssueRequest,
     ) -> Result<IssueOutcome, EngineError> {
-        if let Some(replayed) = self.replay(&cx).await? {
+        let inputs = Inputs {
+            claims: &req.claims,
+            device_keys: &req.device_keys,
+        };
+        match self.issue_new(&cx, &inputs, req).await {
+            Err(e) if e.is_client_error() => self.replay_or(&cx, &inputs, e).await,
+            other => other,
+        }
+    }
+
+    /// A refused request may be the retry of one that succeeded (its nonce is used now, or
+    /// expired): then the earlier answer is the answer. Retries are rare, so the lookup is
+    /// made only on refusal, not on every request.
+    async fn replay_or(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+        refusal: EngineError,
+    ) -> Result<IssueOutcome, EngineError> {
+        match self.replay(cx, inputs).await {
+            Ok(Some(replayed)) => Ok(replayed),
+            Ok(None) => Err(refusal),
+            // A different request under the same key: that is the client's real error.
+            Err(EngineError::IdempotencyConflict) => Err(EngineError::IdempotencyConflict),
+            Err(_) => Err(refusal),
+        }
+    }
+
+    async fn issue_new(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+        req: &IssueRequest,
+    ) -> Result<IssueOutcome, EngineError> {
+        let cx = *cx;
+        let inputs = *inputs;
+        let validated = self.validate(&req.doctype, &req.claims)?;
+        let nonce = self
+            .nonces
+            .check(&req.nonce, cx.now)
+            .map_err(EngineError::Nonce)?;
+        let keys = self.device_keys(&req.device_keys, &req.nonce, cx.now)?;
+        if let Some(replayed) = self.precheck(&cx, &inputs, &nonce, &keys, None).await? {
             return Ok(replayed);
         }
-        let validated = self.validate(&req.doctype, &req.claims)?;
-        let nonce = self.check_nonce(&req.nonce, cx.now)?;
-        let keys = self.device_keys(&req.device_keys, &req.nonce, cx.now)?;
-        let ds = self.signing_ds(cx.now)?;
-        Self::check_ds_consistency(&validated, &ds)?;
-        let validity = self.validity(&req.doctype, &ds, cx.now)?;
-        let n = u64::try_from(keys.len()).map_err(|e| EngineError::Internal(e.to_string()))?;
-        let (list_uri, indices) = self.allocate(n).await?;
-        let (credentials, msos) = self
-            .sign_all(&validated, &keys, &ds, validity, &list_uri, &indices)
-            .await?;
-
         let id = DocumentId::random()?;
-        let body = serde_json::to_vec(&IssueResponse {
-            document_id: id.to_hex(),
-            doctype: req.doctype.clone(),
-            credentials,
-        })
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let record = IssuanceRecord {
-            document: NewDocument {
-                id,
-                doctype: req.doctype.clone(),
-                applicant_ref: self.applicant_ref(&validated),
-                created_at: validity.signed.datetime(),
-            },
-            msos,
-            nonce: Some(nonce),
-        };
-        let audit = AuditEvent::success(events::ISSUE)
-            .actor(cx.client_id)
-            .detail("document", id.to_hex())
-            .detail("doctype", &req.doctype)
-            .detail("ds_serial", &ds.serial)
-            .detail("msos", n.to_string())
-            .detail("status_list", &list_uri)
-            .detail(
-                "status_indices",
-                indices.iter().map(u64::to_string).collect::<Vec<_>>().join(","),
-            );
-        let (stored, idem) = self.to_store(&cx, &body, 201)?;
-        self.audit.record(audit).await?;
-        let result = self
-            .store
-            .record_issuance(&record, idem.as_ref(), &stored)
-            .await;
-        let outcome = self
-            .finish(&cx, result, events::ISSUE, &id.to_hex(), body, 201)
-            .await?;
-        if !outcome.replayed {
-            self.metrics
-                .msos_signed
-                .with_label_values(&[&req.doctype, "issue"])
-                .inc_by(n);
-        }
-        Ok(outcome)
+        self.sign_and_commit(
+            &cx,
+            &inputs,
+            &validated,
+            &keys,
+            nonce,
+            id,
+            &req.doctype,
+            false,
+        )
+        .await
     }
 
     /// Signs new MSOs for an existing active document, with new validity. The claims must be
@@ -611,9 +824,25 @@ impl Issuer {
         document: DocumentId,
         req: &RefreshRequest,
     ) -> Result<IssueOutcome, EngineError> {
-        if let Some(replayed) = self.replay(&cx).await? {
-            return Ok(replayed);
+        let inputs = Inputs {
+            claims: &req.claims,
+            device_keys: &req.device_keys,
+        };
+        match self.refresh_existing(&cx, &inputs, document, req).await {
+            Err(e) if e.is_client_error() => self.replay_or(&cx, &inputs, e).await,
+            other => other,
         }
+    }
+
+    async fn refresh_existing(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+        document: DocumentId,
+        req: &RefreshRequest,
+    ) -> Result<IssueOutcome, EngineError> {
+        let cx = *cx;
+        let inputs = *inputs;
         let doc = self.store.get_document(document).await?;
         if doc.state == DocumentState::Revoked {
             return Err(EngineError::Revoked);
@@ -622,54 +851,39 @@ impl Issuer {
         if self.applicant_ref(&validated) != doc.applicant_ref {
             return Err(EngineError::ApplicantMismatch);
         }
-        let nonce = self.check_nonce(&req.nonce, cx.now)?;
+        let nonce = self
+            .nonces
+            .check(&req.nonce, cx.now)
+            .map_err(EngineError::Nonce)?;
         let keys = self.device_keys(&req.device_keys, &req.nonce, cx.now)?;
-        let ds = self.signing_ds(cx.now)?;
-        Self::check_ds_consistency(&validated, &ds)?;
-        let validity = self.validity(&doc.doctype, &ds, cx.now)?;
-        let n = u64::try_from(keys.len()).map_err(|e| EngineError::Internal(e.to_string()))?;
-        let (list_uri, indices) = self.allocate(n).await?;
-        let (credentials, msos) = self
-            .sign_all(&validated, &keys, &ds, validity, &list_uri, &indices)
-            .await?;
-        let body = serde_json::to_vec(&IssueResponse {
-            document_id: document.to_hex(),
-            doctype: doc.doctype.clone(),
-            credentials,
-        })
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let audit = AuditEvent::success(events::REFRESH)
-            .actor(cx.client_id)
-            .detail("document", document.to_hex())
-            .detail("doctype", &doc.doctype)
-            .detail("ds_serial", &ds.serial)
-            .detail("msos", n.to_string());
-        let (stored, idem) = self.to_store(&cx, &body, 200)?;
-        self.audit.record(audit).await?;
-        let result = self
-            .store
-            .record_refresh(document, &msos, Some(&nonce), idem.as_ref(), &stored)
-            .await;
-        let outcome = self
-            .finish(&cx, result, events::REFRESH, &document.to_hex(), body, 200)
-            .await?;
-        if !outcome.replayed {
-            self.metrics
-                .msos_signed
-                .with_label_values(&[&doc.doctype, "refresh"])
-                .inc_by(n);
+        if let Some(replayed) = self
+            .precheck(&cx, &inputs, &nonce, &keys, Some(document))
+            .await?
+        {
+            return Ok(replayed);
         }
-        Ok(outcome)
+        self.sign_and_commit(
+            &cx,
+            &inputs,
+            &validated,
+            &keys,
+            nonce,
+            document,
+            &doc.doctype,
+            true,
+        )
+        .await
     }
 
-    /// The sealed response and idempotency record to store with the transaction.
+    /// The sealed replay record and idempotency record to store with the transaction.
     fn to_store(
         &self,
         cx: &RequestContext<'_>,
-        body: &[u8],
+        replay: &super::replay::ReplayRecord,
         status: u16,
     ) -> Result<(StoredResponse, Option<Idempotency>), EngineError> {
-        let sealed = super::sealing::seal(&self.secret, cx, body)?;
+        let plain = serde_json::to_vec(replay).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let sealed = super::sealing::seal(&self.secret, cx, &plain)?;
         Ok((
             StoredResponse {
                 status,
@@ -683,9 +897,11 @@ impl Issuer {
     /// written before the transaction; if the transaction did not record (a concurrent
     /// identical request won, or it failed), a second record says the first was rolled back.
     /// So no signed MSO leaves the service without its audit record on disk.
+    #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,
         cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
         result: crate::store::Result<RecordOutcome>,
         event: &str,
         document: &str,
@@ -706,7 +922,7 @@ impl Issuer {
             }),
             Ok(RecordOutcome::Replayed(earlier)) => {
                 self.audit.record(rollback("idempotent_replay")).await?;
-                self.open_stored(cx, earlier)
+                self.regenerate(cx, inputs, &earlier).await
             }
             Err(e) => {
                 let e = EngineError::from(e);

@@ -8,20 +8,20 @@
 mod dsset;
 mod errors;
 mod issuance;
+mod replay;
 mod revocation;
 mod sealing;
 mod secrets;
 
 use std::sync::{Arc, RwLock};
 
-use mso::crypto::SoftwareVerifier;
 use mso::x509::Certificate;
 use schemas::Registry;
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::Audit;
 use crate::config::ServiceConfig;
-use crate::ds::{DsKeys, DsInventory};
+use crate::ds::{DsInventory, DsKeys};
 use crate::metrics::Metrics;
 use crate::pop::Nonces;
 use crate::publish::Publisher;
@@ -30,8 +30,8 @@ use crate::store::Store;
 pub use dsset::SigningDs;
 pub use errors::{EngineError, FieldError};
 pub use issuance::{
-    RequestContext, StatusOut,
     Credential, DeviceKeyInput, IssueOutcome, IssueRequest, IssueResponse, RefreshRequest,
+    RequestContext, StatusOut, INDEX_BLOCK,
 };
 pub use revocation::{parse_reason, reason_name, RevokeOutcome};
 pub use secrets::ServerSecret;
@@ -49,7 +49,7 @@ pub struct Issuer {
     pub(crate) audit: Audit,
     pub(crate) metrics: Metrics,
     pub(crate) publisher: Publisher,
-    pub(crate) verifier: SoftwareVerifier,
+    pub(crate) verifier: crate::fast_crypto::AwsLcVerifier,
     /// The block of status-list indices new MSOs take from.
     list_cursor: tokio::sync::Mutex<Option<issuance::IndexBlock>>,
 }
@@ -93,11 +93,14 @@ impl Issuer {
             audit,
         } = parts;
         let metrics = Metrics::new().map_err(|e| EngineError::Internal(e.to_string()))?;
-        let nonce_ttl = Duration::seconds(i64::try_from(config.issuance.nonce_ttl_secs).unwrap_or(300));
+        let nonce_ttl =
+            Duration::seconds(i64::try_from(config.issuance.nonce_ttl_secs).unwrap_or(300));
         let issuer = Arc::new(Issuer {
             nonces: Nonces::new(secret.derive(b"pop-nonce"), nonce_ttl),
             publisher: Publisher::new(&config),
-            ds: RwLock::new(dsset::DsSet::new(DsInventory::new(config.rotation.policy()))),
+            ds: RwLock::new(dsset::DsSet::new(DsInventory::new(
+                config.rotation.policy(),
+            ))),
             config,
             store,
             registry,
@@ -106,7 +109,7 @@ impl Issuer {
             secret,
             audit,
             metrics,
-            verifier: SoftwareVerifier,
+            verifier: crate::fast_crypto::AwsLcVerifier,
             list_cursor: tokio::sync::Mutex::new(None),
         });
         issuer.reload_ds(OffsetDateTime::now_utc()).await?;
@@ -161,7 +164,10 @@ impl Issuer {
 
     /// Whether the service can issue: the database answers and a DS is usable now.
     pub async fn readiness(&self, now: OffsetDateTime) -> Result<(), String> {
-        self.store.ping().await.map_err(|e| format!("database: {e}"))?;
+        self.store
+            .ping()
+            .await
+            .map_err(|e| format!("database: {e}"))?;
         self.signing_ds(now)
             .map(|_| ())
             .map_err(|_| "no usable DS certificate".to_owned())

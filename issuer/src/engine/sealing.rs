@@ -8,6 +8,7 @@
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use sha2::{Digest, Sha256};
 
 use super::issuance::RequestContext;
 use super::{EngineError, ServerSecret};
@@ -15,9 +16,12 @@ use super::{EngineError, ServerSecret};
 const NONCE_LEN: usize = 12;
 
 fn cipher(secret: &ServerSecret, cx: &RequestContext<'_>) -> Aes256Gcm {
+    // Keyed by the SHA-256 of the body (never stored: the stored request hash covers the route
+    // too), so the key needs both the server secret and the request.
+    let body_hash: [u8; 32] = Sha256::digest(cx.body).into();
     let key = secret.mac(
         b"idempotent-response",
-        &[cx.client_id.as_bytes(), cx.route.as_bytes(), cx.body],
+        &[cx.client_id.as_bytes(), cx.route.as_bytes(), &body_hash],
     );
     Aes256Gcm::new(&key.into())
 }
@@ -30,7 +34,13 @@ pub(crate) fn seal(
 ) -> Result<Vec<u8>, EngineError> {
     let nonce: [u8; NONCE_LEN] = crate::store::random_bytes()?;
     let ct = cipher(secret, cx)
-        .encrypt(&Nonce::from(nonce), Payload { msg: body, aad: b"" })
+        .encrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: body,
+                aad: b"",
+            },
+        )
         .map_err(|_| EngineError::Internal("sealing the response failed".into()))?;
     let mut out = nonce.to_vec();
     out.extend(ct);

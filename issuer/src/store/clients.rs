@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use super::error::{Result, StoreError};
 use super::model::{random_bytes, ApiToken, Client, Scope};
-use super::{from_secs, on_pool, secs, Store};
+use super::{from_secs, on_pool, on_read_pool, secs, Store};
 
 /// Prefix of every token, so leaked tokens are recognisable by secret scanners.
 const TOKEN_PREFIX: &str = "mdi_";
@@ -87,7 +87,7 @@ impl Store {
             return Ok(None);
         }
         let hash = token_hash(token);
-        let client = on_pool!(self, pool => {
+        let client = on_read_pool!(self, pool => {
             let row = sqlx::query(
                 "SELECT id, name, scopes, credential_sha256, created_at, disabled \
                  FROM api_clients WHERE credential_sha256 = $1",
@@ -112,7 +112,7 @@ impl Store {
 
     /// The client with this id (enabled or not).
     pub async fn client(&self, id: &str) -> Result<Client> {
-        on_pool!(self, pool => {
+        on_read_pool!(self, pool => {
             let row = sqlx::query(
                 "SELECT id, name, scopes, created_at, disabled FROM api_clients WHERE id = $1",
             )

@@ -8,7 +8,7 @@ use super::model::{
     Document, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, RecordOutcome,
     RevocationReason, StoredMso, StoredResponse, UsedNonce,
 };
-use super::{from_secs, in_tx, on_pool, secs, to_array, to_i64, to_u64, Store};
+use super::{from_secs, in_tx, on_pool, on_read_pool, secs, to_array, to_i64, to_u64, Store};
 
 const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency \
      (client_id, idem_key, request_sha256, response_status, response_body, created_at, expires_at) \
@@ -26,8 +26,11 @@ const INSERT_MSO: &str = "INSERT INTO msos (document_id, ds_serial, status_list_
      revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)";
 const INSERT_NONCE: &str = "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($1, $2) \
      ON CONFLICT (nonce_sha256) DO NOTHING";
+/// Binds a key to a document, or (on conflict) returns the document it is already bound to,
+/// in one statement: the no-op update makes `RETURNING` yield the existing row.
 const BIND_DEVICE_KEY: &str = "INSERT INTO device_keys (thumbprint, document_id) VALUES ($1, $2) \
-     ON CONFLICT (thumbprint) DO NOTHING";
+     ON CONFLICT (thumbprint) DO UPDATE SET thumbprint = excluded.thumbprint \
+     RETURNING document_id";
 const DEVICE_KEY_OWNER: &str = "SELECT document_id FROM device_keys WHERE thumbprint = $1";
 const LOCK_DOCUMENT: &str = "UPDATE documents SET state = state WHERE id = $1 RETURNING state";
 const DOCUMENT_COLUMNS: &str =
@@ -175,13 +178,9 @@ macro_rules! consume_nonce {
 macro_rules! insert_msos {
     ($tx:ident, $doc:expr, $msos:expr) => {{
         for m in $msos {
-            sqlx::query(BIND_DEVICE_KEY)
+            let owner: Vec<u8> = sqlx::query_scalar(BIND_DEVICE_KEY)
                 .bind(&m.device_key_thumbprint[..])
                 .bind(&$doc.0[..])
-                .execute(&mut *$tx)
-                .await?;
-            let owner: Vec<u8> = sqlx::query_scalar(DEVICE_KEY_OWNER)
-                .bind(&m.device_key_thumbprint[..])
                 .fetch_one(&mut *$tx)
                 .await?;
             if owner.as_slice() != &$doc.0[..] {
@@ -287,7 +286,7 @@ impl Store {
     /// The document with this id.
     pub async fn get_document(&self, id: DocumentId) -> Result<Document> {
         let sql = format!("SELECT {DOCUMENT_COLUMNS} FROM documents WHERE id = $1");
-        on_pool!(self, pool => {
+        on_read_pool!(self, pool => {
             let row = sqlx::query(&sql)
                 .bind(&id.0[..])
                 .fetch_optional(pool)
@@ -308,7 +307,7 @@ impl Store {
             "SELECT {DOCUMENT_COLUMNS} FROM documents WHERE doctype = $1 AND applicant_ref = $2 \
              ORDER BY created_at, id"
         );
-        on_pool!(self, pool => {
+        on_read_pool!(self, pool => {
             let rows = sqlx::query(&sql)
                 .bind(doctype)
                 .bind(&applicant_ref[..])
@@ -326,7 +325,7 @@ impl Store {
     /// [`StoreError::NotFound`] if the document does not exist.
     pub async fn msos_of(&self, id: DocumentId) -> Result<Vec<StoredMso>> {
         let sql = format!("SELECT {MSO_COLUMNS} FROM msos WHERE document_id = $1 ORDER BY id");
-        on_pool!(self, pool => {
+        on_read_pool!(self, pool => {
             let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM documents WHERE id = $1")
                 .bind(&id.0[..])
                 .fetch_one(pool)
@@ -353,7 +352,7 @@ impl Store {
         request_hash: &[u8; 32],
         now: OffsetDateTime,
     ) -> Result<Option<StoredResponse>> {
-        let found: Option<(Vec<u8>, i64, Vec<u8>)> = on_pool!(self, pool => {
+        let found: Option<(Vec<u8>, i64, Vec<u8>)> = on_read_pool!(self, pool => {
             sqlx::query_as(
                 "SELECT request_sha256, response_status, response_body FROM idempotency \
                  WHERE client_id = $1 AND idem_key = $2 AND expires_at > $3",
@@ -374,6 +373,60 @@ impl Store {
             status: u16::try_from(status).map_err(|_| StoreError::Corrupt("response status"))?,
             body,
         }))
+    }
+
+    /// Whether the nonce with this SHA-256 was already consumed (a cheap pre-check; the
+    /// issuance transaction settles races).
+    pub async fn nonce_used(&self, sha256: &[u8; 32]) -> Result<bool> {
+        let n: i64 = on_read_pool!(self, pool => {
+            sqlx::query_scalar("SELECT COUNT(*) FROM used_nonces WHERE nonce_sha256 = $1")
+                .bind(&sha256[..])
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(n > 0)
+    }
+
+    /// In one round trip for the usual single key: whether the nonce was used, and the
+    /// document each device key (by thumbprint) is bound to.
+    pub async fn precheck(
+        &self,
+        nonce_sha256: &[u8; 32],
+        thumbprints: &[[u8; 32]],
+    ) -> Result<(bool, Vec<Option<DocumentId>>)> {
+        let Some((first, rest)) = thumbprints.split_first() else {
+            return Ok((self.nonce_used(nonce_sha256).await?, Vec::new()));
+        };
+        let (used, owner): (i64, Option<Vec<u8>>) = on_read_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT (SELECT COUNT(*) FROM used_nonces WHERE nonce_sha256 = $1), \
+                 (SELECT document_id FROM device_keys WHERE thumbprint = $2)",
+            )
+            .bind(&nonce_sha256[..])
+            .bind(&first[..])
+            .fetch_one(pool)
+            .await?
+        });
+        let mut owners = vec![owner
+            .map(|o| Ok::<_, StoreError>(DocumentId(to_array(o, "document id")?)))
+            .transpose()?];
+        for t in rest {
+            owners.push(self.device_key_owner(t).await?);
+        }
+        Ok((used > 0, owners))
+    }
+
+    /// The document a device key (by RFC 9679 thumbprint) is bound to, if any.
+    pub async fn device_key_owner(&self, thumbprint: &[u8; 32]) -> Result<Option<DocumentId>> {
+        let owner: Option<Vec<u8>> = on_read_pool!(self, pool => {
+            sqlx::query_scalar(DEVICE_KEY_OWNER)
+                .bind(&thumbprint[..])
+                .fetch_optional(pool)
+                .await?
+        });
+        owner
+            .map(|o| Ok(DocumentId(to_array(o, "document id")?)))
+            .transpose()
     }
 
     /// Deletes used nonces that expired before `now` (they can no longer verify anyway);

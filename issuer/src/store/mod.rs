@@ -56,11 +56,23 @@ pub use model::{
     StoredMso, StoredResponse, UsedNonce,
 };
 
-/// Runs `$body` once per backend with `$pool` bound to the concrete pool.
+/// Runs `$body` once per backend with `$pool` bound to the concrete pool (on SQLite, the
+/// single writer connection).
 macro_rules! on_pool {
     ($store:expr, $pool:ident => $body:expr) => {
         match &$store.pools {
-            $crate::store::Pools::Sqlite($pool) => $body,
+            $crate::store::Pools::Sqlite { write: $pool, .. } => $body,
+            $crate::store::Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Like `on_pool!` for read-only statements: on SQLite they use the reader connections, which
+/// WAL mode lets run beside the writer.
+macro_rules! on_read_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pools {
+            $crate::store::Pools::Sqlite { read: $pool, .. } => $body,
             $crate::store::Pools::Postgres($pool) => $body,
         }
     };
@@ -71,7 +83,7 @@ macro_rules! on_pool {
 macro_rules! in_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match &$store.pools {
-            $crate::store::Pools::Sqlite(pool) => {
+            $crate::store::Pools::Sqlite { write: pool, .. } => {
                 let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
@@ -87,11 +99,16 @@ macro_rules! in_tx {
     };
 }
 
-pub(crate) use {in_tx, on_pool};
+pub(crate) use {in_tx, on_pool, on_read_pool};
 
 #[derive(Debug, Clone)]
 pub(crate) enum Pools {
-    Sqlite(SqlitePool),
+    Sqlite {
+        /// The one writer connection.
+        write: SqlitePool,
+        /// Read-only connections.
+        read: SqlitePool,
+    },
     Postgres(PgPool),
 }
 
@@ -146,14 +163,19 @@ impl Store {
             // One connection: SQLite has one writer at a time anyway, and writers queueing on
             // the pool (async, FIFO) is far faster than writers contending for the database
             // lock (SQLite's busy handler sleeps in millisecond steps). Reads are microseconds.
-            let pool = SqlitePoolOptions::new()
+            let write = SqlitePoolOptions::new()
                 .max_connections(1)
                 .acquire_timeout(Duration::from_secs(30))
-                .connect_with(options)
+                .connect_with(options.clone())
                 .await?;
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            sqlx::migrate!("./migrations/sqlite").run(&write).await?;
+            let read = SqlitePoolOptions::new()
+                .max_connections(4)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(options.read_only(true))
+                .await?;
             Ok(Store {
-                pools: Pools::Sqlite(pool),
+                pools: Pools::Sqlite { write, read },
             })
         }
     }
@@ -161,14 +183,14 @@ impl Store {
     /// Which backend this store uses.
     pub fn backend(&self) -> Backend {
         match self.pools {
-            Pools::Sqlite(_) => Backend::Sqlite,
+            Pools::Sqlite { .. } => Backend::Sqlite,
             Pools::Postgres(_) => Backend::Postgres,
         }
     }
 
     /// Checks that the database answers (for readiness probes).
     pub async fn ping(&self) -> Result<()> {
-        on_pool!(self, pool => {
+        on_read_pool!(self, pool => {
             sqlx::query("SELECT 1").execute(pool).await?;
         });
         Ok(())
@@ -176,7 +198,13 @@ impl Store {
 
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
-        on_pool!(self, pool => pool.close().await)
+        match &self.pools {
+            Pools::Sqlite { write, read } => {
+                read.close().await;
+                write.close().await;
+            }
+            Pools::Postgres(pool) => pool.close().await,
+        }
     }
 
     /// Every `(table, column)` of the store's schema, sorted — for compliance checks that no
@@ -184,7 +212,7 @@ impl Store {
     pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
         let mut out: Vec<(String, String)> =
             match &self.pools {
-                Pools::Sqlite(pool) => {
+                Pools::Sqlite { read: pool, .. } => {
                     sqlx::query_as(
                         "SELECT m.name, p.name FROM sqlite_master m, pragma_table_info(m.name) p \
                      WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'",

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::error::{Result, StoreError};
 use super::model::{DocumentId, DsCertificate, DsState, RevocationReason};
-use super::{from_secs, in_tx, on_pool, secs, to_array, to_i64, to_u64, Store};
+use super::{from_secs, in_tx, on_pool, on_read_pool, secs, to_array, to_i64, to_u64, Store};
 
 const ALLOCATE: &str = "INSERT INTO status_lists (uri, next_index) VALUES ($1, $2) \
      ON CONFLICT (uri) DO UPDATE SET next_index = status_lists.next_index + excluded.next_index \
@@ -63,7 +63,7 @@ impl Store {
 
     /// Every status list with the number of indices allocated in it, by URI.
     pub async fn status_lists(&self) -> Result<Vec<(String, u64)>> {
-        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+        let rows: Vec<(String, i64)> = on_read_pool!(self, pool => {
             sqlx::query_as("SELECT uri, next_index FROM status_lists ORDER BY uri")
                 .fetch_all(pool)
                 .await?
@@ -142,7 +142,7 @@ impl Store {
     /// Status-list indices of revoked MSOs in `list_uri` that have not expired at `at`
     /// (`validUntil >= at`), ascending. Expired MSOs drop off the list.
     pub async fn revoked_entries(&self, list_uri: &str, at: OffsetDateTime) -> Result<Vec<u64>> {
-        let rows: Vec<i64> = on_pool!(self, pool => {
+        let rows: Vec<i64> = on_read_pool!(self, pool => {
             sqlx::query_scalar(
                 "SELECT status_index FROM msos WHERE status_list_uri = $1 \
                  AND revoked_at IS NOT NULL AND valid_until >= $2 ORDER BY status_index",
@@ -158,7 +158,7 @@ impl Store {
     /// Identifiers (for the identifier list) of revoked MSOs that have not expired at `at`,
     /// sorted.
     pub async fn revoked_identifiers(&self, at: OffsetDateTime) -> Result<Vec<Vec<u8>>> {
-        let rows: Vec<Vec<u8>> = on_pool!(self, pool => {
+        let rows: Vec<Vec<u8>> = on_read_pool!(self, pool => {
             sqlx::query_scalar(
                 "SELECT DISTINCT identifier FROM msos WHERE revoked_at IS NOT NULL \
                  AND valid_until >= $1 ORDER BY identifier",
@@ -173,7 +173,7 @@ impl Store {
     /// RFC 9679 thumbprints of device keys bound by revoked MSOs that have not expired at
     /// `at`, sorted and without duplicates.
     pub async fn revoked_device_thumbprints(&self, at: OffsetDateTime) -> Result<Vec<[u8; 32]>> {
-        let rows: Vec<Vec<u8>> = on_pool!(self, pool => {
+        let rows: Vec<Vec<u8>> = on_read_pool!(self, pool => {
             sqlx::query_scalar(
                 "SELECT DISTINCT device_key_thumbprint FROM msos WHERE revoked_at IS NOT NULL \
                  AND valid_until >= $1 ORDER BY device_key_thumbprint",
@@ -235,7 +235,7 @@ impl Store {
     /// The DS certificate with this serial.
     pub async fn ds_certificate(&self, serial: &str) -> Result<DsCertificate> {
         let sql = format!("SELECT {DS_COLUMNS} FROM ds_certificates WHERE serial = $1");
-        on_pool!(self, pool => {
+        on_read_pool!(self, pool => {
             let row = sqlx::query(&sql)
                 .bind(serial)
                 .fetch_optional(pool)
@@ -249,7 +249,7 @@ impl Store {
     pub async fn ds_certificates(&self) -> Result<Vec<DsCertificate>> {
         let sql =
             format!("SELECT {DS_COLUMNS} FROM ds_certificates ORDER BY not_before DESC, serial");
-        on_pool!(self, pool => {
+        on_read_pool!(self, pool => {
             let rows = sqlx::query(&sql).fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());
             for row in rows {

@@ -1,0 +1,177 @@
+//! Idempotent replay without storing the credential.
+//!
+//! A retried request (same client, same `Idempotency-Key`, same bytes) must get the same answer
+//! and never cause a second issuance. Storing the answer would store the signed credential —
+//! and with it the applicant's personal data — and, at about 30 KB per issuance, would also
+//! dominate the database's write volume. Instead the store keeps a small sealed
+//! [`ReplayRecord`]: the document id, validity, DS serial, status indices, each MSO's 32-byte
+//! randomness seed and its signature. Because MSO construction is deterministic given the seed
+//! (salts, digest IDs and order are drawn from a ChaCha20 stream), the retry's own request
+//! rebuilds exactly the same MSOs, the stored signatures complete them, and the answer is
+//! byte-identical. Each rebuilt MSO's signature is verified under the DS key before it is
+//! returned, so a rebuild that diverged could never hand out a broken credential.
+
+use mso::cbor::{TDate, ToCbor};
+use mso::crypto::Verifier as _;
+use mso::model::ValidityInfo;
+use mso::x509::Certificate;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::issuance::{Inputs, IssueOutcome, IssueResponse, RequestContext};
+use super::{EngineError, Issuer};
+use crate::store::{DocumentId, StoredResponse};
+
+/// What a replay needs besides the retried request itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct ReplayRecord {
+    status: u16,
+    document_id: String,
+    doctype: String,
+    signed: i64,
+    valid_until: i64,
+    expected_update: Option<i64>,
+    decoys: usize,
+    ds_serial: String,
+    list_uri: String,
+    msos: Vec<ReplayMso>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct ReplayMso {
+    idx: u64,
+    seed: String,
+    signature: String,
+}
+
+fn corrupt(what: &str) -> EngineError {
+    EngineError::Internal(format!("stored replay record: {what}"))
+}
+
+fn time(secs: i64) -> Result<TDate, EngineError> {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .map(TDate::new)
+        .map_err(|_| corrupt("time out of range"))
+}
+
+impl ReplayRecord {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        status: u16,
+        document: DocumentId,
+        doctype: &str,
+        validity: ValidityInfo,
+        decoys: usize,
+        ds_serial: &str,
+        list_uri: &str,
+        indices: &[u64],
+        seeds: &[[u8; 32]],
+        signatures: &[Vec<u8>],
+    ) -> Self {
+        ReplayRecord {
+            status,
+            document_id: document.to_hex(),
+            doctype: doctype.to_owned(),
+            signed: validity.signed.datetime().unix_timestamp(),
+            valid_until: validity.valid_until.datetime().unix_timestamp(),
+            expected_update: validity
+                .expected_update
+                .map(|t| t.datetime().unix_timestamp()),
+            decoys,
+            ds_serial: ds_serial.to_owned(),
+            list_uri: list_uri.to_owned(),
+            msos: indices
+                .iter()
+                .zip(seeds)
+                .zip(signatures)
+                .map(|((&idx, seed), sig)| ReplayMso {
+                    idx,
+                    seed: hex::encode(seed),
+                    signature: hex::encode(sig),
+                })
+                .collect(),
+        }
+    }
+}
+
+impl Issuer {
+    /// Rebuilds the answer to a retried request from its stored replay record.
+    pub(super) async fn regenerate(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+        stored: &StoredResponse,
+    ) -> Result<IssueOutcome, EngineError> {
+        let plain = super::sealing::open(&self.secret, cx, &stored.body)?;
+        let rec: ReplayRecord =
+            serde_json::from_slice(&plain).map_err(|_| corrupt("not a replay record"))?;
+        let validated = self.validate(&rec.doctype, inputs.claims)?;
+        let keys = self.parse_device_keys(inputs.device_keys)?;
+        if keys.len() != rec.msos.len() {
+            return Err(corrupt("MSO count differs from the request"));
+        }
+        let ds = self.store.ds_certificate(&rec.ds_serial).await?;
+        let cert = Certificate::from_der(&ds.der).map_err(|_| corrupt("DS certificate"))?;
+        let ds_key = cert.public_key().map_err(|_| corrupt("DS key"))?;
+        let alg = ds_key.curve().algorithm();
+        let signed = time(rec.signed)?;
+        let validity = ValidityInfo {
+            signed,
+            valid_from: signed,
+            valid_until: time(rec.valid_until)?,
+            expected_update: rec.expected_update.map(time).transpose()?,
+        };
+        let mut indices = Vec::with_capacity(rec.msos.len());
+        let mut seeds = Vec::with_capacity(rec.msos.len());
+        let mut signatures = Vec::with_capacity(rec.msos.len());
+        for m in &rec.msos {
+            indices.push(m.idx);
+            let seed: [u8; 32] = hex::decode(&m.seed)
+                .ok()
+                .and_then(|s| s.try_into().ok())
+                .ok_or_else(|| corrupt("seed"))?;
+            seeds.push(seed);
+            signatures.push(hex::decode(&m.signature).map_err(|_| corrupt("signature"))?);
+        }
+        let prepared = self.prepare_all(
+            &validated,
+            &keys,
+            &ds.der,
+            alg,
+            validity,
+            rec.decoys,
+            &rec.list_uri,
+            &indices,
+            &seeds,
+        )?;
+        let mut out = Vec::with_capacity(prepared.len());
+        for (p, sig) in prepared.into_iter().zip(signatures) {
+            self.verifier
+                .verify(alg, &ds_key, p.to_be_signed(), &sig)
+                .map_err(|_| corrupt("the rebuilt MSO does not match its signature"))?;
+            let issued = p
+                .complete(sig)
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+            out.push(mso::cbor::encode_value(&issued.to_value()));
+        }
+        let credentials = self.credentials(
+            out,
+            &keys,
+            &rec.ds_serial,
+            validity,
+            &rec.list_uri,
+            &indices,
+        );
+        let body = serde_json::to_vec(&IssueResponse {
+            document_id: rec.document_id,
+            doctype: rec.doctype,
+            credentials,
+        })
+        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        Ok(IssueOutcome {
+            status: rec.status,
+            body,
+            replayed: true,
+        })
+    }
+}
