@@ -281,8 +281,31 @@ async fn issuance_is_atomic(store: Store) {
         .await
         .is_err());
 
+    // A single-MSO issuance (SQLite's one-call write path) failing in its last statement.
+    let mut rec4 = issuance(&store, "01", 1).await;
+    rec4.msos[0].ds_serial = "ff".into();
+    rec4.nonce = Some(UsedNonce {
+        sha256: rand_bytes(),
+        expires_at: now() + Duration::minutes(5),
+    });
+    assert!(store
+        .record_issuance(&rec4, Some(&key), &response(b"first"))
+        .await
+        .is_err());
+    assert_eq!(
+        store
+            .precheck(
+                &rec4.nonce.unwrap().sha256,
+                &[rec4.msos[0].device_key_thumbprint]
+            )
+            .await
+            .unwrap(),
+        (false, vec![None]),
+        "neither the nonce nor the key binding survived the rollback"
+    );
+
     // Nothing of the failures remains: no MSO rows, and the idempotency key is still free.
-    for r in [&rec, &rec2, &rec3] {
+    for r in [&rec, &rec2, &rec3, &rec4] {
         assert!(matches!(
             store.msos_of(r.document.id).await,
             Err(StoreError::NotFound(_))
