@@ -1,10 +1,9 @@
-//! Encryption of stored idempotent responses.
+//! Encryption of stored replay records (see [`super::replay`]).
 //!
-//! A response holds the signed credential, and with it the applicant's personal data, which
-//! the store must not hold in clear (policy §9.4). It is stored encrypted (AES-256-GCM) under a
-//! key derived from the server secret *and the request itself*: only a retry carrying the same
-//! request — which already contains the same personal data — can open it, and neither the
-//! database nor the server secret alone can.
+//! A replay record holds no personal data, but its seeds and signatures are what rebuild a
+//! credential from a retried request, so it is stored encrypted (AES-256-GCM) under a key
+//! derived from the server secret *and the request itself*: only a retry carrying the same
+//! request can open it, and neither the database nor the server secret alone can.
 
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
@@ -26,7 +25,7 @@ fn cipher(secret: &ServerSecret, cx: &RequestContext<'_>) -> Aes256Gcm {
     Aes256Gcm::new(&key.into())
 }
 
-/// Encrypts `body` for storage: random nonce ‖ ciphertext.
+/// Encrypts a replay record for storage: random nonce ‖ ciphertext.
 pub(crate) fn seal(
     secret: &ServerSecret,
     cx: &RequestContext<'_>,
@@ -47,7 +46,7 @@ pub(crate) fn seal(
     Ok(out)
 }
 
-/// Decrypts a stored response for a retry of the same request.
+/// Decrypts a stored replay record for a retry of the same request.
 pub(crate) fn open(
     secret: &ServerSecret,
     cx: &RequestContext<'_>,

@@ -212,12 +212,13 @@ pub struct Idempotency {
     pub expires_at: OffsetDateTime,
 }
 
-/// A response stored for replay.
+/// What is stored for replaying a request: its HTTP status and an opaque body (the issuer
+/// stores a sealed replay record here, from which the retry's answer is rebuilt).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
     /// HTTP status.
     pub status: u16,
-    /// Body bytes, returned byte-for-byte on replay.
+    /// Opaque bytes, returned as stored.
     pub body: Vec<u8>,
 }
 
