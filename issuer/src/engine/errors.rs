@@ -165,7 +165,7 @@ impl EngineError {
     pub fn public_message(&self) -> String {
         match self {
             EngineError::Storage(e) => e.public_message().to_owned(),
-            EngineError::Audit(_) => "the audit log is unavailable; nothing was done".into(),
+            EngineError::Audit(_) => "the audit log is unavailable; retry later".into(),
             EngineError::Config(_) | EngineError::Internal(_) => "internal error".into(),
             other => other.to_string(),
         }
