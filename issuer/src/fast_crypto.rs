@@ -9,7 +9,7 @@ use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey, VerificationAlgorithm,
 };
-use mso::crypto::{Algorithm, PublicKey, Signer, SoftwareKey, Verifier};
+use mso::crypto::{check_signature_input, Algorithm, PublicKey, Signer, SoftwareKey, Verifier};
 use mso::{Error, Result};
 
 fn verification_algorithm(alg: Algorithm) -> &'static dyn VerificationAlgorithm {
@@ -33,14 +33,7 @@ impl Verifier for AwsLcVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<()> {
-        key.check_algorithm(alg)?;
-        if signature.len() != alg.signature_len() {
-            return Err(Error::MalformedSignature(format!(
-                "{alg} signature must be {} bytes, found {}",
-                alg.signature_len(),
-                signature.len()
-            )));
-        }
+        check_signature_input(alg, key, signature)?;
         UnparsedPublicKey::new(verification_algorithm(alg), key.to_sec1())
             .verify(message, signature)
             .map_err(|_| Error::BadSignature)

@@ -141,53 +141,7 @@ impl Issuer {
         n: u64,
         now: OffsetDateTime,
     ) -> Result<Arc<Published>, EngineError> {
-        let uri = self.status_list_uri(n);
-        if let Some(p) = self.publisher.cached(&uri, now) {
-            return Ok(p);
-        }
-        let _building = self.publisher.build.lock().await;
-        if let Some(p) = self.publisher.cached(&uri, now) {
-            return Ok(p);
-        }
-        let generation = self.publisher.generation.load(Ordering::SeqCst);
-        if !self
-            .store
-            .status_lists()
-            .await?
-            .iter()
-            .any(|(u, _)| u == &uri)
-        {
-            return Err(EngineError::NotFound("status list"));
-        }
-        let size = usize::try_from(self.config.status.list_size)
-            .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let mut list =
-            StatusList::new(1, size).map_err(|e| EngineError::Internal(e.to_string()))?;
-        for idx in self.store.revoked_entries(&uri, now).await? {
-            let idx = usize::try_from(idx).map_err(|e| EngineError::Internal(e.to_string()))?;
-            if idx < size {
-                list.set(idx, Status::Invalid)
-                    .map_err(|e| EngineError::Internal(e.to_string()))?;
-            }
-        }
-        let ds = self.signing_ds(now)?;
-        let claims = self.claims(&uri, now);
-        let prepared = StatusListToken::prepare(
-            &list,
-            None,
-            &claims,
-            ds.signer.algorithm(),
-            &[ds.cert.der().to_vec()],
-        )
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
-        let bytes = self.sign_token(prepared, Arc::clone(&ds.signer)).await?;
-        self.metrics
-            .list_tokens_signed
-            .with_label_values(&["status_list"])
-            .inc();
-        let p = self.published(bytes, TYP_STATUS_LIST, &claims, generation);
-        self.publisher.put(uri, Arc::clone(&p));
-        Ok(p)
+        self.list_token(Some(n), now).await
     }
 
     /// The signed identifier list at `now` (from the cache when fresh).
@@ -195,7 +149,20 @@ impl Issuer {
         &self,
         now: OffsetDateTime,
     ) -> Result<Arc<Published>, EngineError> {
-        let uri = self.identifier_list_uri();
+        self.list_token(None, now).await
+    }
+
+    /// Status list `Some(n)` or the identifier list (`None`): from the cache when fresh,
+    /// otherwise built from the store and signed by the DS in use, one builder at a time.
+    async fn list_token(
+        &self,
+        status_list: Option<u64>,
+        now: OffsetDateTime,
+    ) -> Result<Arc<Published>, EngineError> {
+        let uri = match status_list {
+            Some(n) => self.status_list_uri(n),
+            None => self.identifier_list_uri(),
+        };
         if let Some(p) = self.publisher.cached(&uri, now) {
             return Ok(p);
         }
@@ -204,27 +171,65 @@ impl Issuer {
             return Ok(p);
         }
         let generation = self.publisher.generation.load(Ordering::SeqCst);
-        let mut list = IdentifierList::new();
-        for id in self.store.revoked_identifiers(now).await? {
-            list.insert(id);
-        }
         let ds = self.signing_ds(now)?;
         let claims = self.claims(&uri, now);
-        let prepared = IdentifierListToken::prepare(
-            &list,
-            None,
-            &claims,
-            ds.signer.algorithm(),
-            &[ds.cert.der().to_vec()],
-        )
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        let alg = ds.signer.algorithm();
+        let x5chain = [ds.cert.der().to_vec()];
+        let internal = |e: mso::Error| EngineError::Internal(e.to_string());
+        let (prepared, media_type, kind) = match status_list {
+            Some(_) => {
+                let list = self.status_list_contents(&uri, now).await?;
+                let prepared = StatusListToken::prepare(&list, None, &claims, alg, &x5chain)
+                    .map_err(internal)?;
+                (prepared, TYP_STATUS_LIST, "status_list")
+            }
+            None => {
+                let mut list = IdentifierList::new();
+                for id in self.store.revoked_identifiers(now).await? {
+                    list.insert(id);
+                }
+                let prepared = IdentifierListToken::prepare(&list, None, &claims, alg, &x5chain)
+                    .map_err(internal)?;
+                (prepared, TYP_IDENTIFIER_LIST, "identifier_list")
+            }
+        };
         let bytes = self.sign_token(prepared, Arc::clone(&ds.signer)).await?;
         self.metrics
             .list_tokens_signed
-            .with_label_values(&["identifier_list"])
+            .with_label_values(&[kind])
             .inc();
-        let p = self.published(bytes, TYP_IDENTIFIER_LIST, &claims, generation);
+        let p = self.published(bytes, media_type, &claims, generation);
         self.publisher.put(uri, Arc::clone(&p));
         Ok(p)
+    }
+
+    /// The 1-bit list at `uri`, revoked MSOs that have not expired set to invalid; not found
+    /// if no index of that list was ever allocated.
+    async fn status_list_contents(
+        &self,
+        uri: &str,
+        now: OffsetDateTime,
+    ) -> Result<StatusList, EngineError> {
+        if !self
+            .store
+            .status_lists()
+            .await?
+            .iter()
+            .any(|(u, _)| u == uri)
+        {
+            return Err(EngineError::NotFound("status list"));
+        }
+        let internal = |e: String| EngineError::Internal(e);
+        let size =
+            usize::try_from(self.config.status.list_size).map_err(|e| internal(e.to_string()))?;
+        let mut list = StatusList::new(1, size).map_err(|e| internal(e.to_string()))?;
+        for idx in self.store.revoked_entries(uri, now).await? {
+            let idx = usize::try_from(idx).map_err(|e| internal(e.to_string()))?;
+            if idx < size {
+                list.set(idx, Status::Invalid)
+                    .map_err(|e| internal(e.to_string()))?;
+            }
+        }
+        Ok(list)
     }
 }

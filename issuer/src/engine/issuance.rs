@@ -1,8 +1,10 @@
 //! Issuing and refreshing documents.
 //!
-//! Order of work, so that a refused request changes nothing and costs little: idempotent replay
-//! lookup → schema validation → nonce → device keys and proofs → DS choice → status indices →
+//! Order of work, so that a refused request changes nothing and costs little: schema validation
+//! → nonce → device keys and proofs → nonce/key pre-check → DS choice → status indices →
 //! signing → audit → one transaction (document, MSOs, device keys, nonce, idempotency record).
+//! A refusal is first checked against the idempotency record: a retry of a request that
+//! succeeded gets the earlier answer, rebuilt by [`super::replay`].
 
 use std::collections::BTreeSet;
 

@@ -16,4 +16,4 @@ pub use algorithm::Algorithm;
 pub use digest::DigestAlgorithm;
 pub use keys::{Curve, PublicKey};
 pub use signer::{Signer, SoftwareKey};
-pub use verifier::{SoftwareVerifier, Verifier};
+pub use verifier::{check_signature_input, SoftwareVerifier, Verifier};

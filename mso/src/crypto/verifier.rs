@@ -20,6 +20,21 @@ pub trait Verifier: Send + Sync {
     ) -> Result<()>;
 }
 
+/// The checks every [`Verifier`] makes before the arithmetic: `key` is of `alg`'s curve and
+/// `signature` has `alg`'s fixed length. Backends call it so they refuse the same inputs the same
+/// way.
+pub fn check_signature_input(alg: Algorithm, key: &PublicKey, signature: &[u8]) -> Result<()> {
+    key.check_algorithm(alg)?;
+    if signature.len() != alg.signature_len() {
+        return Err(Error::MalformedSignature(format!(
+            "{alg} signature must be {} bytes, found {}",
+            alg.signature_len(),
+            signature.len()
+        )));
+    }
+    Ok(())
+}
+
 /// The pure-Rust verifier (RustCrypto `p256`/`p384`/`p521`, `ed25519-dalek`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SoftwareVerifier;
@@ -32,14 +47,7 @@ impl Verifier for SoftwareVerifier {
         message: &[u8],
         signature: &[u8],
     ) -> Result<()> {
-        key.check_algorithm(alg)?;
-        if signature.len() != alg.signature_len() {
-            return Err(Error::MalformedSignature(format!(
-                "{alg} signature must be {} bytes, found {}",
-                alg.signature_len(),
-                signature.len()
-            )));
-        }
+        check_signature_input(alg, key, signature)?;
         let malformed = |_| Error::MalformedSignature(format!("{alg} signature out of range"));
         let ok = match key {
             PublicKey::P256(k) => {
