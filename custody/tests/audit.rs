@@ -209,6 +209,42 @@ fn time_comes_from_the_clock_or_the_caller_and_is_utc() {
 }
 
 #[test]
+fn batch_append_writes_the_accepted_events_chained_and_refuses_the_bad_one_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let path = dir.path().join("audit.log");
+    let mut log = open(&path);
+    assert_eq!(log.append(event(1)).unwrap(), 1);
+    let secret = AuditEvent::success("ds.issue").detail("pin", "123456");
+    let outcomes = log
+        .append_batch(vec![event(2), secret, event(3), event(4)])
+        .unwrap();
+    assert_eq!(outcomes.len(), 4);
+    assert_eq!(*outcomes[0].as_ref().unwrap(), 2);
+    assert!(matches!(outcomes[1], Err(Error::AuditRefused(_))));
+    assert_eq!(*outcomes[2].as_ref().unwrap(), 3);
+    assert_eq!(*outcomes[3].as_ref().unwrap(), 4);
+    assert_eq!(log.next_seq(), 5);
+    // An all-refused batch writes nothing and moves nothing.
+    let head = log.head().to_owned();
+    let refused = log
+        .append_batch(vec![AuditEvent::success(CHECKPOINT_EVENT)])
+        .unwrap();
+    assert!(matches!(refused[0], Err(Error::AuditRefused(_))));
+    assert_eq!((log.next_seq(), log.head()), (5, head.as_str()));
+    assert_eq!(log.append(event(5)).unwrap(), 5);
+    drop(log);
+
+    let records: Vec<AuditRecord> = lines(&path).iter().map(|l| parse(l)).collect();
+    assert_eq!(records.len(), 5);
+    assert!(records.iter().all(|r| !r.details.contains_key("pin")));
+    // The batch is indistinguishable from one-by-one appends: the whole chain verifies.
+    let summary = audit::verify(&path, &public(&key)).unwrap();
+    assert_eq!(summary.records, 5);
+    assert_eq!(summary.head, records[4].hash);
+}
+
+#[test]
 fn reopen_and_continue() {
     let dir = tempfile::tempdir().unwrap();
     let key = SoftwareKey::generate(Algorithm::Es256);

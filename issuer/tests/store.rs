@@ -120,6 +120,7 @@ both!(
     nonce_is_single_use,
     device_key_binds_one_document,
     idempotent_response_lookup,
+    concurrent_issuances_keep_their_own_outcomes,
 );
 
 fn now() -> OffsetDateTime {
@@ -946,5 +947,127 @@ async fn idempotent_response_lookup(store: Store) {
             .await
             .unwrap(),
         None
+    );
+}
+
+/// Many one-MSO issuances at once (on SQLite they are committed in shared batches): each gets
+/// exactly the outcome it would get alone, and a failing one takes nothing else down with it.
+async fn concurrent_issuances_keep_their_own_outcomes(store: Store) {
+    add_ds(&store, "01").await;
+    let client = client_id(&store).await;
+    let nonce = |sha256| UsedNonce {
+        sha256,
+        expires_at: now() + Duration::minutes(5),
+    };
+    let mut jobs: Vec<(&str, IssuanceRecord, Option<Idempotency>, Vec<u8>)> = Vec::new();
+    for i in 0..40u8 {
+        let mut good = issuance(&store, "01", 1).await;
+        good.nonce = Some(nonce(rand_bytes()));
+        let key = (i % 2 == 0).then(|| idem(&client, &format!("good-{i}"), &[i]));
+        jobs.push(("good", good, key, vec![i]));
+    }
+    // Two issuances with one nonce, two binding one device key, two retries of one request,
+    // and one whose MSO names an unknown DS (a foreign-key failure in its last statement).
+    let shared_nonce = rand_bytes();
+    for _ in 0..2 {
+        let mut rec = issuance(&store, "01", 1).await;
+        rec.nonce = Some(nonce(shared_nonce));
+        jobs.push(("nonce", rec, None, b"n".to_vec()));
+    }
+    let shared_key: [u8; 32] = rand_bytes();
+    for _ in 0..2 {
+        let mut rec = issuance(&store, "01", 1).await;
+        rec.msos[0].device_key_thumbprint = shared_key;
+        jobs.push(("key", rec, None, b"k".to_vec()));
+    }
+    for body in [b"twin-a", b"twin-b"] {
+        let rec = issuance(&store, "01", 1).await;
+        let key = idem(&client, "twin", b"same request");
+        jobs.push(("twin", rec, Some(key), body.to_vec()));
+    }
+    let mut bad = issuance(&store, "01", 1).await;
+    bad.msos[0].ds_serial = "ff".into();
+    bad.nonce = Some(nonce(rand_bytes()));
+    jobs.push((
+        "bad",
+        bad.clone(),
+        Some(idem(&client, "bad", b"bad")),
+        b"x".to_vec(),
+    ));
+
+    let tasks: Vec<_> = jobs
+        .iter()
+        .cloned()
+        .map(|(_, rec, key, body)| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .record_issuance(&rec, key.as_ref(), &response(&body))
+                    .await
+            })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.unwrap());
+    }
+
+    let of = |kind: &str| -> Vec<&Result<RecordOutcome, StoreError>> {
+        jobs.iter()
+            .zip(&outcomes)
+            .filter(|((k, ..), _)| *k == kind)
+            .map(|(_, o)| o)
+            .collect()
+    };
+    for (((_, rec, ..), outcome), i) in jobs.iter().zip(&outcomes).zip(0..40) {
+        assert!(
+            matches!(outcome, Ok(RecordOutcome::Recorded)),
+            "good {i}: {outcome:?}"
+        );
+        assert_eq!(store.msos_of(rec.document.id).await.unwrap().len(), 1);
+    }
+    let nonces = of("nonce");
+    assert_eq!(nonces.iter().filter(|o| o.is_ok()).count(), 1, "{nonces:?}");
+    assert!(nonces
+        .iter()
+        .any(|o| matches!(o, Err(StoreError::NonceReused))));
+    let keys = of("key");
+    assert_eq!(keys.iter().filter(|o| o.is_ok()).count(), 1, "{keys:?}");
+    assert!(keys
+        .iter()
+        .any(|o| matches!(o, Err(StoreError::DeviceKeyInUse))));
+    // The twin that lost the race gets the winner's stored answer, byte for byte.
+    let twins = of("twin");
+    let recorded = twins
+        .iter()
+        .position(|o| matches!(o, Ok(RecordOutcome::Recorded)))
+        .expect("one twin recorded");
+    let winner_body = if recorded == 0 { b"twin-a" } else { b"twin-b" };
+    assert_eq!(
+        *twins[1 - recorded].as_ref().unwrap(),
+        RecordOutcome::Replayed(response(winner_body))
+    );
+    // The failed one left nothing: no document, its nonce unused, its idempotency key free.
+    let failed = of("bad");
+    assert!(matches!(failed[0], Err(StoreError::Db(_))), "{failed:?}");
+    assert!(matches!(
+        store.get_document(bad.document.id).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let unused = store
+        .precheck(
+            &bad.nonce.unwrap().sha256,
+            &[bad.msos[0].device_key_thumbprint],
+        )
+        .await
+        .unwrap();
+    assert_eq!(unused, (false, vec![None]));
+    bad.msos[0].ds_serial = "01".into();
+    assert_eq!(
+        store
+            .record_issuance(&bad, Some(&idem(&client, "bad", b"bad")), &response(b"x"))
+            .await
+            .unwrap(),
+        RecordOutcome::Recorded
     );
 }

@@ -39,6 +39,9 @@ pub enum StoreError {
     /// The database refused or failed an operation.
     #[error("database: {0}")]
     Db(#[from] sqlx::Error),
+    /// The SQLite issuance writer task is gone (its runtime is shutting down).
+    #[error("issuance writer stopped")]
+    WriterStopped,
     /// Applying the schema migrations failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -57,6 +60,7 @@ impl StoreError {
             StoreError::Corrupt(_)
             | StoreError::UnsupportedUrl
             | StoreError::Random(_)
+            | StoreError::WriterStopped
             | StoreError::Db(_)
             | StoreError::Migrate(_) => "internal storage error",
         }

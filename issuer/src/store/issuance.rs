@@ -232,8 +232,9 @@ impl Store {
     ) -> Result<RecordOutcome> {
         check_msos(&record.msos)?;
         let now = secs(OffsetDateTime::now_utc());
-        if let (super::Pools::Sqlite { write, .. }, [mso]) = (&self.pools, record.msos.as_slice()) {
-            return record_single_sqlite(write, record, mso, idempotency, response, now).await;
+        if let (super::Pools::Sqlite { issuances, .. }, [_]) = (&self.pools, record.msos.as_slice())
+        {
+            return issuances.record(record, idempotency, response, now).await;
         }
         let doc = &record.document;
         in_tx!(self, tx => {
@@ -454,109 +455,4 @@ impl Store {
                 .rows_affected())
         })
     }
-}
-
-/// Stored idempotency hash, status and body; nonce use count; the key's document.
-type CheckRow = (
-    Option<Vec<u8>>,
-    Option<i64>,
-    Option<Vec<u8>>,
-    i64,
-    Option<Vec<u8>>,
-);
-
-/// SQLite, one MSO (the common case): every check in one statement and every write in one
-/// multi-statement call, four round trips to the writer instead of eight. It is race free
-/// because `BEGIN IMMEDIATE` holds SQLite's single write lock from the checks to the commit.
-/// (`$N` parameters bind by number in each statement of the batch.)
-async fn record_single_sqlite(
-    pool: &sqlx::SqlitePool,
-    record: &IssuanceRecord,
-    m: &MsoRecord,
-    idempotency: Option<&Idempotency>,
-    response: &StoredResponse,
-    now: i64,
-) -> Result<RecordOutcome> {
-    const CHECK: &str = "SELECT i.request_sha256, i.response_status, i.response_body, \
-         (SELECT COUNT(*) FROM used_nonces WHERE nonce_sha256 = $3), \
-         (SELECT document_id FROM device_keys WHERE thumbprint = $4) \
-         FROM (SELECT 1) LEFT JOIN idempotency i \
-         ON i.client_id = $1 AND i.idem_key = $2 AND i.expires_at > $5";
-    const WRITE_IDEMPOTENCY: &str = "INSERT INTO idempotency (client_id, idem_key, \
-         request_sha256, response_status, response_body, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id, idem_key) DO UPDATE SET \
-         request_sha256 = excluded.request_sha256, response_status = excluded.response_status, \
-         response_body = excluded.response_body, created_at = excluded.created_at, \
-         expires_at = excluded.expires_at;";
-    const WRITE_NONCE: &str = "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($8, $9);";
-    const WRITE_DOCUMENT: &str = "INSERT INTO documents \
-         (id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref) \
-         VALUES ($10, $11, 'active', $12, NULL, NULL, $13); \
-         INSERT INTO device_keys (thumbprint, document_id) VALUES ($14, $10) \
-         ON CONFLICT (thumbprint) DO NOTHING; \
-         INSERT INTO msos (document_id, ds_serial, status_list_uri, status_index, identifier, \
-         device_key_thumbprint, valid_from, valid_until, created_at, revoked_at) \
-         VALUES ($10, $15, $16, $17, $18, $14, $19, $20, $21, NULL);";
-
-    let doc = &record.document;
-    let (client, key) = idempotency.map_or(("", ""), |i| (i.client_id.as_str(), i.key.as_str()));
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let (hash, status, body, used, owner): CheckRow = sqlx::query_as(CHECK)
-        .bind(client)
-        .bind(key)
-        .bind(record.nonce.as_ref().map(|n| n.sha256.to_vec()))
-        .bind(&m.device_key_thumbprint[..])
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-    if let (Some(idem), Some(hash)) = (idempotency, hash) {
-        if hash.as_slice() != idem.request_hash.as_slice() {
-            return Err(StoreError::Conflict);
-        }
-        let status = status.ok_or(StoreError::Corrupt("response status"))?;
-        return Ok(RecordOutcome::Replayed(StoredResponse {
-            status: u16::try_from(status).map_err(|_| StoreError::Corrupt("response status"))?,
-            body: body.ok_or(StoreError::Corrupt("response body"))?,
-        }));
-    }
-    if used > 0 {
-        return Err(StoreError::NonceReused);
-    }
-    if owner.is_some_and(|o| o.as_slice() != doc.id.0.as_slice()) {
-        return Err(StoreError::DeviceKeyInUse);
-    }
-    let mut sql = String::new();
-    if idempotency.is_some() {
-        sql.push_str(WRITE_IDEMPOTENCY);
-    }
-    if record.nonce.is_some() {
-        sql.push_str(WRITE_NONCE);
-    }
-    sql.push_str(WRITE_DOCUMENT);
-    sqlx::query(&sql)
-        .bind(client)
-        .bind(key)
-        .bind(idempotency.map(|i| i.request_hash.to_vec()))
-        .bind(i64::from(response.status))
-        .bind(&response.body[..])
-        .bind(now)
-        .bind(idempotency.map(|i| secs(i.expires_at)))
-        .bind(record.nonce.as_ref().map(|n| n.sha256.to_vec()))
-        .bind(record.nonce.as_ref().map(|n| secs(n.expires_at)))
-        .bind(&doc.id.0[..])
-        .bind(&doc.doctype)
-        .bind(secs(doc.created_at))
-        .bind(&doc.applicant_ref[..])
-        .bind(&m.device_key_thumbprint[..])
-        .bind(&m.ds_serial)
-        .bind(&m.status_list_uri)
-        .bind(to_i64(m.status_index)?)
-        .bind(&m.identifier[..])
-        .bind(secs(m.valid_from))
-        .bind(secs(m.valid_until))
-        .bind(secs(m.created_at))
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(RecordOutcome::Recorded)
 }

@@ -38,6 +38,7 @@ mod error;
 mod issuance;
 mod model;
 mod revocation;
+mod sqlite_batch;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -108,6 +109,8 @@ pub(crate) enum Pools {
         write: SqlitePool,
         /// Read-only connections.
         read: SqlitePool,
+        /// The group-commit writer of one-MSO issuances (through `write`).
+        issuances: sqlite_batch::IssuanceBatcher,
     },
     Postgres(PgPool),
 }
@@ -174,8 +177,13 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options.read_only(true))
                 .await?;
+            let issuances = sqlite_batch::IssuanceBatcher::start(write.clone());
             Ok(Store {
-                pools: Pools::Sqlite { write, read },
+                pools: Pools::Sqlite {
+                    write,
+                    read,
+                    issuances,
+                },
             })
         }
     }
@@ -199,7 +207,7 @@ impl Store {
     /// Closes every connection; later calls fail.
     pub async fn close(&self) {
         match &self.pools {
-            Pools::Sqlite { write, read } => {
+            Pools::Sqlite { write, read, .. } => {
                 read.close().await;
                 write.close().await;
             }
