@@ -2760,6 +2760,72 @@ async fn authentication_and_scopes_are_enforced() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn isolated_clients_reach_only_their_own_documents() {
+    let env = Env::start(|c| c.issuance.client_isolation = true).await;
+    let claims = claims_with_portrait(2048);
+    let mut fails = Vec::new();
+    let doc = env.issue(&claims, &[device_key()]).await;
+    let doc_path = format!("/v1/documents/{}", doc.document_id);
+    let other = env
+        .client("other-portal", &[Scope::Issue, Scope::Revoke])
+        .await;
+    let admin = env.client("operator", &[Scope::Admin, Scope::Revoke]).await;
+
+    // Another portal cannot tell the document exists, let alone change it.
+    let nonce = env.nonce().await;
+    let refresh = env.refresh_body(&claims, &nonce, &[device_key()]);
+    let cases = vec![
+        ("another client's view", env.get(&doc_path, Some(&other))),
+        (
+            "another client's refresh",
+            env.post_json(&format!("{doc_path}/refresh"), Some(&other), &refresh),
+        ),
+        (
+            "another client's revocation",
+            env.post_json(&format!("{doc_path}/revoke"), Some(&other), &json!({})),
+        ),
+    ];
+    for (name, rb) in cases {
+        env.refused(
+            &mut fails,
+            name,
+            expect(404, "not_found", PathExp::None),
+            rb,
+        )
+        .await;
+    }
+    let id = DocumentId::from_hex(&doc.document_id).unwrap();
+    let stored = env.stack.issuer.store().get_document(id).await.unwrap();
+    assert_eq!(stored.state, DocumentState::Active);
+    assert_eq!(
+        env.stack.issuer.store().msos_of(id).await.unwrap().len(),
+        1,
+        "the refused refresh added no MSO"
+    );
+    let owner = env
+        .stack
+        .issuer
+        .store()
+        .client_by_token(&env.token)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    assert_eq!(stored.client_id.as_deref(), Some(owner.as_str()));
+
+    // Its issuer reads it; an admin (the operator) reaches it too.
+    let r = env.send(env.get(&doc_path, Some(&env.token))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let r = env
+        .send(env.post_json(&format!("{doc_path}/revoke"), Some(&admin), &json!({})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let stored = env.stack.issuer.store().get_document(id).await.unwrap();
+    assert_eq!(stored.state, DocumentState::Revoked);
+    finish(fails);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn body_size_and_rate_limits() {
     let env = Env::start(|c| {
         c.server.max_body_bytes = 1024;

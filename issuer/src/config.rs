@@ -175,6 +175,11 @@ pub struct IssuanceConfig {
     pub portrait_max_bytes: Option<usize>,
     /// Extra directories of doc-type definition files (added to the built-in ones).
     pub doctype_dirs: Vec<PathBuf>,
+    /// Isolates API clients (several portals sharing one issuer): a client then reads,
+    /// refreshes and revokes only the documents it issued, and only `admin` clients reach
+    /// every document. Off by default, where the scopes alone decide (a `revoke` client such
+    /// as a revocation desk may revoke any document).
+    pub client_isolation: bool,
 }
 
 impl Default for IssuanceConfig {
@@ -187,6 +192,7 @@ impl Default for IssuanceConfig {
             decoys: 0,
             portrait_max_bytes: None,
             doctype_dirs: Vec::new(),
+            client_isolation: false,
         }
     }
 }

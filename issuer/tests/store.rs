@@ -168,6 +168,7 @@ async fn issuance(store: &Store, ds: &str, n: usize) -> IssuanceRecord {
             doctype: "org.iso.18013.5.1.mDL".into(),
             applicant_ref: applicant_ref(b"server secret", b"canonical applicant record"),
             created_at: now(),
+            client_id: "portal-1".into(),
         },
         msos,
         nonce: None,

@@ -92,6 +92,11 @@ impl Caller {
             ))
         }
     }
+
+    /// Whether the client holds the `admin` scope, which reaches every client's documents.
+    pub fn is_admin(&self) -> bool {
+        self.0.has_scope(Scope::Admin)
+    }
 }
 
 /// Where the extractor leaves the client id for the middleware, which writes the audit record

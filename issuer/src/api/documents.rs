@@ -172,6 +172,7 @@ pub(super) async fn issue(
     let req: IssueRequest = parse(&body)?;
     let cx = RequestContext {
         client_id: &caller.0.id,
+        admin: caller.is_admin(),
         idempotency_key: key.as_deref(),
         route: "POST /v1/documents",
         body: &body,
@@ -196,6 +197,7 @@ pub(super) async fn refresh(
     let route = format!("POST /v1/documents/{}/refresh", doc.to_hex());
     let cx = RequestContext {
         client_id: &caller.0.id,
+        admin: caller.is_admin(),
         idempotency_key: key.as_deref(),
         route: &route,
         body: &body,
@@ -245,7 +247,13 @@ pub(super) async fn revoke(
     };
     let out = state
         .issuer
-        .revoke(&caller.0.id, doc, reason, OffsetDateTime::now_utc())
+        .revoke(
+            &caller.0.id,
+            caller.is_admin(),
+            doc,
+            reason,
+            OffsetDateTime::now_utc(),
+        )
         .await?;
     Ok(json_response(
         StatusCode::OK,
@@ -324,6 +332,13 @@ pub(super) async fn get_document(
         .get_document(doc_id)
         .await
         .map_err(|e| ApiError::from(crate::engine::EngineError::from(e)))?;
+    // Another client's document is answered as unknown, so ids cannot be probed.
+    if !state
+        .issuer
+        .may_access(&doc, &caller.0.id, caller.is_admin())
+    {
+        return Err(crate::engine::EngineError::NotFound("document").into());
+    }
     let msos = store
         .msos_of(doc_id)
         .await

@@ -160,6 +160,9 @@ pub(super) struct Inputs<'a> {
 pub struct RequestContext<'a> {
     /// The authenticated API client's id.
     pub client_id: &'a str,
+    /// Whether that client has the `admin` scope, so may act on documents other clients
+    /// issued.
+    pub admin: bool,
     /// The `Idempotency-Key` header, if any.
     pub idempotency_key: Option<&'a str>,
     /// Method and path, e.g. `POST /v1/documents`.
@@ -733,6 +736,7 @@ impl Issuer {
                     doctype: doctype.to_owned(),
                     applicant_ref: self.applicant_ref(validated),
                     created_at: validity.signed.datetime(),
+                    client_id: cx.client_id.to_owned(),
                 },
                 msos,
                 nonce: Some(nonce),
@@ -846,6 +850,10 @@ impl Issuer {
         let cx = *cx;
         let inputs = *inputs;
         let doc = self.store.get_document(document).await?;
+        // Another client's document is answered as unknown, so ids cannot be probed.
+        if !self.may_access(&doc, cx.client_id, cx.admin) {
+            return Err(EngineError::NotFound("document"));
+        }
         if doc.state == DocumentState::Revoked {
             return Err(EngineError::Revoked);
         }

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 
 use super::{EngineError, Issuer};
 use crate::audit::events;
-use crate::store::{DocumentId, RevocationReason};
+use crate::store::{Document, DocumentId, RevocationReason};
 
 /// What a revocation did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,14 +41,30 @@ pub fn reason_name(r: RevocationReason) -> &'static str {
 }
 
 impl Issuer {
+    /// Whether `client_id` may read, refresh or revoke `doc`: any client when clients are not
+    /// isolated (its scopes decide), else its issuer or an admin.
+    pub fn may_access(&self, doc: &Document, client_id: &str, admin: bool) -> bool {
+        !self.config.issuance.client_isolation || doc.is_accessible_by(client_id, admin)
+    }
+
     /// Revokes a document and all its MSOs; the lists show it from the next fetch.
+    ///
+    /// With `client_isolation`, only the client that issued the document, or an `admin` client,
+    /// may revoke it; for any other client the document is [`EngineError::NotFound`], so ids
+    /// cannot be probed.
     pub async fn revoke(
         &self,
         client_id: &str,
+        admin: bool,
         document: DocumentId,
         reason: RevocationReason,
         now: OffsetDateTime,
     ) -> Result<RevokeOutcome, EngineError> {
+        // The owner never changes, so checking it before the revocation is race free.
+        let doc = self.store.get_document(document).await?;
+        if !self.may_access(&doc, client_id, admin) {
+            return Err(EngineError::NotFound("document"));
+        }
         let changed = self.store.revoke_document(document, reason, now).await?;
         if changed {
             self.publisher.invalidate();

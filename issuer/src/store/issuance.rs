@@ -19,8 +19,8 @@ const REPLACE_IDEMPOTENCY: &str = "UPDATE idempotency SET request_sha256 = $3, \
      response_status = $4, response_body = $5, created_at = $6, expires_at = $7 \
      WHERE client_id = $1 AND idem_key = $2 AND expires_at <= $6";
 const INSERT_DOCUMENT: &str = "INSERT INTO documents \
-     (id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref) \
-     VALUES ($1, $2, 'active', $3, NULL, NULL, $4)";
+     (id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref, client_id) \
+     VALUES ($1, $2, 'active', $3, NULL, NULL, $4, $5)";
 const INSERT_MSO: &str = "INSERT INTO msos (document_id, ds_serial, status_list_uri, \
      status_index, identifier, device_key_thumbprint, valid_from, valid_until, created_at, \
      revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)";
@@ -34,7 +34,7 @@ const BIND_DEVICE_KEY: &str = "INSERT INTO device_keys (thumbprint, document_id)
 const DEVICE_KEY_OWNER: &str = "SELECT document_id FROM device_keys WHERE thumbprint = $1";
 const LOCK_DOCUMENT: &str = "UPDATE documents SET state = state WHERE id = $1 RETURNING state";
 const DOCUMENT_COLUMNS: &str =
-    "id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref";
+    "id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref, client_id";
 const MSO_COLUMNS: &str = "document_id, ds_serial, status_list_uri, status_index, identifier, \
      device_key_thumbprint, valid_from, valid_until, created_at, revoked_at";
 
@@ -63,6 +63,7 @@ macro_rules! document_from_row {
                 ),
                 None => None,
             },
+            client_id: row.try_get("client_id")?,
         }
     }};
 }
@@ -247,6 +248,7 @@ impl Store {
                 .bind(&doc.doctype)
                 .bind(secs(doc.created_at))
                 .bind(&doc.applicant_ref[..])
+                .bind(&doc.client_id)
                 .execute(&mut *tx)
                 .await?;
             insert_msos!(tx, doc.id, &record.msos);

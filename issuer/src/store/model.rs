@@ -125,6 +125,8 @@ pub struct NewDocument {
     pub applicant_ref: [u8; 32],
     /// Issuance time.
     pub created_at: OffsetDateTime,
+    /// The API client that issued it, the only client besides admins that may act on it.
+    pub client_id: String,
 }
 
 /// A stored document. Times have one-second resolution.
@@ -144,6 +146,17 @@ pub struct Document {
     pub revoked_at: Option<OffsetDateTime>,
     /// Why it was revoked.
     pub revocation_reason: Option<RevocationReason>,
+    /// The API client that issued it (`None` for documents stored before owners were recorded,
+    /// which only admins may act on).
+    pub client_id: Option<String>,
+}
+
+impl Document {
+    /// Whether `client_id` may read, refresh or revoke this document: its issuer may, and so
+    /// may an admin.
+    pub fn is_accessible_by(&self, client_id: &str, admin: bool) -> bool {
+        admin || self.client_id.as_deref() == Some(client_id)
+    }
 }
 
 /// One signed MSO, as recorded at issuance or refresh. Times have one-second resolution.

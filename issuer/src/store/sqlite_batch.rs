@@ -211,8 +211,8 @@ async fn write_rows(
          expires_at = excluded.expires_at;";
     const WRITE_NONCE: &str = "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($8, $9);";
     const WRITE_DOCUMENT: &str = "INSERT INTO documents \
-         (id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref) \
-         VALUES ($10, $11, 'active', $12, NULL, NULL, $13); \
+         (id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref, \
+         client_id) VALUES ($10, $11, 'active', $12, NULL, NULL, $13, $22); \
          INSERT INTO device_keys (thumbprint, document_id) VALUES ($14, $10) \
          ON CONFLICT (thumbprint) DO NOTHING; \
          INSERT INTO msos (document_id, ds_serial, status_list_uri, status_index, identifier, \
@@ -254,6 +254,7 @@ async fn write_rows(
         .bind(secs(m.valid_from))
         .bind(secs(m.valid_until))
         .bind(secs(m.created_at))
+        .bind(&doc.client_id)
         .execute(&mut *conn)
         .await?;
     Ok(())
