@@ -297,6 +297,12 @@ fn unix(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
+/// RFC 3339 for reasons; the typed fields carry the exact instant either way.
+fn show(t: &OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| format!("@{}", t.unix_timestamp()))
+}
+
 fn category(e: &mso::Error) -> ErrorCategory {
     use mso::Error as E;
     match e {
@@ -363,7 +369,11 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
                 not_before: unix(*not_before),
                 at: unix(*at),
             },
-            format!("{which} certificate not yet valid: notBefore {not_before}, at {at}"),
+            format!(
+                "{which} certificate not yet valid: notBefore {}, at {}",
+                show(not_before),
+                show(at)
+            ),
         ),
         Failure::CertificateExpired {
             which,
@@ -375,7 +385,11 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
                 not_after: unix(*not_after),
                 at: unix(*at),
             },
-            format!("{which} certificate expired: notAfter {not_after}, at {at}"),
+            format!(
+                "{which} certificate expired: notAfter {}, at {}",
+                show(not_after),
+                show(at)
+            ),
         ),
         Failure::DocTypeMismatch { mso, document } => (
             CheckFailure::DocTypeMismatch {
@@ -389,14 +403,22 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
                 valid_from: unix(*valid_from),
                 at: unix(*at),
             },
-            format!("MSO not yet valid: validFrom {valid_from}, at {at}"),
+            format!(
+                "MSO not yet valid: validFrom {}, at {}",
+                show(valid_from),
+                show(at)
+            ),
         ),
         Failure::MsoExpired { valid_until, at } => (
             CheckFailure::MsoExpired {
                 valid_until: unix(*valid_until),
                 at: unix(*at),
             },
-            format!("MSO expired: validUntil {valid_until}, at {at}"),
+            format!(
+                "MSO expired: validUntil {}, at {}",
+                show(valid_until),
+                show(at)
+            ),
         ),
         Failure::MsoValidityInconsistent => (
             CheckFailure::MsoValidityInconsistent,
@@ -406,7 +428,10 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
             CheckFailure::SignedOutsideDsValidity {
                 signed: unix(*signed),
             },
-            format!("MSO signed at {signed}, outside the DS certificate validity"),
+            format!(
+                "MSO signed at {}, outside the DS certificate validity",
+                show(signed)
+            ),
         ),
         Failure::DigestMismatch => (
             CheckFailure::DigestMismatch,

@@ -150,6 +150,14 @@ fn at_todays_date_the_ds_certificate_is_reported_expired() {
             at: now,
         })
     );
+    let reason = match &common::checks(doc, CheckKind::DsValidity)[0].outcome {
+        verifier_sdk::CheckOutcome::Failed { reason, .. } => reason.clone(),
+        verifier_sdk::CheckOutcome::Passed => panic!("DS validity passed"),
+    };
+    assert!(
+        reason.starts_with("DS certificate expired: notAfter 2021-10-01T00:00:00Z, at "),
+        "{reason}"
+    );
     // Expiry is not reported as a bad signature: only the two time checks fail.
     let kinds: Vec<_> = failed(&report).into_iter().map(|(k, _)| k).collect();
     assert_eq!(kinds, [CheckKind::DsValidity, CheckKind::MsoValidity]);

@@ -72,7 +72,7 @@ class AnnexDVerification(unittest.TestCase):
                 certificate=v.CertificateRole.DOCUMENT_SIGNER(), not_after=1633046400, at=now
             ),
         )
-        self.assertIn("DS certificate expired", ds.reason)
+        self.assertIn("DS certificate expired: notAfter 2021-10-01T00:00:00Z", ds.reason)
         self.assertEqual(
             failures(report),
             [(v.CheckKind.DS_VALIDITY, "DS"), (v.CheckKind.MSO_VALIDITY, None)],
