@@ -26,6 +26,10 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
 fi
 cargo test --workspace 2>&1 | tee -a "$log"
 
+step "verifier SDK: Kotlin/Swift/Python bindings (uniffi library mode) and the Python tests"
+# Reuses the debug build the tests just made; fails the run if a Python test fails.
+bash scripts/python-sdk-tests.sh 2>&1 | tee -a "$log"
+
 step "tests against independent components: pymdoccbor and pkilint (PyPI), SoftHSM2 (Debian)"
 MDOC_PYTHON="$(bash scripts/python-venv.sh)"
 PKILINT_PYTHON="$(bash scripts/pkilint-venv.sh)"
@@ -44,3 +48,4 @@ fi
 step "all checks passed"
 # One closing line summing every cargo test run above.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f }' "$log"
+grep -h "^python sdk tests:" "$log" | tail -n1

@@ -1,7 +1,63 @@
-//! Verifier SDK.
+//! Verifier SDK: the uniffi facade over [`mso`] for relying-party apps (Kotlin, Swift, Python).
 //!
-//! This crate will be a thin uniffi facade over [`mso`] for relying parties: a trust store of
-//! IACAs, link certificates, CRLs and VICALs; complete verification of a DeviceResponse with a
-//! structured report; and the proximity reader session. All format and PKI logic stays in `mso`.
+//! Records and enums in, structured results out; every format and PKI rule lives in `mso`.
+//!
+//! - [`TrustStore`] (object): trusted IACAs (DER or PEM) and pinned DS certificates; one
+//!   long-lived instance remembers DS signatures already checked (a warm store).
+//! - [`verify_device_response`] / [`verify_issuer_signed`]: verification at an explicit time
+//!   ([`VerificationOptions`]) into a [`VerificationReport`]: the verdict, every check
+//!   ([`CheckKind`], [`CheckOutcome`] with a typed [`CheckFailure`] and a human reason) and the
+//!   disclosed elements as [`ElementValue`]s.
+//! - [`SessionTranscriptInput`] and [`session_transcript_bytes`]: transcripts by protocol name
+//!   (18013-5 proximity with QR/NFC handover, OpenID4VP 1.0, OpenID4VP over the DC API,
+//!   18013-7 Annex C and Annex B); [`decode_session_transcript`], [`parse_device_engagement`],
+//!   [`parse_device_engagement_qr`].
+//! - [`ReaderSession`] (object): the proximity reader — engagement, ephemeral key, DeviceRequest
+//!   (optionally with ReaderAuth), SessionEstablishment, SessionData, termination — and
+//!   verification of the decrypted response with the session's transcript and key.
+//!
+//! Every call that takes bytes returns `Result<_, VerifierError>`: decoding is bounded by
+//! `mso`'s limits, and the facade itself has no panicking path (the workspace lints deny
+//! `unwrap`, `expect`, `panic` and indexing), so bad input reaches the app as a typed
+//! exception, never a crash and never a "valid" verdict.
+//!
+//! Bindings: `scripts/bindings.sh` builds the cdylib and runs the workspace's `uniffi-bindgen`
+//! in library mode for Kotlin, Swift and Python (`target/bindings/`).
+
+#![forbid(unsafe_code)]
+
+uniffi::setup_scaffolding!();
+
+mod error;
+mod keys;
+mod report;
+mod request;
+mod session;
+mod transcript;
+mod trust;
+mod value;
+mod verify;
+
+pub use error::{Result, VerifierError};
+pub use keys::{AgreementPrivateKey, EcCurve, SigningPrivateKey};
+pub use report::{
+    CertificateRole, CheckFailure, CheckKind, CheckOutcome, CheckResult, DisclosedElement,
+    DocumentResult, ElementSource, ErrorCategory, SignatureAlgorithm, VerificationReport,
+};
+pub use request::{
+    encode_device_request, DocumentRequest, ElementRequest, NamespaceRequest, ReaderAuthKey,
+};
+pub use session::{session_status_message, ReaderSession, ReceivedMessage, SessionStatus};
+pub use transcript::{
+    decode_session_transcript, parse_device_engagement, parse_device_engagement_qr,
+    session_transcript_bytes, DeviceEngagementInfo, ProximityHandover, SessionTranscriptInput,
+    SessionTranscriptParts,
+};
+pub use trust::{CertificateInfo, TrustStore, MAX_PEM_LEN};
+pub use value::{ElementValue, MapEntry, MAX_VALUE_DEPTH};
+pub use verify::{
+    default_verification_options, verify_device_response, verify_issuer_signed,
+    VerificationOptions, DEFAULT_CLOCK_SKEW_SECONDS,
+};
 
 pub use mso;

@@ -1,0 +1,557 @@
+//! The verification report as uniffi records: `mso`'s structured checks, mapped one to one.
+//!
+//! The mappings of [`mso::verify::CheckKind`] and [`mso::verify::Failure`] are exhaustive
+//! `match`es without a catch-all on purpose: a check added to `mso` does not compile here until
+//! it has a foreign-visible name.
+
+use mso::crypto::Algorithm;
+use mso::verify::{self as v, Failure};
+use time::OffsetDateTime;
+
+use crate::value::ElementValue;
+
+/// The result of verifying a DeviceResponse or an IssuerSigned.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VerificationReport {
+    /// True when there is at least one document and every check of every document passed.
+    pub valid: bool,
+    /// The DeviceResponse status (0 = OK; 0 for a bare IssuerSigned).
+    pub status: u64,
+    /// One result per document, in order.
+    pub documents: Vec<DocumentResult>,
+}
+
+/// The verification of one document.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DocumentResult {
+    /// The document type (of the Document, or of the MSO for a bare IssuerSigned).
+    pub doc_type: String,
+    /// True when at least one check ran and all passed.
+    pub valid: bool,
+    /// Every check, in the order performed.
+    pub checks: Vec<CheckResult>,
+    /// The disclosed elements (issuer-signed, then device-signed).
+    pub elements: Vec<DisclosedElement>,
+}
+
+/// One check and its outcome.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct CheckResult {
+    /// Which check.
+    pub kind: CheckKind,
+    /// What it was about, when a check runs more than once (e.g. `namespace/element`, `DS`).
+    pub subject: Option<String>,
+    /// Passed, or failed with the typed reason.
+    pub outcome: CheckOutcome,
+}
+
+/// A check's outcome.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum CheckOutcome {
+    /// The check passed.
+    Passed,
+    /// The check failed.
+    Failed {
+        /// Why, typed.
+        failure: CheckFailure,
+        /// Why, in words (English, for logs and developer UIs).
+        reason: String,
+    },
+}
+
+/// A disclosed data element.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct DisclosedElement {
+    /// The namespace.
+    pub namespace: String,
+    /// The data element identifier.
+    pub identifier: String,
+    /// The value.
+    pub value: ElementValue,
+    /// Where it came from.
+    pub source: ElementSource,
+    /// True when its own check passed (issuer-signed: the value digest; device-signed: the
+    /// keyAuthorizations check). The document as a whole is trustworthy only if `valid`.
+    pub verified: bool,
+}
+
+/// Which part of the document an element came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ElementSource {
+    /// IssuerSigned (covered by a value digest in the MSO).
+    IssuerSigned,
+    /// DeviceSigned (asserted by the device key, allowed by keyAuthorizations).
+    DeviceSigned,
+}
+
+/// The checks a verification may record (mirrors `mso::verify::CheckKind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum CheckKind {
+    /// issuerAuth's algorithm is known and allowed.
+    IssuerAlgorithm,
+    /// x5chain is present and its first certificate parses.
+    DsCertificate,
+    /// The DS certificate is trusted (pinned, or issued by a trusted IACA).
+    DsTrusted,
+    /// The DS certificate is valid at the verification time.
+    DsValidity,
+    /// The IACA that issued the DS certificate is valid at the verification time.
+    IacaValidity,
+    /// The MSO signature verifies with the DS key.
+    IssuerSignature,
+    /// The MSO docType equals the document's.
+    DocType,
+    /// validityInfo covers the verification time.
+    MsoValidity,
+    /// `signed` lies inside the DS certificate validity.
+    SignedWithinDsValidity,
+    /// One received element's digest matches the MSO.
+    ValueDigest,
+    /// The MSO's device key is a valid key.
+    DeviceKey,
+    /// deviceSignature or deviceMac verifies over DeviceAuthentication.
+    DeviceAuthentication,
+    /// Device-signed elements are covered by keyAuthorizations.
+    DeviceSignedAuthorized,
+}
+
+impl From<v::CheckKind> for CheckKind {
+    fn from(kind: v::CheckKind) -> Self {
+        // No catch-all: a new mso check must be named here (compile error until it is).
+        match kind {
+            v::CheckKind::IssuerAlgorithm => CheckKind::IssuerAlgorithm,
+            v::CheckKind::DsCertificate => CheckKind::DsCertificate,
+            v::CheckKind::DsTrusted => CheckKind::DsTrusted,
+            v::CheckKind::DsValidity => CheckKind::DsValidity,
+            v::CheckKind::IacaValidity => CheckKind::IacaValidity,
+            v::CheckKind::IssuerSignature => CheckKind::IssuerSignature,
+            v::CheckKind::DocType => CheckKind::DocType,
+            v::CheckKind::MsoValidity => CheckKind::MsoValidity,
+            v::CheckKind::SignedWithinDsValidity => CheckKind::SignedWithinDsValidity,
+            v::CheckKind::ValueDigest => CheckKind::ValueDigest,
+            v::CheckKind::DeviceKey => CheckKind::DeviceKey,
+            v::CheckKind::DeviceAuthentication => CheckKind::DeviceAuthentication,
+            v::CheckKind::DeviceSignedAuthorized => CheckKind::DeviceSignedAuthorized,
+        }
+    }
+}
+
+/// COSE signature algorithms.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, uniffi::Enum)]
+pub enum SignatureAlgorithm {
+    /// ECDSA P-256 / SHA-256 (COSE −7).
+    Es256,
+    /// ECDSA P-384 / SHA-384 (COSE −35).
+    Es384,
+    /// ECDSA P-521 / SHA-512 (COSE −36).
+    Es512,
+    /// EdDSA (COSE −8).
+    EdDsa,
+}
+
+impl From<Algorithm> for SignatureAlgorithm {
+    fn from(a: Algorithm) -> Self {
+        match a {
+            Algorithm::Es256 => SignatureAlgorithm::Es256,
+            Algorithm::Es384 => SignatureAlgorithm::Es384,
+            Algorithm::Es512 => SignatureAlgorithm::Es512,
+            Algorithm::EdDsa => SignatureAlgorithm::EdDsa,
+        }
+    }
+}
+
+impl From<SignatureAlgorithm> for Algorithm {
+    fn from(a: SignatureAlgorithm) -> Self {
+        match a {
+            SignatureAlgorithm::Es256 => Algorithm::Es256,
+            SignatureAlgorithm::Es384 => Algorithm::Es384,
+            SignatureAlgorithm::Es512 => Algorithm::Es512,
+            SignatureAlgorithm::EdDsa => Algorithm::EdDsa,
+        }
+    }
+}
+
+/// Which certificate a time check was about.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum CertificateRole {
+    /// The Document Signer certificate.
+    DocumentSigner,
+    /// The IACA that issued it.
+    Iaca,
+    /// Another certificate, by the name `mso` gives it.
+    Other {
+        /// The name.
+        name: String,
+    },
+}
+
+impl CertificateRole {
+    fn from_mso(which: &str) -> Self {
+        match which {
+            "DS" => CertificateRole::DocumentSigner,
+            "IACA" => CertificateRole::Iaca,
+            other => CertificateRole::Other { name: other.into() },
+        }
+    }
+}
+
+/// The kind of a format or cryptographic error inside a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum ErrorCategory {
+    /// A structure (CBOR, COSE, certificate extension) is malformed.
+    Malformed,
+    /// A size or nesting bound was exceeded.
+    SizeLimit,
+    /// A certificate could not be parsed or used.
+    Certificate,
+    /// A key is malformed or unusable.
+    InvalidKey,
+    /// The algorithm is unknown or unsupported.
+    UnsupportedAlgorithm,
+    /// A signature or MAC did not verify.
+    BadSignature,
+    /// Another cryptographic failure (malformed signature, algorithm/key mismatch).
+    Crypto,
+    /// Anything else.
+    Other,
+}
+
+/// Why a check failed (mirrors `mso::verify::Failure`; times are Unix seconds, UTC).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum CheckFailure {
+    /// A cryptographic or format error.
+    Error {
+        /// Its kind.
+        category: ErrorCategory,
+    },
+    /// The algorithm is valid but not allowed by the options.
+    AlgorithmNotAllowed {
+        /// The algorithm found.
+        algorithm: SignatureAlgorithm,
+    },
+    /// The x5chain certificate differs from the pinned DS certificate.
+    NotThePinnedCertificate,
+    /// No trusted IACA issued the DS certificate.
+    NoTrustedIssuer,
+    /// A certificate is not yet valid.
+    CertificateNotYetValid {
+        /// Which certificate.
+        certificate: CertificateRole,
+        /// Its notBefore.
+        not_before: i64,
+        /// The verification time.
+        at: i64,
+    },
+    /// A certificate has expired.
+    CertificateExpired {
+        /// Which certificate.
+        certificate: CertificateRole,
+        /// Its notAfter.
+        not_after: i64,
+        /// The verification time.
+        at: i64,
+    },
+    /// The MSO docType differs from the document's.
+    DocTypeMismatch {
+        /// docType in the MSO.
+        mso: String,
+        /// docType of the document.
+        document: String,
+    },
+    /// validFrom is after the verification time.
+    MsoNotYetValid {
+        /// validFrom.
+        valid_from: i64,
+        /// The verification time.
+        at: i64,
+    },
+    /// validUntil is before the verification time.
+    MsoExpired {
+        /// validUntil.
+        valid_until: i64,
+        /// The verification time.
+        at: i64,
+    },
+    /// validityInfo is inconsistent (validFrom or signed after validUntil).
+    MsoValidityInconsistent,
+    /// `signed` is outside the DS certificate validity.
+    SignedOutsideDsValidity {
+        /// `signed` from the MSO.
+        signed: i64,
+    },
+    /// The element's digest differs from the MSO's.
+    DigestMismatch,
+    /// The element's digestID (or namespace) is not in the MSO.
+    DigestNotInMso,
+    /// Two received elements in one namespace share a digestID or an identifier.
+    DuplicateElement,
+    /// deviceMac needs the reader's ephemeral private key.
+    MissingReaderKey,
+    /// A device-signed element is not authorized by keyAuthorizations.
+    NotAuthorized,
+    /// A prerequisite check failed, so this one could not run.
+    NotChecked,
+}
+
+fn unix(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+/// RFC 3339 for reasons; the typed fields carry the exact instant either way.
+fn show(t: &OffsetDateTime) -> String {
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| format!("@{}", t.unix_timestamp()))
+}
+
+fn category(e: &mso::Error) -> ErrorCategory {
+    use mso::Error as E;
+    match e {
+        E::TooLarge { .. } | E::TooDeep { .. } | E::TooManyItems { .. } => ErrorCategory::SizeLimit,
+        E::Certificate(_) => ErrorCategory::Certificate,
+        E::InvalidKey(_) => ErrorCategory::InvalidKey,
+        E::UnsupportedAlgorithm(_) => ErrorCategory::UnsupportedAlgorithm,
+        E::BadSignature => ErrorCategory::BadSignature,
+        E::MalformedSignature(_) | E::AlgorithmMismatch { .. } | E::Signer(_) => {
+            ErrorCategory::Crypto
+        }
+        E::Truncated { .. }
+        | E::TrailingBytes { .. }
+        | E::IndefiniteLength { .. }
+        | E::Malformed { .. }
+        | E::InvalidUtf8 { .. }
+        | E::DuplicateKey { .. }
+        | E::UnsupportedSimple { .. }
+        | E::MissingField { .. }
+        | E::UnknownField { .. }
+        | E::WrongType { .. }
+        | E::WrongTag { .. }
+        | E::InvalidValue { .. }
+        | E::DigestLength { .. }
+        | E::Cose(_)
+        | E::X5Chain(_)
+        | E::InvalidDate { .. } => ErrorCategory::Malformed,
+        // mso::Error is #[non_exhaustive].
+        _ => ErrorCategory::Other,
+    }
+}
+
+/// The typed failure and its human reason.
+fn failure(f: &Failure) -> (CheckFailure, String) {
+    // No catch-all: a new mso failure must be mapped here (compile error until it is).
+    match f {
+        Failure::Error(e) => (
+            CheckFailure::Error {
+                category: category(e),
+            },
+            e.to_string(),
+        ),
+        Failure::AlgorithmNotAllowed(a) => (
+            CheckFailure::AlgorithmNotAllowed {
+                algorithm: (*a).into(),
+            },
+            format!("algorithm {} is not allowed", a.name()),
+        ),
+        Failure::NotThePinnedCertificate => (
+            CheckFailure::NotThePinnedCertificate,
+            "the DS certificate is not the pinned one".into(),
+        ),
+        Failure::NoTrustedIssuer(why) => (
+            CheckFailure::NoTrustedIssuer,
+            format!("no trusted IACA issued the DS certificate: {why}"),
+        ),
+        Failure::CertificateNotYetValid {
+            which,
+            not_before,
+            at,
+        } => (
+            CheckFailure::CertificateNotYetValid {
+                certificate: CertificateRole::from_mso(which),
+                not_before: unix(*not_before),
+                at: unix(*at),
+            },
+            format!(
+                "{which} certificate not yet valid: notBefore {}, at {}",
+                show(not_before),
+                show(at)
+            ),
+        ),
+        Failure::CertificateExpired {
+            which,
+            not_after,
+            at,
+        } => (
+            CheckFailure::CertificateExpired {
+                certificate: CertificateRole::from_mso(which),
+                not_after: unix(*not_after),
+                at: unix(*at),
+            },
+            format!(
+                "{which} certificate expired: notAfter {}, at {}",
+                show(not_after),
+                show(at)
+            ),
+        ),
+        Failure::DocTypeMismatch { mso, document } => (
+            CheckFailure::DocTypeMismatch {
+                mso: mso.clone(),
+                document: document.clone(),
+            },
+            format!("MSO docType {mso:?} differs from the document's {document:?}"),
+        ),
+        Failure::MsoNotYetValid { valid_from, at } => (
+            CheckFailure::MsoNotYetValid {
+                valid_from: unix(*valid_from),
+                at: unix(*at),
+            },
+            format!(
+                "MSO not yet valid: validFrom {}, at {}",
+                show(valid_from),
+                show(at)
+            ),
+        ),
+        Failure::MsoExpired { valid_until, at } => (
+            CheckFailure::MsoExpired {
+                valid_until: unix(*valid_until),
+                at: unix(*at),
+            },
+            format!(
+                "MSO expired: validUntil {}, at {}",
+                show(valid_until),
+                show(at)
+            ),
+        ),
+        Failure::MsoValidityInconsistent => (
+            CheckFailure::MsoValidityInconsistent,
+            "MSO validityInfo is inconsistent".into(),
+        ),
+        Failure::SignedOutsideDsValidity { signed } => (
+            CheckFailure::SignedOutsideDsValidity {
+                signed: unix(*signed),
+            },
+            format!(
+                "MSO signed at {}, outside the DS certificate validity",
+                show(signed)
+            ),
+        ),
+        Failure::DigestMismatch => (
+            CheckFailure::DigestMismatch,
+            "the element's digest differs from the MSO's".into(),
+        ),
+        Failure::DigestNotInMso => (
+            CheckFailure::DigestNotInMso,
+            "the element's digestID is not in the MSO".into(),
+        ),
+        Failure::DuplicateElement => (
+            CheckFailure::DuplicateElement,
+            "two elements share a digestID or identifier".into(),
+        ),
+        Failure::MissingReaderKey => (
+            CheckFailure::MissingReaderKey,
+            "deviceMac needs the reader's ephemeral private key".into(),
+        ),
+        Failure::NotAuthorized => (
+            CheckFailure::NotAuthorized,
+            "device-signed element not authorized by keyAuthorizations".into(),
+        ),
+        Failure::NotChecked(why) => (CheckFailure::NotChecked, format!("not checked: {why}")),
+    }
+}
+
+impl From<&v::Check> for CheckResult {
+    fn from(c: &v::Check) -> Self {
+        CheckResult {
+            kind: c.kind.into(),
+            subject: c.subject.clone(),
+            outcome: match &c.outcome {
+                Ok(()) => CheckOutcome::Passed,
+                Err(f) => {
+                    let (failure, reason) = failure(f);
+                    CheckOutcome::Failed { failure, reason }
+                }
+            },
+        }
+    }
+}
+
+impl CheckResult {
+    /// True when the check passed.
+    pub fn passed(&self) -> bool {
+        matches!(self.outcome, CheckOutcome::Passed)
+    }
+}
+
+impl VerificationReport {
+    /// The failed checks of every document, in order.
+    pub fn failures(&self) -> impl Iterator<Item = &CheckResult> {
+        self.documents
+            .iter()
+            .flat_map(|d| d.checks.iter().filter(|c| !c.passed()))
+    }
+}
+
+fn passed_for(check: &v::Check, subject: &str) -> bool {
+    check.outcome.is_ok() && check.subject.as_deref() == Some(subject)
+}
+
+/// The disclosed elements of a document with the outcome of their own checks.
+pub(crate) fn elements(
+    issuer_signed: &mso::model::IssuerSigned,
+    device_signed: Option<&mso::model::DeviceNameSpaces>,
+    report: &v::DocumentReport,
+) -> Vec<DisclosedElement> {
+    // mso records one check per element, in the order the elements are iterated here; pairing
+    // them by position (and subject) keeps a duplicate element from borrowing its twin's pass.
+    let mut digests = report
+        .checks
+        .iter()
+        .filter(|c| c.kind == v::CheckKind::ValueDigest);
+    let mut authorized = report
+        .checks
+        .iter()
+        .filter(|c| c.kind == v::CheckKind::DeviceSignedAuthorized);
+    let device_auth_ok = report
+        .outcome(v::CheckKind::DeviceAuthentication)
+        .is_some_and(Result::is_ok);
+    let mut out = Vec::new();
+    for (ns, items) in issuer_signed.name_spaces.iter().flatten() {
+        for item in items {
+            let item = item.value();
+            let subject = format!("{ns}/{}", item.element_identifier);
+            out.push(DisclosedElement {
+                namespace: ns.clone(),
+                identifier: item.element_identifier.clone(),
+                value: ElementValue::from_cbor(&item.element_value),
+                source: ElementSource::IssuerSigned,
+                verified: digests.next().is_some_and(|c| passed_for(c, &subject)),
+            });
+        }
+    }
+    for (ns, elems) in device_signed.iter().flat_map(|d| d.0.iter()) {
+        for (id, value) in elems {
+            let subject = format!("{ns}/{id}");
+            out.push(DisclosedElement {
+                namespace: ns.clone(),
+                identifier: id.clone(),
+                value: ElementValue::from_cbor(value),
+                source: ElementSource::DeviceSigned,
+                verified: device_auth_ok
+                    && authorized.next().is_some_and(|c| passed_for(c, &subject)),
+            });
+        }
+    }
+    out
+}
+
+/// A document's result from `mso`'s report and the parsed document parts.
+pub(crate) fn document_result(
+    report: &v::DocumentReport,
+    issuer_signed: &mso::model::IssuerSigned,
+    device_signed: Option<&mso::model::DeviceNameSpaces>,
+) -> DocumentResult {
+    DocumentResult {
+        doc_type: report.doc_type.clone(),
+        valid: report.is_valid(),
+        checks: report.checks.iter().map(CheckResult::from).collect(),
+        elements: elements(issuer_signed, device_signed, report),
+    }
+}

@@ -1,0 +1,162 @@
+//! Disclosed element values as a typed, recursive uniffi enum.
+//!
+//! The conversion is general CBOR → enum (doc types are data, so no element is special-cased
+//! here): tag 1004 becomes [`ElementValue::FullDate`], tag 0 [`ElementValue::TDate`], other
+//! tags [`ElementValue::Tagged`]. Nesting is bounded by [`MAX_VALUE_DEPTH`], so a hostile value
+//! cannot exhaust the foreign side's stack either.
+
+use mso::cbor::{FullDate, TDate, Value};
+
+/// Deepest nesting converted; anything below is reported as [`ElementValue::TooDeep`]. The
+/// `mso` decoder already bounds CBOR nesting (24), this keeps the foreign types shallower.
+pub const MAX_VALUE_DEPTH: u32 = 16;
+
+/// CBOR tag of `tdate` (RFC 8949 standard date/time string).
+const TAG_TDATE: u64 = 0;
+/// CBOR tag of `full-date` (RFC 8943).
+const TAG_FULL_DATE: u64 = 1004;
+
+/// One CBOR data element value.
+#[derive(Debug, Clone, PartialEq, uniffi::Enum)]
+pub enum ElementValue {
+    /// A text string.
+    Text {
+        /// The text.
+        value: String,
+    },
+    /// An integer that fits in 64 bits signed.
+    Integer {
+        /// The integer.
+        value: i64,
+    },
+    /// An integer outside the signed 64-bit range (CBOR allows −2^64 … 2^64−1).
+    BigInteger {
+        /// Its decimal representation.
+        decimal: String,
+    },
+    /// A floating-point number.
+    Float {
+        /// The number.
+        value: f64,
+    },
+    /// A boolean.
+    Bool {
+        /// The boolean.
+        value: bool,
+    },
+    /// `null` (or `undefined`).
+    Null,
+    /// A byte string (e.g. a portrait).
+    Bytes {
+        /// The bytes.
+        value: Vec<u8>,
+    },
+    /// `full-date` (tag 1004), e.g. birth_date.
+    FullDate {
+        /// `YYYY-MM-DD`.
+        iso: String,
+    },
+    /// `tdate` (tag 0), e.g. portrait_capture_date.
+    TDate {
+        /// RFC 3339 as received (normalised to UTC).
+        rfc3339: String,
+        /// The same instant in seconds since 1970-01-01T00:00:00Z.
+        unix_seconds: i64,
+    },
+    /// Another tagged value.
+    Tagged {
+        /// The tag number.
+        tag: u64,
+        /// The tagged content.
+        value: Box<ElementValue>,
+    },
+    /// An array.
+    Array {
+        /// The items, in order.
+        items: Vec<ElementValue>,
+    },
+    /// A map, entries in the received order.
+    Map {
+        /// The entries.
+        entries: Vec<MapEntry>,
+    },
+    /// Nested deeper than [`MAX_VALUE_DEPTH`]; not converted.
+    TooDeep,
+}
+
+/// One entry of [`ElementValue::Map`].
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct MapEntry {
+    /// The key (usually text).
+    pub key: ElementValue,
+    /// The value.
+    pub value: ElementValue,
+}
+
+impl ElementValue {
+    /// Converts a decoded CBOR value.
+    pub fn from_cbor(value: &Value) -> Self {
+        convert(value, 0)
+    }
+}
+
+fn convert(value: &Value, depth: u32) -> ElementValue {
+    if depth > MAX_VALUE_DEPTH {
+        return ElementValue::TooDeep;
+    }
+    match value {
+        Value::Text(s) => ElementValue::Text { value: s.clone() },
+        Value::Integer(i) => {
+            let wide = i128::from(*i);
+            match i64::try_from(wide) {
+                Ok(value) => ElementValue::Integer { value },
+                Err(_) => ElementValue::BigInteger {
+                    decimal: wide.to_string(),
+                },
+            }
+        }
+        Value::Float(f) => ElementValue::Float { value: *f },
+        Value::Bool(b) => ElementValue::Bool { value: *b },
+        Value::Null => ElementValue::Null,
+        Value::Bytes(b) => ElementValue::Bytes { value: b.clone() },
+        Value::Tag(tag, inner) => tagged(*tag, inner, depth),
+        Value::Array(items) => ElementValue::Array {
+            items: items.iter().map(|v| convert(v, depth + 1)).collect(),
+        },
+        Value::Map(entries) => ElementValue::Map {
+            entries: entries
+                .iter()
+                .map(|(k, v)| MapEntry {
+                    key: convert(k, depth + 1),
+                    value: convert(v, depth + 1),
+                })
+                .collect(),
+        },
+        // ciborium's Value is non-exhaustive; anything new is shown as an untyped null rather
+        // than dropped silently.
+        _ => ElementValue::Null,
+    }
+}
+
+fn tagged(tag: u64, inner: &Value, depth: u32) -> ElementValue {
+    if let Value::Text(s) = inner {
+        // The date tags are typed only when their content is a valid date; otherwise the raw
+        // tagged text is kept so nothing is hidden.
+        if tag == TAG_FULL_DATE {
+            if let Ok(date) = FullDate::parse(s) {
+                return ElementValue::FullDate { iso: date.to_iso() };
+            }
+        } else if tag == TAG_TDATE {
+            if let Ok(t) = TDate::parse(s) {
+                return ElementValue::TDate {
+                    rfc3339: t.to_rfc3339(),
+                    unix_seconds: t.datetime().unix_timestamp(),
+                };
+            }
+        }
+    }
+    ElementValue::Tagged {
+        tag,
+        value: Box::new(convert(inner, depth + 1)),
+    }
+}

@@ -1,0 +1,621 @@
+//! Documents issued by this project's own stack (mso's issuer, the test PKI) through the facade:
+//! end-to-end verification with typed values, and each single mutation reported as the
+//! specific failed check.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{failed, failure, mdl, pki};
+use mso::cbor::{to_vec, Limits, Tag24, Value};
+use mso::cose::{sign1_verify_detached, x5chain, CoseSign1};
+use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier};
+use mso::model::{
+    reader_authentication_bytes, DeviceRequest, IssuerAuth, IssuerSigned, IssuerSignedItem,
+    SessionTranscript, MDL_DOCTYPE, MDL_NAMESPACE,
+};
+use mso::present::{device_response, present_with_signature};
+use mso::x509::Certificate;
+use verifier_sdk::{
+    default_verification_options, encode_device_request, session_transcript_bytes,
+    verify_device_response, verify_issuer_signed, CheckFailure, CheckKind, DocumentRequest,
+    ElementRequest, ElementValue, ErrorCategory, NamespaceRequest, ProximityHandover,
+    ReaderAuthKey, ReaderSession, SessionTranscriptInput, SignatureAlgorithm, SigningPrivateKey,
+    TrustStore, VerificationOptions, VerificationReport, VerifierError,
+};
+
+fn oid4vp(nonce: &str) -> SessionTranscriptInput {
+    SessionTranscriptInput::OpenId4Vp {
+        client_id: "x509_san_dns:verifier.example.jp".into(),
+        nonce: nonce.into(),
+        jwk_thumbprint: None,
+        response_uri: "https://verifier.example.jp/response".into(),
+    }
+}
+
+const NONCE: &str = "n-0S6_WzA2Mj";
+
+fn mso_transcript() -> SessionTranscript {
+    let bytes = session_transcript_bytes(oid4vp(NONCE)).unwrap();
+    SessionTranscript::from_bytes(&bytes, &Limits::DEFAULT).unwrap()
+}
+
+struct Fixture {
+    pki: pki::TestPki,
+    device: SoftwareKey,
+    issued: IssuerSigned,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Self::with_pki(pki::TestPki::new())
+    }
+
+    fn with_pki(pki: pki::TestPki) -> Self {
+        let device = SoftwareKey::generate(Algorithm::Es256);
+        let issued = mdl::issue_mdl(&pki.ds_key, &pki.ds_der, &device.public_key().unwrap());
+        Fixture {
+            pki,
+            device,
+            issued,
+        }
+    }
+
+    fn trust(&self) -> Arc<TrustStore> {
+        let trust = TrustStore::new();
+        trust.add_iaca_der(self.pki.iaca_der.clone()).unwrap();
+        trust
+    }
+
+    fn response(&self, issued: &IssuerSigned) -> Vec<u8> {
+        let doc = present_with_signature(issued, None, &mso_transcript(), &self.device).unwrap();
+        to_vec(&device_response(vec![doc]))
+    }
+
+    fn verify(&self, issued: &IssuerSigned) -> VerificationReport {
+        self.verify_with(issued, default_verification_options(at()))
+    }
+
+    fn verify_with(
+        &self,
+        issued: &IssuerSigned,
+        options: VerificationOptions,
+    ) -> VerificationReport {
+        verify_device_response(self.response(issued), oid4vp(NONCE), self.trust(), options).unwrap()
+    }
+}
+
+fn at() -> i64 {
+    pki::AT.unix_timestamp()
+}
+
+/// `issued` with the item `id` replaced by `change(item)`, re-encoded (its digest no longer
+/// matches unless `change` is the identity).
+fn with_item(
+    issued: &IssuerSigned,
+    id: &str,
+    change: impl Fn(&mut IssuerSignedItem),
+) -> IssuerSigned {
+    let mut out = issued.clone();
+    let items = out
+        .name_spaces
+        .as_mut()
+        .unwrap()
+        .get_mut(MDL_NAMESPACE)
+        .unwrap();
+    let item = items
+        .iter_mut()
+        .find(|i| i.value().element_identifier == id)
+        .unwrap();
+    let mut value = item.value().clone();
+    change(&mut value);
+    *item = Tag24::new(value);
+    out
+}
+
+fn with_sign1(issued: &IssuerSigned, change: impl Fn(&mut CoseSign1)) -> IssuerSigned {
+    let mut sign1 = issued.issuer_auth.sign1().clone();
+    change(&mut sign1);
+    IssuerSigned {
+        name_spaces: issued.name_spaces.clone(),
+        issuer_auth: IssuerAuth::from_sign1(sign1, &Limits::DEFAULT).unwrap(),
+    }
+}
+
+fn element<'a>(report: &'a VerificationReport, id: &str) -> &'a verifier_sdk::DisclosedElement {
+    report.documents[0]
+        .elements
+        .iter()
+        .find(|e| e.identifier == id)
+        .unwrap()
+}
+
+#[test]
+fn an_issued_mdl_verifies_end_to_end_with_typed_values() {
+    let f = Fixture::new();
+    let report = f.verify(&f.issued);
+    assert!(report.valid, "{:?}", failed(&report));
+    let doc = &report.documents[0];
+    assert_eq!(doc.doc_type, MDL_DOCTYPE);
+    assert_eq!(doc.elements.len(), 12);
+    assert!(doc.elements.iter().all(|e| e.verified));
+    assert_eq!(
+        element(&report, "family_name").value,
+        ElementValue::Text {
+            value: "Yamada".into()
+        }
+    );
+    assert_eq!(
+        element(&report, "birth_date").value,
+        ElementValue::FullDate {
+            iso: "1990-02-28".into()
+        }
+    );
+    assert_eq!(
+        element(&report, "age_over_18").value,
+        ElementValue::Bool { value: true }
+    );
+    assert!(matches!(
+        &element(&report, "portrait").value,
+        ElementValue::Bytes { value } if value.len() == 20 * 1024
+    ));
+    let ElementValue::Array { items } = &element(&report, "driving_privileges").value else {
+        panic!("driving_privileges is an array")
+    };
+    let ElementValue::Map { entries } = &items[0] else {
+        panic!("a driving privilege is a map")
+    };
+    assert!(entries.iter().any(|e| e.key
+        == ElementValue::Text {
+            value: "issue_date".into()
+        }
+        && e.value
+            == ElementValue::FullDate {
+                iso: "2020-04-01".into()
+            }));
+    for kind in [
+        CheckKind::IssuerAlgorithm,
+        CheckKind::DsTrusted,
+        CheckKind::IacaValidity,
+        CheckKind::IssuerSignature,
+        CheckKind::DeviceAuthentication,
+    ] {
+        assert_eq!(common::checks(doc, kind).len(), 1, "{kind:?}");
+    }
+}
+
+#[test]
+fn a_changed_element_value_fails_its_digest_only() {
+    let f = Fixture::new();
+    let changed = with_item(&f.issued, "family_name", |i| {
+        i.element_value = Value::Text("Tanaka".into())
+    });
+    let report = f.verify(&changed);
+    assert!(!report.valid);
+    assert_eq!(
+        failed(&report),
+        [(
+            CheckKind::ValueDigest,
+            Some(format!("{MDL_NAMESPACE}/family_name"))
+        )]
+    );
+    assert_eq!(
+        failure(&report.documents[0], CheckKind::ValueDigest),
+        None,
+        "the first digest check (another element) passed"
+    );
+    let e = element(&report, "family_name");
+    assert!(!e.verified);
+    assert!(element(&report, "given_name").verified);
+}
+
+#[test]
+fn a_changed_digest_id_is_not_in_the_mso() {
+    let f = Fixture::new();
+    let changed = with_item(&f.issued, "given_name", |i| i.digest_id = 4_000_000_000);
+    let report = f.verify(&changed);
+    let digest = report.documents[0]
+        .checks
+        .iter()
+        .find(|c| c.subject.as_deref() == Some("org.iso.18013.5.1/given_name"))
+        .unwrap();
+    assert!(matches!(
+        &digest.outcome,
+        verifier_sdk::CheckOutcome::Failed {
+            failure: CheckFailure::DigestNotInMso,
+            ..
+        }
+    ));
+    assert_eq!(failed(&report).len(), 1);
+}
+
+#[test]
+fn a_changed_issuer_signature_fails_the_signature_check() {
+    let f = Fixture::new();
+    let changed = with_sign1(&f.issued, |s| s.signature[10] ^= 0x40);
+    let report = f.verify(&changed);
+    assert_eq!(failed(&report), [(CheckKind::IssuerSignature, None)]);
+    assert_eq!(
+        failure(&report.documents[0], CheckKind::IssuerSignature),
+        Some(CheckFailure::Error {
+            category: ErrorCategory::BadSignature
+        })
+    );
+}
+
+/// `issued` with its MSO changed by `change` and re-encoded as the payload, signature kept.
+fn with_mso(
+    issued: &IssuerSigned,
+    change: impl Fn(&mut mso::model::MobileSecurityObject),
+) -> IssuerSigned {
+    let mut mso = issued.issuer_auth.mso().value().clone();
+    change(&mut mso);
+    with_sign1(issued, |s| {
+        s.payload = Some(Tag24::new(mso.clone()).tagged_bytes().to_vec())
+    })
+}
+
+#[test]
+fn a_changed_mso_fails_the_signature_check() {
+    let f = Fixture::new();
+    let changed = with_mso(&f.issued, |m| m.version = "1.1".into());
+    let report = f.verify(&changed);
+    assert_eq!(failed(&report), [(CheckKind::IssuerSignature, None)]);
+}
+
+#[test]
+fn a_changed_mso_digest_fails_the_signature_and_that_digest() {
+    let f = Fixture::new();
+    let id = f.issued.name_spaces.as_ref().unwrap()[MDL_NAMESPACE]
+        .iter()
+        .find(|i| i.value().element_identifier == "document_number")
+        .unwrap()
+        .value()
+        .digest_id;
+    let changed = with_mso(&f.issued, |m| {
+        let d = m
+            .value_digests
+            .get_mut(MDL_NAMESPACE)
+            .unwrap()
+            .get_mut(&id)
+            .unwrap();
+        d[0] ^= 1;
+    });
+    let report = f.verify(&changed);
+    assert_eq!(
+        failed(&report),
+        [
+            (CheckKind::IssuerSignature, None),
+            (
+                CheckKind::ValueDigest,
+                Some(format!("{MDL_NAMESPACE}/document_number"))
+            )
+        ]
+    );
+}
+
+#[test]
+fn a_replaced_x5chain_fails_the_signature_not_the_trust() {
+    let f = Fixture::new();
+    // Another DS of the same IACA: trusted, but not the key that signed.
+    let other = SoftwareKey::generate(Algorithm::Es256);
+    let other_ds = f
+        .pki
+        .issue_ds(&other, pki::DS_NOT_BEFORE, pki::DS_NOT_AFTER);
+    let changed = with_sign1(&f.issued, |s| {
+        for (label, value) in s.unprotected.rest.iter_mut() {
+            if *label == coset::Label::Int(33) {
+                *value = Value::Bytes(other_ds.clone());
+            }
+        }
+    });
+    assert_eq!(x5chain(changed.issuer_auth.sign1()).unwrap(), [other_ds]);
+    let report = f.verify(&changed);
+    assert_eq!(failed(&report), [(CheckKind::IssuerSignature, None)]);
+}
+
+#[test]
+fn a_document_from_an_untrusted_iaca_fails_the_trust_check() {
+    let f = Fixture::new();
+    let stranger = pki::TestPki::new();
+    let trust = TrustStore::new();
+    trust.add_iaca_der(stranger.iaca_der.clone()).unwrap();
+    let report = verify_device_response(
+        f.response(&f.issued),
+        oid4vp(NONCE),
+        trust,
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert_eq!(failed(&report), [(CheckKind::DsTrusted, None)]);
+    assert_eq!(
+        failure(&report.documents[0], CheckKind::DsTrusted),
+        Some(CheckFailure::NoTrustedIssuer)
+    );
+}
+
+#[test]
+fn a_wrong_transcript_fails_device_authentication_only() {
+    let f = Fixture::new();
+    let report = verify_device_response(
+        f.response(&f.issued),
+        oid4vp("another-nonce"),
+        f.trust(),
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert_eq!(failed(&report), [(CheckKind::DeviceAuthentication, None)]);
+    assert_eq!(
+        failure(&report.documents[0], CheckKind::DeviceAuthentication),
+        Some(CheckFailure::Error {
+            category: ErrorCategory::BadSignature
+        })
+    );
+}
+
+#[test]
+fn an_expired_mso_fails_the_mso_validity_only() {
+    let f = Fixture::with_pki(pki::TestPki::with_ds_validity(
+        pki::DS_NOT_BEFORE,
+        time::macros::datetime!(2028-01-01 00:00:00 UTC),
+    ));
+    let later = time::macros::datetime!(2027-06-01 00:00:00 UTC).unix_timestamp();
+    let report = f.verify_with(&f.issued, default_verification_options(later));
+    assert_eq!(failed(&report), [(CheckKind::MsoValidity, None)]);
+    assert!(matches!(
+        failure(&report.documents[0], CheckKind::MsoValidity),
+        Some(CheckFailure::MsoExpired { at, .. }) if at == later
+    ));
+}
+
+#[test]
+fn a_disallowed_algorithm_is_reported_as_such() {
+    let f = Fixture::new();
+    let options = VerificationOptions {
+        allowed_algorithms: vec![SignatureAlgorithm::Es384],
+        ..default_verification_options(at())
+    };
+    let report = f.verify_with(&f.issued, options);
+    assert_eq!(
+        failure(&report.documents[0], CheckKind::IssuerAlgorithm),
+        Some(CheckFailure::AlgorithmNotAllowed {
+            algorithm: SignatureAlgorithm::Es256
+        })
+    );
+    assert!(!report.valid);
+}
+
+#[test]
+fn a_bare_issuer_signed_verifies_as_a_wallet_does() {
+    let f = Fixture::new();
+    let bytes = to_vec(&f.issued);
+    let report = verify_issuer_signed(
+        bytes.clone(),
+        Some(MDL_DOCTYPE.into()),
+        f.trust(),
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert!(report.valid, "{:?}", failed(&report));
+    assert_eq!(report.documents[0].elements.len(), 12);
+    assert!(common::checks(&report.documents[0], CheckKind::DeviceAuthentication).is_empty());
+
+    let report = verify_issuer_signed(
+        bytes,
+        Some("org.example.other".into()),
+        f.trust(),
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert_eq!(failed(&report), [(CheckKind::DocType, None)]);
+}
+
+#[test]
+fn a_pinned_ds_is_used_only_for_its_own_documents() {
+    let f = Fixture::new();
+    let trust = TrustStore::new();
+    trust
+        .pin_document_signer_pem(pki::TestPki::pem(&f.pki.ds_der))
+        .unwrap();
+    let report = verify_device_response(
+        f.response(&f.issued),
+        oid4vp(NONCE),
+        Arc::clone(&trust),
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert!(report.valid, "{:?}", failed(&report));
+    assert!(common::checks(&report.documents[0], CheckKind::IacaValidity).is_empty());
+
+    // A document from another DS falls back to the (empty) IACA list.
+    let other = Fixture::new();
+    let report = verify_device_response(
+        other.response(&other.issued),
+        oid4vp(NONCE),
+        trust,
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert_eq!(failed(&report), [(CheckKind::DsTrusted, None)]);
+}
+
+#[test]
+fn a_device_request_with_reader_auth_verifies_over_the_session_transcript() {
+    // A reader certificate for a fresh key (self-signed is enough to check the signature).
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let der = key.to_pkcs8_der().unwrap();
+    let kp = rcgen::KeyPair::try_from(der.as_slice()).unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["reader.example.jp".into()])
+        .unwrap()
+        .self_signed(&kp)
+        .unwrap()
+        .der()
+        .to_vec();
+    let session = ReaderSession::new(
+        common::vector("annex_d_device_engagement.cbor"),
+        ProximityHandover::Qr,
+    )
+    .unwrap();
+    let requests = vec![DocumentRequest {
+        doc_type: MDL_DOCTYPE.into(),
+        namespaces: vec![NamespaceRequest {
+            namespace: MDL_NAMESPACE.into(),
+            elements: vec![
+                ElementRequest {
+                    identifier: "family_name".into(),
+                    intent_to_retain: false,
+                },
+                ElementRequest {
+                    identifier: "portrait".into(),
+                    intent_to_retain: true,
+                },
+            ],
+        }],
+    }];
+    let bytes = session
+        .device_request(
+            requests.clone(),
+            Some(ReaderAuthKey {
+                private_key: SigningPrivateKey::Pkcs8Der { der: der.to_vec() },
+                certificate_chain: vec![cert.clone()],
+            }),
+        )
+        .unwrap();
+    let request: DeviceRequest = mso::cbor::from_slice(&bytes, &Limits::DEFAULT).unwrap();
+    let doc = &request.doc_requests[0];
+    let items = doc.items_request.value();
+    assert_eq!(items.doc_type, MDL_DOCTYPE);
+    assert!(items.name_spaces[MDL_NAMESPACE]["portrait"]);
+    assert!(!items.name_spaces[MDL_NAMESPACE]["family_name"]);
+    let transcript = SessionTranscript::from_bytes(
+        &session.session_transcript_bytes().unwrap(),
+        &Limits::DEFAULT,
+    )
+    .unwrap();
+    let payload = reader_authentication_bytes(&transcript, doc.items_request.tagged_bytes());
+    let reader_auth = doc.reader_auth.as_ref().unwrap();
+    assert_eq!(x5chain(reader_auth).unwrap(), std::slice::from_ref(&cert));
+    let public = Certificate::from_der(&cert).unwrap().public_key().unwrap();
+    sign1_verify_detached(reader_auth, &payload, &public, &SoftwareVerifier).unwrap();
+
+    // Unsigned, the same request has no readerAuth.
+    let plain: DeviceRequest = mso::cbor::from_slice(
+        &encode_device_request(requests.clone()).unwrap(),
+        &Limits::DEFAULT,
+    )
+    .unwrap();
+    assert!(plain.doc_requests[0].reader_auth.is_none());
+
+    // A key that is not the certificate's is refused.
+    let wrong = SoftwareKey::generate(Algorithm::Es256)
+        .to_pkcs8_der()
+        .unwrap();
+    assert!(matches!(
+        session.device_request(
+            requests,
+            Some(ReaderAuthKey {
+                private_key: SigningPrivateKey::Pkcs8Der {
+                    der: wrong.to_vec()
+                },
+                certificate_chain: vec![cert],
+            }),
+        ),
+        Err(VerifierError::InvalidKey { .. })
+    ));
+}
+
+#[test]
+fn invalid_device_requests_are_refused() {
+    let bad = |requests: Vec<DocumentRequest>| {
+        assert!(matches!(
+            encode_device_request(requests),
+            Err(VerifierError::InvalidArgument { .. })
+        ))
+    };
+    bad(vec![]);
+    bad(vec![DocumentRequest {
+        doc_type: MDL_DOCTYPE.into(),
+        namespaces: vec![],
+    }]);
+    let e = ElementRequest {
+        identifier: "family_name".into(),
+        intent_to_retain: false,
+    };
+    bad(vec![DocumentRequest {
+        doc_type: MDL_DOCTYPE.into(),
+        namespaces: vec![NamespaceRequest {
+            namespace: MDL_NAMESPACE.into(),
+            elements: vec![e.clone(), e],
+        }],
+    }]);
+}
+
+#[test]
+fn the_online_transcripts_match_mso_by_name() {
+    use mso::model::Handover;
+    let cases = [
+        (
+            oid4vp(NONCE),
+            Handover::OpenId4Vp {
+                client_id: "x509_san_dns:verifier.example.jp".into(),
+                nonce: NONCE.into(),
+                jwk_thumbprint: None,
+                response_uri: "https://verifier.example.jp/response".into(),
+            },
+        ),
+        (
+            SessionTranscriptInput::OpenId4VpDcApi {
+                origin: "https://verifier.example.jp".into(),
+                nonce: NONCE.into(),
+                jwk_thumbprint: Some(vec![7; 32]),
+            },
+            Handover::OpenId4VpDcApi {
+                origin: "https://verifier.example.jp".into(),
+                nonce: NONCE.into(),
+                jwk_thumbprint: Some(vec![7; 32]),
+            },
+        ),
+        (
+            SessionTranscriptInput::Iso18013Part7AnnexC {
+                encryption_info_base64url: "gmVkY2FwaQ".into(),
+                origin: "https://verifier.example.jp".into(),
+            },
+            Handover::Iso18013_7AnnexC {
+                encryption_info_b64: "gmVkY2FwaQ".into(),
+                origin: "https://verifier.example.jp".into(),
+            },
+        ),
+        (
+            SessionTranscriptInput::Iso18013Part7AnnexB {
+                client_id: "verifier".into(),
+                response_uri: "https://verifier.example.jp/r".into(),
+                nonce: NONCE.into(),
+                mdoc_generated_nonce: "mdoc-nonce".into(),
+            },
+            Handover::Iso18013_7AnnexB {
+                client_id: "verifier".into(),
+                response_uri: "https://verifier.example.jp/r".into(),
+                nonce: NONCE.into(),
+                mdoc_generated_nonce: "mdoc-nonce".into(),
+            },
+        ),
+    ];
+    let mut seen = std::collections::BTreeSet::new();
+    for (input, handover) in cases {
+        let bytes = session_transcript_bytes(input).unwrap();
+        assert_eq!(bytes, SessionTranscript::online(&handover).tagged_bytes());
+        assert!(seen.insert(bytes), "each protocol gives its own transcript");
+        let parts = verifier_sdk::decode_session_transcript(
+            SessionTranscript::online(&handover).tagged_bytes(),
+        )
+        .unwrap();
+        assert_eq!(parts.device_engagement, None);
+        assert_eq!(parts.proximity_handover, None);
+    }
+}
