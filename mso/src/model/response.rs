@@ -105,6 +105,8 @@ fn decode_mac0(n: &Node, src: &[u8]) -> Result<CoseMac0> {
             offset: n.span.start,
         }),
         Kind::Array(items) if items.len() == 4 => {
+            // Same grammar check as the tagged form: `undefined` is no detached payload.
+            crate::cose::sign1::check_cose_shape(items, "COSE_Mac0")?;
             CoseMac0::from_slice(n.raw(src)).map_err(cose_err)
         }
         _ => Err(n.wrong("COSE_Mac0", "a 4-element array")),
