@@ -370,6 +370,13 @@ fn tampered_store_is_refused() {
     bad[find(&bytes, &link) + link.len() - 2] ^= 0x01;
     assert!(load(&bad).is_err());
 
+    // Any single flipped byte: loads or fails, never panics; a flip inside a signed input or
+    // the format header fails.
+    for i in (0..bytes.len()).step_by(bytes.len() / 199 + 1) {
+        let mut bad = bytes.clone();
+        bad[i] ^= 0x55;
+        let _ = load(&bad);
+    }
     // Truncated anywhere: a typed error, never a panic.
     for len in (0..bytes.len()).step_by(bytes.len() / 97 + 1) {
         assert!(load(&bytes[..len]).is_err(), "{len}");
@@ -422,4 +429,15 @@ fn reload_reverifies_with_the_given_verifier() {
     let bytes = store_with(&pki).to_bytes();
     assert!(TrustStore::from_bytes(&bytes, pki::AT, &Refuse).is_err());
     let _ = Certificate::from_der(&pki.iaca_der).unwrap();
+}
+
+#[test]
+fn production_iacas_fit_the_profile() {
+    // The 14 AAMVA IACAs, added directly: the profile check is tolerant where they differ.
+    let mut s = TrustStore::default();
+    for i in 0..14 {
+        let der = aamva_file(&format!("vical_iaca_{i:02}.der"));
+        assert_eq!(s.add_iaca(&der, V).unwrap(), AddOutcome::Added, "{i}");
+    }
+    assert_eq!(s.anchors_for("any").anchors().len(), 14);
 }
