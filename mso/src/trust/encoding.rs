@@ -101,7 +101,7 @@ fn expect_added(outcome: AddOutcome, what: &str, index: usize) -> Result<()> {
 }
 
 impl TrustStore {
-    /// The store's inputs in the versioned, self-describing CBOR form (see [`encoding`](self)).
+    /// The inputs, in the versioned self-describing CBOR form of [`crate::trust::encoding`].
     pub fn to_bytes(&self) -> Vec<u8> {
         let policy = text_map(vec![
             (

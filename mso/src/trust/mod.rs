@@ -28,7 +28,7 @@
 //! [`TrustStore::to_bytes`] / [`TrustStore::from_bytes`] keep the raw inputs for offline use
 //! and re-verify all of them on reload (see [`encoding`] for the format).
 
-mod encoding;
+pub mod encoding;
 
 use std::collections::BTreeMap;
 
