@@ -34,9 +34,7 @@ use mso::cbor::{encode_value, from_slice, Limits, Value as Cbor};
 use mso::crypto::{Algorithm, PublicKey, Signer, SoftwareKey, SoftwareVerifier};
 use mso::model::IssuerSigned;
 use mso::status::{cose_key_thumbprint, IdentifierListToken, StatusListToken};
-use mso::verify::{
-    verify_issuer_signed, CheckKind, IacaAnchors, IssuerTrust, VerifyOptions, DEFAULT_ALGORITHMS,
-};
+use mso::verify::{verify_issuer_signed, CheckKind, IacaAnchors, IssuerTrust, VerifyOptions};
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Value};
@@ -694,13 +692,7 @@ fn check_credential(env: &Env, cred: &Credential, key: &PublicKey) -> IssuerSign
     let bytes = b64d(&cred.issuer_signed);
     let issued: IssuerSigned = from_slice(&bytes, &Limits::DEFAULT).unwrap();
     let trust = IssuerTrust::iacas(vec![env.stack.iaca().unwrap()]);
-    let opts = VerifyOptions {
-        at,
-        skew: Duration::minutes(5),
-        trust: &trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
-    };
+    let opts = VerifyOptions::new(at, &trust, &SoftwareVerifier);
     let report = verify_issuer_signed(&issued, Some(MDL), &opts);
     assert!(
         report.is_valid(),

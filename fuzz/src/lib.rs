@@ -20,9 +20,9 @@ use mso::cbor::{from_slice, to_vec, FromCbor, Limits, ToCbor};
 use mso::crypto::ecdh::AgreementKey;
 use mso::crypto::{Algorithm, SoftwareKey, SoftwareVerifier};
 use mso::model::SessionTranscript;
-use mso::verify::{DeviceAuthInput, IssuerTrust, VerifyOptions, DEFAULT_ALGORITHMS};
+use mso::verify::{DeviceAuthInput, IssuerTrust, VerifyOptions};
 use mso::x509::Certificate;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 /// Annex D IACA "CN=utopia iaca, C=US" (P-256).
 pub const IACA_DER: &[u8] = include_bytes!("../fixtures/annex_d_iaca.der");
@@ -118,13 +118,7 @@ impl rand_core::CryptoRng for FixedRng {}
 
 /// Verification options at [`at`] with `trust`, every default algorithm, the software verifier.
 pub fn opts(trust: &'static IssuerTrust) -> VerifyOptions<'static> {
-    VerifyOptions {
-        at: at(),
-        skew: Duration::minutes(5),
-        trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
-    }
+    VerifyOptions::new(at(), trust, &SoftwareVerifier)
 }
 
 /// Device-authentication input over the Annex D transcript, with the reader key for deviceMac.

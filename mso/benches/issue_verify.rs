@@ -27,7 +27,6 @@ use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript, MDL_
 use mso::present::{device_response, present_with_signature};
 use mso::verify::{
     verify_device_response, verify_issuer_signed, DeviceAuthInput, IssuerTrust, VerifyOptions,
-    DEFAULT_ALGORITHMS,
 };
 use rand_core::{CryptoRng, CryptoRngCore, OsRng, RngCore};
 
@@ -114,13 +113,7 @@ fn configure(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
 }
 
 fn opts(trust: &IssuerTrust) -> VerifyOptions<'_> {
-    VerifyOptions {
-        at: pki::AT,
-        skew: time::Duration::minutes(5),
-        trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
-    }
+    VerifyOptions::new(pki::AT, trust, &SoftwareVerifier)
 }
 
 fn transcript() -> SessionTranscript {

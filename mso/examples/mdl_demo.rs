@@ -25,9 +25,7 @@ use mso::cbor::{to_vec, Tag24};
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier};
 use mso::model::{Handover, SessionTranscript, MDL_DOCTYPE};
 use mso::present::{device_response, present_with_signature};
-use mso::verify::{
-    verify_device_response, DeviceAuthInput, IssuerTrust, VerifyOptions, DEFAULT_ALGORITHMS,
-};
+use mso::verify::{verify_device_response, DeviceAuthInput, IssuerTrust, VerifyOptions};
 
 fn main() {
     let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "out/demo".into()));
@@ -85,13 +83,7 @@ fn main() {
             transcript: &transcript,
             e_reader_key: None,
         },
-        &VerifyOptions {
-            at: pki::AT,
-            skew: time::Duration::minutes(5),
-            trust: &trust,
-            allowed_algorithms: DEFAULT_ALGORITHMS,
-            verifier: &SoftwareVerifier,
-        },
+        &VerifyOptions::new(pki::AT, &trust, &SoftwareVerifier),
     );
     for doc in &report.documents {
         for check in &doc.checks {

@@ -189,6 +189,22 @@ pub enum Error {
     /// A session direction has used its last message counter; 18013-5 never lets it wrap.
     #[error("session message counter exhausted")]
     SessionCounterExhausted,
+    /// A certificate offered as an IACA (trust anchor or link certificate) does not fit the
+    /// Annex B IACA profile (not a CA, an extendedKeyUsage, a forbidden extension, ...).
+    #[error("not an IACA certificate: {0}")]
+    NotAnIaca(String),
+    /// No trusted IACA issued a CRL or a link certificate.
+    #[error("no trusted IACA issued the {what}: {reason}")]
+    NoTrustedIaca {
+        /// What was offered (`CRL`, `link certificate`).
+        what: &'static str,
+        /// Why no candidate fitted (the last candidate's error, or that there was none).
+        reason: String,
+    },
+    /// A serialised trust store is not one this version reads (format, version, or a
+    /// structural inconsistency such as a duplicated entry).
+    #[error("trust store: {0}")]
+    TrustStoreFormat(String),
 }
 
 /// Result alias for this crate.

@@ -14,6 +14,8 @@
 //!   thumbprints;
 //! - [`crl`]: Annex B CRLs verified against their IACA, with O(log n) serial lookup;
 //! - [`vical`]: VICALs (Annex C) verified against a configured anchor, with staleness;
+//! - [`trust`]: a relying party's trust store (IACAs, link certificates, VICALs, CRLs) with an
+//!   offline form that is re-verified on reload;
 //! - [`session`]: proximity session encryption (§9.1.1: ECDH, HKDF, AES-256-GCM, counters).
 //!
 //! No I/O, no async, no clock reads: the crate compiles for iOS and Android targets.
@@ -30,6 +32,7 @@ pub mod model;
 pub mod present;
 pub mod session;
 pub mod status;
+pub mod trust;
 pub mod verify;
 pub mod vical;
 pub mod x509;

@@ -556,6 +556,23 @@ fn check_token(
     })
 }
 
+/// The `sub` claim of a list token, read without verifying anything: only for choosing which
+/// of several tokens to verify against an MSO's `uri` (verification checks `sub` again).
+pub fn token_subject(bytes: &[u8], limits: &Limits) -> Result<String> {
+    let n = node::parse(bytes, limits)?;
+    let sign1 = decode_sign1(&n, bytes)?;
+    let payload = sign1
+        .payload
+        .ok_or_else(|| Error::Cose("list token payload must be embedded".into()))?;
+    let pn = node::parse(&payload, limits)?;
+    let m = pn.map(&payload, "list token claims")?;
+    let sub = m.get_int(CLAIM_SUB).ok_or(Error::MissingField {
+        context: "list token claims",
+        field: "sub",
+    })?;
+    Ok(sub.text(&payload, "sub")?.to_owned())
+}
+
 /// The list claim (`status_list` or `identifier_list`) of a checked payload.
 fn list_claim<'n>(root: &'n Node, src: &[u8], label: i64, field: &'static str) -> Result<&'n Node> {
     root.map(src, "list token claims")?

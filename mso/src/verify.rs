@@ -1,7 +1,28 @@
 //! Verification at an explicit time, reported check by check.
 //!
 //! Nothing here reads the clock: the caller passes `at`. Each check that applies is recorded
-//! with its outcome; a document is valid only if every recorded check passed.
+//! with its outcome; a document is valid only if every recorded check passed. Things worth
+//! knowing that are not failures (a soft-expired CRL, revocation or MSO status that could not
+//! be checked) are [`Warning`]s on the report.
+//!
+//! Revocation and status, in order after the certificate checks:
+//!
+//! - [`CheckKind::DsRevocation`], only with [`IssuerTrust::Store`]: the DS certificate must
+//!   not be on the CRL the store holds for the IACA that issued it. An expired CRL fails or
+//!   warns, and a missing CRL warns or fails, as the store's
+//!   [`RevocationPolicy`](crate::trust::RevocationPolicy) says (default: expired fails,
+//!   missing warns, since a relying party may trust IACAs whose CRLs it never fetches).
+//! - [`CheckKind::IssuingCountry`]: a disclosed `issuing_country` must equal the DS
+//!   certificate's countryName and a disclosed `issuing_jurisdiction` its stateOrProvinceName
+//!   (when the certificate has one). Only elements of the docType's own namespaces are read
+//!   (the docType itself or a namespace it extends, e.g. `org.iso.18013.5.1` for
+//!   `org.iso.18013.5.1.mDL`). Not disclosed: not applicable, nothing recorded.
+//! - [`CheckKind::StatusList`] / [`CheckKind::IdentifierList`]: when the MSO has a `status`
+//!   entry and the app supplied tokens of that kind ([`VerifyOptions::list_tokens`]), the
+//!   token whose `sub` is the entry's `uri` is verified (signature by a certificate issued by
+//!   the same IACA as the DS, `exp`, `ttl` since `iat`) and the MSO's entry looked up. No
+//!   token of that kind supplied: not checked, reported as a [`Warning`] (never as valid nor
+//!   as revoked). Tokens of that kind supplied but none for this `uri`: a failure.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
@@ -19,7 +40,11 @@ use crate::model::{
     MobileSecurityObject, SessionTranscript,
 };
 use crate::present::EMAC_KEY_INFO;
+use crate::trust::TrustStore;
 use crate::x509::{CertValidity, Certificate};
+
+mod country;
+mod revocation;
 
 /// What the issuer's DS certificate must chain to.
 #[derive(Debug)]
@@ -30,6 +55,9 @@ pub enum IssuerTrust {
     /// Trust DS certificates issued by one of these IACAs (one step: AKI == SKI, names,
     /// signature, IACA validity).
     Iacas(IacaAnchors),
+    /// Trust what a relying party's [`TrustStore`] trusts for the document's docType, and
+    /// check DS revocation against the store's CRLs.
+    Store(Box<TrustStore>),
 }
 
 impl IssuerTrust {
@@ -41,6 +69,37 @@ impl IssuerTrust {
     /// Trust exactly this DS certificate.
     pub fn pinned(ds: Certificate) -> Self {
         IssuerTrust::PinnedDocumentSigner(Box::new(ds))
+    }
+
+    /// The IACA anchors for documents of `doc_type`, if trust is not a pinned DS.
+    pub fn anchors_for(&self, doc_type: &str) -> Option<&IacaAnchors> {
+        match self {
+            IssuerTrust::PinnedDocumentSigner(_) => None,
+            IssuerTrust::Iacas(a) => Some(a),
+            IssuerTrust::Store(s) => Some(s.anchors_for(doc_type)),
+        }
+    }
+
+    /// The trust store, for [`IssuerTrust::Store`].
+    pub fn store(&self) -> Option<&TrustStore> {
+        match self {
+            IssuerTrust::Store(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The trust store, mutably (to add a newer CRL or VICAL between verifications).
+    pub fn store_mut(&mut self) -> Option<&mut TrustStore> {
+        match self {
+            IssuerTrust::Store(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl From<TrustStore> for IssuerTrust {
+    fn from(store: TrustStore) -> Self {
+        IssuerTrust::Store(Box::new(store))
     }
 }
 
@@ -126,11 +185,13 @@ impl Clone for IssuerTrust {
         match self {
             IssuerTrust::PinnedDocumentSigner(c) => IssuerTrust::PinnedDocumentSigner(c.clone()),
             IssuerTrust::Iacas(a) => IssuerTrust::Iacas(a.clone()),
+            IssuerTrust::Store(s) => IssuerTrust::Store(s.clone()),
         }
     }
 }
 
-/// Inputs common to every verification.
+/// Inputs common to every verification. Build it with [`VerifyOptions::new`] and override
+/// fields with struct update syntax, so new fields get their defaults.
 #[derive(Clone)]
 pub struct VerifyOptions<'a> {
     /// The moment to verify at.
@@ -143,6 +204,35 @@ pub struct VerifyOptions<'a> {
     pub allowed_algorithms: &'a [Algorithm],
     /// The signature backend.
     pub verifier: &'a dyn Verifier,
+    /// Status List / Identifier List tokens the app fetched for the MSOs' `status` entries,
+    /// as received. Empty: MSO status is not checked (a warning when an MSO has one).
+    pub list_tokens: &'a [ListToken<'a>],
+}
+
+/// Default tolerated clock skew for [`VerifyOptions::new`].
+pub const DEFAULT_SKEW: Duration = crate::status::DEFAULT_SKEW;
+
+impl<'a> VerifyOptions<'a> {
+    /// Defaults: [`DEFAULT_SKEW`], [`DEFAULT_ALGORITHMS`], no list tokens.
+    pub fn new(at: OffsetDateTime, trust: &'a IssuerTrust, verifier: &'a dyn Verifier) -> Self {
+        VerifyOptions {
+            at,
+            skew: DEFAULT_SKEW,
+            trust,
+            allowed_algorithms: DEFAULT_ALGORITHMS,
+            verifier,
+            list_tokens: &[],
+        }
+    }
+}
+
+/// A revocation list token the app fetched, by kind, as received.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListToken<'a> {
+    /// A Token Status List CWT (for the MSO's `status_list`).
+    StatusList(&'a [u8]),
+    /// An Identifier List CWT (for the MSO's `identifier_list`).
+    IdentifierList(&'a [u8]),
 }
 
 /// Algorithms accepted by default.
@@ -191,6 +281,15 @@ pub enum CheckKind {
     DeviceAuthentication,
     /// Device-signed elements are covered by keyAuthorizations.
     DeviceSignedAuthorized,
+    /// The DS certificate is not on its IACA's CRL ([`IssuerTrust::Store`] only).
+    DsRevocation,
+    /// A disclosed `issuing_country` / `issuing_jurisdiction` equals the DS certificate's
+    /// countryName / stateOrProvinceName (subject: `namespace/element`).
+    IssuingCountry,
+    /// The MSO's `status_list` entry is valid in its Token Status List (subject: the uri).
+    StatusList,
+    /// The MSO's `identifier_list` id is absent from its Identifier List (subject: the uri).
+    IdentifierList,
 }
 
 /// Why a check failed.
@@ -262,6 +361,67 @@ pub enum Failure {
     NotAuthorized,
     /// A prerequisite check failed, so this one could not run.
     NotChecked(&'static str),
+    /// The DS certificate is listed on its IACA's CRL.
+    DsRevoked {
+        /// The DS serial number, hex, without leading zero octets.
+        serial: String,
+    },
+    /// The IACA's CRL has passed its nextUpdate (a failure under
+    /// [`ExpiredCrlPolicy::Fail`](crate::trust::ExpiredCrlPolicy::Fail), else a warning).
+    CrlExpired {
+        /// The CRL's nextUpdate.
+        next_update: OffsetDateTime,
+        /// The verification time.
+        at: OffsetDateTime,
+    },
+    /// The trust store holds no CRL for the DS certificate's IACA (a warning under
+    /// [`MissingCrlPolicy::Warn`](crate::trust::MissingCrlPolicy::Warn), else a failure).
+    NoCrl,
+    /// A disclosed element differs from the DS certificate's subject.
+    IssuingCountryMismatch {
+        /// `issuing_country` or `issuing_jurisdiction`.
+        element: &'static str,
+        /// The disclosed value (rendered if not a text string).
+        document: String,
+        /// The certificate's countryName / stateOrProvinceName.
+        certificate: Option<String>,
+    },
+    /// The MSO is revoked: its status list entry is 1 (invalid) or its identifier is listed.
+    MsoRevoked,
+    /// The MSO is suspended: its status list entry is 2.
+    MsoSuspended,
+    /// The MSO's status list entry is neither valid, invalid nor suspended.
+    MsoStatusUnknown(u8),
+    /// The MSO has a status entry of this kind but no token of the kind was supplied (always
+    /// a warning: not checked).
+    NoListToken,
+    /// Tokens of the kind were supplied, none for the MSO's uri.
+    ListTokenUriMismatch {
+        /// The MSO's uri.
+        expected: String,
+        /// The supplied tokens' `sub` (or why it could not be read).
+        found: Vec<String>,
+    },
+    /// The token's `typ` is not the list kind expected (e.g. an identifier list given as a
+    /// status list).
+    ListTokenWrongType(String),
+    /// The token's signer certificate is not issued by a trusted IACA.
+    ListTokenUntrusted(String),
+    /// The token's signer is issued by a trusted IACA, but not the one that issued the DS.
+    ListTokenFromOtherIssuer,
+    /// The token has expired (`exp` passed, or `iat` + `ttl` passed).
+    ListTokenExpired(String),
+}
+
+/// Something a relying party should know that did not fail the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The check it concerns.
+    pub kind: CheckKind,
+    /// What it was about, if more than one may occur.
+    pub subject: Option<String>,
+    /// What would have been the failure.
+    pub reason: Failure,
 }
 
 /// One check's result.
@@ -282,6 +442,8 @@ pub struct DocumentReport {
     pub doc_type: String,
     /// Every check, in the order performed.
     pub checks: Vec<Check>,
+    /// Soft failures and checks that could not run; they do not affect validity.
+    pub warnings: Vec<Warning>,
 }
 
 impl DocumentReport {
@@ -303,6 +465,14 @@ impl DocumentReport {
 
     fn fail(&mut self, kind: CheckKind, failure: Failure) {
         self.record(kind, None, Err(failure));
+    }
+
+    fn warn(&mut self, kind: CheckKind, subject: Option<String>, reason: Failure) {
+        self.warnings.push(Warning {
+            kind,
+            subject,
+            reason,
+        });
     }
 
     /// True when at least one check ran and every check passed.
@@ -343,6 +513,11 @@ impl ResponseReport {
     pub fn failures(&self) -> impl Iterator<Item = &Check> {
         self.documents.iter().flat_map(DocumentReport::failures)
     }
+
+    /// The warnings of every document.
+    pub fn warnings(&self) -> impl Iterator<Item = &Warning> {
+        self.documents.iter().flat_map(|d| d.warnings.iter())
+    }
 }
 
 fn check_time_window(
@@ -370,24 +545,41 @@ fn check_time_window(
     ok
 }
 
-fn check_trust(report: &mut DocumentReport, ds: &Certificate, opts: &VerifyOptions<'_>) {
-    match opts.trust {
-        IssuerTrust::PinnedDocumentSigner(pinned) => {
-            let outcome = if pinned.der() == ds.der() {
-                Ok(())
-            } else {
-                Err(Failure::NotThePinnedCertificate)
-            };
-            report.record(CheckKind::DsTrusted, None, outcome);
-        }
-        IssuerTrust::Iacas(anchors) => match anchors.issuer_of(ds, opts.verifier) {
-            Ok(iaca) => {
-                report.pass(CheckKind::DsTrusted, None);
-                check_time_window(report, CheckKind::IacaValidity, "IACA", iaca, opts);
-            }
-            Err(reason) => report.fail(CheckKind::DsTrusted, Failure::NoTrustedIssuer(reason)),
-        },
+/// Records DsTrusted (and IacaValidity, DsRevocation) and returns the issuing IACA.
+fn check_trust<'a>(
+    report: &mut DocumentReport,
+    ds: &Certificate,
+    opts: &VerifyOptions<'a>,
+) -> Option<&'a Certificate> {
+    let trust: &'a IssuerTrust = opts.trust;
+    if let IssuerTrust::PinnedDocumentSigner(pinned) = trust {
+        let outcome = if pinned.der() == ds.der() {
+            Ok(())
+        } else {
+            Err(Failure::NotThePinnedCertificate)
+        };
+        report.record(CheckKind::DsTrusted, None, outcome);
+        return None;
     }
+    let iaca = trust
+        .anchors_for(&report.doc_type)
+        .map(|anchors| anchors.issuer_of(ds, opts.verifier));
+    let iaca = match iaca {
+        Some(Ok(iaca)) => {
+            report.pass(CheckKind::DsTrusted, None);
+            check_time_window(report, CheckKind::IacaValidity, "IACA", iaca, opts);
+            Some(iaca)
+        }
+        Some(Err(reason)) => {
+            report.fail(CheckKind::DsTrusted, Failure::NoTrustedIssuer(reason));
+            None
+        }
+        None => None,
+    };
+    if let Some(store) = trust.store() {
+        revocation::check_ds_revocation(report, ds, iaca, store, opts);
+    }
+    iaca
 }
 
 /// Verifies an IssuerSigned as a wallet does on receipt, or as the issuer-side half of a
@@ -403,6 +595,7 @@ pub fn verify_issuer_signed(
     let mut report = DocumentReport {
         doc_type: expected_doc_type.unwrap_or(&mso.doc_type).to_owned(),
         checks: Vec::new(),
+        warnings: Vec::new(),
     };
 
     // Algorithm.
@@ -437,8 +630,9 @@ pub fn verify_issuer_signed(
             None
         }
     };
+    let mut iaca = None;
     if let Some(ds) = &ds {
-        check_trust(&mut report, ds, opts);
+        iaca = check_trust(&mut report, ds, opts);
         check_time_window(&mut report, CheckKind::DsValidity, "DS", ds, opts);
     }
 
@@ -533,6 +727,9 @@ pub fn verify_issuer_signed(
             }
         }
     }
+
+    country::check_issuing_country(&mut report, issuer_signed, ds.as_ref());
+    revocation::check_mso_status(&mut report, mso, iaca, opts);
 
     // Device key.
     let outcome = mso

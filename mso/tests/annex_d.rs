@@ -19,7 +19,6 @@ use mso::model::{
 };
 use mso::verify::{
     verify_device_response, CheckKind, DeviceAuthInput, Failure, IssuerTrust, VerifyOptions,
-    DEFAULT_ALGORITHMS,
 };
 use mso::x509::Certificate;
 use sha2::{Digest, Sha256};
@@ -61,11 +60,8 @@ fn verify_at(at: OffsetDateTime, trust: &IssuerTrust) -> mso::verify::ResponseRe
         e_reader_key: Some(&reader),
     };
     let opts = VerifyOptions {
-        at,
         skew: Duration::ZERO,
-        trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
+        ..VerifyOptions::new(at, trust, &SoftwareVerifier)
     };
     verify_device_response(&response(), &session, &opts)
 }
@@ -204,11 +200,8 @@ fn wrong_reader_key_fails_the_device_mac_only() {
         e_reader_key: Some(&wrong),
     };
     let opts = VerifyOptions {
-        at: IN_WINDOW,
         skew: Duration::ZERO,
-        trust: &trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
+        ..VerifyOptions::new(IN_WINDOW, &trust, &SoftwareVerifier)
     };
     let report = verify_device_response(&response(), &session, &opts);
     let failed: Vec<_> = report.failures().map(|c| c.kind).collect();

@@ -19,7 +19,6 @@ use mso::crypto::{Algorithm, DigestAlgorithm, Signer, SoftwareKey, SoftwareVerif
 use mso::model::{DeviceResponse, IssuerSigned, MobileSecurityObject, MDL_DOCTYPE, MDL_NAMESPACE};
 use mso::verify::{
     verify_issuer_signed, CheckKind, DocumentReport, Failure, IssuerTrust, VerifyOptions,
-    DEFAULT_ALGORITHMS,
 };
 use mso::Error;
 use sha2::{Digest, Sha256};
@@ -307,11 +306,8 @@ fn verify(
         &is,
         Some(MDL_DOCTYPE),
         &VerifyOptions {
-            at,
             skew: Duration::ZERO,
-            trust,
-            allowed_algorithms: DEFAULT_ALGORITHMS,
-            verifier: &SoftwareVerifier,
+            ..VerifyOptions::new(at, trust, &SoftwareVerifier)
         },
     ))
 }
@@ -862,11 +858,12 @@ fn doc_type_mismatch() {
         &is,
         Some("eu.europa.ec.eudi.pid.1"),
         &VerifyOptions {
-            at: pki::AT,
             skew: Duration::ZERO,
-            trust: &IssuerTrust::iacas(vec![f.pki.iaca()]),
-            allowed_algorithms: DEFAULT_ALGORITHMS,
-            verifier: &SoftwareVerifier,
+            ..VerifyOptions::new(
+                pki::AT,
+                &IssuerTrust::iacas(vec![f.pki.iaca()]),
+                &SoftwareVerifier,
+            )
         },
     );
     assert!(matches!(
@@ -882,11 +879,13 @@ fn algorithm_outside_policy() {
         &is,
         Some(MDL_DOCTYPE),
         &VerifyOptions {
-            at: pki::AT,
             skew: Duration::ZERO,
-            trust: &IssuerTrust::iacas(vec![f.pki.iaca()]),
             allowed_algorithms: &[Algorithm::Es384],
-            verifier: &SoftwareVerifier,
+            ..VerifyOptions::new(
+                pki::AT,
+                &IssuerTrust::iacas(vec![f.pki.iaca()]),
+                &SoftwareVerifier,
+            )
         },
     );
     assert!(matches!(

@@ -22,7 +22,6 @@ use mso::model::{
 use mso::present::{device_response, present_with_signature};
 use mso::verify::{
     verify_device_response, verify_issuer_signed, DeviceAuthInput, IssuerTrust, VerifyOptions,
-    DEFAULT_ALGORITHMS,
 };
 use proptest::prelude::*;
 use time::Duration;
@@ -120,11 +119,8 @@ fn sample() -> &'static Sample {
 
 fn opts<'a>(trust: &'a IssuerTrust) -> VerifyOptions<'a> {
     VerifyOptions {
-        at: pki::AT,
         skew: Duration::ZERO,
-        trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
+        ..VerifyOptions::new(pki::AT, trust, &SoftwareVerifier)
     }
 }
 

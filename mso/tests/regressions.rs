@@ -9,7 +9,7 @@
 use mso::cbor::{from_slice, Limits, TDate};
 use mso::crypto::SoftwareVerifier;
 use mso::model::{IssuerSigned, MobileSecurityObject, SessionTranscript};
-use mso::verify::{verify_issuer_signed, IssuerTrust, VerifyOptions, DEFAULT_ALGORITHMS};
+use mso::verify::{verify_issuer_signed, IssuerTrust, VerifyOptions};
 use mso::x509::Certificate;
 use mso::Error;
 use time::macros::datetime;
@@ -63,11 +63,12 @@ fn signed_at_the_end_of_time_does_not_overflow_the_skew_arithmetic() {
         &is,
         None,
         &VerifyOptions {
-            at: datetime!(2021-01-01 00:00:00 UTC),
             skew: time::Duration::days(365 * 100),
-            trust: &trust,
-            allowed_algorithms: DEFAULT_ALGORITHMS,
-            verifier: &SoftwareVerifier,
+            ..VerifyOptions::new(
+                datetime!(2021-01-01 00:00:00 UTC),
+                &trust,
+                &SoftwareVerifier,
+            )
         },
     );
     assert!(!report.is_valid());

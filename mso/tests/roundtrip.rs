@@ -18,18 +18,11 @@ use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript, MDL_
 use mso::present::{device_response, present_with_signature};
 use mso::verify::{
     verify_device_response, verify_issuer_signed, CheckKind, DeviceAuthInput, IssuerTrust,
-    VerifyOptions, DEFAULT_ALGORITHMS,
+    VerifyOptions,
 };
-use time::Duration;
 
 fn opts(trust: &IssuerTrust) -> VerifyOptions<'_> {
-    VerifyOptions {
-        at: pki::AT,
-        skew: Duration::minutes(5),
-        trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
-    }
+    VerifyOptions::new(pki::AT, trust, &SoftwareVerifier)
 }
 
 #[test]

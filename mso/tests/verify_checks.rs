@@ -23,7 +23,7 @@ use mso::model::{
 use mso::present::{device_response, present_with_device_signed};
 use mso::verify::{
     verify_device_response, verify_issuer_signed, CheckKind, DeviceAuthInput, Failure, IssuerTrust,
-    VerifyOptions, DEFAULT_ALGORITHMS,
+    VerifyOptions,
 };
 use mso::Error;
 use time::macros::datetime;
@@ -31,11 +31,8 @@ use time::{Duration, OffsetDateTime};
 
 fn opts(trust: &IssuerTrust, at: OffsetDateTime) -> VerifyOptions<'_> {
     VerifyOptions {
-        at,
         skew: Duration::ZERO,
-        trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
+        ..VerifyOptions::new(at, trust, &SoftwareVerifier)
     }
 }
 

@@ -23,9 +23,7 @@ use mso::cbor::{from_slice, Limits};
 use mso::crypto::{Algorithm, Signer as _, SoftwareKey, SoftwareVerifier};
 use mso::model::IssuerSigned;
 use mso::status::{cose_key_thumbprint, IdentifierListToken, Status, StatusListToken};
-use mso::verify::{
-    verify_issuer_signed, IacaAnchors, IssuerTrust, VerifyOptions, DEFAULT_ALGORITHMS,
-};
+use mso::verify::{verify_issuer_signed, IacaAnchors, IssuerTrust, VerifyOptions};
 use time::OffsetDateTime;
 
 fn repo_root() -> PathBuf {
@@ -160,13 +158,7 @@ async fn csr_to_root_to_issuer_to_verifier_then_revoked() {
     let report = verify_issuer_signed(
         &i.issuer_signed,
         Some(MDL),
-        &VerifyOptions {
-            at: OffsetDateTime::now_utc(),
-            skew: time::Duration::minutes(5),
-            trust: &trust,
-            allowed_algorithms: DEFAULT_ALGORITHMS,
-            verifier: &SoftwareVerifier,
-        },
+        &VerifyOptions::new(OffsetDateTime::now_utc(), &trust, &SoftwareVerifier),
     );
     assert!(
         report.is_valid(),

@@ -38,7 +38,7 @@ use mso::model::{
 use mso::present::{device_response, present_with_signature, Disclosure};
 use mso::verify::{
     verify_device_response, verify_issuer_signed, CheckKind, DeviceAuthInput, Failure, IssuerTrust,
-    VerifyOptions, DEFAULT_ALGORITHMS,
+    VerifyOptions,
 };
 use mso::x509::Certificate;
 use serde_json::{json, Value as Json};
@@ -168,11 +168,8 @@ fn transcript() -> SessionTranscript {
 
 fn opts(at: OffsetDateTime, trust: &IssuerTrust) -> VerifyOptions<'_> {
     VerifyOptions {
-        at,
         skew: Duration::ZERO,
-        trust,
-        allowed_algorithms: DEFAULT_ALGORITHMS,
-        verifier: &SoftwareVerifier,
+        ..VerifyOptions::new(at, trust, &SoftwareVerifier)
     }
 }
 

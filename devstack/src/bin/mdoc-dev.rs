@@ -25,7 +25,7 @@ use mso::present::{device_response, present_with_signature};
 use mso::status::{IdentifierListToken, StatusListToken};
 use mso::verify::{
     verify_device_response, DeviceAuthInput, IacaAnchors, IssuerTrust, ResponseReport,
-    VerifyOptions, DEFAULT_ALGORITHMS,
+    VerifyOptions,
 };
 use time::OffsetDateTime;
 
@@ -259,13 +259,7 @@ async fn walkthrough(args: &Args) -> Result<bool> {
                 transcript: &transcript,
                 e_reader_key: None,
             },
-            &VerifyOptions {
-                at,
-                skew: time::Duration::minutes(5),
-                trust: &trust,
-                allowed_algorithms: DEFAULT_ALGORITHMS,
-                verifier: &SoftwareVerifier,
-            },
+            &VerifyOptions::new(at, &trust, &SoftwareVerifier),
         ))
     };
     let report = verify(now)?;

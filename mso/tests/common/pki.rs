@@ -25,6 +25,7 @@ pub struct TestPki {
     pub ds_key: SoftwareKey,
     iaca_cert: rcgen::Certificate,
     iaca_key: KeyPair,
+    iaca_ski: Vec<u8>,
 }
 
 fn rcgen_key(key: &SoftwareKey) -> KeyPair {
@@ -63,8 +64,16 @@ impl TestPki {
 
     /// Same, with a chosen DS validity.
     pub fn with_ds_validity(not_before: OffsetDateTime, not_after: OffsetDateTime) -> Self {
-        let iaca_soft = SoftwareKey::generate(Algorithm::Es384);
-        let iaca_key = rcgen_key(&iaca_soft);
+        Self::with_iaca_key(
+            &SoftwareKey::generate(Algorithm::Es384),
+            not_before,
+            not_after,
+        )
+    }
+
+    /// The IACA certificate parameters for `key` (the DN is the same for every key, as across
+    /// a key rollover).
+    fn iaca_params(key: &SoftwareKey) -> CertificateParams {
         let mut p = CertificateParams::default();
         p.distinguished_name = rcgen::DistinguishedName::new();
         p.distinguished_name.push(DnType::CountryName, "JP");
@@ -74,18 +83,29 @@ impl TestPki {
         p.serial_number = Some(random_serial());
         p.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        p.key_identifier_method = KeyIdMethod::PreSpecified(ski(&iaca_soft));
+        p.key_identifier_method = KeyIdMethod::PreSpecified(ski(key));
         p.crl_distribution_points = vec![CrlDistributionPoint {
             uris: vec!["https://iaca.example.jp/crl".into()],
         }];
         p.custom_extensions = vec![ian()];
-        let iaca_cert = p.self_signed(&iaca_key).unwrap();
+        p
+    }
+
+    /// An IACA with key `iaca_soft` and a DS with the given validity.
+    pub fn with_iaca_key(
+        iaca_soft: &SoftwareKey,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+    ) -> Self {
+        let iaca_key = rcgen_key(iaca_soft);
+        let iaca_cert = Self::iaca_params(iaca_soft).self_signed(&iaca_key).unwrap();
         let mut pki = TestPki {
             iaca_der: iaca_cert.der().to_vec(),
             ds_der: Vec::new(),
             ds_key: SoftwareKey::generate(Algorithm::Es256),
             iaca_cert,
             iaca_key,
+            iaca_ski: ski(iaca_soft),
         };
         let ds_key = SoftwareKey::generate(Algorithm::Es256);
         pki.ds_der = pki.issue_ds(&ds_key, not_before, not_after);
@@ -116,6 +136,52 @@ impl TestPki {
         }];
         p.custom_extensions = vec![ian()];
         p.signed_by(&rcgen_key(key), &self.iaca_cert, &self.iaca_key)
+            .unwrap()
+            .der()
+            .to_vec()
+    }
+
+    /// A key rollover: a new IACA key under the same DN (with its own self-signed certificate
+    /// and DS), and the link certificate (NewWithOld: the new key, signed by this IACA).
+    pub fn rollover(&self) -> (TestPki, Vec<u8>) {
+        let new_soft = SoftwareKey::generate(Algorithm::Es384);
+        let new = Self::with_iaca_key(&new_soft, DS_NOT_BEFORE, DS_NOT_AFTER);
+        let mut p = Self::iaca_params(&new_soft);
+        p.use_authority_key_identifier_extension = true;
+        let link = p
+            .signed_by(&new.iaca_key, &self.iaca_cert, &self.iaca_key)
+            .unwrap()
+            .der()
+            .to_vec();
+        (new, link)
+    }
+
+    /// A CRL signed by this IACA listing `serials` (DER INTEGER contents or magnitudes).
+    pub fn crl(
+        &self,
+        serials: &[&[u8]],
+        crl_number: u64,
+        this_update: OffsetDateTime,
+        next_update: OffsetDateTime,
+    ) -> Vec<u8> {
+        let params = rcgen::CertificateRevocationListParams {
+            this_update,
+            next_update,
+            crl_number: SerialNumber::from(crl_number),
+            issuing_distribution_point: None,
+            revoked_certs: serials
+                .iter()
+                .map(|s| rcgen::RevokedCertParams {
+                    serial_number: SerialNumber::from_slice(s),
+                    revocation_time: this_update,
+                    reason_code: None,
+                    invalidity_date: None,
+                })
+                .collect(),
+            key_identifier_method: KeyIdMethod::PreSpecified(self.iaca_ski.clone()),
+        };
+        params
+            .signed_by(&self.iaca_cert, &self.iaca_key)
             .unwrap()
             .der()
             .to_vec()
