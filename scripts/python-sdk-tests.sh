@@ -10,11 +10,15 @@ target="${CARGO_TARGET_DIR:-target}"
 out="$target/bindings"
 bash scripts/bindings.sh "$out"
 cargo run -q -p verifier-sdk --example python_fixture -- "$out/fixture" >/dev/null
+# A document issued over HTTP by mdoc-issuer, with its lists: the main job's artifacts.
+rm -rf "$out/mdoc-dev"
+cargo run -q -p devstack --bin mdoc-dev -- --dir "$out/mdoc-dev" >/dev/null
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
 status=0
 VERIFIER_SDK_BINDINGS="$out/python" VERIFIER_SDK_FIXTURE="$out/fixture" \
+    VERIFIER_SDK_ISSUER_ARTIFACTS="$out/mdoc-dev/artifacts" \
     python3 -m unittest discover -s verifier-sdk/tests/python -p 'test_*.py' -v 2>&1 | tee "$log" \
     || status=$?
 ran="$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' "$log" | tail -n1)"

@@ -58,6 +58,26 @@ pub enum VerifierError {
         /// Why, for logs.
         reason: String,
     },
+    /// The input is not trusted: it is not signed by anything the store trusts.
+    #[error("not trusted: {reason}")]
+    Untrusted {
+        /// Why (e.g. no trusted IACA issued the CRL or link certificate).
+        reason: String,
+    },
+    /// A trust store file is not one this SDK wrote, or is damaged.
+    #[error("trust store file: {reason}")]
+    TrustStoreFormat {
+        /// Why.
+        reason: String,
+    },
+    /// The app's fetcher could not deliver a status or identifier list token.
+    #[error("fetching {uri}: {reason}")]
+    Fetch {
+        /// The list's URI.
+        uri: String,
+        /// The fetcher's reason.
+        reason: String,
+    },
     /// An argument is inconsistent or out of range (e.g. an empty request, a bad time).
     #[error("invalid argument: {reason}")]
     InvalidArgument {
@@ -98,6 +118,16 @@ impl VerifierError {
     }
 }
 
+/// What a foreign fetcher's unexpected exception becomes.
+impl From<uniffi::UnexpectedUniFFICallbackError> for VerifierError {
+    fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
+        VerifierError::Fetch {
+            uri: String::new(),
+            reason: e.reason,
+        }
+    }
+}
+
 impl From<MsoError> for VerifierError {
     fn from(e: MsoError) -> Self {
         let reason = e.to_string();
@@ -121,7 +151,11 @@ impl From<MsoError> for VerifierError {
             | MsoError::Cose(_)
             | MsoError::X5Chain(_)
             | MsoError::InvalidDate { .. } => VerifierError::Malformed { reason },
-            MsoError::Certificate(_) => VerifierError::Certificate { reason },
+            MsoError::Certificate(_) | MsoError::NotAnIaca(_) => {
+                VerifierError::Certificate { reason }
+            }
+            MsoError::NoTrustedIaca { .. } => VerifierError::Untrusted { reason },
+            MsoError::TrustStoreFormat(_) => VerifierError::TrustStoreFormat { reason },
             MsoError::InvalidKey(_) => VerifierError::InvalidKey { reason },
             MsoError::UnsupportedAlgorithm(_) => VerifierError::UnsupportedAlgorithm { reason },
             MsoError::AlgorithmMismatch { .. }

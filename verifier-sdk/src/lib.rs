@@ -2,8 +2,14 @@
 //!
 //! Records and enums in, structured results out; every format and PKI rule lives in `mso`.
 //!
-//! - [`TrustStore`] (object): trusted IACAs (DER or PEM) and pinned DS certificates; one
-//!   long-lived instance remembers DS signatures already checked (a warm store).
+//! - [`TrustStore`] (object): IACAs (DER or PEM), link certificates, VICALs with their anchors,
+//!   CRLs (newest cRLNumber wins; expired or missing CRL a hard or soft failure by
+//!   [`RevocationPolicy`]) and pinned DS certificates, serialisable for offline use
+//!   ([`TrustStore::to_bytes`], [`TrustStore::from_bytes`]); one long-lived instance remembers
+//!   DS signatures already checked (a warm store).
+//! - MSO revocation: status-list and identifier-list tokens the app supplies in
+//!   [`VerificationOptions`], or fetched through the app's [`ListFetcher`]
+//!   ([`verify_device_response_online`], [`verify_issuer_signed_online`]).
 //! - [`verify_device_response`] / [`verify_issuer_signed`]: verification at an explicit time
 //!   ([`VerificationOptions`]) into a [`VerificationReport`]: the verdict, every check
 //!   ([`CheckKind`], [`CheckOutcome`] with a typed [`CheckFailure`] and a human reason) and the
@@ -29,6 +35,7 @@
 uniffi::setup_scaffolding!();
 
 mod error;
+mod fetch;
 mod keys;
 mod report;
 mod request;
@@ -39,10 +46,15 @@ mod value;
 mod verify;
 
 pub use error::{Result, VerifierError};
+pub use fetch::{
+    verify_device_response_online, verify_issuer_signed_online, ListFetcher, MAX_LIST_TOKEN_LEN,
+    MAX_LIST_URIS,
+};
 pub use keys::{AgreementPrivateKey, EcCurve, SigningPrivateKey};
 pub use report::{
     CertificateRole, CheckFailure, CheckKind, CheckOutcome, CheckResult, DisclosedElement,
     DocumentResult, ElementSource, ErrorCategory, SignatureAlgorithm, VerificationReport,
+    VerificationWarning,
 };
 pub use request::{
     encode_device_request, DocumentRequest, ElementRequest, NamespaceRequest, ReaderAuthKey,
@@ -53,7 +65,9 @@ pub use transcript::{
     session_transcript_bytes, DeviceEngagementInfo, ProximityHandover, SessionTranscriptInput,
     SessionTranscriptParts,
 };
-pub use trust::{CertificateInfo, TrustStore, MAX_PEM_LEN};
+pub use trust::{
+    AddOutcome, CertificateInfo, CrlInfo, RevocationPolicy, TrustStore, VicalInfo, MAX_PEM_LEN,
+};
 pub use value::{ElementValue, MapEntry, MAX_VALUE_DEPTH};
 pub use verify::{
     default_verification_options, verify_device_response, verify_issuer_signed,

@@ -32,6 +32,34 @@ pub struct DocumentResult {
     pub checks: Vec<CheckResult>,
     /// The disclosed elements (issuer-signed, then device-signed).
     pub elements: Vec<DisclosedElement>,
+    /// Conditions that did not fail the verification but that the app should know about
+    /// (e.g. a CRL or list token missing, an expired CRL under the soft policy).
+    pub warnings: Vec<VerificationWarning>,
+}
+
+/// A condition that did not fail the verification.
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
+pub struct VerificationWarning {
+    /// The check it concerns.
+    pub kind: CheckKind,
+    /// What it was about.
+    pub subject: Option<String>,
+    /// What would have been the failure, typed.
+    pub failure: CheckFailure,
+    /// The same in words.
+    pub reason: String,
+}
+
+impl From<&v::Warning> for VerificationWarning {
+    fn from(w: &v::Warning) -> Self {
+        let (failure, reason) = failure(&w.reason);
+        VerificationWarning {
+            kind: w.kind.into(),
+            subject: w.subject.clone(),
+            failure,
+            reason,
+        }
+    }
 }
 
 /// One check and its outcome.
@@ -113,6 +141,15 @@ pub enum CheckKind {
     DeviceAuthentication,
     /// Device-signed elements are covered by keyAuthorizations.
     DeviceSignedAuthorized,
+    /// The DS certificate is not on its IACA's CRL.
+    DsRevocation,
+    /// A disclosed `issuing_country` / `issuing_jurisdiction` equals the DS certificate's
+    /// countryName / stateOrProvinceName.
+    IssuingCountry,
+    /// The MSO's entry in its Token Status List is valid.
+    StatusList,
+    /// The MSO's identifier is absent from its Identifier List.
+    IdentifierList,
 }
 
 impl From<v::CheckKind> for CheckKind {
@@ -132,6 +169,10 @@ impl From<v::CheckKind> for CheckKind {
             v::CheckKind::DeviceKey => CheckKind::DeviceKey,
             v::CheckKind::DeviceAuthentication => CheckKind::DeviceAuthentication,
             v::CheckKind::DeviceSignedAuthorized => CheckKind::DeviceSignedAuthorized,
+            v::CheckKind::DsRevocation => CheckKind::DsRevocation,
+            v::CheckKind::IssuingCountry => CheckKind::IssuingCountry,
+            v::CheckKind::StatusList => CheckKind::StatusList,
+            v::CheckKind::IdentifierList => CheckKind::IdentifierList,
         }
     }
 }
@@ -291,6 +332,55 @@ pub enum CheckFailure {
     NotAuthorized,
     /// A prerequisite check failed, so this one could not run.
     NotChecked,
+    /// The DS certificate is listed on its IACA's CRL.
+    DsRevoked {
+        /// The DS serial number, hex.
+        serial: String,
+    },
+    /// The IACA's CRL is past its nextUpdate.
+    CrlExpired {
+        /// Its nextUpdate.
+        next_update: i64,
+        /// The verification time.
+        at: i64,
+    },
+    /// The store holds no CRL for the DS certificate's IACA.
+    NoCrl,
+    /// A disclosed element differs from the DS certificate's subject.
+    IssuingCountryMismatch {
+        /// `issuing_country` or `issuing_jurisdiction`.
+        element: String,
+        /// The disclosed value.
+        document: String,
+        /// The certificate's countryName / stateOrProvinceName.
+        certificate: Option<String>,
+    },
+    /// The MSO is revoked (status list entry invalid, or identifier listed).
+    MsoRevoked,
+    /// The MSO is suspended.
+    MsoSuspended,
+    /// The MSO's status list entry has an undefined value.
+    MsoStatusUnknown {
+        /// The value.
+        value: u8,
+    },
+    /// The MSO has a status entry of this kind but no list token was supplied.
+    NoListToken,
+    /// Tokens of the kind were supplied, none for the MSO's uri.
+    ListTokenUriMismatch {
+        /// The MSO's uri.
+        expected: String,
+        /// The supplied tokens' subjects.
+        found: Vec<String>,
+    },
+    /// The token is not of the expected list kind.
+    ListTokenWrongType,
+    /// The token's signer is not issued by a trusted IACA.
+    ListTokenUntrusted,
+    /// The token's signer is trusted, but not under the IACA that issued the DS.
+    ListTokenFromOtherIssuer,
+    /// The token has expired.
+    ListTokenExpired,
 }
 
 fn unix(t: OffsetDateTime) -> i64 {
@@ -454,6 +544,77 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
             "device-signed element not authorized by keyAuthorizations".into(),
         ),
         Failure::NotChecked(why) => (CheckFailure::NotChecked, format!("not checked: {why}")),
+        Failure::DsRevoked { serial } => (
+            CheckFailure::DsRevoked {
+                serial: serial.clone(),
+            },
+            format!("DS certificate {serial} is revoked by its IACA's CRL"),
+        ),
+        Failure::CrlExpired { next_update, at } => (
+            CheckFailure::CrlExpired {
+                next_update: unix(*next_update),
+                at: unix(*at),
+            },
+            format!(
+                "the IACA's CRL expired: nextUpdate {}, at {}",
+                show(next_update),
+                show(at)
+            ),
+        ),
+        Failure::NoCrl => (
+            CheckFailure::NoCrl,
+            "no CRL of the DS certificate's IACA in the trust store".into(),
+        ),
+        Failure::IssuingCountryMismatch {
+            element,
+            document,
+            certificate,
+        } => (
+            CheckFailure::IssuingCountryMismatch {
+                element: (*element).to_owned(),
+                document: document.clone(),
+                certificate: certificate.clone(),
+            },
+            format!(
+                "{element} {document:?} differs from the DS certificate's {}",
+                certificate
+                    .as_deref()
+                    .map_or("(absent)".into(), |c| format!("{c:?}"))
+            ),
+        ),
+        Failure::MsoRevoked => (CheckFailure::MsoRevoked, "the MSO is revoked".into()),
+        Failure::MsoSuspended => (CheckFailure::MsoSuspended, "the MSO is suspended".into()),
+        Failure::MsoStatusUnknown(value) => (
+            CheckFailure::MsoStatusUnknown { value: *value },
+            format!("the MSO's status list entry is {value}, an undefined status"),
+        ),
+        Failure::NoListToken => (
+            CheckFailure::NoListToken,
+            "no list token supplied: the MSO's status was not checked".into(),
+        ),
+        Failure::ListTokenUriMismatch { expected, found } => (
+            CheckFailure::ListTokenUriMismatch {
+                expected: expected.clone(),
+                found: found.clone(),
+            },
+            format!("no supplied list token is for {expected:?} (found {found:?})"),
+        ),
+        Failure::ListTokenWrongType(why) => (
+            CheckFailure::ListTokenWrongType,
+            format!("list token of the wrong kind: {why}"),
+        ),
+        Failure::ListTokenUntrusted(why) => (
+            CheckFailure::ListTokenUntrusted,
+            format!("list token signer not trusted: {why}"),
+        ),
+        Failure::ListTokenFromOtherIssuer => (
+            CheckFailure::ListTokenFromOtherIssuer,
+            "list token signed under another IACA than the DS certificate's".into(),
+        ),
+        Failure::ListTokenExpired(why) => (
+            CheckFailure::ListTokenExpired,
+            format!("list token expired: {why}"),
+        ),
     }
 }
 
@@ -553,5 +714,10 @@ pub(crate) fn document_result(
         valid: report.is_valid(),
         checks: report.checks.iter().map(CheckResult::from).collect(),
         elements: elements(issuer_signed, device_signed, report),
+        warnings: report
+            .warnings
+            .iter()
+            .map(VerificationWarning::from)
+            .collect(),
     }
 }

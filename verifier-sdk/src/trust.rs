@@ -1,18 +1,21 @@
 //! The trust store object: what a verification trusts, shared by every call.
 //!
-//! Today it wraps `mso::verify::IssuerTrust`: IACAs (DS certificates chain to them in one step,
-//! and the store remembers DS signatures already checked, so a long-lived store is "warm") and
-//! pinned DS certificates (tests and closed deployments). When `mso::trust::TrustStore` lands
-//! (link certificates, CRLs, VICALs, serialise/reload), this object holds that instead and gains
-//! the matching methods; the verification entry points keep their signatures.
+//! It wraps [`mso::trust::TrustStore`]: IACAs, link certificates (a new IACA key certified by a
+//! trusted one), VICALs (verified against VICAL anchors; their IACAs trusted for the docTypes
+//! they list) and CRLs (verified against the issuing IACA; the newest cRLNumber wins), with the
+//! revocation policy, serialisable for offline use. DS certificates already chained to an IACA
+//! are remembered, so a long-lived store is "warm". DS certificates can also be pinned (tests
+//! and closed deployments); pins are not part of the serialised store.
 
 use std::sync::{Arc, RwLock};
 
+use mso::crypto::SoftwareVerifier;
+use mso::trust::{self as t, TrustStore as MsoTrustStore};
 use mso::verify::IssuerTrust;
 use mso::x509::Certificate;
+use time::OffsetDateTime;
 
 use crate::error::{Result, VerifierError};
-
 /// Largest PEM text accepted in one call (a bundle of many IACAs fits easily).
 pub const MAX_PEM_LEN: usize = 1024 * 1024;
 
@@ -56,46 +59,142 @@ impl From<&Certificate> for CertificateInfo {
     }
 }
 
+/// What adding an input to the store did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum AddOutcome {
+    /// The input was new and is now trusted.
+    Added,
+    /// It replaced an older one (a CRL with a lower cRLNumber, an older VICAL).
+    Replaced,
+    /// The same input was already held: nothing changed.
+    Duplicate,
+    /// A newer (or equally new) one is already held: the input was verified but ignored.
+    NotNewer,
+}
+
+impl From<t::AddOutcome> for AddOutcome {
+    fn from(o: t::AddOutcome) -> Self {
+        match o {
+            t::AddOutcome::Added => AddOutcome::Added,
+            t::AddOutcome::Replaced => AddOutcome::Replaced,
+            t::AddOutcome::Duplicate => AddOutcome::Duplicate,
+            t::AddOutcome::NotNewer => AddOutcome::NotNewer,
+        }
+    }
+}
+
+/// How DS revocation is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
+pub struct RevocationPolicy {
+    /// True (the default, RFC 5280): a CRL past its nextUpdate fails the DsRevocation check.
+    /// False: the check uses the entries held and the report carries a warning.
+    pub expired_crl_fails: bool,
+    /// True: no CRL for the DS certificate's IACA fails the check. False (the default): the
+    /// report carries a warning, as IACAs from a VICAL often have no CRL in the store.
+    pub missing_crl_fails: bool,
+}
+
+impl From<t::RevocationPolicy> for RevocationPolicy {
+    fn from(p: t::RevocationPolicy) -> Self {
+        RevocationPolicy {
+            expired_crl_fails: p.expired_crl == t::ExpiredCrlPolicy::Fail,
+            missing_crl_fails: p.missing_crl == t::MissingCrlPolicy::Fail,
+        }
+    }
+}
+
+impl From<RevocationPolicy> for t::RevocationPolicy {
+    fn from(p: RevocationPolicy) -> Self {
+        t::RevocationPolicy {
+            expired_crl: if p.expired_crl_fails {
+                t::ExpiredCrlPolicy::Fail
+            } else {
+                t::ExpiredCrlPolicy::Warn
+            },
+            missing_crl: if p.missing_crl_fails {
+                t::MissingCrlPolicy::Fail
+            } else {
+                t::MissingCrlPolicy::Warn
+            },
+        }
+    }
+}
+
+/// A CRL held by the store.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct CrlInfo {
+    /// The issuing IACA's DN.
+    pub issuer: String,
+    /// cRLNumber, big-endian bytes.
+    pub crl_number: Option<Vec<u8>>,
+    /// thisUpdate, Unix seconds.
+    pub this_update: i64,
+    /// nextUpdate, Unix seconds.
+    pub next_update: i64,
+    /// Number of revoked certificates listed.
+    pub revoked_count: u64,
+}
+
+/// A VICAL held by the store.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VicalInfo {
+    /// vicalProvider.
+    pub provider: String,
+    /// version.
+    pub version: String,
+    /// date, Unix seconds.
+    pub date: i64,
+    /// vicalIssueID, if present.
+    pub issue_id: Option<u64>,
+    /// nextUpdate, Unix seconds, if present.
+    pub next_update: Option<i64>,
+    /// Number of IACA entries.
+    pub iaca_count: u64,
+    /// True when fresh at the time asked about.
+    pub fresh: bool,
+    /// Why it is stale (past nextUpdate, too old, signer certificate expired), in words.
+    pub stale_reasons: Vec<String>,
+}
+
 /// An immutable view of the store; replaced as a whole when the store changes, so a
 /// verification in progress keeps a consistent view without holding a lock.
 #[derive(Debug)]
 pub(crate) struct Snapshot {
-    // Shared between snapshots, so pinning a DS keeps the IACAs' memory (the store stays warm).
-    iacas: Arc<IssuerTrust>,
+    /// Always `IssuerTrust::Store`.
+    store: Arc<IssuerTrust>,
     pinned: Vec<Arc<IssuerTrust>>,
 }
 
 impl Snapshot {
-    fn empty() -> Self {
+    fn with_store(store: MsoTrustStore, pinned: Vec<Arc<IssuerTrust>>) -> Self {
         Snapshot {
-            iacas: Arc::new(IssuerTrust::iacas(Vec::new())),
-            pinned: Vec::new(),
+            store: Arc::new(IssuerTrust::Store(Box::new(store))),
+            pinned,
         }
     }
 
     /// The trust to verify a document whose x5chain leaf is `leaf`: a pinned DS certificate
-    /// if it is exactly that one, otherwise the IACAs.
+    /// if it is exactly that one, otherwise the store.
     pub(crate) fn trust_for(&self, leaf: Option<&[u8]>) -> &IssuerTrust {
         leaf.and_then(|leaf| {
             self.pinned.iter().find(|t| match t.as_ref() {
                 IssuerTrust::PinnedDocumentSigner(ds) => ds.der() == leaf,
-                IssuerTrust::Iacas(_) => false,
+                IssuerTrust::Iacas(_) | IssuerTrust::Store(_) => false,
             })
         })
-        .map_or(self.iacas.as_ref(), |t| t.as_ref())
+        .map_or(self.store.as_ref(), |t| t.as_ref())
     }
 
-    fn iaca_certificates(&self) -> &[Certificate] {
-        match self.iacas.as_ref() {
-            IssuerTrust::Iacas(anchors) => anchors.anchors(),
-            IssuerTrust::PinnedDocumentSigner(_) => &[],
-        }
+    fn store(&self) -> Result<&MsoTrustStore> {
+        self.store
+            .store()
+            .ok_or_else(|| VerifierError::internal("trust snapshot without a store"))
     }
 
     fn pinned_certificates(&self) -> impl Iterator<Item = &Certificate> {
         self.pinned.iter().filter_map(|t| match t.as_ref() {
             IssuerTrust::PinnedDocumentSigner(ds) => Some(ds.as_ref()),
-            IssuerTrust::Iacas(_) => None,
+            IssuerTrust::Iacas(_) | IssuerTrust::Store(_) => None,
         })
     }
 }
@@ -107,6 +206,12 @@ pub struct TrustStore {
     state: RwLock<Arc<Snapshot>>,
 }
 
+fn at_time(at_unix_seconds: i64) -> Result<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(at_unix_seconds).map_err(|_| {
+        VerifierError::invalid_argument(format!("time {at_unix_seconds} is out of range"))
+    })
+}
+
 impl TrustStore {
     pub(crate) fn snapshot(&self) -> Result<Arc<Snapshot>> {
         self.state
@@ -115,48 +220,66 @@ impl TrustStore {
             .map_err(|_| VerifierError::internal("trust store lock poisoned"))
     }
 
-    fn update(&self, change: impl FnOnce(&Snapshot) -> Snapshot) -> Result<()> {
+    /// Applies `change` to a copy of the store and publishes it; on error nothing changes.
+    fn update_store<T>(&self, change: impl FnOnce(&mut MsoTrustStore) -> Result<T>) -> Result<T> {
         let mut state = self
             .state
             .write()
             .map_err(|_| VerifierError::internal("trust store lock poisoned"))?;
-        *state = Arc::new(change(&state));
-        Ok(())
-    }
-
-    fn add_iacas(&self, certs: Vec<Certificate>) -> Result<Vec<CertificateInfo>> {
-        let infos = certs.iter().map(CertificateInfo::from).collect();
-        self.update(|s| {
-            let mut anchors = s.iaca_certificates().to_vec();
-            for c in certs {
-                if !anchors.contains(&c) {
-                    anchors.push(c);
-                }
-            }
-            // A new anchor set starts with an empty memory of checked DS certificates.
-            Snapshot {
-                iacas: Arc::new(IssuerTrust::iacas(anchors)),
-                pinned: s.pinned.clone(),
-            }
-        })?;
-        Ok(infos)
+        let mut store = state.store()?.clone();
+        let out = change(&mut store)?;
+        *state = Arc::new(Snapshot::with_store(store, state.pinned.clone()));
+        Ok(out)
     }
 
     fn pin(&self, certs: Vec<Certificate>) -> Result<Vec<CertificateInfo>> {
         let infos = certs.iter().map(CertificateInfo::from).collect();
-        self.update(|s| {
-            let mut pinned = s.pinned.clone();
-            for c in certs {
-                if !s.pinned_certificates().any(|p| p == &c) {
-                    pinned.push(Arc::new(IssuerTrust::pinned(c)));
-                }
+        let mut state = self
+            .state
+            .write()
+            .map_err(|_| VerifierError::internal("trust store lock poisoned"))?;
+        let mut pinned = state.pinned.clone();
+        for c in certs {
+            if !state.pinned_certificates().any(|p| p == &c) {
+                pinned.push(Arc::new(IssuerTrust::pinned(c)));
             }
-            Snapshot {
-                iacas: Arc::clone(&s.iacas),
-                pinned,
+        }
+        // The store itself (and its memory of checked DS certificates) is shared.
+        *state = Arc::new(Snapshot {
+            store: Arc::clone(&state.store),
+            pinned,
+        });
+        Ok(infos)
+    }
+
+    fn add_certificates(
+        &self,
+        certs: Vec<Vec<u8>>,
+        add: impl Fn(&mut MsoTrustStore, &[u8]) -> mso::Result<t::AddOutcome>,
+    ) -> Result<Vec<CertificateInfo>> {
+        let mut infos = Vec::with_capacity(certs.len());
+        for der in &certs {
+            infos.push(CertificateInfo::from(&Certificate::from_der(der)?));
+        }
+        // All or nothing: one bad certificate in a bundle adds none of them.
+        self.update_store(|store| {
+            for der in &certs {
+                add(store, der)?;
             }
+            Ok(())
         })?;
         Ok(infos)
+    }
+}
+
+/// The DER of every certificate in `input`: DER itself, or PEM text with one or more blocks.
+fn certificates_der(input: &[u8]) -> Result<Vec<Vec<u8>>> {
+    match std::str::from_utf8(input) {
+        Ok(text) if text.contains(PEM_BEGIN) => Ok(from_pem_bundle(text)?
+            .into_iter()
+            .map(|c| c.der().to_vec())
+            .collect()),
+        _ => Ok(vec![input.to_vec()]),
     }
 }
 
@@ -192,30 +315,97 @@ fn from_pem_bundle(pem: &str) -> Result<Vec<Certificate>> {
 
 #[uniffi::export]
 impl TrustStore {
-    /// An empty store: it trusts nothing until IACAs are added or DS certificates pinned.
+    /// An empty store with the default revocation policy: it trusts nothing until IACAs,
+    /// link certificates or VICALs are added (or DS certificates pinned).
     #[uniffi::constructor]
     pub fn new() -> Arc<Self> {
         Arc::new(TrustStore {
-            state: RwLock::new(Arc::new(Snapshot::empty())),
+            state: RwLock::new(Arc::new(Snapshot::with_store(
+                MsoTrustStore::default(),
+                Vec::new(),
+            ))),
         })
     }
 
-    /// Trusts DS certificates issued by this IACA (DER).
-    pub fn add_iaca_der(&self, der: Vec<u8>) -> Result<CertificateInfo> {
-        let cert = Certificate::from_der(&der)?;
-        let info = CertificateInfo::from(&cert);
-        self.add_iacas(vec![cert])?;
-        Ok(info)
+    /// Reloads a store written by [`TrustStore::to_bytes`], re-verifying every input (profiles,
+    /// signatures) at `at_unix_seconds`; a damaged or altered file is refused.
+    #[uniffi::constructor]
+    pub fn from_bytes(bytes: Vec<u8>, at_unix_seconds: i64) -> Result<Arc<Self>> {
+        let store =
+            MsoTrustStore::from_bytes(&bytes, at_time(at_unix_seconds)?, &SoftwareVerifier)?;
+        Ok(Arc::new(TrustStore {
+            state: RwLock::new(Arc::new(Snapshot::with_store(store, Vec::new()))),
+        }))
     }
 
-    /// Trusts DS certificates issued by these IACAs (one or more PEM `CERTIFICATE` blocks).
+    /// The store as bytes for offline use (IACAs, links, VICAL anchors, VICALs, CRLs and the
+    /// policy; not pinned DS certificates). Keep it in the platform's protected storage: whoever
+    /// can replace it decides what is trusted.
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        Ok(self.snapshot()?.store()?.to_bytes())
+    }
+
+    /// Trusts DS certificates issued by this IACA (DER), after checking it is a self-signed
+    /// certificate of the IACA profile.
+    pub fn add_iaca_der(&self, der: Vec<u8>) -> Result<CertificateInfo> {
+        let mut infos =
+            self.add_certificates(vec![der], |s, c| s.add_iaca(c, &SoftwareVerifier))?;
+        infos
+            .pop()
+            .ok_or_else(|| VerifierError::internal("no certificate added"))
+    }
+
+    /// Trusts DS certificates issued by these IACAs (one or more PEM `CERTIFICATE` blocks; all
+    /// or none are added).
     pub fn add_iaca_pem(&self, pem: String) -> Result<Vec<CertificateInfo>> {
-        self.add_iacas(from_pem_bundle(&pem)?)
+        let ders = certificates_der(pem.as_bytes())?;
+        self.add_certificates(ders, |s, c| s.add_iaca(c, &SoftwareVerifier))
+    }
+
+    /// Trusts the new IACA key a link certificate (DER or PEM) certifies: it must be signed by
+    /// an IACA already trusted (or an earlier link) and keep that IACA's subject name.
+    pub fn add_link_certificate(&self, certificate: Vec<u8>) -> Result<Vec<CertificateInfo>> {
+        let ders = certificates_der(&certificate)?;
+        self.add_certificates(ders, |s, c| s.add_link(c, &SoftwareVerifier))
+    }
+
+    /// Trusts this certificate (DER or PEM) to sign VICALs (the VICAL provider's root).
+    pub fn add_vical_anchor(&self, certificate: Vec<u8>) -> Result<Vec<CertificateInfo>> {
+        let ders = certificates_der(&certificate)?;
+        self.add_certificates(ders, |s, c| s.add_vical_anchor(c))
+    }
+
+    /// Verifies a VICAL at `at_unix_seconds` (COSE signature, chain to a VICAL anchor, EKU
+    /// 1.0.18013.5.1.8) and trusts its IACAs for the docTypes each entry lists. A newer list
+    /// from the same provider replaces the held one.
+    pub fn add_vical(&self, vical: Vec<u8>, at_unix_seconds: i64) -> Result<AddOutcome> {
+        let at = at_time(at_unix_seconds)?;
+        self.update_store(|s| Ok(s.add_vical(&vical, at, &SoftwareVerifier)?.into()))
+    }
+
+    /// Verifies a CRL (DER) at `at_unix_seconds` against the trusted IACA that issued it and
+    /// keeps it if its cRLNumber is higher than the one held for that IACA.
+    pub fn add_crl(&self, der: Vec<u8>, at_unix_seconds: i64) -> Result<AddOutcome> {
+        let at = at_time(at_unix_seconds)?;
+        self.update_store(|s| Ok(s.add_crl(&der, at, &SoftwareVerifier)?.into()))
+    }
+
+    /// The revocation policy.
+    pub fn revocation_policy(&self) -> Result<RevocationPolicy> {
+        Ok(self.snapshot()?.store()?.policy().into())
+    }
+
+    /// Changes the revocation policy (kept by [`TrustStore::to_bytes`]).
+    pub fn set_revocation_policy(&self, policy: RevocationPolicy) -> Result<()> {
+        self.update_store(|s| {
+            s.set_policy(policy.into());
+            Ok(())
+        })
     }
 
     /// Trusts exactly this DS certificate (DER), without an IACA: for tests and closed
     /// deployments. A document whose x5chain leaf is byte-identical to it is verified against
-    /// it; every other document against the IACAs.
+    /// it; every other document against the store.
     pub fn pin_document_signer_der(&self, der: Vec<u8>) -> Result<CertificateInfo> {
         let cert = Certificate::from_der(&der)?;
         let info = CertificateInfo::from(&cert);
@@ -228,13 +418,69 @@ impl TrustStore {
         self.pin(from_pem_bundle(&pem)?)
     }
 
-    /// The trusted IACAs.
+    /// The IACAs trusted directly.
     pub fn iacas(&self) -> Result<Vec<CertificateInfo>> {
-        Ok(self
-            .snapshot()?
-            .iaca_certificates()
+        let snapshot = self.snapshot()?;
+        Ok(snapshot
+            .store()?
+            .iacas()
             .iter()
             .map(CertificateInfo::from)
+            .collect())
+    }
+
+    /// The link certificates held.
+    pub fn link_certificates(&self) -> Result<Vec<CertificateInfo>> {
+        let snapshot = self.snapshot()?;
+        Ok(snapshot
+            .store()?
+            .links()
+            .iter()
+            .map(CertificateInfo::from)
+            .collect())
+    }
+
+    /// The CRLs held, one per IACA.
+    pub fn crls(&self) -> Result<Vec<CrlInfo>> {
+        let snapshot = self.snapshot()?;
+        Ok(snapshot
+            .store()?
+            .crls()
+            .map(|c| CrlInfo {
+                issuer: c.issuer().to_string(),
+                crl_number: c.crl_number().map(|n| n.as_bytes().to_vec()),
+                this_update: c.this_update().unix_timestamp(),
+                next_update: c.next_update().unix_timestamp(),
+                revoked_count: u64::try_from(c.len()).unwrap_or(u64::MAX),
+            })
+            .collect())
+    }
+
+    /// The VICALs held, with their freshness at `at_unix_seconds`.
+    pub fn vicals(&self, at_unix_seconds: i64) -> Result<Vec<VicalInfo>> {
+        let at = at_time(at_unix_seconds)?;
+        let snapshot = self.snapshot()?;
+        Ok(snapshot
+            .store()?
+            .vicals()
+            .map(|v| {
+                let freshness =
+                    v.freshness_at(at, mso::vical::DEFAULT_SKEW, mso::vical::DEFAULT_MAX_AGE);
+                VicalInfo {
+                    provider: v.provider().to_owned(),
+                    version: v.version().to_owned(),
+                    date: v.date().unix_timestamp(),
+                    issue_id: v.issue_id(),
+                    next_update: v.next_update().map(OffsetDateTime::unix_timestamp),
+                    iaca_count: u64::try_from(v.entries().len()).unwrap_or(u64::MAX),
+                    fresh: freshness.is_fresh(),
+                    stale_reasons: freshness
+                        .reasons()
+                        .iter()
+                        .map(|r| format!("{r:?}"))
+                        .collect(),
+                }
+            })
             .collect())
     }
 

@@ -10,8 +10,8 @@ use mso::crypto::ecdh::AgreementKey;
 use mso::crypto::{Algorithm, SoftwareVerifier};
 use mso::model::{DeviceResponse, IssuerSigned, SessionTranscript};
 use mso::verify::{
-    verify_document, DeviceAuthInput, DocumentReport, IssuerTrust, ResponseReport, VerifyOptions,
-    DEFAULT_ALGORITHMS,
+    verify_document, DeviceAuthInput, DocumentReport, IssuerTrust, ListToken, ResponseReport,
+    VerifyOptions, DEFAULT_ALGORITHMS,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -36,6 +36,12 @@ pub struct VerificationOptions {
     pub allowed_algorithms: Vec<SignatureAlgorithm>,
     /// The reader's ephemeral private key: needed only to verify a deviceMac.
     pub reader_key: Option<AgreementPrivateKey>,
+    /// Token Status List CWTs the app holds (e.g. fetched earlier from the MSOs' `status_list`
+    /// uri): each MSO is looked up in the one for its uri. None: the status is not checked
+    /// and the report carries a warning.
+    pub status_list_tokens: Vec<Vec<u8>>,
+    /// Identifier List CWTs the app holds, likewise for the MSOs' `identifier_list`.
+    pub identifier_list_tokens: Vec<Vec<u8>>,
 }
 
 /// Options with the defaults: [`DEFAULT_CLOCK_SKEW_SECONDS`], ES256/384/512 and EdDSA, no
@@ -50,6 +56,8 @@ pub fn default_verification_options(at_unix_seconds: i64) -> VerificationOptions
             .map(|a| SignatureAlgorithm::from(*a))
             .collect(),
         reader_key: None,
+        status_list_tokens: Vec::new(),
+        identifier_list_tokens: Vec::new(),
     }
 }
 
@@ -58,6 +66,8 @@ pub(crate) struct Resolved {
     at: OffsetDateTime,
     skew: Duration,
     algorithms: Vec<Algorithm>,
+    status_lists: Vec<Vec<u8>>,
+    identifier_lists: Vec<Vec<u8>>,
 }
 
 impl Resolved {
@@ -76,17 +86,31 @@ impl Resolved {
                 .iter()
                 .map(|a| Algorithm::from(*a))
                 .collect(),
+            status_lists: options.status_list_tokens.clone(),
+            identifier_lists: options.identifier_list_tokens.clone(),
         })
     }
 
-    fn options<'a>(&'a self, trust: &'a IssuerTrust) -> VerifyOptions<'a> {
-        VerifyOptions {
-            at: self.at,
-            skew: self.skew,
-            trust,
-            allowed_algorithms: &self.algorithms,
-            verifier: &SoftwareVerifier,
-        }
+    /// The list tokens, borrowed for [`VerifyOptions::list_tokens`].
+    fn list_tokens(&self) -> Vec<ListToken<'_>> {
+        let status = self.status_lists.iter().map(|t| ListToken::StatusList(t));
+        let ids = self
+            .identifier_lists
+            .iter()
+            .map(|t| ListToken::IdentifierList(t));
+        status.chain(ids).collect()
+    }
+
+    fn options<'a>(
+        &'a self,
+        trust: &'a IssuerTrust,
+        tokens: &'a [ListToken<'a>],
+    ) -> VerifyOptions<'a> {
+        let mut options = VerifyOptions::new(self.at, trust, &SoftwareVerifier);
+        options.skew = self.skew;
+        options.allowed_algorithms = &self.algorithms;
+        options.list_tokens = tokens;
+        options
     }
 }
 
@@ -113,12 +137,13 @@ pub(crate) fn verify_response_bytes(
         transcript,
         e_reader_key,
     };
+    let tokens = options.list_tokens();
     let mut reports = Vec::new();
     let mut documents = Vec::new();
     for doc in response.documents.iter().flatten() {
         let leaf = leaf(&doc.issuer_signed);
         let issuer_trust = trust.trust_for(leaf.as_deref());
-        let report = verify_document(doc, &session, &options.options(issuer_trust));
+        let report = verify_document(doc, &session, &options.options(issuer_trust, &tokens));
         documents.push(document_result(
             &report,
             &doc.issuer_signed,
@@ -184,10 +209,11 @@ pub fn verify_issuer_signed(
     let snapshot = trust.snapshot()?;
     let leaf = leaf(&decoded);
     let issuer_trust = snapshot.trust_for(leaf.as_deref());
+    let tokens = resolved.list_tokens();
     let report: DocumentReport = mso::verify::verify_issuer_signed(
         &decoded,
         expected_doc_type.as_deref(),
-        &resolved.options(issuer_trust),
+        &resolved.options(issuer_trust, &tokens),
     );
     let document = document_result(&report, &decoded, None);
     Ok(VerificationReport {

@@ -189,10 +189,17 @@ fn an_untrusting_store_reports_no_trusted_issuer() {
     )
     .unwrap();
     assert!(!report.valid);
+    // Only the trust check fails; revocation cannot be judged for an untrusted DS.
     assert_eq!(
         failed(&report),
-        [(CheckKind::DsTrusted, None)],
-        "only the trust check fails"
+        [
+            (CheckKind::DsTrusted, None),
+            (CheckKind::DsRevocation, None)
+        ],
+    );
+    assert_eq!(
+        failure(&report.documents[0], CheckKind::DsRevocation),
+        Some(CheckFailure::NotChecked)
     );
     assert_eq!(
         failure(&report.documents[0], CheckKind::DsTrusted),

@@ -24,10 +24,11 @@ use mso::present::{device_response, present_with_signature};
 use mso::x509::Certificate;
 use verifier_sdk::{
     default_verification_options, encode_device_request, session_transcript_bytes,
-    verify_device_response, verify_issuer_signed, CheckFailure, CheckKind, DocumentRequest,
-    ElementRequest, ElementValue, ErrorCategory, NamespaceRequest, ProximityHandover,
-    ReaderAuthKey, ReaderSession, SessionTranscriptInput, SignatureAlgorithm, SigningPrivateKey,
-    TrustStore, VerificationOptions, VerificationReport, VerifierError,
+    verify_device_response, verify_issuer_signed, AddOutcome, CheckFailure, CheckKind,
+    DocumentRequest, ElementRequest, ElementValue, ErrorCategory, NamespaceRequest,
+    ProximityHandover, ReaderAuthKey, ReaderSession, RevocationPolicy, SessionTranscriptInput,
+    SignatureAlgorithm, SigningPrivateKey, TrustStore, VerificationOptions, VerificationReport,
+    VerifierError,
 };
 
 fn oid4vp(nonce: &str) -> SessionTranscriptInput {
@@ -333,7 +334,14 @@ fn a_document_from_an_untrusted_iaca_fails_the_trust_check() {
         default_verification_options(at()),
     )
     .unwrap();
-    assert_eq!(failed(&report), [(CheckKind::DsTrusted, None)]);
+    // Revocation cannot be judged for an untrusted DS: it is reported as not checked.
+    assert_eq!(
+        failed(&report),
+        [
+            (CheckKind::DsTrusted, None),
+            (CheckKind::DsRevocation, None)
+        ]
+    );
     assert_eq!(
         failure(&report.documents[0], CheckKind::DsTrusted),
         Some(CheckFailure::NoTrustedIssuer)
@@ -442,7 +450,13 @@ fn a_pinned_ds_is_used_only_for_its_own_documents() {
         default_verification_options(at()),
     )
     .unwrap();
-    assert_eq!(failed(&report), [(CheckKind::DsTrusted, None)]);
+    assert_eq!(
+        failed(&report),
+        [
+            (CheckKind::DsTrusted, None),
+            (CheckKind::DsRevocation, None)
+        ]
+    );
 }
 
 #[test]
@@ -618,4 +632,122 @@ fn the_online_transcripts_match_mso_by_name() {
         assert_eq!(parts.device_engagement, None);
         assert_eq!(parts.proximity_handover, None);
     }
+}
+
+#[test]
+fn a_ds_on_its_iacas_crl_is_reported_revoked_and_the_newest_crl_wins() {
+    let f = Fixture::new();
+    let trust = f.trust();
+    let (before, after) = (
+        pki::AT - time::Duration::days(1),
+        pki::AT + time::Duration::days(7),
+    );
+    let serial = f.pki.ds().serial_number().to_vec();
+    let revoking = f.pki.crl(&[&serial], 2, before, after);
+    let clean = f.pki.crl(&[], 1, before, after);
+    assert_eq!(trust.add_crl(revoking, at()).unwrap(), AddOutcome::Added);
+    // An older CRL (lower cRLNumber) cannot un-revoke the DS.
+    assert_eq!(trust.add_crl(clean, at()).unwrap(), AddOutcome::NotNewer);
+    assert_eq!(trust.crls().unwrap().len(), 1);
+    let report = verify_device_response(
+        f.response(&f.issued),
+        oid4vp(NONCE),
+        Arc::clone(&trust),
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert!(!report.valid);
+    assert_eq!(failed(&report), [(CheckKind::DsRevocation, None)]);
+    assert!(matches!(
+        failure(&report.documents[0], CheckKind::DsRevocation),
+        Some(CheckFailure::DsRevoked { .. })
+    ));
+    // A CRL from an IACA the store does not trust is refused, and changes nothing.
+    let stranger = pki::TestPki::new();
+    assert!(matches!(
+        trust.add_crl(stranger.crl(&[], 9, before, after), at()),
+        Err(VerifierError::Untrusted { .. })
+    ));
+    assert_eq!(trust.crls().unwrap().len(), 1);
+}
+
+#[test]
+fn an_expired_crl_is_a_hard_or_a_soft_failure_by_policy() {
+    let f = Fixture::new();
+    let trust = f.trust();
+    let (before, soon) = (
+        pki::AT - time::Duration::days(2),
+        pki::AT - time::Duration::days(1),
+    );
+    trust
+        .add_crl(f.pki.crl(&[], 1, before, soon), at())
+        .unwrap();
+    let verify = |trust: &Arc<TrustStore>| {
+        verify_device_response(
+            f.response(&f.issued),
+            oid4vp(NONCE),
+            Arc::clone(trust),
+            default_verification_options(at()),
+        )
+        .unwrap()
+    };
+    let hard = verify(&trust);
+    assert!(matches!(
+        failure(&hard.documents[0], CheckKind::DsRevocation),
+        Some(CheckFailure::CrlExpired { .. })
+    ));
+    assert!(!hard.valid);
+    trust
+        .set_revocation_policy(RevocationPolicy {
+            expired_crl_fails: false,
+            missing_crl_fails: false,
+        })
+        .unwrap();
+    let soft = verify(&trust);
+    assert!(soft.valid, "{:?}", failed(&soft));
+    assert!(soft.documents[0].warnings.iter().any(|w| {
+        w.kind == CheckKind::DsRevocation && matches!(w.failure, CheckFailure::CrlExpired { .. })
+    }));
+}
+
+#[test]
+fn the_serialised_store_reloads_equivalent_and_refuses_damage() {
+    let f = Fixture::new();
+    let trust = f.trust();
+    let (before, after) = (
+        pki::AT - time::Duration::days(1),
+        pki::AT + time::Duration::days(7),
+    );
+    let serial = f.pki.ds().serial_number().to_vec();
+    trust
+        .add_crl(f.pki.crl(&[&serial], 1, before, after), at())
+        .unwrap();
+    let saved = trust.to_bytes().unwrap();
+    let reloaded = TrustStore::from_bytes(saved.clone(), at()).unwrap();
+    assert_eq!(reloaded.to_bytes().unwrap(), saved);
+    assert_eq!(reloaded.iacas().unwrap(), trust.iacas().unwrap());
+    let report = verify_device_response(
+        f.response(&f.issued),
+        oid4vp(NONCE),
+        reloaded,
+        default_verification_options(at()),
+    )
+    .unwrap();
+    assert_eq!(failed(&report), [(CheckKind::DsRevocation, None)]);
+    for i in 0..saved.len() {
+        let mut damaged = saved.clone();
+        damaged[i] ^= 0x01;
+        // Never a panic; a store that reloads must not have silently lost the revocation.
+        if let Ok(store) = TrustStore::from_bytes(damaged, at()) {
+            let report = verify_device_response(
+                f.response(&f.issued),
+                oid4vp(NONCE),
+                store,
+                default_verification_options(at()),
+            )
+            .unwrap();
+            assert!(!report.valid, "byte {i}");
+        }
+    }
+    assert!(TrustStore::from_bytes(saved[..saved.len() - 1].to_vec(), at()).is_err());
 }

@@ -73,10 +73,18 @@ class OwnStack(unittest.TestCase):
         report = v.verify_device_response(
             fixture("device_response.cbor"), transcript(), v.TrustStore(), options()
         )
-        self.assertEqual(failures(report), [(v.CheckKind.DS_TRUSTED, None)])
+        # Revocation cannot be judged for an untrusted DS: reported as not checked.
+        self.assertEqual(
+            failures(report),
+            [(v.CheckKind.DS_TRUSTED, None), (v.CheckKind.DS_REVOCATION, None)],
+        )
         self.assertEqual(
             outcome(report.documents[0], v.CheckKind.DS_TRUSTED).failure,
             v.CheckFailure.NO_TRUSTED_ISSUER(),
+        )
+        self.assertEqual(
+            outcome(report.documents[0], v.CheckKind.DS_REVOCATION).failure,
+            v.CheckFailure.NOT_CHECKED(),
         )
 
     def test_after_its_validity_the_mso_is_expired(self):
