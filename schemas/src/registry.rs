@@ -150,6 +150,23 @@ impl DocType {
     pub fn namespace_names(&self) -> impl Iterator<Item = &str> {
         self.namespaces.iter().map(|n| n.name.as_str())
     }
+
+    /// The definition of element `identifier` of `namespace`: the element of that name, else
+    /// the first `identifier_pattern` family it belongs to (e.g. `age_over_21`).
+    pub fn element(&self, namespace: &str, identifier: &str) -> Option<&ElementDef> {
+        let ns = self.namespaces.iter().find(|n| n.name == namespace)?;
+        ns.elements
+            .iter()
+            .find(|e| e.def.identifier.as_deref() == Some(identifier))
+            .or_else(|| {
+                ns.elements.iter().find(|e| {
+                    e.identifier_pattern
+                        .as_ref()
+                        .is_some_and(|p| p.is_match(identifier))
+                })
+            })
+            .map(|e| &e.def)
+    }
 }
 
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

@@ -53,8 +53,8 @@ pub use fetch::{
 pub use keys::{AgreementPrivateKey, EcCurve, SigningPrivateKey};
 pub use report::{
     CertificateRole, CheckFailure, CheckKind, CheckOutcome, CheckResult, DisclosedElement,
-    DocumentResult, ElementSource, ErrorCategory, SignatureAlgorithm, VerificationReport,
-    VerificationWarning,
+    DocumentResult, ElementSchema, ElementSource, ErrorCategory, SignatureAlgorithm,
+    VerificationReport, VerificationWarning,
 };
 pub use request::{
     encode_device_request, DocumentRequest, ElementRequest, NamespaceRequest, ReaderAuthKey,

@@ -101,6 +101,62 @@ pub struct DisclosedElement {
     /// True when its own check passed (issuer-signed: the value digest; device-signed: the
     /// keyAuthorizations check). The document as a whole is trustworthy only if `valid`.
     pub verified: bool,
+    /// What the doc type's definition (`schemas/doctypes/`) says about the element; `None`
+    /// for a doc type or element the definitions do not know.
+    pub schema: Option<ElementSchema>,
+}
+
+/// An element's definition in its doc type's schema.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ElementSchema {
+    /// The declared CBOR type: `tstr`, `uint`, `int`, `bool`, `bstr`, `full-date`, `tdate`,
+    /// `full-date-or-tdate`, `array` or `map`.
+    pub declared_type: String,
+    /// The name shown to people, when the definition gives one.
+    pub display_name: Option<String>,
+    /// True when the value has the declared type (a mismatch is the issuer's error: the
+    /// element is still what the issuer signed).
+    pub type_matches: bool,
+}
+
+/// The built-in doc type definitions, loaded once.
+fn doc_types() -> Option<&'static schemas::Registry> {
+    static REGISTRY: std::sync::OnceLock<Option<schemas::Registry>> = std::sync::OnceLock::new();
+    REGISTRY
+        .get_or_init(|| schemas::Registry::builtin().ok())
+        .as_ref()
+}
+
+/// Whether `value` has the schema type `ty` (top level).
+fn has_type(value: &ElementValue, ty: schemas::ElementType) -> bool {
+    use schemas::ElementType as T;
+    match (ty, value) {
+        (T::Tstr, ElementValue::Text { .. })
+        | (T::Bool, ElementValue::Bool { .. })
+        | (T::Bstr, ElementValue::Bytes { .. })
+        | (T::FullDate | T::FullDateOrTdate, ElementValue::FullDate { .. })
+        | (T::Tdate | T::FullDateOrTdate, ElementValue::TDate { .. })
+        | (T::Array, ElementValue::Array { .. })
+        | (T::Map, ElementValue::Map { .. })
+        | (T::Int, ElementValue::Integer { .. } | ElementValue::BigInteger { .. }) => true,
+        (T::Uint, ElementValue::Integer { value }) => *value >= 0,
+        (T::Uint, ElementValue::BigInteger { decimal }) => !decimal.starts_with('-'),
+        _ => false,
+    }
+}
+
+fn element_schema(
+    doc_type: &str,
+    namespace: &str,
+    identifier: &str,
+    value: &ElementValue,
+) -> Option<ElementSchema> {
+    let def = doc_types()?.get(doc_type)?.element(namespace, identifier)?;
+    Some(ElementSchema {
+        declared_type: def.ty.as_str().to_owned(),
+        display_name: def.display_name.clone(),
+        type_matches: has_type(value, def.ty),
+    })
 }
 
 /// Which part of the document an element came from.
@@ -656,6 +712,7 @@ fn passed_for(check: &v::Check, subject: &str) -> bool {
 
 /// The disclosed elements of a document with the outcome of their own checks.
 pub(crate) fn elements(
+    doc_type: &str,
     issuer_signed: &mso::model::IssuerSigned,
     device_signed: Option<&mso::model::DeviceNameSpaces>,
     report: &v::DocumentReport,
@@ -678,10 +735,12 @@ pub(crate) fn elements(
         for item in items {
             let item = item.value();
             let subject = format!("{ns}/{}", item.element_identifier);
+            let value = ElementValue::from_cbor(&item.element_value);
             out.push(DisclosedElement {
                 namespace: ns.clone(),
                 identifier: item.element_identifier.clone(),
-                value: ElementValue::from_cbor(&item.element_value),
+                schema: element_schema(doc_type, ns, &item.element_identifier, &value),
+                value,
                 source: ElementSource::IssuerSigned,
                 verified: digests.next().is_some_and(|c| passed_for(c, &subject)),
             });
@@ -690,10 +749,12 @@ pub(crate) fn elements(
     for (ns, elems) in device_signed.iter().flat_map(|d| d.0.iter()) {
         for (id, value) in elems {
             let subject = format!("{ns}/{id}");
+            let value = ElementValue::from_cbor(value);
             out.push(DisclosedElement {
                 namespace: ns.clone(),
                 identifier: id.clone(),
-                value: ElementValue::from_cbor(value),
+                schema: element_schema(doc_type, ns, id, &value),
+                value,
                 source: ElementSource::DeviceSigned,
                 verified: device_auth_ok
                     && authorized.next().is_some_and(|c| passed_for(c, &subject)),
@@ -713,7 +774,7 @@ pub(crate) fn document_result(
         doc_type: report.doc_type.clone(),
         valid: report.is_valid(),
         checks: report.checks.iter().map(CheckResult::from).collect(),
-        elements: elements(issuer_signed, device_signed, report),
+        elements: elements(&report.doc_type, issuer_signed, device_signed, report),
         warnings: report
             .warnings
             .iter()

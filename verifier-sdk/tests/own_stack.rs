@@ -189,6 +189,52 @@ fn an_issued_mdl_verifies_end_to_end_with_typed_values() {
     ] {
         assert_eq!(common::checks(doc, kind).len(), 1, "{kind:?}");
     }
+    // Every element is typed by the mDL definition in schemas/doctypes, and conforms to it
+    // (age_over_18 through the age_over_NN family).
+    for e in &doc.elements {
+        let schema = e
+            .schema
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}", e.identifier));
+        assert!(schema.type_matches, "{}: {schema:?}", e.identifier);
+    }
+    let declared = |id: &str| element(&report, id).schema.clone().unwrap().declared_type;
+    assert_eq!(declared("family_name"), "tstr");
+    assert_eq!(declared("birth_date"), "full-date");
+    assert_eq!(declared("age_over_18"), "bool");
+    assert_eq!(declared("driving_privileges"), "array");
+}
+
+#[test]
+fn an_element_of_the_wrong_type_is_flagged_against_its_schema() {
+    // The digest holds (it is what the issuer signed); the schema annotation says the value
+    // does not conform to the doc type's definition.
+    let f = Fixture::new();
+    // ISO/IEC 5218 `sex` is a uint; this issuer wrote text.
+    let issued = mdl::mdl_builder(&f.device.public_key().unwrap())
+        .element(MDL_NAMESPACE, "sex", Value::Text("female".into()))
+        .prepare(
+            f.pki.ds_key.algorithm(),
+            std::slice::from_ref(&f.pki.ds_der),
+            &mut rand_core::OsRng,
+        )
+        .unwrap()
+        .sign(&f.pki.ds_key)
+        .unwrap();
+    let report = f.verify(&issued);
+    assert!(report.valid, "{:?}", failed(&report));
+    let sex = element(&report, "sex");
+    assert!(sex.verified);
+    let schema = sex.schema.as_ref().unwrap();
+    assert_eq!(schema.declared_type, "uint");
+    assert!(!schema.type_matches);
+    assert!(
+        element(&report, "family_name")
+            .schema
+            .as_ref()
+            .unwrap()
+            .type_matches
+    );
 }
 
 #[test]

@@ -44,6 +44,11 @@ class OwnStack(unittest.TestCase):
         self.assertEqual(keys["vehicle_category_code"], v.ElementValue.TEXT(value="B"))
         self.assertEqual(keys["issue_date"], v.ElementValue.FULL_DATE(iso="2020-04-01"))
         self.assertTrue(outcome(doc, v.CheckKind.DS_TRUSTED).is_passed())
+        # Typed by the mDL definition in schemas/doctypes, and conforming to it.
+        schemas = {e.identifier: e.schema for e in doc.elements}
+        self.assertEqual(schemas["birth_date"].declared_type, "full-date")
+        self.assertEqual(schemas["portrait"].declared_type, "bstr")
+        self.assertTrue(all(s is not None and s.type_matches for s in schemas.values()), schemas)
 
     def test_the_issuer_signed_verifies_as_a_wallet_does(self):
         report = v.verify_issuer_signed(
