@@ -20,8 +20,10 @@ case "$(uname -s)" in
     *) lib_name=libverifier_sdk.so ;;
 esac
 
-cargo build -q -p verifier-sdk --lib
-cargo build -q -p uniffi-bindgen
+# One workspace-wide build with every target, as `cargo test --workspace` resolves features:
+# after the test suite it is a no-op, where `-p verifier-sdk` alone would resolve dependency
+# features differently and rebuild a couple of hundred crates.
+cargo build -q --workspace --all-targets
 lib="$target/debug/$lib_name"
 bindgen="$target/debug/uniffi-bindgen"
 

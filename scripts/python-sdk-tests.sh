@@ -9,10 +9,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 target="${CARGO_TARGET_DIR:-target}"
 out="$target/bindings"
 bash scripts/bindings.sh "$out"
-cargo run -q -p verifier-sdk --example python_fixture -- "$out/fixture" >/dev/null
+# bindings.sh built every target of the workspace: run those builds, not `cargo run -p`, which
+# would resolve features for one package and rebuild.
+"$target/debug/examples/python_fixture" "$out/fixture" >/dev/null
 # A document issued over HTTP by mdoc-issuer, with its lists: the main job's artifacts.
 rm -rf "$out/mdoc-dev"
-cargo run -q -p devstack --bin mdoc-dev -- --dir "$out/mdoc-dev" >/dev/null
+"$target/debug/mdoc-dev" --dir "$out/mdoc-dev" >/dev/null
 
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT

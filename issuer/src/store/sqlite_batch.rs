@@ -82,6 +82,8 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
         let outcomes =
             match write_batch(&pool, &jobs).await {
                 Ok(outcomes) => outcomes,
+                // A batch of one already had its own transaction.
+                Err(e) if jobs.len() == 1 => vec![Err(e)],
                 Err(_) => {
                     // Nothing of the batch was committed: give each issuance its own transaction
                     // and so its own precise outcome.
