@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Creates (or refreshes) <repo>/.venv-pkilint with a pinned pkilint (PyPI), used by the
-# ignored-by-default pkilint tests in trust-service/tests/x509_pkilint.rs. Idempotent: a venv
+# ignored-by-default pkilint tests in ca/tests/x509_pkilint.rs. Idempotent: a venv
 # that already has the pinned version is left alone. Needs python3 (with venv) and PyPI only.
 # Prints the interpreter path on stdout; export it as PKILINT_PYTHON to use another venv.
 set -euo pipefail

@@ -3,14 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use custody::softstore::{KdfParams, SoftKeystore};
-use mso::crypto::{Algorithm, Signer, SoftwareKey};
-use time::{Duration, OffsetDateTime};
-use trust_service::crl::{build_crl, CrlParams, RevokedEntry};
-use trust_service::csr::{parse_csr, CsrPolicy};
-use trust_service::profile::{
+use mdoc_ca::crl::{build_crl, CrlParams, RevokedEntry};
+use mdoc_ca::csr::{parse_csr, CsrPolicy};
+use mdoc_ca::profile::{
     build_ds, build_iaca, build_link, DsParams, IacaParams, IssuerAltNames, LinkKind, LinkParams,
     SubjectName,
 };
+use mso::crypto::{Algorithm, Signer, SoftwareKey};
+use time::{Duration, OffsetDateTime};
 
 use crate::Result;
 

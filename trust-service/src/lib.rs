@@ -1,21 +1,10 @@
-//! The trust infrastructure: `mdoc-ca`, the offline root CA's ceremony tool, and (later)
-//! `mdoc-dts`, the online publisher.
+//! The Digital Trust Service (`mdoc-dts`): the online publisher of the IACA root certificates,
+//! link certificates, CRLs and the VICAL that verifiers fetch (CPS §1.3.4.1, §2.2, §2.4).
 //!
-//! - [`profile`]: building the IACA, DS and link certificates per ISO 18013-5 Annex B and the
-//!   policy, signed through [`mso::crypto::Signer`] (an HSM in production);
-//! - [`csr`]: PKCS#10 requests: proof of possession and key validation;
-//! - [`crl`]: CRLs per the Annex B profile;
-//! - [`lint`]: lint-before-sign for every TBS certificate and CRL;
-//! - [`ledger`]: the CA's SQLite ledger and file archive;
-//! - [`config`] and [`ceremony`]: one reviewed config file per ceremony.
+//! Still to be built: it will ingest the offline root CA's export bundle, accepting only what
+//! chains to its pinned roots through [`mso::x509`], and serve it read-only. It depends on
+//! `mso` alone, never on the root CA's crate (`mdoc-ca`, in `ca/`).
 
 #![forbid(unsafe_code)]
 
-pub mod audit_check;
-pub mod ceremony;
-pub mod config;
-pub mod crl;
-pub mod csr;
-pub mod ledger;
-pub mod lint;
-pub mod profile;
+pub use mso;

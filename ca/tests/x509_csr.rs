@@ -10,9 +10,9 @@ mod x509_common;
 
 use der::asn1::{Any, BitString, SetOfVec};
 use der::{Decode, Encode};
+use mdoc_ca::csr::{parse_csr, CsrError, CsrPolicy};
+use mdoc_ca::profile::{oid, SubjectName};
 use mso::crypto::Curve;
-use trust_service::csr::{parse_csr, CsrError, CsrPolicy};
-use trust_service::profile::{oid, SubjectName};
 use x509_cert::request::{CertReq, CertReqInfo, Version};
 use x509_common::*;
 

@@ -6,7 +6,7 @@
 //! `lint_pkix_signer_signee_cert_chain` and `lint_crl -t CRL -p PKIX`.
 //!
 //! Ignored by default: run `scripts/pkilint-venv.sh` first, then
-//! `cargo test -p trust-service --test x509_pkilint -- --include-ignored`. The interpreter is
+//! `cargo test -p mdoc-ca --test x509_pkilint -- --include-ignored`. The interpreter is
 //! `$PKILINT_PYTHON`, or `<repo>/.venv-pkilint/bin/python`.
 #![allow(
     clippy::unwrap_used,
@@ -19,8 +19,8 @@ mod x509_common;
 
 use std::path::{Path, PathBuf};
 
+use mdoc_ca::crl::RevokedEntry;
 use time::Duration;
-use trust_service::crl::RevokedEntry;
 use x509_common::*;
 
 /// pkilint finding codes at WARNING or above that are accepted, with the reason.
@@ -117,8 +117,8 @@ fn pkilint_certificates() {
     // An IACA with ST and a DS under it.
     let mut params = iaca_params(now());
     params.subject.state_or_province = Some("Tokyo".into());
-    let iaca_st = trust_service::profile::build_iaca(&params, &key).unwrap();
-    let csr = trust_service::csr::parse_csr(
+    let iaca_st = mdoc_ca::profile::build_iaca(&params, &key).unwrap();
+    let csr = mdoc_ca::csr::parse_csr(
         &rcgen_csr(
             &rcgen::PKCS_ECDSA_P384_SHA384,
             Some("JP"),
@@ -128,7 +128,7 @@ fn pkilint_certificates() {
         &Default::default(),
     )
     .unwrap();
-    let ds_st = trust_service::profile::build_ds(&csr, &iaca_st, &ds_params(now()), &key).unwrap();
+    let ds_st = mdoc_ca::profile::build_ds(&csr, &iaca_st, &ds_params(now()), &key).unwrap();
     let iaca_st_pem = dir.cert("iaca_st.pem", &iaca_st);
     let ds_st_pem = dir.cert("ds_st.pem", &ds_st);
     lint_cert("IACA with ST", &iaca_st_pem);

@@ -1,6 +1,6 @@
 //! Building and signing a CRL with 1,000,000 revoked serials (P-384 software signer).
 //!
-//! Run: `cargo bench -p trust-service --bench crl`. Peak memory is measured separately with
+//! Run: `cargo bench -p mdoc-ca --bench crl`. Peak memory is measured separately with
 //! `/usr/bin/time -v target/release/examples/crl_million` (see `examples/crl_million.rs`).
 #![allow(
     missing_docs,
@@ -12,10 +12,10 @@
 use std::time::Duration as StdDuration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use mdoc_ca::crl::{build_crl, CrlParams, RevokedEntry};
+use mdoc_ca::profile::{build_iaca, IacaParams, IssuerAltNames, SubjectName};
 use mso::crypto::{Algorithm, SoftwareKey};
 use time::{Duration, OffsetDateTime};
-use trust_service::crl::{build_crl, CrlParams, RevokedEntry};
-use trust_service::profile::{build_iaca, IacaParams, IssuerAltNames, SubjectName};
 
 fn million(c: &mut Criterion) {
     let key = SoftwareKey::generate(Algorithm::Es384);

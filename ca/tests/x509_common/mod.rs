@@ -5,14 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use mso::crypto::{Algorithm, PublicKey, Signer, SoftwareKey};
-use time::{Duration, OffsetDateTime};
-use trust_service::crl::{build_crl, CrlParams, RevokedEntry};
-use trust_service::csr::{parse_csr, CsrPolicy, ValidatedCsr};
-use trust_service::profile::{
+use mdoc_ca::crl::{build_crl, CrlParams, RevokedEntry};
+use mdoc_ca::csr::{parse_csr, CsrPolicy, ValidatedCsr};
+use mdoc_ca::profile::{
     build_ds, build_iaca, build_link, DsParams, IacaParams, IssuerAltNames, LinkKind, LinkParams,
     SubjectName,
 };
+use mso::crypto::{Algorithm, PublicKey, Signer, SoftwareKey};
+use time::{Duration, OffsetDateTime};
 
 /// A signer that counts its calls (to prove that a failed lint signs nothing) and can be told
 /// to misbehave like a faulty HSM.

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use trust_service::ceremony::{self, CeremonyError, PassphraseSource};
-use trust_service::config::CeremonyConfig;
+use mdoc_ca::ceremony::{self, CeremonyError, PassphraseSource};
+use mdoc_ca::config::CeremonyConfig;
 use zeroize::Zeroizing;
 
 /// Custodian (or `token-initial-pin`) id → passphrase.

@@ -2,17 +2,17 @@
 //! the time taken, for measuring peak memory:
 //!
 //! ```text
-//! cargo build --release -p trust-service --example crl_million
+//! cargo build --release -p mdoc-ca --example crl_million
 //! /usr/bin/time -v target/release/examples/crl_million [N] [out.crl]
 //! ```
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 use std::time::Instant;
 
+use mdoc_ca::crl::{build_crl, CrlParams, RevokedEntry};
+use mdoc_ca::profile::{build_iaca, IacaParams, IssuerAltNames, SubjectName};
 use mso::crypto::{Algorithm, SoftwareKey};
 use time::{Duration, OffsetDateTime};
-use trust_service::crl::{build_crl, CrlParams, RevokedEntry};
-use trust_service::profile::{build_iaca, IacaParams, IssuerAltNames, SubjectName};
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -16,7 +16,7 @@ use std::process::Command;
 mod ceremony_common;
 
 use ceremony_common::{run_config, Passphrases};
-use trust_service::ceremony::{self, CeremonyError};
+use mdoc_ca::ceremony::{self, CeremonyError};
 
 const INITIAL_PIN: &str = "initial-user-pin-from-hsm-admin";
 

@@ -14,7 +14,7 @@ use std::process::Command;
 mod ceremony_common;
 
 use ceremony_common::{run_config, Passphrases};
-use trust_service::ceremony::{self, CeremonyError, PassphraseSource};
+use mdoc_ca::ceremony::{self, CeremonyError, PassphraseSource};
 
 fn custodians() -> Passphrases {
     Passphrases(
@@ -311,7 +311,7 @@ async fn the_ca_lifecycle_end_to_end() {
 
     // The audit trail and archive verify; tampering with either is detected.
     let state = ca.path("state");
-    let report = trust_service::audit_check::verify_state(&state, None)
+    let report = mdoc_ca::audit_check::verify_state(&state, None)
         .await
         .unwrap();
     assert!(report.contains("OK"), "{report}");
@@ -326,13 +326,13 @@ async fn the_ca_lifecycle_end_to_end() {
     let last = changed.len() - 1;
     changed[last] ^= 1;
     std::fs::write(&archived, &changed).unwrap();
-    assert!(trust_service::audit_check::verify_state(&state, None)
+    assert!(mdoc_ca::audit_check::verify_state(&state, None)
         .await
         .is_err());
     std::fs::write(&archived, &original).unwrap();
     // A deleted archive file is reported, not silently re-created.
     std::fs::remove_file(&archived).unwrap();
-    let missing = trust_service::audit_check::verify_state(&state, None).await;
+    let missing = mdoc_ca::audit_check::verify_state(&state, None).await;
     assert!(
         matches!(&missing, Err(e) if e.to_string().contains("missing")),
         "{missing:?}"
@@ -341,7 +341,7 @@ async fn the_ca_lifecycle_end_to_end() {
     let log = state.join("audit.log");
     let text = std::fs::read_to_string(&log).unwrap();
     std::fs::write(&log, text.replacen("op-yamada", "op-mallory", 1)).unwrap();
-    assert!(trust_service::audit_check::verify_state(&state, None)
+    assert!(mdoc_ca::audit_check::verify_state(&state, None)
         .await
         .is_err());
 }
@@ -457,7 +457,7 @@ async fn refusals_sign_nothing_and_are_audited() {
         !log.contains("correct horse"),
         "no passphrase in the audit log"
     );
-    trust_service::audit_check::verify_state(&ca.path("state"), None)
+    mdoc_ca::audit_check::verify_state(&ca.path("state"), None)
         .await
         .unwrap();
 }

@@ -11,11 +11,11 @@ mod x509_common;
 use std::time::Instant;
 
 use der::Decode;
+use mdoc_ca::crl::{build_crl, CrlParams, RevokedEntry};
+use mdoc_ca::lint::{lint_crl_against_issuer, lint_tbs_crl, LintPolicy};
+use mdoc_ca::profile::{oid, ProfileError};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
-use trust_service::crl::{build_crl, CrlParams, RevokedEntry};
-use trust_service::lint::{lint_crl_against_issuer, lint_tbs_crl, LintPolicy};
-use trust_service::profile::{oid, ProfileError};
 use x509_cert::crl::CertificateList;
 use x509_cert::ext::pkix::{AuthorityKeyIdentifier, CrlNumber};
 use x509_cert::time::Time;

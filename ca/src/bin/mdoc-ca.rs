@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use trust_service::ceremony::{self, EnvPassphrases, PassphraseSource};
-use trust_service::config::CeremonyConfig;
+use mdoc_ca::ceremony::{self, EnvPassphrases, PassphraseSource};
+use mdoc_ca::config::CeremonyConfig;
 use zeroize::Zeroizing;
 
 #[derive(Parser)]
@@ -136,7 +136,7 @@ fn main() -> ExitCode {
                     state_dir,
                     audit_key,
                 },
-        } => match runtime.block_on(trust_service::audit_check::verify_state(
+        } => match runtime.block_on(mdoc_ca::audit_check::verify_state(
             &state_dir,
             audit_key.as_deref(),
         )) {

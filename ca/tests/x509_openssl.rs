@@ -9,11 +9,11 @@
 
 mod x509_common;
 
+use mdoc_ca::crl::RevokedEntry;
+use mdoc_ca::csr::{parse_csr, CsrPolicy};
+use mdoc_ca::profile::build_ds;
 use mso::crypto::{Algorithm, Signer, SoftwareKey};
 use time::Duration;
-use trust_service::crl::RevokedEntry;
-use trust_service::csr::{parse_csr, CsrPolicy};
-use trust_service::profile::build_ds;
 use x509_common::*;
 
 fn verify(args: &[&dyn AsRef<std::ffi::OsStr>]) -> (bool, String) {
@@ -168,7 +168,7 @@ fn p256_and_p521_iacas_verify_too() {
             .policy
             .iaca_curves
             .push(key.public_key().unwrap().curve());
-        let iaca = trust_service::profile::build_iaca(&params, &key).unwrap();
+        let iaca = mdoc_ca::profile::build_iaca(&params, &key).unwrap();
         let ds = make_ds(&iaca, &key, now());
         let iaca_pem = dir.cert("iaca.pem", &iaca);
         let ds_pem = dir.cert("ds.pem", &ds);

@@ -10,16 +10,16 @@
 mod x509_common;
 
 use der::{Decode, Tagged};
+use mdoc_ca::csr::{parse_csr, CsrPolicy};
+use mdoc_ca::lint::{
+    lint_certificate_against_issuer, lint_tbs_certificate, CertKind, LintPolicy, Severity,
+};
+use mdoc_ca::profile::{
+    add_months, build_ds, build_iaca, build_link, oid, DsParams, LinkKind, LinkParams, ProfileError,
+};
 use mso::crypto::{Algorithm, Curve, Signer, SoftwareKey, SoftwareVerifier};
 use time::macros::datetime;
 use time::Duration;
-use trust_service::csr::{parse_csr, CsrPolicy};
-use trust_service::lint::{
-    lint_certificate_against_issuer, lint_tbs_certificate, CertKind, LintPolicy, Severity,
-};
-use trust_service::profile::{
-    add_months, build_ds, build_iaca, build_link, oid, DsParams, LinkKind, LinkParams, ProfileError,
-};
 use x509_cert::ext::pkix::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage, KeyUsages, SubjectKeyIdentifier,
 };
@@ -374,7 +374,7 @@ fn ds_key_rotation_default_is_three_months() {
 #[test]
 fn lint_failure_signs_nothing() {
     let key = iaca_key();
-    type Mutation = Box<dyn Fn(&mut trust_service::profile::IacaParams)>;
+    type Mutation = Box<dyn Fn(&mut mdoc_ca::profile::IacaParams)>;
     let cases: Vec<(&str, Mutation)> = vec![
         (
             "annexb.name.country",
