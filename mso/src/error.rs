@@ -6,6 +6,12 @@
 
 use thiserror::Error;
 
+use crate::crl::CrlError;
+use crate::status::ListTokenError;
+use crate::vical::VicalError;
+use crate::x509::profile::{join, Role, Violation};
+use crate::x509::PathError;
+
 /// Everything that can go wrong in this crate.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
@@ -189,18 +195,27 @@ pub enum Error {
     /// A session direction has used its last message counter; 18013-5 never lets it wrap.
     #[error("session message counter exhausted")]
     SessionCounterExhausted,
-    /// A certificate offered as an IACA (trust anchor or link certificate) does not fit the
-    /// Annex B IACA profile (not a CA, an extendedKeyUsage, a forbidden extension, ...).
-    #[error("not an IACA certificate: {0}")]
-    NotAnIaca(String),
-    /// No trusted IACA issued a CRL or a link certificate.
-    #[error("no trusted IACA issued the {what}: {reason}")]
-    NoTrustedIaca {
-        /// What was offered (`CRL`, `link certificate`).
-        what: &'static str,
-        /// Why no candidate fitted (the last candidate's error, or that there was none).
-        reason: String,
+    /// A certificate does not fit the profile of the role it was offered for (the error
+    /// findings of [`crate::x509::profile::inspect`]).
+    #[error("not a valid {role}: {}", join(violations))]
+    Profile {
+        /// The role.
+        role: Role,
+        /// The violations a relying party refuses.
+        violations: Vec<Violation>,
     },
+    /// No trusted certification path (see [`PathError`]).
+    #[error(transparent)]
+    Path(PathError),
+    /// A CRL was refused (see [`CrlError`]).
+    #[error(transparent)]
+    Crl(CrlError),
+    /// A status or identifier list token was refused (see [`ListTokenError`]).
+    #[error(transparent)]
+    ListToken(ListTokenError),
+    /// A VICAL was refused (see [`VicalError`]).
+    #[error(transparent)]
+    Vical(VicalError),
     /// A serialised trust store is not one this version reads (format, version, or a
     /// structural inconsistency such as a duplicated entry).
     #[error("trust store: {0}")]
@@ -209,3 +224,27 @@ pub enum Error {
 
 /// Result alias for this crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+impl From<PathError> for Error {
+    fn from(e: PathError) -> Self {
+        Error::Path(e)
+    }
+}
+
+impl From<CrlError> for Error {
+    fn from(e: CrlError) -> Self {
+        Error::Crl(e)
+    }
+}
+
+impl From<ListTokenError> for Error {
+    fn from(e: ListTokenError) -> Self {
+        Error::ListToken(e)
+    }
+}
+
+impl From<VicalError> for Error {
+    fn from(e: VicalError) -> Self {
+        Error::Vical(e)
+    }
+}

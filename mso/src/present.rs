@@ -84,6 +84,7 @@ pub fn present_with_device_signed(
         device_signed: DeviceSigned {
             name_spaces,
             device_auth: DeviceAuth::Signature(sign1),
+            ignored_unprotected_labels: Vec::new(),
         },
         errors: None,
     })
@@ -110,6 +111,7 @@ pub fn present_with_mac(
         device_signed: DeviceSigned {
             name_spaces,
             device_auth: DeviceAuth::Mac(mac0),
+            ignored_unprotected_labels: Vec::new(),
         },
         errors: None,
     })

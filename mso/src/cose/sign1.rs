@@ -6,7 +6,7 @@ use coset::{
 };
 
 use super::x5chain::{x5chain_value, X5CHAIN};
-use crate::cbor::{cose_err, node, Kind, Limits, Node};
+use crate::cbor::{cose_err, node, write_head, Kind, Limits, Node};
 use crate::crypto::{Algorithm, PublicKey, Signer, Verifier};
 use crate::error::{Error, Result};
 
@@ -31,6 +31,56 @@ pub fn decode_sign1(n: &Node, src: &[u8]) -> Result<CoseSign1> {
         }
         _ => Err(n.wrong("COSE_Sign1", "a 4-element array")),
     }
+}
+
+/// Decodes a COSE_Sign1 like [`decode_sign1`], except that an unprotected header entry whose
+/// value is `null` or `undefined` (with an integer label) is dropped instead of failing the
+/// whole structure, and its label returned.
+///
+/// Such an entry lies outside every signature and carries nothing: a widely used issuer
+/// library writes `{4: undefined}` as `kid`, which `coset` (rightly, for a bstr label) refuses.
+/// The rest is decoded from the received bytes with only that entry left out of the
+/// unprotected map, so the protected header, payload and signature are exactly as received.
+/// Verification decides what the dropped labels mean (`crate::verify::Placeholders`).
+pub fn decode_sign1_tolerant(n: &Node, src: &[u8]) -> Result<(CoseSign1, Vec<i64>)> {
+    let items = match &n.kind {
+        Kind::Tag(TAG_COSE_SIGN1, inner) => inner.array("COSE_Sign1")?,
+        Kind::Array(items) if items.len() == 4 => items.as_slice(),
+        _ => return decode_sign1(n, src).map(|s| (s, Vec::new())),
+    };
+    check_cose_shape(items, "COSE_Sign1")?;
+    let [protected, unprotected, payload, signature] = items else {
+        return decode_sign1(n, src).map(|s| (s, Vec::new()));
+    };
+    let Kind::Map(entries) = &unprotected.kind else {
+        return decode_sign1(n, src).map(|s| (s, Vec::new()));
+    };
+    let placeholder = |(k, v): &(Node, Node)| {
+        matches!(v.kind, Kind::Null | Kind::Undefined)
+            && matches!(k.kind, Kind::Uint(_) | Kind::Nint(_))
+    };
+    let dropped: Vec<i64> = entries
+        .iter()
+        .filter(|e| placeholder(e))
+        .map(|(k, _)| k.int("COSE header label"))
+        .collect::<Result<_>>()?;
+    if dropped.is_empty() {
+        return decode_sign1(n, src).map(|s| (s, Vec::new()));
+    }
+    // The same structure with the placeholder entries left out, every other item as received.
+    let kept: Vec<&(Node, Node)> = entries.iter().filter(|e| !placeholder(e)).collect();
+    let mut bytes = Vec::with_capacity(n.raw(src).len());
+    write_head(&mut bytes, 4, 4);
+    bytes.extend_from_slice(protected.raw(src));
+    write_head(&mut bytes, 5, kept.len() as u64);
+    for (k, v) in kept {
+        bytes.extend_from_slice(k.raw(src));
+        bytes.extend_from_slice(v.raw(src));
+    }
+    bytes.extend_from_slice(payload.raw(src));
+    bytes.extend_from_slice(signature.raw(src));
+    let sign1 = CoseSign1::from_slice(&bytes).map_err(cose_err)?;
+    Ok((sign1, dropped))
 }
 
 /// `[protected: bstr, unprotected: map, payload: bstr / nil, signature-or-tag: bstr]`, checked
@@ -72,7 +122,8 @@ pub fn decode_sign1_bytes(bytes: &[u8], limits: &Limits) -> Result<CoseSign1> {
 /// accepted: it would not be covered by the signature).
 pub fn sign1_algorithm(sign1: &CoseSign1) -> Result<Algorithm> {
     match &sign1.protected.header.alg {
-        Some(coset::Algorithm::Assigned(a)) => Algorithm::from_cose_id(*a as i64),
+        Some(coset::Algorithm::Assigned(a)) => Algorithm::from_cose_id(*a as i64)
+            .ok_or_else(|| Error::UnsupportedAlgorithm(format!("COSE algorithm {}", *a as i64))),
         Some(other) => Err(Error::UnsupportedAlgorithm(format!("{other:?}"))),
         None if sign1.unprotected.alg.is_some() => Err(Error::Cose(
             "alg is in the unprotected header; 18013-5 requires it protected".into(),

@@ -1,8 +1,6 @@
-//! COSE signature algorithms this crate understands.
+//! COSE signature algorithms this crate understands, and the curves they pair with.
 
 use coset::iana;
-
-use crate::error::{Error, Result};
 
 /// A COSE signature algorithm (RFC 9053), with its curve and hash fixed as ISO 18013-5 uses it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -33,16 +31,14 @@ impl Algorithm {
         }
     }
 
-    /// Maps a COSE algorithm identifier.
-    pub fn from_cose_id(id: i64) -> Result<Self> {
+    /// Maps a COSE algorithm identifier (`None` for one this crate does not support).
+    pub fn from_cose_id(id: i64) -> Option<Self> {
         match id {
-            -7 => Ok(Algorithm::Es256),
-            -35 => Ok(Algorithm::Es384),
-            -36 => Ok(Algorithm::Es512),
-            -8 => Ok(Algorithm::EdDsa),
-            other => Err(Error::UnsupportedAlgorithm(format!(
-                "COSE algorithm {other}"
-            ))),
+            -7 => Some(Algorithm::Es256),
+            -35 => Some(Algorithm::Es384),
+            -36 => Some(Algorithm::Es512),
+            -8 => Some(Algorithm::EdDsa),
+            _ => None,
         }
     }
 
@@ -70,5 +66,40 @@ impl Algorithm {
 impl core::fmt::Display for Algorithm {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+/// Curves a key may be on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Curve {
+    /// NIST P-256 (secp256r1).
+    P256,
+    /// NIST P-384 (secp384r1).
+    P384,
+    /// NIST P-521 (secp521r1).
+    P521,
+    /// Ed25519.
+    Ed25519,
+}
+
+impl Curve {
+    /// The name used in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Curve::P256 => "P-256",
+            Curve::P384 => "P-384",
+            Curve::P521 => "P-521",
+            Curve::Ed25519 => "Ed25519",
+        }
+    }
+
+    /// The one signature algorithm ISO 18013-5 pairs with this curve.
+    pub fn algorithm(self) -> Algorithm {
+        match self {
+            Curve::P256 => Algorithm::Es256,
+            Curve::P384 => Algorithm::Es384,
+            Curve::P521 => Algorithm::Es512,
+            Curve::Ed25519 => Algorithm::EdDsa,
+        }
     }
 }

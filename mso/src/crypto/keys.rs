@@ -3,44 +3,9 @@
 use coset::{iana, CoseKey, CoseKeyBuilder, KeyType, Label};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
 
-use super::Algorithm;
+use super::{Algorithm, Curve};
 use crate::cbor::Value;
 use crate::error::{Error, Result};
-
-/// Curves a key may be on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Curve {
-    /// NIST P-256 (secp256r1).
-    P256,
-    /// NIST P-384 (secp384r1).
-    P384,
-    /// NIST P-521 (secp521r1).
-    P521,
-    /// Ed25519.
-    Ed25519,
-}
-
-impl Curve {
-    /// The name used in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            Curve::P256 => "P-256",
-            Curve::P384 => "P-384",
-            Curve::P521 => "P-521",
-            Curve::Ed25519 => "Ed25519",
-        }
-    }
-
-    /// The one signature algorithm ISO 18013-5 pairs with this curve.
-    pub fn algorithm(self) -> Algorithm {
-        match self {
-            Curve::P256 => Algorithm::Es256,
-            Curve::P384 => Algorithm::Es384,
-            Curve::P521 => Algorithm::Es512,
-            Curve::Ed25519 => Algorithm::EdDsa,
-        }
-    }
-}
 
 /// A validated public key (on its curve, not the identity).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,49 +65,6 @@ impl PublicKey {
             PublicKey::P521(k) => k.to_encoded_point(false).as_bytes().to_vec(),
             PublicKey::Ed25519(k) => k.to_bytes().to_vec(),
         }
-    }
-
-    /// Reads a key from a DER SubjectPublicKeyInfo.
-    pub fn from_spki(spki: &spki::SubjectPublicKeyInfoRef<'_>) -> Result<Self> {
-        const EC_PUBLIC_KEY: der::asn1::ObjectIdentifier =
-            der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.2.1");
-        const ED25519: der::asn1::ObjectIdentifier =
-            der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
-        const P256: der::asn1::ObjectIdentifier =
-            der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.3.1.7");
-        const P384: der::asn1::ObjectIdentifier =
-            der::asn1::ObjectIdentifier::new_unwrap("1.3.132.0.34");
-        const P521: der::asn1::ObjectIdentifier =
-            der::asn1::ObjectIdentifier::new_unwrap("1.3.132.0.35");
-        let point = spki
-            .subject_public_key
-            .as_bytes()
-            .ok_or_else(|| invalid("public key BIT STRING has unused bits"))?;
-        let alg = &spki.algorithm;
-        if alg.oid == ED25519 {
-            return PublicKey::from_sec1(Curve::Ed25519, point);
-        }
-        if alg.oid != EC_PUBLIC_KEY {
-            return Err(Error::UnsupportedAlgorithm(format!(
-                "public key algorithm {}",
-                alg.oid
-            )));
-        }
-        let curve_oid: der::asn1::ObjectIdentifier = alg
-            .parameters
-            .as_ref()
-            .ok_or_else(|| invalid("EC key without named curve"))?
-            .decode_as()
-            .map_err(|_| invalid("EC key parameters are not a named curve"))?;
-        let curve = match curve_oid {
-            c if c == P256 => Curve::P256,
-            c if c == P384 => Curve::P384,
-            c if c == P521 => Curve::P521,
-            other => {
-                return Err(Error::UnsupportedAlgorithm(format!("curve {other}")));
-            }
-        };
-        PublicKey::from_sec1(curve, point)
     }
 
     /// Reads a COSE_Key (EC2 or OKP). `alg`, if present, must fit the curve.
@@ -208,7 +130,11 @@ impl PublicKey {
         };
         if let Some(alg) = &key.alg {
             let alg = match alg {
-                coset::Algorithm::Assigned(a) => Algorithm::from_cose_id(*a as i64)?,
+                coset::Algorithm::Assigned(a) => {
+                    Algorithm::from_cose_id(*a as i64).ok_or_else(|| {
+                        Error::UnsupportedAlgorithm(format!("COSE algorithm {}", *a as i64))
+                    })?
+                }
                 other => return Err(Error::UnsupportedAlgorithm(format!("{other:?}"))),
             };
             public.check_algorithm(alg)?;

@@ -12,8 +12,8 @@ mod keys;
 mod signer;
 mod verifier;
 
-pub use algorithm::Algorithm;
+pub use algorithm::{Algorithm, Curve};
 pub use digest::DigestAlgorithm;
-pub use keys::{Curve, PublicKey};
+pub use keys::PublicKey;
 pub use signer::{Signer, SoftwareKey};
 pub use verifier::{check_signature_input, SoftwareVerifier, Verifier};

@@ -5,7 +5,7 @@ use coset::CoseSign1;
 use super::items::{decode_namespaces, namespaces_value, IssuerNameSpaces};
 use super::mso::MobileSecurityObject;
 use crate::cbor::{text_map, FromCbor, Limits, Node, Tag24, ToCbor, Value};
-use crate::cose::{decode_sign1, sign1_algorithm, x5chain};
+use crate::cose::{decode_sign1_tolerant, sign1_algorithm, x5chain};
 use crate::crypto::Algorithm;
 use crate::error::{Error, Result};
 
@@ -14,6 +14,7 @@ use crate::error::{Error, Result};
 pub struct IssuerAuth {
     sign1: CoseSign1,
     mso: Tag24<MobileSecurityObject>,
+    ignored_unprotected: Vec<i64>,
 }
 
 impl IssuerAuth {
@@ -24,12 +25,26 @@ impl IssuerAuth {
             .as_deref()
             .ok_or_else(|| Error::Cose("issuerAuth payload is detached".into()))?;
         let mso = Tag24::<MobileSecurityObject>::from_tagged_slice(payload, limits)?;
-        Ok(IssuerAuth { sign1, mso })
+        Ok(IssuerAuth {
+            sign1,
+            mso,
+            ignored_unprotected: Vec::new(),
+        })
     }
 
     /// Pairs a freshly signed COSE_Sign1 with the MSO whose bytes are its payload.
     pub(crate) fn from_parts(sign1: CoseSign1, mso: Tag24<MobileSecurityObject>) -> Self {
-        IssuerAuth { sign1, mso }
+        IssuerAuth {
+            sign1,
+            mso,
+            ignored_unprotected: Vec::new(),
+        }
+    }
+
+    /// Labels of unprotected header entries that held `null` or `undefined` and were left
+    /// out when decoding (see [`crate::cose::decode_sign1_tolerant`]).
+    pub fn ignored_unprotected_labels(&self) -> &[i64] {
+        &self.ignored_unprotected
     }
 
     /// The COSE_Sign1.
@@ -55,7 +70,10 @@ impl IssuerAuth {
 
 impl FromCbor for IssuerAuth {
     fn from_node(n: &Node, src: &[u8], limits: &Limits) -> Result<Self> {
-        IssuerAuth::from_sign1(decode_sign1(n, src)?, limits)
+        let (sign1, ignored) = decode_sign1_tolerant(n, src)?;
+        let mut auth = IssuerAuth::from_sign1(sign1, limits)?;
+        auth.ignored_unprotected = ignored;
+        Ok(auth)
     }
 }
 

@@ -6,7 +6,7 @@ use coset::{AsCborValue, CborSerializable, CoseMac0, CoseSign1, TaggedCborSerial
 
 use super::issuer_signed::IssuerSigned;
 use crate::cbor::{cose_err, text_map, FromCbor, Kind, Limits, Node, Tag24, ToCbor, Value};
-use crate::cose::decode_sign1;
+use crate::cose::decode_sign1_tolerant;
 use crate::error::{Error, Result};
 
 /// `DeviceNameSpaces = { * NameSpace => { + DataElementIdentifier => DataElementValue } }`.
@@ -29,6 +29,9 @@ pub struct DeviceSigned {
     pub name_spaces: Tag24<DeviceNameSpaces>,
     /// The device authentication.
     pub device_auth: DeviceAuth,
+    /// Labels of deviceSignature's unprotected header entries that held `null` or
+    /// `undefined` and were left out when decoding (empty for one built here).
+    pub ignored_unprotected_labels: Vec<i64>,
 }
 
 /// `Document = { "docType", "issuerSigned", "deviceSigned", ? "errors" }`.
@@ -120,8 +123,13 @@ impl FromCbor for DeviceSigned {
         m.deny_unknown(&["nameSpaces", "deviceAuth"])?;
         let auth = m.required("deviceAuth")?.map(src, "DeviceAuth")?;
         auth.deny_unknown(&["deviceSignature", "deviceMac"])?;
+        let mut ignored_unprotected_labels = Vec::new();
         let device_auth = match (auth.get("deviceSignature"), auth.get("deviceMac")) {
-            (Some(s), None) => DeviceAuth::Signature(decode_sign1(s, src)?),
+            (Some(s), None) => {
+                let (sign1, labels) = decode_sign1_tolerant(s, src)?;
+                ignored_unprotected_labels = labels;
+                DeviceAuth::Signature(sign1)
+            }
             (None, Some(mac)) => DeviceAuth::Mac(decode_mac0(mac, src)?),
             (Some(_), Some(_)) => {
                 return Err(Error::InvalidValue {
@@ -139,6 +147,7 @@ impl FromCbor for DeviceSigned {
         Ok(DeviceSigned {
             name_spaces: Tag24::from_node(m.required("nameSpaces")?, src, limits)?,
             device_auth,
+            ignored_unprotected_labels,
         })
     }
 }

@@ -133,7 +133,7 @@ impl TrustStore {
             ("links", bstrs(self.links.iter().map(|c| c.der()))),
             (
                 "vicalAnchors",
-                bstrs(self.vical_anchors.iter().map(|c| c.der())),
+                bstrs(self.vical_anchors.anchors().iter().map(|c| c.der())),
             ),
             (
                 "vicals",

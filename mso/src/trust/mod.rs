@@ -2,16 +2,19 @@
 //!
 //! Inputs accumulate from several sources, each verified when it is added:
 //!
-//! - IACA certificates ([`TrustStore::add_iaca`]): DER or PEM, checked against the Annex B IACA
-//!   profile (self-signed, CA, keyCertSign, no extendedKeyUsage, no forbidden or unknown
-//!   critical extension, a countryName). Trusted for every docType. These, and the VICAL
+//! - IACA certificates ([`TrustStore::add_iaca`]): DER or PEM, self-signed, with no error
+//!   finding against the Annex B IACA profile ([`crate::x509::profile::inspect_iaca`]: a CA
+//!   with keyCertSign, no extendedKeyUsage, no forbidden or unknown critical extension, a
+//!   countryName; tolerant where production IACAs differ harmlessly, e.g. keyUsage absent or
+//!   pathLen other than 0). Trusted for every docType. These, and the VICAL
 //!   anchors, are the roots the store cannot verify: whoever can write them decides trust.
 //! - Link certificates ([`TrustStore::add_link`]): a new IACA key certified by a key the store
 //!   already trusts directly (an IACA or an earlier link), same subject DN (a key rollover,
-//!   PROFILES.md "NewWithOld" / "OldWithNew"). The link certificate itself becomes an anchor:
-//!   it carries the DN and the new key, so DS certificates issued under the new key chain to
-//!   it. It must have been issued inside its issuer's validity (checked once, so a reload
-//!   later does not depend on the clock).
+//!   PROFILES.md "NewWithOld" / "OldWithNew"), validated by [`crate::x509::path`] as a
+//!   [`Role::Link`]. The link certificate itself becomes an anchor: it carries the DN and the
+//!   new key, so DS certificates issued under the new key chain to it. It must have been
+//!   issued inside its issuer's validity (the path is validated at the link's notBefore, so a
+//!   reload later does not depend on the clock).
 //! - VICALs ([`TrustStore::add_vical`]), verified by [`crate::vical`] against the configured
 //!   VICAL anchors ([`TrustStore::add_vical_anchor`]): their IACAs become anchors for the
 //!   docTypes each entry lists. One list per provider; a list replaces the held one only if
@@ -32,62 +35,19 @@ pub mod encoding;
 
 use std::collections::BTreeMap;
 
-use der::asn1::ObjectIdentifier;
 use der::Encode;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::crl::{Crl, CrlVerifyOptions, VerifiedCrl};
+use crate::crl::{Crl, CrlError, CrlVerifyOptions, VerifiedCrl};
 use crate::crypto::Verifier;
 use crate::error::{Error, Result};
-use crate::verify::IacaAnchors;
-use crate::vical::{StaleReason, VerifiedVical, VicalFreshness, DEFAULT_MAX_AGE};
-use crate::x509::{Certificate, MAX_CERT_LEN};
+use crate::vical::{StaleReason, VerifiedVical, VicalError, VicalFreshness, DEFAULT_MAX_AGE};
+use crate::x509::path::{self, PathPolicy};
+use crate::x509::profile::{self, Role};
+use crate::x509::{CertRef, Certificate, PathError, Position, TrustAnchors};
 
 pub use encoding::{DEFAULT_MAX_STORE_LEN, STORE_FORMAT, STORE_VERSION};
-
-/// Error context: a CRL lacks the cRLNumber the store orders CRLs by.
-pub const CTX_CRL_NUMBER: &str = "CRL cRLNumber";
-/// Error context: a VICAL's signer path had expired when it was first added.
-pub const CTX_VICAL_EXPIRED: &str = "VICAL signer expired before the list was added";
-
-const OID_SKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-const OID_PRIVATE_KEY_USAGE_PERIOD: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.16");
-const OID_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-const OID_IAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
-const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-const OID_CRL_DP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
-const OID_CERT_POLICIES: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.32");
-const OID_AKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
-
-/// Extensions Annex B forbids in IACA and DS certificates, with their names.
-const FORBIDDEN_EXTENSIONS: &[(ObjectIdentifier, &str)] = &[
-    (ObjectIdentifier::new_unwrap("2.5.29.33"), "policyMappings"),
-    (ObjectIdentifier::new_unwrap("2.5.29.30"), "nameConstraints"),
-    (
-        ObjectIdentifier::new_unwrap("2.5.29.36"),
-        "policyConstraints",
-    ),
-    (
-        ObjectIdentifier::new_unwrap("2.5.29.54"),
-        "inhibitAnyPolicy",
-    ),
-    (ObjectIdentifier::new_unwrap("2.5.29.46"), "freshestCRL"),
-];
-
-/// Critical extensions an IACA may carry; any other critical extension is refused.
-const KNOWN_CRITICAL: &[ObjectIdentifier] = &[
-    OID_SKI,
-    OID_KEY_USAGE,
-    OID_PRIVATE_KEY_USAGE_PERIOD,
-    OID_SAN,
-    OID_IAN,
-    OID_BASIC_CONSTRAINTS,
-    OID_CRL_DP,
-    OID_CERT_POLICIES,
-    OID_AKI,
-];
 
 /// What to do when the CRL of a DS certificate's IACA has passed its nextUpdate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -154,37 +114,18 @@ pub struct TrustStore {
     policy: RevocationPolicy,
     iacas: Vec<Certificate>,
     links: Vec<Certificate>,
-    vical_anchors: Vec<Certificate>,
+    vical_anchors: TrustAnchors,
     vicals: Vec<StoredVical>,
     crls: Vec<StoredCrl>,
     // Derived from the inputs by `rebuild`; each keeps its own warm chain-check memory.
-    any_doc_type: IacaAnchors,
-    by_doc_type: BTreeMap<String, IacaAnchors>,
+    any_doc_type: TrustAnchors,
+    by_doc_type: BTreeMap<String, TrustAnchors>,
+    every_iaca: TrustAnchors,
 }
 
 impl Default for TrustStore {
     fn default() -> Self {
         Self::new(RevocationPolicy::default())
-    }
-}
-
-/// Parses a certificate given as DER or as one PEM `CERTIFICATE` block, size-bounded.
-pub fn parse_certificate(input: &[u8]) -> Result<Certificate> {
-    let trimmed = input.trim_ascii_start();
-    if trimmed.starts_with(b"-----BEGIN") {
-        // Base64 is 4/3 of the DER, plus line breaks and armour.
-        let limit = MAX_CERT_LEN * 2;
-        if input.len() > limit {
-            return Err(Error::TooLarge {
-                size: input.len(),
-                limit,
-            });
-        }
-        let pem = core::str::from_utf8(input)
-            .map_err(|_| Error::Certificate("PEM is not UTF-8".into()))?;
-        Certificate::from_pem(pem)
-    } else {
-        Certificate::from_der(input)
     }
 }
 
@@ -197,61 +138,17 @@ fn iaca_id(cert: &Certificate) -> [u8; 32] {
     h.finalize().into()
 }
 
-fn not_iaca(reason: impl Into<String>) -> Error {
-    Error::NotAnIaca(reason.into())
-}
-
-/// The Annex B IACA profile, as far as it bears on trusting the certificate as an anchor.
-/// Tolerant where production IACAs differ harmlessly (keyUsage absent, pathLen other than 0).
-fn check_iaca_profile(cert: &Certificate) -> Result<()> {
-    let bc = cert
-        .basic_constraints()?
-        .ok_or_else(|| not_iaca("no basicConstraints"))?;
-    if !bc.ca {
-        return Err(not_iaca("basicConstraints CA is false"));
-    }
-    if let Some(ku) = cert.key_usage()? {
-        if !ku.key_cert_sign() {
-            return Err(not_iaca("keyUsage lacks keyCertSign"));
-        }
-    }
-    if cert.extended_key_usage()?.is_some() {
-        return Err(not_iaca("an IACA has no extendedKeyUsage"));
-    }
-    let exts = cert.inner().tbs_certificate.extensions.iter().flatten();
-    for ext in exts {
-        if let Some((_, name)) = FORBIDDEN_EXTENSIONS
-            .iter()
-            .find(|(oid, _)| *oid == ext.extn_id)
-        {
-            return Err(not_iaca(format!("forbidden extension {name}")));
-        }
-        if ext.critical && !KNOWN_CRITICAL.contains(&ext.extn_id) {
-            return Err(not_iaca(format!(
-                "unknown critical extension {}",
-                ext.extn_id
-            )));
-        }
-    }
-    if cert.country().is_none() {
-        return Err(not_iaca("no countryName in the subject"));
-    }
-    cert.public_key()?;
-    Ok(())
-}
-
-/// Candidates among `anchors` for a certificate or CRL with `issuer` name and `aki`: the
-/// ones with that subject, those whose SKI equals the AKI first.
-fn issuer_candidates<'c>(
-    anchors: impl Iterator<Item = &'c Certificate>,
-    issuer: &x509_cert::name::Name,
-    aki: Option<&[u8]>,
-) -> Vec<&'c Certificate> {
-    let mut c: Vec<&Certificate> = anchors
-        .filter(|a| a.inner().tbs_certificate.subject == *issuer)
+/// Refuses a certificate with error findings against `role`'s profile.
+fn check_profile(role: Role, cert: &Certificate) -> Result<()> {
+    let violations: Vec<_> = profile::inspect(role, cert.tbs(), None)
+        .errors()
+        .cloned()
         .collect();
-    c.sort_by_key(|a| aki.is_none() || a.subject_key_id().as_deref() != aki);
-    c
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Profile { role, violations })
+    }
 }
 
 impl TrustStore {
@@ -261,11 +158,12 @@ impl TrustStore {
             policy,
             iacas: Vec::new(),
             links: Vec::new(),
-            vical_anchors: Vec::new(),
+            vical_anchors: TrustAnchors::new(Vec::new()),
             vicals: Vec::new(),
             crls: Vec::new(),
-            any_doc_type: IacaAnchors::new(Vec::new()),
+            any_doc_type: TrustAnchors::new(Vec::new()),
             by_doc_type: BTreeMap::new(),
+            every_iaca: TrustAnchors::new(Vec::new()),
         }
     }
 
@@ -282,68 +180,51 @@ impl TrustStore {
     /// Trusts an IACA certificate (DER or PEM) for every docType, after checking it is a
     /// self-signed certificate of the IACA profile. Adding it again is [`AddOutcome::Duplicate`].
     pub fn add_iaca(&mut self, cert: &[u8], verifier: &dyn Verifier) -> Result<AddOutcome> {
-        let cert = parse_certificate(cert)?;
-        check_iaca_profile(&cert)?;
+        let cert = Certificate::from_der_or_pem(cert)?;
+        check_profile(Role::Iaca, &cert)?;
         if self.iacas.contains(&cert) {
             return Ok(AddOutcome::Duplicate);
         }
-        cert.verify_issued_by(&cert, verifier)
-            .map_err(|e| not_iaca(format!("not self-signed: {e}")))?;
+        cert.verify_issued_by(&cert, verifier).map_err(|_| {
+            let me = |position| CertRef {
+                position,
+                subject: cert.subject().to_string(),
+            };
+            PathError::BadSignature {
+                cert: me(Position::Leaf),
+                issuer: me(Position::Leaf),
+            }
+        })?;
         self.iacas.push(cert);
         self.rebuild();
         Ok(AddOutcome::Added)
     }
 
-    /// Trusts the key certified by a link certificate (DER or PEM): an IACA-profile CA
-    /// certificate with the same subject DN as its issuer, signed by an IACA trusted directly
-    /// or by an earlier link, and issued inside that issuer's validity. Trusted for every
-    /// docType.
+    /// Trusts the key certified by a link certificate (DER or PEM): a [`Role::Link`]
+    /// certificate (same subject DN as its issuer, another key) signed by an IACA trusted
+    /// directly or by an earlier link, and issued inside that issuer's validity. Trusted for
+    /// every docType.
     pub fn add_link(&mut self, cert: &[u8], verifier: &dyn Verifier) -> Result<AddOutcome> {
-        let cert = parse_certificate(cert)?;
-        check_iaca_profile(&cert)?;
-        let tbs = &cert.inner().tbs_certificate;
-        if tbs.subject != tbs.issuer {
-            return Err(not_iaca(
-                "a link certificate keeps the IACA's subject DN (it is self-issued)",
-            ));
-        }
+        let cert = Certificate::from_der_or_pem(cert)?;
         if self.links.contains(&cert) {
             return Ok(AddOutcome::Duplicate);
         }
-        let aki = cert.authority_key_id();
-        let candidates = issuer_candidates(
-            self.iacas.iter().chain(&self.links),
-            &tbs.issuer,
-            aki.as_deref(),
-        );
-        let mut last = String::from("no directly trusted IACA has the issuer's name");
-        let mut found = false;
-        for issuer in candidates {
-            if iaca_id(issuer) == iaca_id(&cert) {
-                // The certificate's own key: a re-issued self-signed root, not a link.
-                last = "self-signed by a trusted key: add it with add_iaca".into();
-                continue;
-            }
-            match cert.verify_issued_by(issuer, verifier) {
-                Ok(()) => {
-                    if cert.not_before() < issuer.not_before()
-                        || cert.not_before() > issuer.not_after()
-                    {
-                        last = "issued outside its issuer's validity".into();
-                        continue;
-                    }
-                    found = true;
-                    break;
-                }
-                Err(e) => last = e.to_string(),
-            }
-        }
-        if !found {
-            return Err(Error::NoTrustedIaca {
-                what: "link certificate",
-                reason: last,
-            });
-        }
+        // Validated at its own notBefore, exactly (no skew): that is when its issuer signed
+        // it, so the issuer must have been valid then, whatever the clock says today.
+        let anchors = TrustAnchors::new(self.iacas.iter().chain(&self.links).cloned().collect());
+        let policy = PathPolicy {
+            skew: Duration::ZERO,
+            ..PathPolicy::default()
+        };
+        path::validate_with(
+            &cert,
+            &[],
+            &anchors,
+            cert.not_before(),
+            Role::Link,
+            verifier,
+            &policy,
+        )?;
         self.links.push(cert);
         self.rebuild();
         Ok(AddOutcome::Added)
@@ -352,7 +233,7 @@ impl TrustStore {
     /// Adds a VICAL trust anchor (DER or PEM): a CA certificate a VICAL signer's path may end
     /// at (e.g. the AAMVA root).
     pub fn add_vical_anchor(&mut self, cert: &[u8]) -> Result<AddOutcome> {
-        let cert = parse_certificate(cert)?;
+        let cert = Certificate::from_der_or_pem(cert)?;
         let ca = cert.basic_constraints()?.is_some_and(|bc| bc.ca);
         if !ca {
             return Err(Error::Certificate(
@@ -360,10 +241,12 @@ impl TrustStore {
             ));
         }
         cert.public_key()?;
-        if self.vical_anchors.contains(&cert) {
+        if self.vical_anchors.anchors().contains(&cert) {
             return Ok(AddOutcome::Duplicate);
         }
-        self.vical_anchors.push(cert);
+        let mut anchors = self.vical_anchors.anchors().to_vec();
+        anchors.push(cert);
+        self.vical_anchors = TrustAnchors::new(anchors);
         Ok(AddOutcome::Added)
     }
 
@@ -377,16 +260,12 @@ impl TrustStore {
         verifier: &dyn Verifier,
     ) -> Result<AddOutcome> {
         let vical = VerifiedVical::verify(bytes, at, &self.vical_anchors, verifier)?;
-        if let Some(StaleReason::CertificateExpired { which, not_after }) = vical
-            .freshness()
-            .reasons()
-            .iter()
-            .find(|r| matches!(r, StaleReason::CertificateExpired { .. }))
-        {
-            return Err(Error::InvalidValue {
-                context: CTX_VICAL_EXPIRED,
-                reason: format!("{which} certificate expired at {not_after}"),
-            });
+        let expired = vical.freshness().reasons().iter().filter_map(|r| match r {
+            StaleReason::CertificateExpired { not_after, .. } => Some(*not_after),
+            _ => None,
+        });
+        if let Some(not_after) = expired.min() {
+            return Err(VicalError::SignerExpiredWhenAdded { not_after, at }.into());
         }
         self.insert_vical(bytes, vical)
     }
@@ -434,20 +313,14 @@ impl TrustStore {
     ) -> Result<AddOutcome> {
         let opts = CrlVerifyOptions::new(at);
         let parsed = Crl::from_der_with_limit(der, opts.max_len)?;
-        let number = parsed
-            .crl_number()
-            .cloned()
-            .ok_or_else(|| Error::InvalidValue {
-                context: CTX_CRL_NUMBER,
-                reason: "the CRL has no cRLNumber".into(),
-            })?;
+        let number = parsed.crl_number().cloned().ok_or(CrlError::NoCrlNumber)?;
         let aki = parsed.authority_key_id();
-        let candidates = issuer_candidates(self.all_iacas(), parsed.issuer(), aki);
+        let candidates = self.every_iaca.candidates(parsed.issuer(), aki);
         // The error from the IACA the CRL names by key, if any: then the CRL itself is bad.
         let mut named_err: Option<Error> = None;
         let mut last = String::from("no trusted IACA has the CRL issuer's name");
         let mut verified = None;
-        for iaca in candidates {
+        for (_, iaca) in candidates {
             match parsed.clone().verify(iaca, &opts, verifier) {
                 Ok(crl) => {
                     verified = Some((iaca_id(iaca), crl));
@@ -462,9 +335,12 @@ impl TrustStore {
             }
         }
         let (iaca, crl) = verified.ok_or_else(|| {
-            named_err.unwrap_or(Error::NoTrustedIaca {
-                what: "CRL",
-                reason: last,
+            named_err.unwrap_or_else(|| {
+                CrlError::NoTrustedIssuer {
+                    issuer: parsed.issuer().to_string(),
+                    reason: last,
+                }
+                .into()
             })
         })?;
         match self.crls.iter_mut().find(|c| c.iaca == iaca) {
@@ -491,15 +367,6 @@ impl TrustStore {
         }
     }
 
-    /// Every trusted IACA certificate, whatever its source and docTypes (may repeat).
-    fn all_iacas(&self) -> impl Iterator<Item = &Certificate> {
-        self.iacas.iter().chain(&self.links).chain(
-            self.vicals
-                .iter()
-                .flat_map(|v| v.vical.entries().iter().map(|e| &e.certificate)),
-        )
-    }
-
     /// Recomputes the per-docType anchors (which resets their warm memory: inputs change
     /// rarely, documents often).
     fn rebuild(&mut self) {
@@ -520,17 +387,22 @@ impl TrustStore {
                 }
             }
         }
+        let mut every = any.clone();
+        for entry in self.vicals.iter().flat_map(|v| v.vical.entries()) {
+            every.push(entry.certificate.clone());
+        }
+        self.every_iaca = TrustAnchors::new(every);
         self.by_doc_type = scoped
             .into_iter()
-            .map(|(d, certs)| (d, IacaAnchors::new(certs)))
+            .map(|(d, certs)| (d, TrustAnchors::new(certs)))
             .collect();
-        self.any_doc_type = IacaAnchors::new(any);
+        self.any_doc_type = TrustAnchors::new(any);
     }
 
     /// The anchors for documents of `doc_type`: direct IACAs and links, plus the VICAL IACAs
     /// listed for `doc_type`. The same instance is returned each time, so its memory of
     /// verified DS chains stays warm across documents.
-    pub fn anchors_for(&self, doc_type: &str) -> &IacaAnchors {
+    pub fn anchors_for(&self, doc_type: &str) -> &TrustAnchors {
         self.by_doc_type.get(doc_type).unwrap_or(&self.any_doc_type)
     }
 
@@ -552,7 +424,7 @@ impl TrustStore {
 
     /// The VICAL trust anchors.
     pub fn vical_anchors(&self) -> &[Certificate] {
-        &self.vical_anchors
+        self.vical_anchors.anchors()
     }
 
     /// The VICALs held, one per provider.

@@ -1,7 +1,7 @@
 //! `issuing_country` / `issuing_jurisdiction` against the DS certificate's subject (ISO
 //! 18013-5 Annex B; PROFILES.md "Verifier cross-checks").
 
-use super::{CheckKind, DocumentReport, Failure};
+use super::report::{CheckKind, DocumentReport, Failure};
 use crate::cbor::Value;
 use crate::model::IssuerSigned;
 use crate::x509::Certificate;

@@ -1,13 +1,14 @@
 //! DS revocation against the trust store's CRLs, and MSO status against list tokens.
 
-use super::{CheckKind, DocumentReport, Failure, ListToken, VerifyOptions};
+use super::options::{ListToken, VerifyOptions};
+use super::report::{CheckKind, DocumentReport, Failure};
 use crate::cbor::Limits;
 use crate::crl::CrlFreshness;
 use crate::error::Error;
 use crate::model::MobileSecurityObject;
 use crate::status::{
-    token_subject, IdentifierListToken, Status, StatusListToken, TokenClaims, TokenVerifyOptions,
-    CTX_EXPIRED, CTX_TRUST, CTX_TYP,
+    token_subject, IdentifierListToken, ListTokenError, Status, StatusListToken, TokenClaims,
+    TokenVerifyOptions,
 };
 use crate::trust::{ExpiredCrlPolicy, MissingCrlPolicy, TrustStore};
 use crate::x509::Certificate;
@@ -98,14 +99,13 @@ impl Kind {
 /// Maps a token verification error to its failure.
 fn token_failure(e: Error) -> Failure {
     match e {
-        Error::InvalidValue { context, reason } if context == CTX_EXPIRED => {
-            Failure::ListTokenExpired(reason)
-        }
-        Error::InvalidValue { context, reason } if context == CTX_TRUST => {
-            Failure::ListTokenUntrusted(reason)
-        }
-        Error::InvalidValue { context, reason } if context == CTX_TYP => {
-            Failure::ListTokenWrongType(reason)
+        Error::ListToken(ListTokenError::Expired { exp, at }) => Failure::ListTokenExpired {
+            expired_at: exp,
+            at,
+        },
+        Error::ListToken(ListTokenError::Signer(path)) => Failure::ListTokenUntrusted(path),
+        Error::ListToken(ListTokenError::Typ { expected, found }) => {
+            Failure::ListTokenWrongType { expected, found }
         }
         other => Failure::Error(other),
     }
@@ -119,10 +119,10 @@ fn check_ttl(claims: &TokenClaims, opts: &VerifyOptions<'_>) -> Result<(), Failu
     let ttl = time::Duration::seconds(i64::try_from(ttl).unwrap_or(i64::MAX));
     let until = claims.iat.saturating_add(ttl);
     if opts.at.saturating_sub(opts.skew) > until {
-        Err(Failure::ListTokenExpired(format!(
-            "iat {} + ttl {ttl} passed, verifying at {}",
-            claims.iat, opts.at
-        )))
+        Err(Failure::ListTokenExpired {
+            expired_at: until,
+            at: opts.at,
+        })
     } else {
         Ok(())
     }
@@ -202,10 +202,7 @@ fn verify_token(
     };
     // Issued by the DS's own authority (same DN; the key may have rolled over), not by any
     // other trusted IACA.
-    let signer_iaca = anchors
-        .issuer_of(list.signer(), opts.verifier)
-        .map_err(Failure::ListTokenUntrusted)?;
-    if signer_iaca.inner().tbs_certificate.subject != iaca.inner().tbs_certificate.subject {
+    if list.iaca().subject() != iaca.subject() {
         return Err(Failure::ListTokenFromOtherIssuer);
     }
     check_ttl(list.claims(), opts)?;
@@ -219,10 +216,10 @@ enum VerifiedList {
 }
 
 impl VerifiedList {
-    fn signer(&self) -> &Certificate {
+    fn iaca(&self) -> &Certificate {
         match self {
-            VerifiedList::Status(l) => &l.signer,
-            VerifiedList::Identifier(l) => &l.signer,
+            VerifiedList::Status(l) => &l.iaca,
+            VerifiedList::Identifier(l) => &l.iaca,
         }
     }
 

@@ -8,9 +8,8 @@
 //!   verified at an explicit time against trusted IACAs;
 //! - [`cose_key_thumbprint`]: the RFC 9679 thumbprint under which revoked DeviceKeys are listed.
 //!
-//! Errors use the crate's [`Error`]; the checks that have no dedicated variant report
-//! [`Error::InvalidValue`] with one of the `CTX_*` contexts of this module, so a caller can tell
-//! a wrong `typ` from a wrong `sub` or an expired token.
+//! Errors are [`ListTokenError`] (inside [`Error::ListToken`]), so a caller can tell a wrong
+//! `typ` from a wrong `sub`, an untrusted signer or an expired token.
 
 use std::collections::BTreeSet;
 use std::io::{Read, Write};
@@ -26,8 +25,10 @@ use crate::cbor::{cose_err, encode_value, node, Kind, Limits, MapView, Node, Val
 use crate::cose::{decode_sign1, sign1_algorithm, sign1_verify, x5chain, x5chain_value, X5CHAIN};
 use crate::crypto::{Algorithm, PublicKey, Signer, Verifier};
 use crate::error::{Error, Result};
-use crate::verify::{IacaAnchors, DEFAULT_ALGORITHMS};
-use crate::x509::{CertValidity, Certificate};
+use crate::x509::path::{self, PathPolicy};
+use crate::x509::policy::{DEFAULT_ALGORITHMS, DEFAULT_SKEW};
+use crate::x509::profile::Role;
+use crate::x509::{Certificate, TrustAnchors};
 
 /// `typ` of a Token Status List in CWT form.
 pub const TYP_STATUS_LIST: &str = "application/statuslist+cwt";
@@ -49,38 +50,12 @@ pub const CLAIM_STATUS_LIST: i64 = 65533;
 /// CWT claim `identifier_list` (ISO/IEC 18013-5 2nd edition).
 pub const CLAIM_IDENTIFIER_LIST: i64 = 65530;
 
-/// Error context: the status list index is out of range.
-pub const CTX_INDEX: &str = "status list index";
-/// Error context: a status value does not fit the list's bits.
-pub const CTX_VALUE: &str = "status value";
-/// Error context: `bits` is not 1, 2, 4 or 8.
-pub const CTX_BITS: &str = "status list bits";
-/// Error context: the `typ` header is absent or not the expected media type.
-pub const CTX_TYP: &str = "list token typ";
-/// Error context: `sub` differs from the URI the MSO points to.
-pub const CTX_SUB: &str = "list token sub";
-/// Error context: the token's `exp` has passed at the verification time.
-pub const CTX_EXPIRED: &str = "list token exp";
-/// Error context: the token's `iat` lies in the future beyond the skew.
-pub const CTX_IAT: &str = "list token iat";
-/// Error context: the signing algorithm is valid but not allowed by policy.
-pub const CTX_ALG: &str = "list token alg";
-/// Error context: the list signer's certificate is not issued by a trusted IACA.
-pub const CTX_TRUST: &str = "list signer trust";
-/// Error context: the list signer's (or its IACA's) certificate is outside its validity.
-pub const CTX_SIGNER_VALIDITY: &str = "list signer validity";
-
 /// Default bound on a decompressed status list: 16 MiB (134 million 1-bit entries).
 pub const DEFAULT_MAX_LIST_LEN: usize = 16 * 1024 * 1024;
-/// Default tolerated clock skew for token time checks.
-pub const DEFAULT_SKEW: Duration = Duration::minutes(5);
 
-fn invalid(context: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidValue {
-        context,
-        reason: reason.into(),
-    }
-}
+mod error;
+
+pub use error::ListTokenError;
 
 /// One entry of a status list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -128,7 +103,10 @@ fn check_bits(bits: u8) -> Result<()> {
     if matches!(bits, 1 | 2 | 4 | 8) {
         Ok(())
     } else {
-        Err(invalid(CTX_BITS, format!("{bits} is not 1, 2, 4 or 8")))
+        Err(ListTokenError::Bits {
+            bits: u64::from(bits),
+        }
+        .into())
     }
 }
 
@@ -139,7 +117,7 @@ impl StatusList {
         check_bits(bits)?;
         let total_bits = len
             .checked_mul(usize::from(bits))
-            .ok_or_else(|| invalid(CTX_INDEX, "list length overflows"))?;
+            .ok_or(ListTokenError::TooManyEntries { len })?;
         Ok(StatusList {
             bits,
             bytes: vec![0; total_bits.div_ceil(8)],
@@ -172,13 +150,18 @@ impl StatusList {
         self.bytes.is_empty()
     }
 
+    fn out_of_range(&self, idx: usize) -> Error {
+        ListTokenError::IndexOutOfRange {
+            index: u64::try_from(idx).unwrap_or(u64::MAX),
+            len: self.len(),
+        }
+        .into()
+    }
+
     /// Byte index, shift and mask of entry `idx`.
     fn locate(&self, idx: usize) -> Result<(usize, u32, u8)> {
         if idx >= self.len() {
-            return Err(invalid(
-                CTX_INDEX,
-                format!("index {idx} outside a list of {} entries", self.len()),
-            ));
+            return Err(self.out_of_range(idx));
         }
         let bits = usize::from(self.bits);
         let per_byte = 8 / bits;
@@ -195,7 +178,7 @@ impl StatusList {
             .bytes
             .get(byte)
             .copied()
-            .ok_or_else(|| invalid(CTX_INDEX, "index outside the list"))?;
+            .ok_or_else(|| self.out_of_range(idx))?;
         Ok(Status::from_value((b >> shift) & mask))
     }
 
@@ -204,15 +187,20 @@ impl StatusList {
         let (byte, shift, mask) = self.locate(idx)?;
         let value = status.value();
         if value & !mask != 0 {
-            return Err(invalid(
-                CTX_VALUE,
-                format!("{value} does not fit in {} bits", self.bits),
-            ));
+            return Err(ListTokenError::ValueTooWide {
+                value,
+                bits: self.bits,
+            }
+            .into());
         }
+        let len = self.len();
         let b = self
             .bytes
             .get_mut(byte)
-            .ok_or_else(|| invalid(CTX_INDEX, "index outside the list"))?;
+            .ok_or(ListTokenError::IndexOutOfRange {
+                index: u64::try_from(idx).unwrap_or(u64::MAX),
+                len,
+            })?;
         *b = (*b & !(mask << shift)) | (value << shift);
         Ok(())
     }
@@ -234,7 +222,9 @@ impl StatusList {
         decoder
             .take(u64::try_from(max_len).unwrap_or(u64::MAX).saturating_add(1))
             .read_to_end(&mut out)
-            .map_err(|e| invalid("status list lst", format!("not a zlib stream: {e}")))?;
+            .map_err(|e| ListTokenError::Lst {
+                reason: e.to_string(),
+            })?;
         if out.len() > max_len {
             return Err(Error::TooLarge {
                 size: out.len(),
@@ -328,7 +318,7 @@ impl TokenClaims {
             i64::try_from(secs)
                 .ok()
                 .and_then(|s| OffsetDateTime::from_unix_timestamp(s).ok())
-                .ok_or_else(|| invalid(field, "timestamp out of range"))
+                .ok_or(Error::ListToken(ListTokenError::Timestamp { claim: field }))
         };
         Ok(TokenClaims {
             sub: req(CLAIM_SUB, "sub")?.text(m.src(), "sub")?.to_owned(),
@@ -427,7 +417,7 @@ pub struct TokenVerifyOptions<'a> {
     /// Tolerated clock skew, applied to every time comparison.
     pub skew: Duration,
     /// IACAs the list signer's certificate must be issued by.
-    pub trust: &'a IacaAnchors,
+    pub trust: &'a TrustAnchors,
     /// Signature algorithms accepted.
     pub allowed_algorithms: &'a [Algorithm],
     /// Bounds on the token's CBOR.
@@ -439,7 +429,7 @@ pub struct TokenVerifyOptions<'a> {
 impl<'a> TokenVerifyOptions<'a> {
     /// Defaults: [`DEFAULT_SKEW`], every supported algorithm, default limits,
     /// [`DEFAULT_MAX_LIST_LEN`].
-    pub fn new(at: OffsetDateTime, trust: &'a IacaAnchors) -> Self {
+    pub fn new(at: OffsetDateTime, trust: &'a TrustAnchors) -> Self {
         TokenVerifyOptions {
             at,
             skew: DEFAULT_SKEW,
@@ -455,12 +445,13 @@ impl<'a> TokenVerifyOptions<'a> {
 struct Checked {
     claims: TokenClaims,
     signer: Certificate,
+    iaca: Certificate,
     payload: Vec<u8>,
 }
 
 fn check_token(
     bytes: &[u8],
-    typ: &str,
+    typ: &'static str,
     expected_uri: &str,
     opts: &TokenVerifyOptions<'_>,
     verifier: &dyn Verifier,
@@ -478,18 +469,21 @@ fn check_token(
         .map(|(_, v)| v);
     match found {
         Some(Value::Text(t)) if t == typ => {}
-        Some(other) => {
-            return Err(invalid(
-                CTX_TYP,
-                format!("expected {typ:?}, found {other:?}"),
-            ))
+        other => {
+            return Err(ListTokenError::Typ {
+                expected: typ,
+                found: other.map(|v| match v {
+                    Value::Text(t) => t.clone(),
+                    v => format!("{v:?}"),
+                }),
+            }
+            .into())
         }
-        None => return Err(invalid(CTX_TYP, "no typ (16) in the protected header")),
     }
 
     let alg = sign1_algorithm(&sign1)?;
     if !opts.allowed_algorithms.contains(&alg) {
-        return Err(invalid(CTX_ALG, format!("{alg} is not allowed")));
+        return Err(ListTokenError::AlgorithmNotAllowed { algorithm: alg }.into());
     }
 
     // The signer: x5chain leaf (the IACA is not in the chain).
@@ -500,28 +494,24 @@ fn check_token(
     let signer = Certificate::from_der(leaf_der)?;
     sign1_verify(&sign1, &signer.public_key()?, verifier)?;
 
-    // The signer must be issued directly by a trusted IACA (a certificate under a DS is not).
-    let iaca = opts
-        .trust
-        .issuer_of(&signer, verifier)
-        .map_err(|reason| invalid(CTX_TRUST, reason))?;
-    for (which, cert) in [("list signer", &signer), ("IACA", iaca)] {
-        match cert.validity_at(opts.at, opts.skew) {
-            CertValidity::Valid => {}
-            CertValidity::NotYetValid => {
-                return Err(invalid(
-                    CTX_SIGNER_VALIDITY,
-                    format!("{which} certificate not valid before {}", cert.not_before()),
-                ))
-            }
-            CertValidity::Expired => {
-                return Err(invalid(
-                    CTX_SIGNER_VALIDITY,
-                    format!("{which} certificate expired at {}", cert.not_after()),
-                ))
-            }
-        }
-    }
+    // The signer must be issued directly by a trusted IACA (a certificate under a DS is not),
+    // fit the list signer profile, and be valid with its IACA at the verification time.
+    let policy = PathPolicy {
+        skew: opts.skew,
+        ..PathPolicy::default()
+    };
+    let iaca = path::validate_with(
+        &signer,
+        &[],
+        opts.trust,
+        opts.at,
+        Role::ListSigner,
+        verifier,
+        &policy,
+    )
+    .map_err(ListTokenError::Signer)?
+    .anchor()
+    .clone();
 
     let payload = sign1
         .payload
@@ -532,26 +522,30 @@ fn check_token(
         TokenClaims::from_map(&m)?
     };
     if claims.sub != expected_uri {
-        return Err(invalid(
-            CTX_SUB,
-            format!("token is for {:?}, expected {expected_uri:?}", claims.sub),
-        ));
+        return Err(ListTokenError::Sub {
+            expected: expected_uri.to_owned(),
+            found: claims.sub,
+        }
+        .into());
     }
     if opts.at.saturating_sub(opts.skew) >= claims.exp {
-        return Err(invalid(
-            CTX_EXPIRED,
-            format!("expired at {}, verifying at {}", claims.exp, opts.at),
-        ));
+        return Err(ListTokenError::Expired {
+            exp: claims.exp,
+            at: opts.at,
+        }
+        .into());
     }
     if claims.iat > opts.at.saturating_add(opts.skew) {
-        return Err(invalid(
-            CTX_IAT,
-            format!("issued at {}, after {}", claims.iat, opts.at),
-        ));
+        return Err(ListTokenError::IssuedInFuture {
+            iat: claims.iat,
+            at: opts.at,
+        }
+        .into());
     }
     Ok(Checked {
         claims,
         signer,
+        iaca,
         payload,
     })
 }
@@ -645,7 +639,7 @@ impl StatusListToken {
         bytes: &[u8],
         expected_uri: &str,
         at: OffsetDateTime,
-        trust: &IacaAnchors,
+        trust: &TrustAnchors,
         verifier: &dyn Verifier,
     ) -> Result<VerifiedStatusList> {
         Self::verify_with(
@@ -671,13 +665,14 @@ impl StatusListToken {
         let m =
             list_claim(&root, src, CLAIM_STATUS_LIST, "status_list")?.map(src, "status_list")?;
         let bits = m.required("bits")?.uint("bits")?;
-        let bits = u8::try_from(bits).map_err(|_| invalid(CTX_BITS, format!("{bits}")))?;
+        let bits = u8::try_from(bits).map_err(|_| ListTokenError::Bits { bits })?;
         let lst = m.required("lst")?.bytes(src, "lst")?;
         let list = StatusList::decompress(bits, lst, opts.max_list_len)?;
         Ok(VerifiedStatusList {
             aggregation_uri: aggregation_uri(&m)?,
             claims: c.claims,
             signer: c.signer,
+            iaca: c.iaca,
             list,
         })
     }
@@ -690,6 +685,8 @@ pub struct VerifiedStatusList {
     pub claims: TokenClaims,
     /// The list signer's certificate (the x5chain leaf).
     pub signer: Certificate,
+    /// The trusted IACA that issued the signer's certificate.
+    pub iaca: Certificate,
     /// The decompressed list.
     pub list: StatusList,
     /// `aggregation_uri`, if present.
@@ -699,7 +696,10 @@ pub struct VerifiedStatusList {
 impl VerifiedStatusList {
     /// The status at `idx` (the MSO's `status_list.idx`); out of range is an error.
     pub fn status(&self, idx: u64) -> Result<Status> {
-        let idx = usize::try_from(idx).map_err(|_| invalid(CTX_INDEX, "index too large"))?;
+        let idx = usize::try_from(idx).map_err(|_| ListTokenError::IndexOutOfRange {
+            index: idx,
+            len: self.list.len(),
+        })?;
         self.list.get(idx)
     }
 }
@@ -737,7 +737,7 @@ impl IdentifierListToken {
         bytes: &[u8],
         expected_uri: &str,
         at: OffsetDateTime,
-        trust: &IacaAnchors,
+        trust: &TrustAnchors,
         verifier: &dyn Verifier,
     ) -> Result<VerifiedIdentifierList> {
         Self::verify_with(
@@ -775,6 +775,7 @@ impl IdentifierListToken {
             aggregation_uri: aggregation_uri(&m)?,
             claims: c.claims,
             signer: c.signer,
+            iaca: c.iaca,
             list,
         })
     }
@@ -787,6 +788,8 @@ pub struct VerifiedIdentifierList {
     pub claims: TokenClaims,
     /// The list signer's certificate (the x5chain leaf).
     pub signer: Certificate,
+    /// The trusted IACA that issued the signer's certificate.
+    pub iaca: Certificate,
     /// The identifiers.
     pub list: IdentifierList,
     /// `aggregation_uri`, if present.

@@ -1,27 +1,16 @@
-//! The X.509 certificates an mdoc carries: reading a DS certificate out of x5chain, its key,
-//! validity and subject country/state, and the one-step signature check DS ← IACA.
-//!
-//! Full Annex B profile validation and CRL handling build on this module.
+//! A parsed X.509 certificate with its DER bytes, and the accessors the mdoc checks read.
 
 use der::{Decode, DecodePem, Encode};
-use ecdsa::signature::hazmat::PrehashVerifier;
 use time::OffsetDateTime;
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
 };
+use x509_cert::name::Name;
+use x509_cert::TbsCertificate;
 
-use crate::crypto::{DigestAlgorithm, PublicKey, Verifier};
+use super::{name, oid, signature, spki, time::to_datetime};
+use crate::crypto::{PublicKey, Verifier};
 use crate::error::{Error, Result};
-
-const OID_COUNTRY: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.6");
-const OID_STATE: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("2.5.4.8");
-const ECDSA_SHA256: der::asn1::ObjectIdentifier =
-    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.2");
-const ECDSA_SHA384: der::asn1::ObjectIdentifier =
-    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.3");
-const ECDSA_SHA512: der::asn1::ObjectIdentifier =
-    der::asn1::ObjectIdentifier::new_unwrap("1.2.840.10045.4.3.4");
-const ED25519: der::asn1::ObjectIdentifier = der::asn1::ObjectIdentifier::new_unwrap("1.3.101.112");
 
 /// Largest certificate accepted (Annex B certificates are well under 2 KiB).
 pub const MAX_CERT_LEN: usize = 16 * 1024;
@@ -60,6 +49,26 @@ impl Certificate {
         Ok(Certificate { der, cert })
     }
 
+    /// Parses a certificate given as DER or as one PEM `CERTIFICATE` block (what apps and
+    /// operators hand over), size-bounded.
+    pub fn from_der_or_pem(input: &[u8]) -> Result<Self> {
+        let trimmed = input.trim_ascii_start();
+        if !trimmed.starts_with(b"-----BEGIN") {
+            return Certificate::from_der(input);
+        }
+        // Base64 is 4/3 of the DER, plus line breaks and armour.
+        let limit = MAX_CERT_LEN * 2;
+        if input.len() > limit {
+            return Err(Error::TooLarge {
+                size: input.len(),
+                limit,
+            });
+        }
+        let pem = core::str::from_utf8(input)
+            .map_err(|_| Error::Certificate("PEM is not UTF-8".into()))?;
+        Certificate::from_pem(pem)
+    }
+
     /// The DER encoding.
     pub fn der(&self) -> &[u8] {
         &self.der
@@ -70,16 +79,30 @@ impl Certificate {
         &self.cert
     }
 
+    /// The TBSCertificate.
+    pub fn tbs(&self) -> &TbsCertificate {
+        &self.cert.tbs_certificate
+    }
+
+    /// The issuer DN.
+    pub fn issuer(&self) -> &Name {
+        &self.cert.tbs_certificate.issuer
+    }
+
+    /// The subject DN.
+    pub fn subject(&self) -> &Name {
+        &self.cert.tbs_certificate.subject
+    }
+
+    /// Whether issuer and subject are the same DN (a root, or a link certificate across a key
+    /// rollover).
+    pub fn is_self_issued(&self) -> bool {
+        self.issuer() == self.subject()
+    }
+
     /// The subject public key, validated.
     pub fn public_key(&self) -> Result<PublicKey> {
-        let spki_der = self
-            .cert
-            .tbs_certificate
-            .subject_public_key_info
-            .to_der()
-            .map_err(cert_err)?;
-        let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki_der).map_err(cert_err)?;
-        PublicKey::from_spki(&spki)
+        spki::decode_owned(&self.cert.tbs_certificate.subject_public_key_info)
     }
 
     /// notBefore.
@@ -92,29 +115,14 @@ impl Certificate {
         to_datetime(self.cert.tbs_certificate.validity.not_after)
     }
 
-    fn subject_attr(&self, oid: der::asn1::ObjectIdentifier) -> Option<String> {
-        self.cert
-            .tbs_certificate
-            .subject
-            .0
-            .iter()
-            .flat_map(|rdn| rdn.0.iter())
-            .find(|atv| atv.oid == oid)
-            .and_then(|atv| {
-                core::str::from_utf8(atv.value.value())
-                    .ok()
-                    .map(str::to_owned)
-            })
-    }
-
     /// Subject countryName.
     pub fn country(&self) -> Option<String> {
-        self.subject_attr(OID_COUNTRY)
+        name::first_text(self.subject(), oid::COUNTRY_NAME).map(str::to_owned)
     }
 
     /// Subject stateOrProvinceName.
     pub fn state_or_province(&self) -> Option<String> {
-        self.subject_attr(OID_STATE)
+        name::first_text(self.subject(), oid::STATE_OR_PROVINCE_NAME).map(str::to_owned)
     }
 
     /// The subjectKeyIdentifier, if present.
@@ -217,7 +225,7 @@ impl Certificate {
             .signature
             .as_bytes()
             .ok_or_else(|| Error::Certificate("signature BIT STRING has unused bits".into()))?;
-        verify_x509_signature_with(
+        signature::verify_x509_signature_with(
             verifier,
             &issuer.public_key()?,
             &self.cert.signature_algorithm.oid,
@@ -236,106 +244,4 @@ pub enum CertValidity {
     NotYetValid,
     /// After notAfter.
     Expired,
-}
-
-pub(crate) fn to_datetime(t: x509_cert::time::Time) -> OffsetDateTime {
-    let secs = t.to_unix_duration().as_secs();
-    OffsetDateTime::from_unix_timestamp(i64::try_from(secs).unwrap_or(i64::MAX))
-        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-/// Verifies an X.509 signature through `verifier` when `alg_oid` is the COSE-equivalent
-/// algorithm of the key's curve (ecdsa-with-SHA256 on P-256, SHA384 on P-384, SHA512 on P-521,
-/// Ed25519), converting the DER signature to its fixed-size form; any other combination is
-/// checked in software by [`verify_x509_signature`].
-pub fn verify_x509_signature_with(
-    verifier: &dyn Verifier,
-    key: &PublicKey,
-    alg_oid: &der::asn1::ObjectIdentifier,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<()> {
-    let malformed = |_| Error::MalformedSignature("DER ECDSA signature".into());
-    let raw = match (key, *alg_oid) {
-        (PublicKey::P256(_), o) if o == ECDSA_SHA256 => p256::ecdsa::Signature::from_der(signature)
-            .map_err(malformed)?
-            .to_bytes()
-            .to_vec(),
-        (PublicKey::P384(_), o) if o == ECDSA_SHA384 => p384::ecdsa::Signature::from_der(signature)
-            .map_err(malformed)?
-            .to_bytes()
-            .to_vec(),
-        (PublicKey::P521(_), o) if o == ECDSA_SHA512 => p521::ecdsa::Signature::from_der(signature)
-            .map_err(malformed)?
-            .to_bytes()
-            .to_vec(),
-        (PublicKey::Ed25519(_), o) if o == ED25519 => signature.to_vec(),
-        _ => return verify_x509_signature(key, alg_oid, message, signature),
-    };
-    verifier.verify(key.curve().algorithm(), key, message, &raw)
-}
-
-/// Verifies an X.509 signature (DER ECDSA or Ed25519) identified by `alg_oid` in software.
-pub fn verify_x509_signature(
-    key: &PublicKey,
-    alg_oid: &der::asn1::ObjectIdentifier,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<()> {
-    let hash = match *alg_oid {
-        o if o == ECDSA_SHA256 => DigestAlgorithm::Sha256,
-        o if o == ECDSA_SHA384 => DigestAlgorithm::Sha384,
-        o if o == ECDSA_SHA512 => DigestAlgorithm::Sha512,
-        o if o == ED25519 => {
-            let PublicKey::Ed25519(k) = key else {
-                return Err(Error::AlgorithmMismatch {
-                    alg: "Ed25519".into(),
-                    key: key.curve().name().into(),
-                });
-            };
-            let sig = ed25519_dalek::Signature::from_slice(signature)
-                .map_err(|_| Error::MalformedSignature("Ed25519".into()))?;
-            return k
-                .verify_strict(message, &sig)
-                .map_err(|_| Error::BadSignature);
-        }
-        other => {
-            return Err(Error::UnsupportedAlgorithm(format!(
-                "signature algorithm {other}"
-            )))
-        }
-    };
-    let prehash = hash.digest(message);
-    let malformed = |_| Error::MalformedSignature("DER ECDSA signature".into());
-    let ok = match key {
-        PublicKey::P256(k) => {
-            let sig = p256::ecdsa::Signature::from_der(signature).map_err(malformed)?;
-            p256::ecdsa::VerifyingKey::from(k)
-                .verify_prehash(&prehash, &sig)
-                .is_ok()
-        }
-        PublicKey::P384(k) => {
-            let sig = p384::ecdsa::Signature::from_der(signature).map_err(malformed)?;
-            p384::ecdsa::VerifyingKey::from(k)
-                .verify_prehash(&prehash, &sig)
-                .is_ok()
-        }
-        PublicKey::P521(k) => {
-            let sig = p521::ecdsa::Signature::from_der(signature).map_err(malformed)?;
-            let vk = p521::ecdsa::VerifyingKey::from_affine(*k.as_affine())
-                .map_err(|_| Error::InvalidKey("P-521 point".into()))?;
-            vk.verify_prehash(&prehash, &sig).is_ok()
-        }
-        PublicKey::Ed25519(_) => {
-            return Err(Error::AlgorithmMismatch {
-                alg: "ECDSA".into(),
-                key: "Ed25519".into(),
-            })
-        }
-    };
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::BadSignature)
-    }
 }

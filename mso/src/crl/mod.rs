@@ -26,8 +26,8 @@
 //! Unknown non-critical extensions are ignored; reasonCode and invalidityDate are accepted and
 //! do not change the answer (a listed serial is revoked, whatever the reason).
 //!
-//! Errors use the crate's [`Error`]; checks without a dedicated variant report
-//! [`Error::InvalidValue`] with one of the `CTX_*` contexts below.
+//! Errors are [`CrlError`] (inside [`Error::Crl`]), one variant per refusal with its facts;
+//! signature failures are the crate's signature errors ([`Error::BadSignature`], …).
 
 use core::cmp::Ordering;
 
@@ -40,60 +40,31 @@ use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::time::Time;
 
+mod error;
+
+pub use error::{CrlError, ScopeProblem};
+
 use crate::crypto::Verifier;
 use crate::error::{Error, Result};
-use crate::x509::{to_datetime, verify_x509_signature_with, Certificate};
+use crate::x509::policy::DEFAULT_SKEW;
+use crate::x509::time::to_datetime;
+use crate::x509::{oid, verify_x509_signature_with, Certificate};
 
 /// Default bound on a CRL's DER size: 64 MiB, room for well over a million entries (an entry
 /// with a 20-octet serial takes about 40 bytes).
 pub const DEFAULT_MAX_CRL_LEN: usize = 64 * 1024 * 1024;
-/// Default tolerated clock skew (the same policy number as [`crate::status::DEFAULT_SKEW`]).
-pub const DEFAULT_SKEW: Duration = crate::status::DEFAULT_SKEW;
 /// Longest serial number magnitude accepted, in octets (RFC 5280 §4.1.2.2).
 pub const MAX_SERIAL_LEN: usize = 20;
-
-/// Error context: the DER structure of the CRL is malformed.
-pub const CTX_DER: &str = "CRL DER";
-/// Error context: the CRL is not v2.
-pub const CTX_VERSION: &str = "CRL version";
-/// Error context: the CRL's issuer is not the given IACA (name, key identifier or key usage).
-pub const CTX_ISSUER: &str = "CRL issuer";
-/// Error context: `tbsCertList.signature` differs from `signatureAlgorithm`.
-pub const CTX_ALGORITHM: &str = "CRL signature algorithm";
-/// Error context: a CRL extension is unknown and critical, unsupported, duplicated or invalid.
-pub const CTX_EXTENSION: &str = "CRL extension";
-/// Error context: a revoked entry is invalid (negative or oversized serial, critical or
-/// unsupported entry extension).
-pub const CTX_ENTRY: &str = "CRL entry";
-/// Error context: `thisUpdate` lies in the future beyond the skew.
-pub const CTX_THIS_UPDATE: &str = "CRL thisUpdate";
-/// Error context: `nextUpdate` is absent or before `thisUpdate`.
-pub const CTX_NEXT_UPDATE: &str = "CRL nextUpdate";
-/// Error context: the certificate asked about is not in this CRL's scope (another issuer or
-/// issuer key), or has a negative serial.
-pub const CTX_SCOPE: &str = "CRL scope";
 
 /// Smallest encoding of a revoked entry: SEQUENCE header (2), a one-octet INTEGER (3), a
 /// UTCTime (15).
 const MIN_ENTRY_LEN: usize = 20;
 
-const OID_AKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
-const OID_CRL_NUMBER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.20");
-const OID_DELTA_CRL_INDICATOR: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
-const OID_ISSUING_DISTRIBUTION_POINT: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.28");
-const OID_REASON_CODE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.21");
-const OID_INVALIDITY_DATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.24");
-const OID_CERTIFICATE_ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.29");
-
-fn invalid(context: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidValue {
-        context,
-        reason: reason.into(),
-    }
-}
-
 fn der_err(e: der::Error) -> Error {
-    invalid(CTX_DER, e.to_string())
+    CrlError::Der {
+        reason: e.to_string(),
+    }
+    .into()
 }
 
 fn strip_leading_zeros(bytes: &[u8]) -> &[u8] {
@@ -272,13 +243,13 @@ fn finished(r: &SliceReader<'_>, what: &str) -> Result<()> {
     if r.is_finished() {
         Ok(())
     } else {
-        Err(invalid(
-            CTX_DER,
-            format!(
+        Err(CrlError::Der {
+            reason: format!(
                 "{} unexpected bytes at the end of {what}",
                 r.remaining_len()
             ),
-        ))
+        }
+        .into())
     }
 }
 
@@ -296,29 +267,18 @@ fn read_entry(entries: &mut SliceReader<'_>) -> Result<SerialKey> {
     finished(&entry, "a revoked entry")?;
     let serial = serial.as_bytes();
     if serial.first().is_some_and(|&b| b & 0x80 != 0) {
-        return Err(invalid(CTX_ENTRY, "negative serial number"));
+        return Err(CrlError::NegativeSerial.into());
     }
-    SerialKey::from_magnitude(serial).ok_or_else(|| {
-        invalid(
-            CTX_ENTRY,
-            format!("serial number longer than {MAX_SERIAL_LEN} octets"),
-        )
-    })
+    SerialKey::from_magnitude(serial).ok_or_else(|| CrlError::SerialTooLong.into())
 }
 
 fn check_entry_extensions(extensions: &[Extension]) -> Result<()> {
     for ext in extensions {
-        if ext.extn_id == OID_CERTIFICATE_ISSUER {
-            return Err(invalid(
-                CTX_ENTRY,
-                "certificateIssuer (indirect CRL) is not supported",
-            ));
+        if ext.extn_id == oid::CERTIFICATE_ISSUER {
+            return Err(CrlError::IndirectEntry.into());
         }
-        if ext.critical && ext.extn_id != OID_REASON_CODE && ext.extn_id != OID_INVALIDITY_DATE {
-            return Err(invalid(
-                CTX_ENTRY,
-                format!("unknown critical entry extension {}", ext.extn_id),
-            ));
+        if ext.critical && ext.extn_id != oid::CRL_REASON && ext.extn_id != oid::INVALIDITY_DATE {
+            return Err(CrlError::UnknownCriticalEntryExtension { oid: ext.extn_id }.into());
         }
     }
     Ok(())
@@ -336,46 +296,36 @@ fn read_extensions(exts: &[Extension]) -> Result<CrlExtensions> {
     let mut seen: Vec<ObjectIdentifier> = Vec::with_capacity(exts.len());
     for ext in exts {
         if seen.contains(&ext.extn_id) {
-            return Err(invalid(
-                CTX_EXTENSION,
-                format!("{} appears twice", ext.extn_id),
-            ));
+            return Err(CrlError::DuplicateExtension { oid: ext.extn_id }.into());
         }
         seen.push(ext.extn_id);
         let value = ext.extn_value.as_bytes();
+        let bad = |reason: String| CrlError::InvalidExtension {
+            oid: ext.extn_id,
+            reason,
+        };
         match ext.extn_id {
-            OID_AKI => {
-                let aki = AuthorityKeyIdentifier::from_der(value)
-                    .map_err(|e| invalid(CTX_EXTENSION, format!("authorityKeyIdentifier: {e}")))?;
+            oid::AUTHORITY_KEY_IDENTIFIER => {
+                let aki =
+                    AuthorityKeyIdentifier::from_der(value).map_err(|e| bad(e.to_string()))?;
                 out.authority_key_id = aki.key_identifier.map(|k| k.as_bytes().to_vec());
             }
-            OID_CRL_NUMBER => {
-                let n = Int::from_der(value)
-                    .map_err(|e| invalid(CTX_EXTENSION, format!("cRLNumber: {e}")))?;
+            oid::CRL_NUMBER => {
+                let n = Int::from_der(value).map_err(|e| bad(e.to_string()))?;
                 let bytes = n.as_bytes();
                 if bytes.first().is_some_and(|&b| b & 0x80 != 0) {
-                    return Err(invalid(CTX_EXTENSION, "negative cRLNumber"));
+                    return Err(bad("negative cRLNumber".into()).into());
                 }
                 let number = CrlNumber::from_be_bytes(bytes);
                 if number.as_bytes().len() > MAX_SERIAL_LEN {
-                    return Err(invalid(CTX_EXTENSION, "cRLNumber longer than 20 octets"));
+                    return Err(bad("cRLNumber longer than 20 octets".into()).into());
                 }
                 out.crl_number = Some(number);
             }
-            OID_DELTA_CRL_INDICATOR => {
-                return Err(invalid(CTX_EXTENSION, "delta CRLs are not supported"));
-            }
-            OID_ISSUING_DISTRIBUTION_POINT => {
-                return Err(invalid(
-                    CTX_EXTENSION,
-                    "issuingDistributionPoint (partitioned or indirect CRL) is not supported",
-                ));
-            }
+            oid::DELTA_CRL_INDICATOR => return Err(CrlError::DeltaCrl.into()),
+            oid::ISSUING_DISTRIBUTION_POINT => return Err(CrlError::Partitioned.into()),
             other if ext.critical => {
-                return Err(invalid(
-                    CTX_EXTENSION,
-                    format!("unknown critical extension {other}"),
-                ));
+                return Err(CrlError::UnknownCriticalExtension { oid: other }.into());
             }
             _ => {}
         }
@@ -405,7 +355,9 @@ impl<'a> Crl<'a> {
         let signature = BitStringRef::decode(&mut list)
             .map_err(der_err)?
             .as_bytes()
-            .ok_or_else(|| invalid(CTX_DER, "signature BIT STRING has unused bits"))?;
+            .ok_or_else(|| CrlError::Der {
+                reason: "signature BIT STRING has unused bits".into(),
+            })?;
         finished(&list, "CertificateList")?;
 
         let mut tbs_reader = SliceReader::new(tbs).map_err(der_err)?;
@@ -413,24 +365,22 @@ impl<'a> Crl<'a> {
 
         // Annex B CRLs carry extensions, so they are v2 (INTEGER 1); v1 omits the field.
         if body.peek_tag().ok() != Some(Tag::Integer) {
-            return Err(invalid(CTX_VERSION, "v1 CRL; a v2 CRL is required"));
+            return Err(CrlError::Version { found: None }.into());
         }
         let version = u8::decode(&mut body).map_err(der_err)?;
         if version != 1 {
-            return Err(invalid(
-                CTX_VERSION,
-                format!("version field {version}, expected 1 (v2)"),
-            ));
+            return Err(CrlError::Version {
+                found: Some(version),
+            }
+            .into());
         }
         let tbs_algorithm = AlgorithmIdentifierOwned::decode(&mut body).map_err(der_err)?;
         if tbs_algorithm != signature_algorithm {
-            return Err(invalid(
-                CTX_ALGORITHM,
-                format!(
-                    "tbsCertList.signature {} differs from signatureAlgorithm {}",
-                    tbs_algorithm.oid, signature_algorithm.oid
-                ),
-            ));
+            return Err(CrlError::AlgorithmMismatch {
+                tbs: tbs_algorithm.oid,
+                outer: signature_algorithm.oid,
+            }
+            .into());
         }
         let issuer = Name::decode(&mut body).map_err(der_err)?;
         let this_update = to_datetime(Time::decode(&mut body).map_err(der_err)?);
@@ -527,28 +477,22 @@ impl<'a> Crl<'a> {
         opts: &CrlVerifyOptions,
         verifier: &dyn Verifier,
     ) -> Result<VerifiedCrl> {
-        if self.issuer != iaca.inner().tbs_certificate.subject {
-            return Err(invalid(
-                CTX_ISSUER,
-                format!(
-                    "CRL issuer {:?} is not the IACA subject {:?}",
-                    self.issuer.to_string(),
-                    iaca.inner().tbs_certificate.subject.to_string()
-                ),
-            ));
+        if self.issuer != *iaca.subject() {
+            return Err(CrlError::IssuerName {
+                crl: self.issuer.to_string(),
+                iaca: iaca.subject().to_string(),
+            }
+            .into());
         }
         // IACAs may share a DN across key rollovers; the key identifier tells them apart.
         if let (Some(aki), Some(ski)) = (&self.authority_key_id, iaca.subject_key_id()) {
             if *aki != ski {
-                return Err(invalid(
-                    CTX_ISSUER,
-                    "authorityKeyIdentifier differs from the IACA's subjectKeyIdentifier",
-                ));
+                return Err(CrlError::KeyIdentifierMismatch.into());
             }
         }
         if let Some(ku) = iaca.key_usage()? {
             if !ku.crl_sign() {
-                return Err(invalid(CTX_ISSUER, "the IACA's keyUsage lacks cRLSign"));
+                return Err(CrlError::NoCrlSign.into());
             }
         }
         verify_x509_signature_with(
@@ -559,26 +503,20 @@ impl<'a> Crl<'a> {
             self.signature,
         )?;
 
-        let next_update = self
-            .next_update
-            .ok_or_else(|| invalid(CTX_NEXT_UPDATE, "nextUpdate is absent"))?;
+        let next_update = self.next_update.ok_or(CrlError::NoNextUpdate)?;
         if next_update < self.this_update {
-            return Err(invalid(
-                CTX_NEXT_UPDATE,
-                format!(
-                    "nextUpdate {next_update} is before thisUpdate {}",
-                    self.this_update
-                ),
-            ));
+            return Err(CrlError::NextUpdateBeforeThisUpdate {
+                this_update: self.this_update,
+                next_update,
+            }
+            .into());
         }
         if self.this_update > opts.at.saturating_add(opts.skew) {
-            return Err(invalid(
-                CTX_THIS_UPDATE,
-                format!(
-                    "thisUpdate {} is after the verification time {}",
-                    self.this_update, opts.at
-                ),
-            ));
+            return Err(CrlError::ThisUpdateInFuture {
+                this_update: self.this_update,
+                at: opts.at,
+            }
+            .into());
         }
         Ok(VerifiedCrl {
             freshness: CrlFreshness::at(next_update, opts.at, opts.skew),
@@ -686,23 +624,17 @@ impl VerifiedCrl {
     /// certificate is outside this CRL's scope: a different issuer name, a different issuer key
     /// (authorityKeyIdentifier, when both are present), or a negative serial.
     pub fn is_certificate_revoked(&self, cert: &Certificate) -> Result<bool> {
-        if cert.inner().tbs_certificate.issuer != self.issuer {
-            return Err(invalid(
-                CTX_SCOPE,
-                "the certificate's issuer is not this CRL's issuer",
-            ));
+        if *cert.issuer() != self.issuer {
+            return Err(CrlError::OutOfScope(ScopeProblem::OtherIssuer).into());
         }
         if let (Some(crl_aki), Some(cert_aki)) = (&self.authority_key_id, cert.authority_key_id()) {
             if *crl_aki != cert_aki {
-                return Err(invalid(
-                    CTX_SCOPE,
-                    "the certificate was issued under another IACA key than this CRL",
-                ));
+                return Err(CrlError::OutOfScope(ScopeProblem::OtherKey).into());
             }
         }
         let serial = cert.serial_number();
         if serial.first().is_some_and(|&b| b & 0x80 != 0) {
-            return Err(invalid(CTX_SCOPE, "negative certificate serial number"));
+            return Err(CrlError::OutOfScope(ScopeProblem::NegativeSerial).into());
         }
         Ok(self.is_revoked(serial))
     }

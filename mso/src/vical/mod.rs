@@ -10,14 +10,14 @@
 //!
 //! The VICAL is a COSE_Sign1 with an embedded payload, `{1: alg}` protected and the signer's
 //! x5chain (label 33) in the unprotected header. [`VerifiedVical::verify_with`] checks, in
-//! order: the COSE shape and an allowed algorithm; the signer certificate (extendedKeyUsage
-//! 1.0.18013.5.1.8, keyUsage digitalSignature or contentCommitment, no unknown critical
-//! extension); the signature; a short explicit path from the signer through the x5chain's CA
-//! certificates to one of the caller's trust anchors (each link: issuer name, signature,
-//! basicConstraints CA with pathLenConstraint, keyUsage keyCertSign, no unknown critical
-//! extension; a chain longer than [`VicalVerifyOptions::max_chain_len`] is refused); the
-//! payload; `date` not in the future and `nextUpdate` not before `date`; every certificate of
-//! the path valid at `date`, the moment the list was signed.
+//! order: the COSE shape and an allowed algorithm; the signature by the x5chain leaf's key;
+//! `date` not in the future and `nextUpdate` not before `date`; then the signer's path,
+//! through [`crate::x509::path::validate_with`] as a [`Role::VicalSigner`]: the signer profile
+//! (extendedKeyUsage 1.0.18013.5.1.8, keyUsage digitalSignature or contentCommitment), the
+//! x5chain's CA certificates up to one of the caller's trust anchors (names, signatures,
+//! basicConstraints with pathLenConstraint, keyCertSign, no unknown critical extension on any
+//! certificate; at most [`VicalVerifyOptions::max_chain_len`] certificates), every certificate
+//! valid at `date`, the moment the list was signed (the chain model).
 //!
 //! Staleness at the verification time `at` is reported as a typed [`VicalFreshness`], never
 //! silently ignored and never an error, so the caller chooses the policy; see [`StaleReason`]
@@ -35,11 +35,10 @@
 //! [`VicalWarning::UnusableCertificate`] rather than failing the whole list; a CertificateInfo
 //! that breaks the CDDL (no `certificate`, no or an empty `docType`) is an error.
 //!
-//! Errors use the crate's [`Error`]; checks without a dedicated variant report
-//! [`Error::InvalidValue`] with one of the `CTX_*` contexts below. A signature that does not
-//! verify is [`Error::BadSignature`].
+//! Errors are [`VicalError`] (inside [`Error::Vical`]); a signature that does not verify is
+//! [`Error::BadSignature`].
 
-use der::asn1::{ObjectIdentifier, OctetString};
+use der::asn1::OctetString;
 use der::{Decode, Encode};
 use time::{Duration, OffsetDateTime};
 
@@ -47,69 +46,17 @@ use crate::cbor::{node, FromCbor, Kind, Limits, MapView, Node, TDate};
 use crate::cose::{decode_sign1, sign1_algorithm, sign1_verify, x5chain};
 use crate::crypto::{Algorithm, Verifier};
 use crate::error::{Error, Result};
-use crate::verify::{IacaAnchors, DEFAULT_ALGORITHMS};
-use crate::x509::{CertValidity, Certificate};
+use crate::x509::path::{self, PathPolicy, VerifiedPath};
+use crate::x509::policy::{DEFAULT_ALGORITHMS, DEFAULT_MAX_CHAIN_LEN, DEFAULT_SKEW};
+use crate::x509::profile::Role;
+use crate::x509::{Certificate, Position, TrustAnchors};
 
-/// extendedKeyUsage of a VICAL signer certificate (id-vical-signer).
-pub const VICAL_SIGNER_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.0.18013.5.1.8");
-/// Default tolerated clock skew (the same policy number as [`crate::status::DEFAULT_SKEW`]).
-pub const DEFAULT_SKEW: Duration = crate::status::DEFAULT_SKEW;
 /// Default age after which a VICAL without `nextUpdate` is stale.
 pub const DEFAULT_MAX_AGE: Duration = Duration::days(30);
-/// Default bound on the x5chain length (signer, intermediates, optionally the root).
-pub const DEFAULT_MAX_CHAIN_LEN: usize = 5;
 
-/// Error context: the signing algorithm is valid but not allowed by policy.
-pub const CTX_ALG: &str = "VICAL alg";
-/// Error context: the signer certificate is not a VICAL signer (EKU, keyUsage, critical
-/// extensions).
-pub const CTX_SIGNER: &str = "VICAL signer certificate";
-/// Error context: the x5chain does not lead to a trust anchor through valid CA links.
-pub const CTX_CHAIN: &str = "VICAL signer chain";
-/// Error context: a certificate of the signer's path was not valid when the VICAL was signed.
-pub const CTX_SIGNER_VALIDITY: &str = "VICAL signer validity";
-/// Error context: `date` is in the future, or `nextUpdate` precedes `date`.
-pub const CTX_DATE: &str = "VICAL date";
-/// Error context: a CertificateInfo lacks a usable `docType`.
-pub const CTX_ENTRY: &str = "VICAL CertificateInfo";
+mod error;
 
-/// Role name of the first certificate of the signer's path.
-pub const ROLE_SIGNER: &str = "VICAL signer";
-/// Role name of a CA certificate between the signer and the anchor.
-pub const ROLE_INTERMEDIATE: &str = "intermediate CA";
-/// Role name of the trust anchor ending the signer's path.
-pub const ROLE_ANCHOR: &str = "trust anchor";
-
-const OID_SKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
-const OID_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-const OID_SAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
-const OID_IAN: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.18");
-const OID_BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
-const OID_CRL_DP: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.31");
-const OID_AKI: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.35");
-const OID_EKU: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
-const OID_AIA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.1.1");
-
-/// Extensions whose meaning this module either enforces or that cannot widen what a
-/// certificate may do; a critical extension outside this set is refused.
-const KNOWN_EXTENSIONS: &[ObjectIdentifier] = &[
-    OID_SKI,
-    OID_KEY_USAGE,
-    OID_SAN,
-    OID_IAN,
-    OID_BASIC_CONSTRAINTS,
-    OID_CRL_DP,
-    OID_AKI,
-    OID_EKU,
-    OID_AIA,
-];
-
-fn invalid(context: &'static str, reason: impl Into<String>) -> Error {
-    Error::InvalidValue {
-        context,
-        reason: reason.into(),
-    }
-}
+pub use error::VicalError;
 
 /// Policy for verifying a VICAL.
 #[derive(Debug, Clone, Copy)]
@@ -119,7 +66,7 @@ pub struct VicalVerifyOptions<'a> {
     /// Tolerated clock skew, applied to every time comparison.
     pub skew: Duration,
     /// The VICAL trust anchors (e.g. the AAMVA root). The signer's path must end at one.
-    pub anchors: &'a [Certificate],
+    pub anchors: &'a TrustAnchors,
     /// Signature algorithms accepted.
     pub allowed_algorithms: &'a [Algorithm],
     /// Bounds on the VICAL's CBOR (the outer COSE_Sign1 and the payload).
@@ -133,7 +80,7 @@ pub struct VicalVerifyOptions<'a> {
 impl<'a> VicalVerifyOptions<'a> {
     /// Defaults: [`DEFAULT_SKEW`], every supported algorithm, default CBOR limits,
     /// [`DEFAULT_MAX_AGE`], [`DEFAULT_MAX_CHAIN_LEN`].
-    pub fn new(at: OffsetDateTime, anchors: &'a [Certificate]) -> Self {
+    pub fn new(at: OffsetDateTime, anchors: &'a TrustAnchors) -> Self {
         VicalVerifyOptions {
             at,
             skew: DEFAULT_SKEW,
@@ -194,8 +141,9 @@ pub enum StaleReason {
     },
     /// A certificate of the signer's path has expired at the verification time.
     CertificateExpired {
-        /// [`ROLE_SIGNER`], [`ROLE_INTERMEDIATE`] or [`ROLE_ANCHOR`].
-        which: &'static str,
+        /// Which certificate of the path: the signer ([`Position::Leaf`]), an x5chain
+        /// intermediate or the anchor.
+        which: Position,
         /// Its notAfter.
         not_after: OffsetDateTime,
     },
@@ -250,7 +198,7 @@ pub struct VerifiedVical {
     next_update: Option<OffsetDateTime>,
     url: Option<String>,
     entries: Vec<VicalEntry>,
-    path: Vec<Certificate>,
+    path: Vec<(Position, Certificate)>,
     freshness: VicalFreshness,
     warnings: Vec<VicalWarning>,
 }
@@ -283,131 +231,22 @@ fn text_array(n: &Node, src: &[u8], context: &'static str) -> Result<Vec<String>
         .collect()
 }
 
-fn role(position: usize, path_len: usize) -> &'static str {
-    if position == 0 {
-        ROLE_SIGNER
-    } else if position + 1 == path_len {
-        ROLE_ANCHOR
-    } else {
-        ROLE_INTERMEDIATE
+/// The certificates of a verified path with their positions (intermediates by x5chain index,
+/// counted after the signer).
+fn path_positions(
+    verified: &VerifiedPath<'_, '_>,
+    intermediates: &[Certificate],
+) -> Vec<(Position, Certificate)> {
+    let mut path = vec![(Position::Leaf, verified.leaf().clone())];
+    for cert in verified.intermediates() {
+        let index = intermediates.iter().position(|c| c == *cert).unwrap_or(0);
+        path.push((Position::Chain(index), (*cert).clone()));
     }
-}
-
-fn check_critical_extensions(cert: &Certificate, context: &'static str, which: &str) -> Result<()> {
-    match cert
-        .critical_extensions()
-        .find(|oid| !KNOWN_EXTENSIONS.contains(oid))
-    {
-        Some(oid) => Err(invalid(
-            context,
-            format!("{which} certificate has unknown critical extension {oid}"),
-        )),
-        None => Ok(()),
-    }
-}
-
-/// The signer certificate's own profile: the VICAL signer EKU and a signing key usage.
-fn check_signer(leaf: &Certificate) -> Result<()> {
-    let eku = leaf
-        .extended_key_usage()?
-        .ok_or_else(|| invalid(CTX_SIGNER, "no extendedKeyUsage"))?;
-    if !eku.contains(&VICAL_SIGNER_EKU) {
-        return Err(invalid(
-            CTX_SIGNER,
-            format!("extendedKeyUsage lacks {VICAL_SIGNER_EKU}"),
-        ));
-    }
-    if let Some(ku) = leaf.key_usage()? {
-        if !ku.non_repudiation() && !ku.digital_signature() {
-            return Err(invalid(
-                CTX_SIGNER,
-                "keyUsage allows neither contentCommitment nor digitalSignature",
-            ));
-        }
-    }
-    check_critical_extensions(leaf, CTX_SIGNER, ROLE_SIGNER)
-}
-
-/// A CA link: basicConstraints CA with room for the `below` intermediates under it, and
-/// keyCertSign when keyUsage is present.
-fn check_ca(cert: &Certificate, which: &str, below: usize) -> Result<()> {
-    let bc = cert
-        .basic_constraints()?
-        .ok_or_else(|| invalid(CTX_CHAIN, format!("{which} has no basicConstraints")))?;
-    if !bc.ca {
-        return Err(invalid(CTX_CHAIN, format!("{which} is not a CA")));
-    }
-    if let Some(max) = bc.path_len_constraint {
-        if below > usize::from(max) {
-            return Err(invalid(
-                CTX_CHAIN,
-                format!("{which} allows {max} intermediate CAs below it, the path has {below}"),
-            ));
-        }
-    }
-    if let Some(ku) = cert.key_usage()? {
-        if !ku.key_cert_sign() {
-            return Err(invalid(
-                CTX_CHAIN,
-                format!("{which}'s keyUsage lacks keyCertSign"),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// The anchor that issued `cert`, trying anchors whose SKI equals the AKI first (anchors may
-/// share a DN across key rollovers).
-fn anchor_issuer<'c>(
-    cert: &Certificate,
-    anchors: &'c [Certificate],
-    verifier: &dyn Verifier,
-) -> Option<&'c Certificate> {
-    let issuer = &cert.inner().tbs_certificate.issuer;
-    let aki = cert.authority_key_id();
-    let mut candidates: Vec<&Certificate> = anchors
-        .iter()
-        .filter(|a| a.inner().tbs_certificate.subject == *issuer)
-        .collect();
-    candidates.sort_by_key(|a| aki.is_none() || a.subject_key_id() != aki);
-    candidates
-        .into_iter()
-        .find(|a| cert.verify_issued_by(a, verifier).is_ok())
-}
-
-/// The signer's path: `chain[0]`, the x5chain CA certificates it needs, then the anchor. Stops
-/// at the first certificate an anchor issued, so a chain that carries the root (as AAMVA's
-/// does) and one that does not both work, and an intermediate may be the anchor.
-fn validate_path(
-    chain: &[Certificate],
-    anchors: &[Certificate],
-    verifier: &dyn Verifier,
-) -> Result<Vec<Certificate>> {
-    let mut path: Vec<Certificate> = Vec::with_capacity(chain.len() + 1);
-    for (i, cert) in chain.iter().enumerate() {
-        path.push(cert.clone());
-        if let Some(anchor) = anchor_issuer(cert, anchors, verifier) {
-            check_ca(anchor, ROLE_ANCHOR, i)?;
-            path.push(anchor.clone());
-            return Ok(path);
-        }
-        let Some(next) = chain.get(i + 1) else { break };
-        cert.verify_issued_by(next, verifier).map_err(|e| {
-            invalid(
-                CTX_CHAIN,
-                format!(
-                    "x5chain certificate {i} is not issued by certificate {}: {e}",
-                    i + 1
-                ),
-            )
-        })?;
-        check_critical_extensions(next, CTX_CHAIN, ROLE_INTERMEDIATE)?;
-        check_ca(next, ROLE_INTERMEDIATE, i)?;
-    }
-    Err(invalid(
-        CTX_CHAIN,
-        "the x5chain does not lead to a configured trust anchor",
-    ))
+    path.push((
+        Position::Anchor(verified.anchor_index()),
+        verified.anchor().clone(),
+    ));
+    path
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -537,10 +376,7 @@ fn read_entry(
     let der = required(&m, CONTEXT, "certificate")?.bytes(src, "certificate")?;
     let doc_types = text_array(required(&m, CONTEXT, "docType")?, src, "docType")?;
     if doc_types.is_empty() {
-        return Err(invalid(
-            CTX_ENTRY,
-            format!("entry {index} has an empty docType"),
-        ));
+        return Err(VicalError::EmptyDocType { index }.into());
     }
     let certificate_profiles = field(&m, "certificateProfile")
         .map(|p| text_array(p, src, "certificateProfile"))
@@ -565,7 +401,7 @@ fn read_entry(
 fn freshness(
     date: OffsetDateTime,
     next_update: Option<OffsetDateTime>,
-    path: &[Certificate],
+    path: &[(Position, Certificate)],
     at: OffsetDateTime,
     skew: Duration,
     max_age: Duration,
@@ -581,10 +417,10 @@ fn freshness(
         }
         _ => {}
     }
-    for (i, cert) in path.iter().enumerate() {
+    for (which, cert) in path {
         if now > cert.not_after() {
             reasons.push(StaleReason::CertificateExpired {
-                which: role(i, path.len()),
+                which: *which,
                 not_after: cert.not_after(),
             });
         }
@@ -602,7 +438,7 @@ impl VerifiedVical {
     pub fn verify(
         bytes: &[u8],
         at: OffsetDateTime,
-        anchors: &[Certificate],
+        anchors: &TrustAnchors,
         verifier: &dyn Verifier,
     ) -> Result<Self> {
         Self::verify_with(bytes, &VicalVerifyOptions::new(at, anchors), verifier)
@@ -618,32 +454,16 @@ impl VerifiedVical {
         let sign1 = decode_sign1(&root, bytes)?;
         let alg = sign1_algorithm(&sign1)?;
         if !opts.allowed_algorithms.contains(&alg) {
-            return Err(invalid(CTX_ALG, format!("{alg} is not allowed")));
+            return Err(VicalError::AlgorithmNotAllowed { algorithm: alg }.into());
         }
-
         let chain_der = x5chain(&sign1)?;
-        if chain_der.len() > opts.max_chain_len {
-            return Err(invalid(
-                CTX_CHAIN,
-                format!(
-                    "x5chain has {} certificates, at most {} accepted",
-                    chain_der.len(),
-                    opts.max_chain_len
-                ),
-            ));
-        }
-        let chain = chain_der
-            .iter()
-            .map(|der| Certificate::from_der(der))
-            .collect::<Result<Vec<_>>>()?;
-        let signer = chain
-            .first()
+        let chain = path::parse_chain(&chain_der).map_err(VicalError::Signer)?;
+        let (signer, intermediates) = chain
+            .split_first()
             .ok_or_else(|| Error::X5Chain("empty x5chain".into()))?;
-        check_signer(signer)?;
         sign1_verify(&sign1, &signer.public_key()?, verifier)?;
-        let path = validate_path(&chain, opts.anchors, verifier)?;
 
-        // The payload is authentic from here on.
+        // The payload is what the signer's key signed; it is trusted once the path is.
         let payload = sign1
             .payload
             .as_deref()
@@ -669,48 +489,31 @@ impl VerifiedVical {
         let infos = required(&m, "VICAL", "certificateInfos")?.array("certificateInfos")?;
 
         if date > opts.at.saturating_add(opts.skew) {
-            return Err(invalid(
-                CTX_DATE,
-                format!(
-                    "the VICAL is dated {date}, after the verification time {}",
-                    opts.at
-                ),
-            ));
+            return Err(VicalError::DateInFuture { date, at: opts.at }.into());
         }
-        if let Some(next) = next_update {
-            if next < date {
-                return Err(invalid(
-                    CTX_DATE,
-                    format!("nextUpdate {next} is before date {date}"),
-                ));
+        if let Some(next_update) = next_update {
+            if next_update < date {
+                return Err(VicalError::NextUpdateBeforeDate { date, next_update }.into());
             }
         }
         // Chain model: the path must have been valid when the list was signed. Expiry since
         // then is staleness, reported below.
-        for (i, cert) in path.iter().enumerate() {
-            let which = role(i, path.len());
-            match cert.validity_at(date, opts.skew) {
-                CertValidity::Valid => {}
-                CertValidity::NotYetValid => {
-                    return Err(invalid(
-                        CTX_SIGNER_VALIDITY,
-                        format!(
-                            "{which} certificate not valid before {}, the VICAL is dated {date}",
-                            cert.not_before()
-                        ),
-                    ))
-                }
-                CertValidity::Expired => {
-                    return Err(invalid(
-                        CTX_SIGNER_VALIDITY,
-                        format!(
-                            "{which} certificate expired at {}, the VICAL is dated {date}",
-                            cert.not_after()
-                        ),
-                    ))
-                }
-            }
-        }
+        let policy = PathPolicy {
+            skew: opts.skew,
+            max_chain_len: opts.max_chain_len,
+            ..PathPolicy::default()
+        };
+        let verified = path::validate_with(
+            signer,
+            intermediates,
+            opts.anchors,
+            date,
+            Role::VicalSigner,
+            verifier,
+            &policy,
+        )
+        .map_err(VicalError::Signer)?;
+        let path = path_positions(&verified, intermediates);
 
         let mut warnings = Vec::new();
         let mut entries = Vec::with_capacity(infos.len());
@@ -770,15 +573,15 @@ impl VerifiedVical {
         &self.entries
     }
 
-    /// The verified path: the signer first, then the x5chain CA certificates used, then the
-    /// trust anchor.
-    pub fn signer_path(&self) -> &[Certificate] {
+    /// The verified path, each certificate with its position: the signer first, then the
+    /// x5chain CA certificates used, then the trust anchor.
+    pub fn signer_path(&self) -> &[(Position, Certificate)] {
         &self.path
     }
 
     /// The VICAL signer certificate.
     pub fn signer(&self) -> Option<&Certificate> {
-        self.path.first()
+        self.path.first().map(|(_, c)| c)
     }
 
     /// Freshness at the verification time.
@@ -811,7 +614,7 @@ impl VerifiedVical {
 
     /// Trust anchors for verifying documents of `doc_type` (see [`crate::verify::IssuerTrust`]).
     /// IACA validity is left to document verification, which checks it at its own time.
-    pub fn iaca_anchors(&self, doc_type: &str) -> IacaAnchors {
-        IacaAnchors::new(self.iacas_for(doc_type).cloned().collect())
+    pub fn iaca_anchors(&self, doc_type: &str) -> TrustAnchors {
+        TrustAnchors::new(self.iacas_for(doc_type).cloned().collect())
     }
 }

@@ -1,0 +1,113 @@
+//! Trust anchors: the certificates a path must end at (IACAs for documents, CRLs and list
+//! tokens; the VICAL provider's root for VICALs), with a memory of verified signatures.
+//!
+//! # The memory
+//!
+//! Whether an anchor's key signed a certificate is a pure function of the two certificates'
+//! bytes, so [`TrustAnchors`] remembers, per leaf certificate (by the SHA-256 of its DER), which
+//! anchor it verified under when the path had no intermediate. A verifier checking many
+//! documents from the same few Document Signers then pays for each chain signature once (a
+//! "warm" trust store). Only that signature is remembered: names, the anchor's authority,
+//! validity at the verification time and the leaf's profile are checked on every call. The
+//! memory holds at most [`MAX_REMEMBERED`] leaves and starts over when full; it is not copied by
+//! [`Clone`] and is never part of a serialised trust store.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use sha2::{Digest, Sha256};
+use x509_cert::name::Name;
+
+use super::certificate::Certificate;
+
+/// Most leaf certificates whose verified anchor is remembered; beyond this the memory starts
+/// over.
+pub const MAX_REMEMBERED: usize = 4096;
+
+/// A set of trust anchors and the memory of signatures verified under them. See the
+/// [module documentation](self).
+#[derive(Debug)]
+pub struct TrustAnchors {
+    anchors: Vec<Certificate>,
+    verified: Mutex<HashMap<[u8; 32], usize>>,
+}
+
+impl TrustAnchors {
+    /// Anchors with an empty memory. Duplicates (same DER) are kept once.
+    pub fn new(anchors: Vec<Certificate>) -> Self {
+        let mut unique: Vec<Certificate> = Vec::with_capacity(anchors.len());
+        for a in anchors {
+            if !unique.contains(&a) {
+                unique.push(a);
+            }
+        }
+        TrustAnchors {
+            anchors: unique,
+            verified: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The anchor certificates.
+    pub fn anchors(&self) -> &[Certificate] {
+        &self.anchors
+    }
+
+    /// Whether there is no anchor.
+    pub fn is_empty(&self) -> bool {
+        self.anchors.is_empty()
+    }
+
+    /// The anchors that may have issued a certificate or CRL naming `issuer` with authority key
+    /// identifier `aki`, by index: those whose subject is `issuer`, the ones whose
+    /// subjectKeyIdentifier equals `aki` first. Several anchors may share a DN across key
+    /// rollovers (PROFILES.md), so the AKI picks the likely key, and the others remain
+    /// candidates for issuers that wrote no (or a wrong) AKI.
+    pub fn candidates<'s>(
+        &'s self,
+        issuer: &'s Name,
+        aki: Option<&'s [u8]>,
+    ) -> impl Iterator<Item = (usize, &'s Certificate)> + 's {
+        let named = move || {
+            self.anchors
+                .iter()
+                .enumerate()
+                .filter(move |(_, a)| a.subject() == issuer)
+        };
+        let matches_aki =
+            move |a: &Certificate| aki.is_some() && a.subject_key_id().as_deref() == aki;
+        named()
+            .filter(move |(_, a)| matches_aki(a))
+            .chain(named().filter(move |(_, a)| !matches_aki(a)))
+    }
+
+    /// The anchor `leaf` was remembered to verify under, if any.
+    pub(crate) fn recall(&self, leaf: &Certificate) -> Option<usize> {
+        let key = digest(leaf);
+        self.verified
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).copied())
+            .filter(|&i| i < self.anchors.len())
+    }
+
+    /// Remembers that `leaf`'s signature verified under anchor `index`.
+    pub(crate) fn remember(&self, leaf: &Certificate, index: usize) {
+        if let Ok(mut m) = self.verified.lock() {
+            if m.len() >= MAX_REMEMBERED {
+                m.clear();
+            }
+            m.insert(digest(leaf), index);
+        }
+    }
+}
+
+fn digest(cert: &Certificate) -> [u8; 32] {
+    Sha256::digest(cert.der()).into()
+}
+
+/// A copy has the same anchors and an empty memory.
+impl Clone for TrustAnchors {
+    fn clone(&self) -> Self {
+        TrustAnchors::new(self.anchors.clone())
+    }
+}
