@@ -5,6 +5,9 @@
 //! steps it could not take, grouped so an app can react by kind (bad bytes, too big, bad key,
 //! session broken) without parsing messages. Messages never carry key material.
 
+use mso::crl::CrlError;
+use mso::status::ListTokenError;
+use mso::vical::VicalError;
 use mso::Error as MsoError;
 
 /// Why an SDK call could not complete.
@@ -151,10 +154,17 @@ impl From<MsoError> for VerifierError {
             | MsoError::Cose(_)
             | MsoError::X5Chain(_)
             | MsoError::InvalidDate { .. } => VerifierError::Malformed { reason },
-            MsoError::Certificate(_) | MsoError::NotAnIaca(_) => {
+            MsoError::Certificate(_) | MsoError::Profile { .. } => {
                 VerifierError::Certificate { reason }
             }
-            MsoError::NoTrustedIaca { .. } => VerifierError::Untrusted { reason },
+            // Nothing the store trusts vouches for the input.
+            MsoError::Path(_)
+            | MsoError::Crl(CrlError::NoTrustedIssuer { .. })
+            | MsoError::Vical(VicalError::Signer(_) | VicalError::SignerExpiredWhenAdded { .. })
+            | MsoError::ListToken(ListTokenError::Signer(_)) => VerifierError::Untrusted { reason },
+            MsoError::Crl(_) | MsoError::Vical(_) | MsoError::ListToken(_) => {
+                VerifierError::Malformed { reason }
+            }
             MsoError::TrustStoreFormat(_) => VerifierError::TrustStoreFormat { reason },
             MsoError::InvalidKey(_) => VerifierError::InvalidKey { reason },
             MsoError::UnsupportedAlgorithm(_) => VerifierError::UnsupportedAlgorithm { reason },

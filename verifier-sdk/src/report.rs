@@ -6,6 +6,8 @@
 
 use mso::crypto::Algorithm;
 use mso::verify::{self as v, Failure};
+use mso::x509::profile::Violation;
+use mso::x509::{PathError, Position};
 use time::OffsetDateTime;
 
 use crate::value::ElementValue;
@@ -177,6 +179,9 @@ pub enum CheckKind {
     DsCertificate,
     /// The DS certificate is trusted (pinned, or issued by a trusted IACA).
     DsTrusted,
+    /// The DS certificate fits the ISO 18013-5 Annex B Document Signer profile (errors fail
+    /// it; each tolerated departure is a warning of this kind, subject = its code).
+    DsProfile,
     /// The DS certificate is valid at the verification time.
     DsValidity,
     /// The IACA that issued the DS certificate is valid at the verification time.
@@ -206,6 +211,10 @@ pub enum CheckKind {
     StatusList,
     /// The MSO's identifier is absent from its Identifier List.
     IdentifierList,
+    /// An unprotected header entry of issuerAuth or deviceSignature held null or undefined
+    /// and was ignored (subject: `issuerAuth/4`): a warning, or a failure when the options
+    /// refuse such placeholders.
+    UnprotectedHeader,
 }
 
 impl From<v::CheckKind> for CheckKind {
@@ -215,6 +224,7 @@ impl From<v::CheckKind> for CheckKind {
             v::CheckKind::IssuerAlgorithm => CheckKind::IssuerAlgorithm,
             v::CheckKind::DsCertificate => CheckKind::DsCertificate,
             v::CheckKind::DsTrusted => CheckKind::DsTrusted,
+            v::CheckKind::DsProfile => CheckKind::DsProfile,
             v::CheckKind::DsValidity => CheckKind::DsValidity,
             v::CheckKind::IacaValidity => CheckKind::IacaValidity,
             v::CheckKind::IssuerSignature => CheckKind::IssuerSignature,
@@ -229,6 +239,7 @@ impl From<v::CheckKind> for CheckKind {
             v::CheckKind::IssuingCountry => CheckKind::IssuingCountry,
             v::CheckKind::StatusList => CheckKind::StatusList,
             v::CheckKind::IdentifierList => CheckKind::IdentifierList,
+            v::CheckKind::UnprotectedHeader => CheckKind::UnprotectedHeader,
         }
     }
 }
@@ -328,8 +339,23 @@ pub enum CheckFailure {
     },
     /// The x5chain certificate differs from the pinned DS certificate.
     NotThePinnedCertificate,
-    /// No trusted IACA issued the DS certificate.
-    NoTrustedIssuer,
+    /// No trusted path leads from the DS certificate to an IACA.
+    NoTrustedIssuer {
+        /// Why, typed.
+        path: PathFailure,
+    },
+    /// The certificate departs from its profile: every violation, named.
+    Profile {
+        /// The violations (errors for a failed check; one per warning).
+        violations: Vec<ProfileViolation>,
+    },
+    /// An unprotected header entry with no value (null or undefined) was ignored.
+    UnprotectedPlaceholder {
+        /// `issuerAuth` or `deviceSignature`.
+        structure: String,
+        /// The header label.
+        label: i64,
+    },
     /// A certificate is not yet valid.
     CertificateNotYetValid {
         /// Which certificate.
@@ -430,13 +456,237 @@ pub enum CheckFailure {
         found: Vec<String>,
     },
     /// The token is not of the expected list kind.
-    ListTokenWrongType,
-    /// The token's signer is not issued by a trusted IACA.
-    ListTokenUntrusted,
+    ListTokenWrongType {
+        /// The media type expected.
+        expected: String,
+        /// The one found, if any.
+        found: Option<String>,
+    },
+    /// The token's signer has no trusted path to an IACA as a list signer.
+    ListTokenUntrusted {
+        /// Why, typed.
+        path: PathFailure,
+    },
     /// The token's signer is trusted, but not under the IACA that issued the DS.
     ListTokenFromOtherIssuer,
-    /// The token has expired.
-    ListTokenExpired,
+    /// The token has expired (`exp`, or `iat` + `ttl`, passed).
+    ListTokenExpired {
+        /// When it expired.
+        expired_at: i64,
+        /// The verification time.
+        at: i64,
+    },
+}
+
+/// One departure from a certificate profile (ISO 18013-5 Annex B, RFC 5280).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct ProfileViolation {
+    /// The stable code, e.g. `annexb.eku` or `annexb.crldp.uri`.
+    pub code: String,
+    /// What was found, in words.
+    pub description: String,
+}
+
+impl From<&Violation> for ProfileViolation {
+    fn from(v: &Violation) -> Self {
+        ProfileViolation {
+            code: v.code().to_owned(),
+            description: v.to_string(),
+        }
+    }
+}
+
+fn violations(vs: &[Violation]) -> Vec<ProfileViolation> {
+    vs.iter().map(ProfileViolation::from).collect()
+}
+
+/// Where a certificate named by a [`PathFailure`] sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum CertificatePosition {
+    /// The certificate being validated (the DS, the list signer).
+    Leaf,
+    /// An x5chain certificate after the leaf (index 0 = the second x5chain entry).
+    Chain {
+        /// Its index.
+        index: u32,
+    },
+    /// A trust anchor of the store.
+    Anchor {
+        /// Its index among the anchors for the doc type.
+        index: u32,
+    },
+}
+
+impl From<Position> for CertificatePosition {
+    fn from(p: Position) -> Self {
+        let idx = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        match p {
+            Position::Leaf => CertificatePosition::Leaf,
+            Position::Chain(n) => CertificatePosition::Chain { index: idx(n) },
+            Position::Anchor(n) => CertificatePosition::Anchor { index: idx(n) },
+        }
+    }
+}
+
+/// Why no trusted certification path exists (mirrors `mso::x509::PathError`).
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Enum)]
+pub enum PathFailure {
+    /// An x5chain entry is not a usable certificate.
+    Malformed {
+        /// Its index in the x5chain (0 = the leaf).
+        index: u32,
+    },
+    /// More certificates than the policy allows.
+    ChainTooLong {
+        /// Certificates supplied.
+        length: u32,
+        /// The limit.
+        max: u32,
+    },
+    /// The chain carries a certificate twice.
+    DuplicateCertificate {
+        /// The repeated certificate.
+        position: CertificatePosition,
+    },
+    /// No trusted certificate has the issuer's name.
+    UnknownIssuer {
+        /// The certificate whose issuer is missing.
+        position: CertificatePosition,
+        /// Its issuer DN.
+        issuer: String,
+    },
+    /// The chain loops.
+    Loop {
+        /// Where.
+        position: CertificatePosition,
+    },
+    /// An unsupported or inconsistent signature algorithm.
+    SignatureAlgorithm {
+        /// The certificate.
+        position: CertificatePosition,
+        /// The algorithm OID.
+        oid: String,
+    },
+    /// A candidate issuer with the right name did not sign the certificate.
+    BadSignature {
+        /// The certificate.
+        position: CertificatePosition,
+        /// The issuer tried.
+        issuer: CertificatePosition,
+    },
+    /// An issuer on the path may not issue certificates.
+    IssuerNotCa {
+        /// The issuer.
+        position: CertificatePosition,
+    },
+    /// An issuer's pathLenConstraint is exceeded.
+    PathLenExceeded {
+        /// The issuer.
+        position: CertificatePosition,
+    },
+    /// A certificate has a critical extension nobody here understands.
+    UnknownCriticalExtension {
+        /// The certificate.
+        position: CertificatePosition,
+        /// The extension OID.
+        oid: String,
+    },
+    /// The leaf does not fit its role's profile.
+    Profile {
+        /// The leaf.
+        position: CertificatePosition,
+        /// The violations.
+        violations: Vec<ProfileViolation>,
+    },
+    /// A certificate of the path is not yet valid.
+    NotYetValid {
+        /// The certificate.
+        position: CertificatePosition,
+        /// Its notBefore.
+        not_before: i64,
+        /// The verification time.
+        at: i64,
+    },
+    /// A certificate of the path has expired.
+    Expired {
+        /// The certificate.
+        position: CertificatePosition,
+        /// Its notAfter.
+        not_after: i64,
+        /// The verification time.
+        at: i64,
+    },
+    /// The search exceeded its work budget (a hostile chain).
+    BudgetExceeded,
+}
+
+impl From<&PathError> for PathFailure {
+    fn from(e: &PathError) -> Self {
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        // No catch-all: a new path error must be mapped here (compile error until it is).
+        match e {
+            PathError::Malformed { index, .. } => PathFailure::Malformed { index: n(*index) },
+            PathError::ChainTooLong { len, max } => PathFailure::ChainTooLong {
+                length: n(*len),
+                max: n(*max),
+            },
+            PathError::DuplicateCertificate { cert } => PathFailure::DuplicateCertificate {
+                position: cert.position.into(),
+            },
+            PathError::UnknownIssuer { cert, issuer } => PathFailure::UnknownIssuer {
+                position: cert.position.into(),
+                issuer: issuer.clone(),
+            },
+            PathError::Loop { cert } => PathFailure::Loop {
+                position: cert.position.into(),
+            },
+            PathError::SignatureAlgorithm { cert, oid } => PathFailure::SignatureAlgorithm {
+                position: cert.position.into(),
+                oid: oid.to_string(),
+            },
+            PathError::BadSignature { cert, issuer } => PathFailure::BadSignature {
+                position: cert.position.into(),
+                issuer: issuer.position.into(),
+            },
+            PathError::IssuerNotCa { cert, .. } => PathFailure::IssuerNotCa {
+                position: cert.position.into(),
+            },
+            PathError::PathLenExceeded { cert, .. } => PathFailure::PathLenExceeded {
+                position: cert.position.into(),
+            },
+            PathError::UnknownCriticalExtension { cert, oid } => {
+                PathFailure::UnknownCriticalExtension {
+                    position: cert.position.into(),
+                    oid: oid.to_string(),
+                }
+            }
+            PathError::Profile {
+                cert, violations: v, ..
+            } => PathFailure::Profile {
+                position: cert.position.into(),
+                violations: violations(v),
+            },
+            PathError::NotYetValid {
+                cert,
+                not_before,
+                at,
+            } => PathFailure::NotYetValid {
+                position: cert.position.into(),
+                not_before: unix(*not_before),
+                at: unix(*at),
+            },
+            PathError::Expired {
+                cert,
+                not_after,
+                at,
+            } => PathFailure::Expired {
+                position: cert.position.into(),
+                not_after: unix(*not_after),
+                at: unix(*at),
+            },
+            PathError::BudgetExceeded { .. } => PathFailure::BudgetExceeded,
+        }
+    }
 }
 
 fn unix(t: OffsetDateTime) -> i64 {
@@ -475,7 +725,11 @@ fn category(e: &mso::Error) -> ErrorCategory {
         | E::DigestLength { .. }
         | E::Cose(_)
         | E::X5Chain(_)
-        | E::InvalidDate { .. } => ErrorCategory::Malformed,
+        | E::InvalidDate { .. }
+        | E::Crl(_)
+        | E::Vical(_)
+        | E::ListToken(_) => ErrorCategory::Malformed,
+        E::Path(_) | E::Profile { .. } => ErrorCategory::Certificate,
         // mso::Error is #[non_exhaustive].
         _ => ErrorCategory::Other,
     }
@@ -502,8 +756,21 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
             "the DS certificate is not the pinned one".into(),
         ),
         Failure::NoTrustedIssuer(why) => (
-            CheckFailure::NoTrustedIssuer,
+            CheckFailure::NoTrustedIssuer { path: why.into() },
             format!("no trusted IACA issued the DS certificate: {why}"),
+        ),
+        Failure::Profile(v) => (
+            CheckFailure::Profile {
+                violations: violations(v),
+            },
+            format!("certificate profile: {}", mso::x509::profile::join(v)),
+        ),
+        Failure::UnprotectedPlaceholder { structure, label } => (
+            CheckFailure::UnprotectedPlaceholder {
+                structure: (*structure).to_owned(),
+                label: *label,
+            },
+            format!("{structure} unprotected header entry {label} held no value and was ignored"),
         ),
         Failure::CertificateNotYetValid {
             which,
@@ -655,21 +922,31 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
             },
             format!("no supplied list token is for {expected:?} (found {found:?})"),
         ),
-        Failure::ListTokenWrongType(why) => (
-            CheckFailure::ListTokenWrongType,
-            format!("list token of the wrong kind: {why}"),
+        Failure::ListTokenWrongType { expected, found } => (
+            CheckFailure::ListTokenWrongType {
+                expected: (*expected).to_owned(),
+                found: found.clone(),
+            },
+            format!("list token of the wrong kind: expected {expected:?}, found {found:?}"),
         ),
         Failure::ListTokenUntrusted(why) => (
-            CheckFailure::ListTokenUntrusted,
+            CheckFailure::ListTokenUntrusted { path: why.into() },
             format!("list token signer not trusted: {why}"),
         ),
         Failure::ListTokenFromOtherIssuer => (
             CheckFailure::ListTokenFromOtherIssuer,
             "list token signed under another IACA than the DS certificate's".into(),
         ),
-        Failure::ListTokenExpired(why) => (
-            CheckFailure::ListTokenExpired,
-            format!("list token expired: {why}"),
+        Failure::ListTokenExpired { expired_at, at } => (
+            CheckFailure::ListTokenExpired {
+                expired_at: unix(*expired_at),
+                at: unix(*at),
+            },
+            format!(
+                "list token expired at {}, verifying at {}",
+                show(expired_at),
+                show(at)
+            ),
         ),
     }
 }

@@ -465,7 +465,7 @@ impl TrustStore {
             .vicals()
             .map(|v| {
                 let freshness =
-                    v.freshness_at(at, mso::vical::DEFAULT_SKEW, mso::vical::DEFAULT_MAX_AGE);
+                    v.freshness_at(at, mso::x509::policy::DEFAULT_SKEW, mso::vical::DEFAULT_MAX_AGE);
                 VicalInfo {
                     provider: v.provider().to_owned(),
                     version: v.version().to_owned(),

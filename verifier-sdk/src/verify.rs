@@ -10,8 +10,8 @@ use mso::crypto::ecdh::AgreementKey;
 use mso::crypto::{Algorithm, SoftwareVerifier};
 use mso::model::{DeviceResponse, IssuerSigned, SessionTranscript};
 use mso::verify::{
-    verify_document, DeviceAuthInput, DocumentReport, IssuerTrust, ListToken, ResponseReport,
-    VerifyOptions, DEFAULT_ALGORITHMS,
+    verify_document, DeviceAuthInput, DocumentReport, IssuerTrust, ListToken, Placeholders,
+    ResponseReport, VerifyOptions,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -21,8 +21,9 @@ use crate::report::{document_result, SignatureAlgorithm, VerificationReport};
 use crate::transcript::SessionTranscriptInput;
 use crate::trust::{Snapshot, TrustStore};
 
-/// Default tolerated clock skew (seconds).
-pub const DEFAULT_CLOCK_SKEW_SECONDS: u32 = 300;
+/// Default tolerated clock skew (seconds): `mso`'s policy default.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+pub const DEFAULT_CLOCK_SKEW_SECONDS: u32 = mso::x509::policy::DEFAULT_SKEW.whole_seconds() as u32;
 
 /// Inputs of a verification besides the document and the trust store.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -42,6 +43,11 @@ pub struct VerificationOptions {
     pub status_list_tokens: Vec<Vec<u8>>,
     /// Identifier List CWTs the app holds, likewise for the MSOs' `identifier_list`.
     pub identifier_list_tokens: Vec<Vec<u8>>,
+    /// Refuse a document whose issuerAuth or deviceSignature unprotected header holds an
+    /// entry with no value (null or undefined, e.g. `kid: undefined` from some issuer
+    /// libraries). Default false: such an entry is outside every signature and is ignored
+    /// with an `UnprotectedHeader` warning.
+    pub refuse_header_placeholders: bool,
 }
 
 /// Options with the defaults: [`DEFAULT_CLOCK_SKEW_SECONDS`], ES256/384/512 and EdDSA, no
@@ -51,13 +57,14 @@ pub fn default_verification_options(at_unix_seconds: i64) -> VerificationOptions
     VerificationOptions {
         at_unix_seconds,
         clock_skew_seconds: DEFAULT_CLOCK_SKEW_SECONDS,
-        allowed_algorithms: DEFAULT_ALGORITHMS
+        allowed_algorithms: mso::x509::policy::DEFAULT_ALGORITHMS
             .iter()
             .map(|a| SignatureAlgorithm::from(*a))
             .collect(),
         reader_key: None,
         status_list_tokens: Vec::new(),
         identifier_list_tokens: Vec::new(),
+        refuse_header_placeholders: false,
     }
 }
 
@@ -68,6 +75,7 @@ pub(crate) struct Resolved {
     algorithms: Vec<Algorithm>,
     status_lists: Vec<Vec<u8>>,
     identifier_lists: Vec<Vec<u8>>,
+    placeholders: Placeholders,
 }
 
 impl Resolved {
@@ -88,6 +96,11 @@ impl Resolved {
                 .collect(),
             status_lists: options.status_list_tokens.clone(),
             identifier_lists: options.identifier_list_tokens.clone(),
+            placeholders: if options.refuse_header_placeholders {
+                Placeholders::Refuse
+            } else {
+                Placeholders::Warn
+            },
         })
     }
 
@@ -110,6 +123,7 @@ impl Resolved {
         options.skew = self.skew;
         options.allowed_algorithms = &self.algorithms;
         options.list_tokens = tokens;
+        options.placeholders = self.placeholders;
         options
     }
 }

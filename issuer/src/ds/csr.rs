@@ -1,17 +1,16 @@
 //! PKCS#10 certificate requests for a DS key, signed through the [`Signer`] seam so the key
 //! never leaves its keystore or HSM.
 
-use der::asn1::{Any, BitString, PrintableStringRef, SetOfVec, UintRef, Utf8StringRef};
+use der::asn1::{Any, BitString, PrintableStringRef, SetOfVec, Utf8StringRef};
 use der::pem::LineEnding;
-use der::{Encode, EncodePem, Sequence};
-use mso::crypto::{Algorithm, PublicKey, Signer};
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+use der::{Encode, EncodePem};
+use mso::crypto::Signer;
+use mso::x509::{oid, signature, spki};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::{Name, RdnSequence, RelativeDistinguishedName};
 use x509_cert::request::{CertReq, CertReqInfo, Version};
 
 use super::error::{DsError, Result};
-use super::oids;
 
 /// Longest value accepted for a subject attribute, in characters (X.520 `ub-common-name`
 /// and `ub-organization-name` are 64).
@@ -79,79 +78,22 @@ impl DsSubject {
         }
         let printable = PrintableStringRef::new(c).map_err(enc_err)?;
         let mut rdns = vec![rdn(
-            oids::COUNTRY_NAME,
+            oid::COUNTRY_NAME,
             Any::encode_from(&printable).map_err(enc_err)?,
         )?];
         if let Some(st) = &self.state {
             rdns.push(utf8(
-                oids::STATE_OR_PROVINCE_NAME,
+                oid::STATE_OR_PROVINCE_NAME,
                 "stateOrProvinceName",
                 st,
             )?);
         }
         if let Some(o) = &self.organization {
-            rdns.push(utf8(oids::ORGANIZATION_NAME, "organizationName", o)?);
+            rdns.push(utf8(oid::ORGANIZATION_NAME, "organizationName", o)?);
         }
-        rdns.push(utf8(oids::COMMON_NAME, "commonName", &self.common_name)?);
+        rdns.push(utf8(oid::COMMON_NAME, "commonName", &self.common_name)?);
         Ok(RdnSequence(rdns))
     }
-}
-
-/// The SubjectPublicKeyInfo of `key`: id-ecPublicKey with its named curve and the
-/// uncompressed point, or id-Ed25519.
-pub fn subject_public_key_info(key: &PublicKey) -> Result<SubjectPublicKeyInfoOwned> {
-    let (oid, parameters) = match key {
-        PublicKey::P256(_) => (oids::EC_PUBLIC_KEY, Some(oids::SECP256R1)),
-        PublicKey::P384(_) => (oids::EC_PUBLIC_KEY, Some(oids::SECP384R1)),
-        PublicKey::P521(_) => (oids::EC_PUBLIC_KEY, Some(oids::SECP521R1)),
-        PublicKey::Ed25519(_) => (oids::ED25519, None),
-    };
-    let parameters = parameters
-        .map(|curve| Any::encode_from(&curve))
-        .transpose()
-        .map_err(enc_err)?;
-    Ok(SubjectPublicKeyInfoOwned {
-        algorithm: AlgorithmIdentifierOwned { oid, parameters },
-        subject_public_key: BitString::from_bytes(&key.to_sec1()).map_err(enc_err)?,
-    })
-}
-
-/// ECDSA-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER } (RFC 3279).
-#[derive(Sequence)]
-struct EcdsaSigValue<'a> {
-    r: UintRef<'a>,
-    s: UintRef<'a>,
-}
-
-/// The X.509 signature AlgorithmIdentifier and signature bytes for a raw COSE signature.
-fn x509_signature(alg: Algorithm, raw: &[u8]) -> Result<(der::asn1::ObjectIdentifier, Vec<u8>)> {
-    let oid = match alg {
-        Algorithm::Es256 => oids::ECDSA_WITH_SHA256,
-        Algorithm::Es384 => oids::ECDSA_WITH_SHA384,
-        Algorithm::Es512 => oids::ECDSA_WITH_SHA512,
-        Algorithm::EdDsa => {
-            if raw.len() != alg.signature_len() {
-                return Err(DsError::Signer(mso::Error::MalformedSignature(format!(
-                    "Ed25519 signature of {} bytes",
-                    raw.len()
-                ))));
-            }
-            return Ok((oids::ED25519, raw.to_vec()));
-        }
-    };
-    if raw.len() != alg.signature_len() {
-        return Err(DsError::Signer(mso::Error::MalformedSignature(format!(
-            "{alg} signature of {} bytes (expected {})",
-            raw.len(),
-            alg.signature_len()
-        ))));
-    }
-    let (r, s) = raw.split_at(raw.len() / 2);
-    let value = EcdsaSigValue {
-        r: UintRef::new(r).map_err(enc_err)?,
-        s: UintRef::new(s).map_err(enc_err)?,
-    };
-    Ok((oid, value.to_der().map_err(enc_err)?))
 }
 
 /// Builds a PKCS#10 request (DER) for the signer's key with `subject`, signed by the signer
@@ -173,21 +115,19 @@ pub fn generate_csr(signer: &dyn Signer, subject: &DsSubject) -> Result<Vec<u8>>
     let info = CertReqInfo {
         version: Version::V1,
         subject: subject.to_name()?,
-        public_key: subject_public_key_info(&public_key)?,
+        public_key: spki::encode(&public_key).map_err(enc_err)?,
         attributes: SetOfVec::new(),
     };
     let info_der = info.to_der().map_err(enc_err)?;
     let raw = signer.sign(&info_der).map_err(DsError::Signer)?;
-    let (oid, signature) = x509_signature(alg, &raw)?;
-    mso::x509::verify_x509_signature(&public_key, &oid, &info_der, &signature)
+    let algorithm = signature::algorithm_identifier(alg);
+    let der_signature = signature::der_from_raw(alg, &raw).map_err(DsError::Signer)?;
+    signature::verify_x509_signature(&public_key, &algorithm.oid, &info_der, &der_signature)
         .map_err(DsError::Signer)?;
     let req = CertReq {
         info,
-        algorithm: AlgorithmIdentifierOwned {
-            oid,
-            parameters: None,
-        },
-        signature: BitString::from_bytes(&signature).map_err(enc_err)?,
+        algorithm,
+        signature: BitString::from_bytes(&der_signature).map_err(enc_err)?,
     };
     req.to_der().map_err(enc_err)
 }

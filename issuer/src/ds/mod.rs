@@ -5,8 +5,9 @@
 //!    key is never exported.
 //! 2. [`generate_csr`] makes the PKCS#10 request the offline root certifies.
 //! 3. [`install_certificate`] checks the returned certificate: it parses, certifies this key,
-//!    chains to a configured IACA and follows the Document Signer profile of
-//!    `docs/PROFILES.md` (ISO/IEC 18013-5 Annex B).
+//!    chains to a configured IACA and fits the Document Signer profile of ISO/IEC 18013-5
+//!    Annex B without a single finding (`mso::x509`'s path validation and profile, the ones
+//!    the root CA and the verifiers use).
 //! 4. [`DsInventory`] keeps the installed certificates (a serialisable value the service
 //!    persists) and applies the [`RotationPolicy`]: signing always uses the newest usable DS and
 //!    never an expired, not-yet-valid or revoked one; an MSO's `validUntil` is clamped to the
@@ -19,10 +20,9 @@ mod error;
 mod install;
 mod inventory;
 mod keys;
-mod oids;
 
-pub use csr::{csr_pem, generate_csr, subject_public_key_info, DsSubject};
+pub use csr::{csr_pem, generate_csr, DsSubject};
 pub use error::{DsError, Result};
-pub use install::{install_certificate, DsCertificate, MAX_DS_VALIDITY_DAYS};
+pub use install::{install_certificate, DsCertificate};
 pub use inventory::{DsEntry, DsInventory, RotationPolicy};
 pub use keys::{DsKeys, GeneratedKey, KeystoreConfig};

@@ -59,8 +59,10 @@ pub enum Budget {
 
 /// Why [`validate`](super::path::validate) found no trusted path. Every variant names the
 /// certificate it is about.
+///
+/// Not `#[non_exhaustive]`: the SDKs map every variant without a catch-all, so a new variant
+/// must be given a foreign name before it compiles.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
 pub enum PathError {
     /// An entry of the x5chain is not a certificate this crate can parse.
     #[error("x5chain entry {index} is not a usable certificate: {reason}")]
