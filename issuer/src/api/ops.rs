@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::publish::Published;
+use crate::engine::Published;
 
 fn serve_token(p: &Published, headers: &HeaderMap, max_age: u64) -> Response {
     let mut resp = if headers

@@ -18,8 +18,10 @@ use mso::x509::Certificate;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::issuance::{Inputs, IssueOutcome, IssueResponse, RequestContext};
-use super::{EngineError, Issuer};
+use super::sealing::open;
+use super::{Inputs, IssueOutcome, IssueResponse, RequestContext};
+use crate::engine::errors::EngineError;
+use crate::engine::issuer::Issuer;
 use crate::store::{DocumentId, StoredResponse};
 
 /// What a replay needs besides the retried request itself.
@@ -95,6 +97,27 @@ impl ReplayRecord {
 }
 
 impl Issuer {
+    /// The answer to a retry of an earlier identical request, if any: rebuilt byte for byte
+    /// from the request and the stored replay record.
+    pub(super) async fn replay(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+    ) -> Result<Option<IssueOutcome>, EngineError> {
+        let Some(key) = cx.idempotency_key else {
+            return Ok(None);
+        };
+        let hash = cx.request_hash();
+        match self
+            .store
+            .idempotent_response(cx.client_id, key, &hash, cx.now)
+            .await?
+        {
+            Some(stored) => Ok(Some(self.regenerate(cx, inputs, &stored).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// Rebuilds the answer to a retried request from its stored replay record.
     pub(super) async fn regenerate(
         &self,
@@ -102,7 +125,7 @@ impl Issuer {
         inputs: &Inputs<'_>,
         stored: &StoredResponse,
     ) -> Result<IssueOutcome, EngineError> {
-        let plain = super::sealing::open(&self.secret, cx, &stored.body)?;
+        let plain = open(&self.secret, cx, &stored.body)?;
         let rec: ReplayRecord =
             serde_json::from_slice(&plain).map_err(|_| corrupt("not a replay record"))?;
         let validated = self.validate(&rec.doctype, inputs.claims)?;
@@ -161,7 +184,7 @@ impl Issuer {
             validity,
             &rec.list_uri,
             &indices,
-        );
+        )?;
         let body = serde_json::to_vec(&IssueResponse {
             document_id: rec.document_id,
             doctype: rec.doctype,
