@@ -15,7 +15,8 @@ use super::auth::Caller;
 use super::error::ApiError;
 use super::AppState;
 use crate::engine::{
-    parse_reason, reason_name, IssueOutcome, IssueRequest, RefreshRequest, RequestContext,
+    parse_reason, reason_name, IssueOutcome, IssueRequest, OutcomeKind, RefreshRequest,
+    RequestContext,
 };
 use crate::store::{DocumentId, DocumentState, RevocationReason, Scope};
 use crate::timefmt::rfc3339;
@@ -118,10 +119,24 @@ fn document_id(id: &str) -> Result<DocumentId, ApiError> {
     DocumentId::from_hex(id).ok_or_else(|| ApiError::not_found("document"))
 }
 
+/// The HTTP answer to an issuance or refresh: 201 for a new document, 200 for a refresh, and
+/// for a replay the status of the answer it replays, marked `Idempotent-Replayed: true`.
 fn outcome_response(o: IssueOutcome) -> Response {
-    let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::OK);
-    let mut resp = raw_json(status, o.body);
-    if o.replayed {
+    let (kind, replayed, response) = match o {
+        IssueOutcome::Issued(r) => (OutcomeKind::Issued, false, r),
+        IssueOutcome::Refreshed(r) => (OutcomeKind::Refreshed, false, r),
+        IssueOutcome::Replayed { original, response } => (original, true, response),
+    };
+    let status = match kind {
+        OutcomeKind::Issued => StatusCode::CREATED,
+        OutcomeKind::Refreshed => StatusCode::OK,
+    };
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(e) => return ApiError::internal(format!("JSON answer: {e}")).into_response(),
+    };
+    let mut resp = raw_json(status, body);
+    if replayed {
         resp.headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }

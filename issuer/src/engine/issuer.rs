@@ -153,7 +153,7 @@ impl Issuer {
             .map_err(|_| "no usable DS certificate".to_owned())
     }
 
-    /// Appends an audit record (for refusals decided by the HTTP layer).
+    /// Appends an audit record (for refusals decided by the API layer).
     pub async fn audit_record(
         &self,
         event: custody::audit::AuditEvent,

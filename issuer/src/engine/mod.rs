@@ -36,3 +36,7 @@ pub use issuer::{Issuer, Parts};
 pub use publish::Published;
 pub use revocation::{parse_reason, reason_name, RevokeOutcome};
 pub use secrets::{ServerSecret, MIN_SECRET_LEN};
+
+/// What an issuance or refresh did: kept with its idempotency record, carried by
+/// [`IssueOutcome`].
+pub use crate::store::OutcomeKind;

@@ -13,8 +13,8 @@ use crate::audit::events;
 use crate::engine::errors::EngineError;
 use crate::engine::issuer::Issuer;
 use crate::store::{
-    DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, NewDocument, RecordOutcome,
-    StoredResponse, UsedNonce,
+    DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, NewDocument, OutcomeKind,
+    RecordOutcome, StoredResponse, UsedNonce,
 };
 
 impl Issuer {
@@ -69,8 +69,8 @@ impl Issuer {
         Err(refusal)
     }
 
-    /// Signs one MSO per key for `doc` and commits it with its audit record. Shared by issue
-    /// (`existing` = false) and refresh.
+    /// Signs one MSO per key for `document` and commits it with its audit record: a new
+    /// document or a refresh of an existing one, as `inputs.kind` says.
     #[allow(clippy::too_many_arguments)]
     async fn sign_and_commit(
         &self,
@@ -81,8 +81,8 @@ impl Issuer {
         nonce: UsedNonce,
         document: DocumentId,
         doctype: &str,
-        existing: bool,
     ) -> Result<IssueOutcome, EngineError> {
+        let kind = inputs.kind;
         let ds = self.signing_ds(cx.now)?;
         Self::check_ds_consistency(validated, &ds)?;
         let validity = self.validity(doctype, &ds, cx.now)?;
@@ -123,15 +123,12 @@ impl Issuer {
                 }
             })
             .collect();
-        let status = if existing { 200 } else { 201 };
-        let body = serde_json::to_vec(&IssueResponse {
+        let response = IssueResponse {
             document_id: document.to_hex(),
             doctype: doctype.to_owned(),
             credentials,
-        })
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
+        };
         let replay = ReplayRecord::new(
-            status,
             document,
             doctype,
             validity,
@@ -142,10 +139,9 @@ impl Issuer {
             &seeds,
             &signatures,
         );
-        let event = if existing {
-            events::REFRESH
-        } else {
-            events::ISSUE
+        let (event, label) = match kind {
+            OutcomeKind::Issued => (events::ISSUE, "issue"),
+            OutcomeKind::Refreshed => (events::REFRESH, "refresh"),
         };
         let audit = AuditEvent::success(event)
             .actor(cx.client_id)
@@ -162,35 +158,38 @@ impl Issuer {
                     .collect::<Vec<_>>()
                     .join(","),
             );
-        let (stored, idem) = self.to_store(cx, &replay, status)?;
+        let (stored, idem) = self.to_store(cx, &replay, kind)?;
         self.audit.record(audit).await?;
-        let result = if existing {
-            self.store
-                .record_refresh(document, &msos, Some(&nonce), idem.as_ref(), &stored)
-                .await
-        } else {
-            let record = IssuanceRecord {
-                document: NewDocument {
-                    id: document,
-                    doctype: doctype.to_owned(),
-                    applicant_ref: self.applicant_ref(validated),
-                    created_at: validity.signed.datetime(),
-                    client_id: cx.client_id.to_owned(),
-                },
-                msos,
-                nonce: Some(nonce),
-            };
-            self.store
-                .record_issuance(&record, idem.as_ref(), &stored)
-                .await
+        let result = match kind {
+            OutcomeKind::Refreshed => {
+                self.store
+                    .record_refresh(document, &msos, Some(&nonce), idem.as_ref(), &stored)
+                    .await
+            }
+            OutcomeKind::Issued => {
+                let record = IssuanceRecord {
+                    document: NewDocument {
+                        id: document,
+                        doctype: doctype.to_owned(),
+                        applicant_ref: self.applicant_ref(validated),
+                        created_at: validity.signed.datetime(),
+                        client_id: cx.client_id.to_owned(),
+                    },
+                    msos,
+                    nonce: Some(nonce),
+                };
+                self.store
+                    .record_issuance(&record, idem.as_ref(), &stored)
+                    .await
+            }
         };
         let outcome = self
-            .finish(cx, inputs, result, event, &document.to_hex(), body, status)
+            .finish(cx, inputs, result, event, &document.to_hex(), response)
             .await?;
-        if !outcome.replayed {
+        if !matches!(outcome, IssueOutcome::Replayed { .. }) {
             self.metrics
                 .msos_signed
-                .with_label_values(&[doctype, if existing { "refresh" } else { "issue" }])
+                .with_label_values(&[doctype, label])
                 .inc_by(n);
         }
         Ok(outcome)
@@ -203,6 +202,7 @@ impl Issuer {
         req: &IssueRequest,
     ) -> Result<IssueOutcome, EngineError> {
         let inputs = Inputs {
+            kind: OutcomeKind::Issued,
             claims: &req.claims,
             device_keys: &req.device_keys,
         };
@@ -248,17 +248,8 @@ impl Issuer {
             return Ok(replayed);
         }
         let id = DocumentId::random()?;
-        self.sign_and_commit(
-            &cx,
-            &inputs,
-            &validated,
-            &keys,
-            nonce,
-            id,
-            &req.doctype,
-            false,
-        )
-        .await
+        self.sign_and_commit(&cx, &inputs, &validated, &keys, nonce, id, &req.doctype)
+            .await
     }
 
     /// Signs new MSOs for an existing active document, with new validity. The claims must be
@@ -270,6 +261,7 @@ impl Issuer {
         req: &RefreshRequest,
     ) -> Result<IssueOutcome, EngineError> {
         let inputs = Inputs {
+            kind: OutcomeKind::Refreshed,
             claims: &req.claims,
             device_keys: &req.device_keys,
         };
@@ -319,7 +311,6 @@ impl Issuer {
             nonce,
             document,
             &doc.doctype,
-            true,
         )
         .await
     }
@@ -329,17 +320,11 @@ impl Issuer {
         &self,
         cx: &RequestContext<'_>,
         replay: &ReplayRecord,
-        status: u16,
+        kind: OutcomeKind,
     ) -> Result<(StoredResponse, Option<Idempotency>), EngineError> {
-        let plain = serde_json::to_vec(replay).map_err(|e| EngineError::Internal(e.to_string()))?;
+        let plain = replay.to_bytes()?;
         let sealed = seal(&self.secret, cx, &plain)?;
-        Ok((
-            StoredResponse {
-                status,
-                body: sealed,
-            },
-            self.idempotency(cx),
-        ))
+        Ok((StoredResponse { kind, body: sealed }, self.idempotency(cx)))
     }
 
     /// Turns the store's answer into the outcome. The audit record of the operation was
@@ -354,8 +339,7 @@ impl Issuer {
         result: crate::store::Result<RecordOutcome>,
         event: &str,
         document: &str,
-        body: Vec<u8>,
-        status: u16,
+        response: IssueResponse,
     ) -> Result<IssueOutcome, EngineError> {
         let rollback = |reason: &str| {
             AuditEvent::failure(event)
@@ -364,11 +348,7 @@ impl Issuer {
                 .detail("rolled_back", reason)
         };
         match result {
-            Ok(RecordOutcome::Recorded) => Ok(IssueOutcome {
-                status,
-                body,
-                replayed: false,
-            }),
+            Ok(RecordOutcome::Recorded) => Ok(IssueOutcome::first(inputs.kind, response)),
             Ok(RecordOutcome::Replayed(earlier)) => {
                 self.audit.record(rollback("idempotent_replay")).await?;
                 self.regenerate(cx, inputs, &earlier).await

@@ -6,8 +6,8 @@
 //! A refusal is first checked against the idempotency record: a retry of a request that
 //! succeeded gets the earlier answer, rebuilt by `replay`.
 //!
-//! This file holds only the types the steps share; every step imports from here, never the
-//! other way round:
+//! This file holds only the types the steps share (with their small methods); every step
+//! imports from here, never the other way round:
 //! - `issue`: the order of work above, for issue and refresh, and the transaction;
 //! - `checks`: claims against the doc type, device keys and their proofs, the applicant
 //!   reference;
@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+
+use crate::store::OutcomeKind;
 
 /// A reserved run of status-list indices.
 #[derive(Debug, Clone, Copy)]
@@ -121,20 +123,40 @@ pub struct IssueResponse {
     pub credentials: Vec<Credential>,
 }
 
-/// What an issuance or refresh returns to the HTTP layer.
+/// What an issuance or refresh did, with its answer as data: the API layer alone turns it
+/// into an HTTP status and a JSON body.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct IssueOutcome {
-    /// HTTP status (201 issued, 200 refreshed).
-    pub status: u16,
-    /// The JSON body, byte for byte what the first attempt returned.
-    pub body: Vec<u8>,
-    /// Whether this is a replay of an earlier attempt.
-    pub replayed: bool,
+pub enum IssueOutcome {
+    /// A new document was issued.
+    Issued(IssueResponse),
+    /// An existing document got new MSOs.
+    Refreshed(IssueResponse),
+    /// A retry of a request already recorded under its idempotency key: nothing new was
+    /// signed, and the answer is the earlier one, rebuilt byte for byte.
+    Replayed {
+        /// What the earlier request did.
+        original: OutcomeKind,
+        /// Its answer.
+        response: IssueResponse,
+    },
+}
+
+impl IssueOutcome {
+    /// The outcome of a first attempt that did `kind`.
+    fn first(kind: OutcomeKind, response: IssueResponse) -> Self {
+        match kind {
+            OutcomeKind::Issued => IssueOutcome::Issued(response),
+            OutcomeKind::Refreshed => IssueOutcome::Refreshed(response),
+        }
+    }
 }
 
 /// The parts of a request a replay rebuilds its answer from.
 #[derive(Debug, Clone, Copy)]
 struct Inputs<'a> {
+    /// What the request asks for: a retry of it may only be answered with an earlier outcome
+    /// of the same kind.
+    kind: OutcomeKind,
     claims: &'a Json,
     device_keys: &'a [DeviceKeyInput],
 }
@@ -147,9 +169,12 @@ pub struct RequestContext<'a> {
     /// Whether that client has the `admin` scope, so may act on documents other clients
     /// issued.
     pub admin: bool,
-    /// The `Idempotency-Key` header, if any.
+    /// The client's idempotency key, if it gave one: a retry under the same key gets the
+    /// same answer.
     pub idempotency_key: Option<&'a str>,
-    /// Method and path, e.g. `POST /v1/documents`.
+    /// The operation and its target as the caller names them (the API passes method and path,
+    /// e.g. `POST /v1/documents`): part of what makes two requests the same request, and of the
+    /// key that seals its replay record, so it must stay stable.
     pub route: &'a str,
     /// The raw request body.
     pub body: &'a [u8],

@@ -17,8 +17,8 @@ pub struct Published {
     pub bytes: Vec<u8>,
     /// Its media type (`application/statuslist+cwt` or `application/identifierlist+cwt`).
     pub media_type: &'static str,
-    /// Strong ETag: quoted hex of the SHA-256 of the bytes.
-    pub etag: String,
+    /// SHA-256 of the bytes: names this version of the token.
+    pub sha256: [u8; 32],
     /// `iat`.
     pub issued_at: OffsetDateTime,
     /// `exp`.
@@ -35,7 +35,7 @@ impl Published {
         generation: u64,
     ) -> Arc<Self> {
         Arc::new(Published {
-            etag: format!("\"{}\"", hex::encode(Sha256::digest(&bytes))),
+            sha256: Sha256::digest(&bytes).into(),
             bytes,
             media_type,
             issued_at: claims.iat,
@@ -44,7 +44,7 @@ impl Published {
         })
     }
 
-    /// Seconds a cache may keep it: up to `ttl`, never past the re-signing time or `exp`.
+    /// Seconds a copy of it stays fresh: up to `ttl`, never past the re-signing time or `exp`.
     pub fn max_age(&self, now: OffsetDateTime, cfg: &StatusConfig) -> u64 {
         let refresh_at = self.issued_at + Duration::seconds(secs(cfg.refresh_secs));
         let left = (refresh_at.min(self.expires_at) - now).whole_seconds();
