@@ -14,6 +14,11 @@ use time::Duration;
 
 use crate::ds::RotationPolicy;
 
+/// Status-list indices the engine reserves from the store at a time, so that an issuance costs
+/// one write transaction. A batch takes its indices from one block, so
+/// `issuance.max_batch` may not exceed it.
+pub const INDEX_BLOCK: u64 = 1024;
+
 /// Configuration errors.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -390,7 +395,7 @@ impl ServiceConfig {
             return bad("status.refresh_secs must be shorter than token_validity_secs");
         }
         if (self.issuance.max_batch as u64) > s.list_size
-            || (self.issuance.max_batch as u64) > crate::engine::INDEX_BLOCK
+            || (self.issuance.max_batch as u64) > INDEX_BLOCK
         {
             return bad("issuance.max_batch must not exceed status.list_size or 1024");
         }

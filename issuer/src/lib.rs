@@ -6,12 +6,13 @@
 //!   usable DS signs; an MSO never outlives its DS);
 //! - [`store`]: storage through sqlx, SQLite by default and PostgreSQL by URL;
 //! - [`engine`]: issuance (schema validation, device-key proof of possession, MSO signing with
-//!   status-list and identifier-list entries), refresh and revocation, independent of HTTP;
-//! - [`publish`]: the signed Token Status List and Identifier List CWTs;
+//!   status-list and identifier-list entries), refresh, idempotent replay, revocation and the
+//!   signed Token Status List and Identifier List CWTs, independent of HTTP;
 //! - [`api`]: the versioned HTTP API (axum) with client authentication, scopes, rate limits
 //!   and JSON errors; [`server`]: assembly from [`config`] and graceful shutdown;
 //! - [`audit`], [`metrics`]: the shared hash-chained audit log and Prometheus metrics;
-//! - [`fast_crypto`]: the aws-lc-rs signature backend the server signs and verifies with.
+//! - [`fast_crypto`]: the aws-lc-rs signature backend the server signs and verifies with;
+//! - `timefmt`: the one RFC 3339 formatting of times.
 //!
 //! It never holds or calls the root key. The mdoc format itself comes from the [`mso`] crate,
 //! doc types from `schemas`.
@@ -26,6 +27,6 @@ pub mod engine;
 pub mod fast_crypto;
 pub mod metrics;
 pub mod pop;
-pub mod publish;
 pub mod server;
 pub mod store;
+mod timefmt;

@@ -15,8 +15,8 @@ use std::future::Future;
 
 use mdoc_issuer::store::{
     applicant_ref, Backend, DocumentId, DocumentState, DsCertificate, DsState, Idempotency,
-    IssuanceRecord, MsoRecord, NewDocument, RecordOutcome, RevocationReason, Scope, Store,
-    StoreError, StoredResponse, UsedNonce,
+    IssuanceRecord, MsoRecord, NewDocument, OutcomeKind, RecordOutcome, RevocationReason, Scope,
+    Store, StoreError, StoredResponse, UsedNonce,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -177,7 +177,14 @@ async fn issuance(store: &Store, ds: &str, n: usize) -> IssuanceRecord {
 
 fn response(body: &[u8]) -> StoredResponse {
     StoredResponse {
-        status: 201,
+        kind: OutcomeKind::Issued,
+        body: body.to_vec(),
+    }
+}
+
+fn refreshed(body: &[u8]) -> StoredResponse {
+    StoredResponse {
+        kind: OutcomeKind::Refreshed,
         body: body.to_vec(),
     }
 }
@@ -345,7 +352,10 @@ async fn idempotent_replay_returns_stored_response(store: Store) {
         .unwrap();
     assert_eq!(
         out,
-        RecordOutcome::Replayed(StoredResponse { status: 201, body })
+        RecordOutcome::Replayed(StoredResponse {
+            kind: OutcomeKind::Issued,
+            body
+        })
     );
     assert!(matches!(
         store.get_document(retry.document.id).await,
@@ -696,17 +706,31 @@ async fn refresh_adds_msos_only_to_active_documents(store: Store) {
     let key = idem(&client, "refresh-1", b"refresh");
     assert_eq!(
         store
-            .record_refresh(rec.document.id, &new, None, Some(&key), &response(b"r"))
+            .record_refresh(rec.document.id, &new, None, Some(&key), &refreshed(b"r"))
             .await
             .unwrap(),
         RecordOutcome::Recorded
     );
     assert_eq!(
         store
-            .record_refresh(rec.document.id, &new, None, Some(&key), &response(b"other"))
+            .record_refresh(
+                rec.document.id,
+                &new,
+                None,
+                Some(&key),
+                &refreshed(b"other")
+            )
             .await
             .unwrap(),
-        RecordOutcome::Replayed(response(b"r"))
+        RecordOutcome::Replayed(refreshed(b"r"))
+    );
+    // The kind is stored with the record, not derived from the request.
+    assert_eq!(
+        store
+            .idempotent_response(&client, "refresh-1", &key.request_hash, now())
+            .await
+            .unwrap(),
+        Some(refreshed(b"r"))
     );
     assert_eq!(store.msos_of(rec.document.id).await.unwrap().len(), 2);
     store

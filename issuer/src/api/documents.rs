@@ -9,33 +9,25 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::auth::Caller;
 use super::error::ApiError;
 use super::AppState;
 use crate::engine::{
-    parse_reason, reason_name, IssueOutcome, IssueRequest, RefreshRequest, RequestContext,
+    parse_reason, reason_name, IssueOutcome, IssueRequest, OutcomeKind, RefreshRequest,
+    RequestContext,
 };
 use crate::store::{DocumentId, DocumentState, RevocationReason, Scope};
+use crate::timefmt::rfc3339;
 
 /// Longest accepted `Idempotency-Key`.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
-fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&Rfc3339).unwrap_or_default()
-}
-
 fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => raw_json(status, body),
-        Err(_) => ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
-            "internal error",
-        )
-        .into_response(),
+        Err(e) => ApiError::internal(format!("JSON answer: {e}")).into_response(),
     }
 }
 
@@ -127,10 +119,24 @@ fn document_id(id: &str) -> Result<DocumentId, ApiError> {
     DocumentId::from_hex(id).ok_or_else(|| ApiError::not_found("document"))
 }
 
+/// The HTTP answer to an issuance or refresh: 201 for a new document, 200 for a refresh, and
+/// for a replay the status of the answer it replays, marked `Idempotent-Replayed: true`.
 fn outcome_response(o: IssueOutcome) -> Response {
-    let status = StatusCode::from_u16(o.status).unwrap_or(StatusCode::OK);
-    let mut resp = raw_json(status, o.body);
-    if o.replayed {
+    let (kind, replayed, response) = match o {
+        IssueOutcome::Issued(r) => (OutcomeKind::Issued, false, r),
+        IssueOutcome::Refreshed(r) => (OutcomeKind::Refreshed, false, r),
+        IssueOutcome::Replayed { original, response } => (original, true, response),
+    };
+    let status = match kind {
+        OutcomeKind::Issued => StatusCode::CREATED,
+        OutcomeKind::Refreshed => StatusCode::OK,
+    };
+    let body = match serde_json::to_vec(&response) {
+        Ok(body) => body,
+        Err(e) => return ApiError::internal(format!("JSON answer: {e}")).into_response(),
+    };
+    let mut resp = raw_json(status, body);
+    if replayed {
         resp.headers_mut()
             .insert("idempotent-replayed", HeaderValue::from_static("true"));
     }
@@ -154,7 +160,7 @@ pub(super) async fn nonce(
         StatusCode::OK,
         &NonceResponse {
             nonce,
-            expires_at: rfc3339(expires),
+            expires_at: rfc3339(expires).map_err(ApiError::internal)?,
         },
     ))
 }
@@ -351,31 +357,37 @@ pub(super) async fn get_document(
             DocumentState::Active => "active",
             DocumentState::Revoked => "revoked",
         },
-        created_at: rfc3339(doc.created_at),
-        revoked_at: doc.revoked_at.map(rfc3339),
+        created_at: rfc3339(doc.created_at).map_err(ApiError::internal)?,
+        revoked_at: doc
+            .revoked_at
+            .map(rfc3339)
+            .transpose()
+            .map_err(ApiError::internal)?,
         revocation_reason: doc.revocation_reason.map(reason_name),
         msos: msos
             .into_iter()
-            .map(|m| MsoView {
-                ds_serial: m.record.ds_serial,
-                status_list: crate::engine::StatusOut {
-                    uri: m.record.status_list_uri,
-                    idx: Some(m.record.status_index),
-                    id: None,
-                },
-                identifier_list: crate::engine::StatusOut {
-                    uri: state.issuer.identifier_list_uri(),
-                    idx: None,
-                    id: Some(
-                        base64::engine::general_purpose::URL_SAFE_NO_PAD
-                            .encode(&m.record.identifier),
-                    ),
-                },
-                valid_from: rfc3339(m.record.valid_from),
-                valid_until: rfc3339(m.record.valid_until),
-                revoked: m.revoked_at.is_some(),
+            .map(|m| {
+                Ok(MsoView {
+                    ds_serial: m.record.ds_serial,
+                    status_list: crate::engine::StatusOut {
+                        uri: m.record.status_list_uri,
+                        idx: Some(m.record.status_index),
+                        id: None,
+                    },
+                    identifier_list: crate::engine::StatusOut {
+                        uri: state.issuer.identifier_list_uri(),
+                        idx: None,
+                        id: Some(
+                            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                                .encode(&m.record.identifier),
+                        ),
+                    },
+                    valid_from: rfc3339(m.record.valid_from).map_err(ApiError::internal)?,
+                    valid_until: rfc3339(m.record.valid_until).map_err(ApiError::internal)?,
+                    revoked: m.revoked_at.is_some(),
+                })
             })
-            .collect(),
+            .collect::<Result<_, ApiError>>()?,
     };
     Ok(json_response(StatusCode::OK, &view))
 }

@@ -69,6 +69,16 @@ impl ApiError {
         }
     }
 
+    /// 500 `internal_error` for a fault of the service; `reason` is logged, never shown.
+    pub fn internal(reason: impl std::fmt::Display) -> Self {
+        tracing::error!(error = %reason, code = "internal_error", "request failed");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal error",
+        )
+    }
+
     /// 404 `not_found`.
     pub fn not_found(what: &str) -> Self {
         ApiError::new(

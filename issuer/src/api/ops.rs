@@ -10,9 +10,11 @@ use time::OffsetDateTime;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::publish::Published;
+use crate::engine::Published;
 
 fn serve_token(p: &Published, headers: &HeaderMap, max_age: u64) -> Response {
+    // A strong ETag: the quoted hex of the token's SHA-256.
+    let etag = format!("\"{}\"", hex::encode(p.sha256));
     let mut resp = if headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -20,7 +22,7 @@ fn serve_token(p: &Published, headers: &HeaderMap, max_age: u64) -> Response {
         .is_some_and(|v| {
             v.split(',').any(|t| {
                 let t = t.trim();
-                t == "*" || t.strip_prefix("W/").unwrap_or(t) == p.etag
+                t == "*" || t.strip_prefix("W/").unwrap_or(t) == etag
             })
         }) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -33,7 +35,7 @@ fn serve_token(p: &Published, headers: &HeaderMap, max_age: u64) -> Response {
             .into_response()
     };
     let h = resp.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&p.etag) {
+    if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
     if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {

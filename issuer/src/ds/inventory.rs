@@ -203,7 +203,7 @@ mod rfc3339 {
     use time::OffsetDateTime;
 
     pub(super) fn serialize<S: Serializer>(t: &OffsetDateTime, s: S) -> Result<S::Ok, S::Error> {
-        let text = t.format(&Rfc3339).map_err(serde::ser::Error::custom)?;
+        let text = crate::timefmt::rfc3339(*t).map_err(serde::ser::Error::custom)?;
         s.serialize_str(&text)
     }
 

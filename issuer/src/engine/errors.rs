@@ -1,5 +1,6 @@
-//! The engine's error type. Each variant says whose fault it is; the HTTP layer maps it to a
-//! status and a stable error code.
+//! The engine's error type. Each variant says what went wrong and whose fault it is, and has a
+//! stable code (also written to the audit log); the API layer (`api::error`) alone maps the
+//! variants to HTTP statuses.
 
 use crate::audit::AuditError;
 use crate::pop::PopError;
@@ -149,7 +150,8 @@ impl EngineError {
         }
     }
 
-    /// Whether the client caused it (4xx) rather than the service (5xx).
+    /// Whether the client caused it rather than the service (a refused request may then be
+    /// the retry of one that succeeded).
     pub fn is_client_error(&self) -> bool {
         !matches!(
             self,

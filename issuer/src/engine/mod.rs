@@ -1,192 +1,42 @@
-//! The issuing engine: everything the HTTP layer calls, independent of HTTP.
+//! The issuing engine: everything the API layer calls, independent of HTTP.
 //!
 //! It owns the store, the doc-type registry, the DS keys and certificates, the nonce key, the
 //! audit writer, the metrics and the list publisher. Signing uses the newest usable DS
-//! ([`DsInventory::signing_ds`]); the DS set is reloaded from the store periodically, so a DS
-//! installed or revoked by another process or instance is picked up.
+//! ([`DsInventory::signing_ds`](crate::ds::DsInventory::signing_ds)); the DS set is reloaded
+//! from the store periodically, so a DS installed or revoked by another process or instance is
+//! picked up.
+//!
+//! # Layout
+//!
+//! This file only declares the modules and re-exports their public items; no module imports
+//! from it, and imports between the modules run one way (from the behaviour to the data):
+//! - `issuer`: the [`Issuer`] itself, what it owns, [`Issuer::new`] and its accessors;
+//! - `errors`: [`EngineError`]; `secrets`: [`ServerSecret`];
+//! - `dsset`: the DS set (data); `ds_keys`: choosing the signing DS and reloading the set;
+//! - `issuance`: issuing, refreshing and idempotent replay (see its own layout);
+//! - `revocation`: revoking documents and DS certificates;
+//! - `publish`: the signed Token Status List and Identifier List tokens and their cache.
 
+mod ds_keys;
 mod dsset;
 mod errors;
 mod issuance;
-mod replay;
+mod issuer;
+mod publish;
 mod revocation;
-mod sealing;
 mod secrets;
-
-use std::sync::{Arc, RwLock};
-
-use mso::x509::Certificate;
-use schemas::Registry;
-use time::{Duration, OffsetDateTime};
-
-use crate::audit::Audit;
-use crate::config::ServiceConfig;
-use crate::ds::{DsInventory, DsKeys};
-use crate::metrics::Metrics;
-use crate::pop::Nonces;
-use crate::publish::Publisher;
-use crate::store::Store;
 
 pub use dsset::SigningDs;
 pub use errors::{EngineError, FieldError};
 pub use issuance::{
     Credential, DeviceKeyInput, IssueOutcome, IssueRequest, IssueResponse, RefreshRequest,
-    RequestContext, StatusOut, INDEX_BLOCK,
+    RequestContext, StatusOut,
 };
+pub use issuer::{Issuer, Parts};
+pub use publish::Published;
 pub use revocation::{parse_reason, reason_name, RevokeOutcome};
-pub use secrets::ServerSecret;
+pub use secrets::{ServerSecret, MIN_SECRET_LEN};
 
-/// The issuing engine. Share it behind an [`Arc`].
-pub struct Issuer {
-    pub(crate) config: ServiceConfig,
-    pub(crate) store: Store,
-    pub(crate) registry: Registry,
-    pub(crate) keys: DsKeys,
-    pub(crate) iacas: Vec<Certificate>,
-    pub(crate) ds: RwLock<dsset::DsSet>,
-    pub(crate) nonces: Nonces,
-    pub(crate) secret: ServerSecret,
-    pub(crate) audit: Audit,
-    pub(crate) metrics: Metrics,
-    pub(crate) publisher: Publisher,
-    pub(crate) verifier: crate::fast_crypto::AwsLcVerifier,
-    /// The block of status-list indices new MSOs take from.
-    list_cursor: tokio::sync::Mutex<Option<issuance::IndexBlock>>,
-}
-
-impl std::fmt::Debug for Issuer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Issuer")
-            .field("public_url", &self.config.server.public_url)
-            .finish_non_exhaustive()
-    }
-}
-
-/// What [`Issuer::new`] needs beyond the configuration.
-pub struct Parts {
-    /// The configuration (already checked).
-    pub config: ServiceConfig,
-    /// The opened store.
-    pub store: Store,
-    /// Doc types.
-    pub registry: Registry,
-    /// The opened DS keystore.
-    pub keys: DsKeys,
-    /// IACA certificates.
-    pub iacas: Vec<Certificate>,
-    /// The server secret.
-    pub secret: ServerSecret,
-    /// The audit writer.
-    pub audit: Audit,
-}
-
-impl Issuer {
-    /// Assembles the engine and loads the DS set from the store.
-    pub async fn new(parts: Parts) -> Result<Arc<Self>, EngineError> {
-        let Parts {
-            config,
-            store,
-            registry,
-            keys,
-            iacas,
-            secret,
-            audit,
-        } = parts;
-        let metrics = Metrics::new().map_err(|e| EngineError::Internal(e.to_string()))?;
-        let nonce_ttl =
-            Duration::seconds(i64::try_from(config.issuance.nonce_ttl_secs).unwrap_or(300));
-        let issuer = Arc::new(Issuer {
-            nonces: Nonces::new(secret.derive(b"pop-nonce"), nonce_ttl),
-            publisher: Publisher::new(&config),
-            ds: RwLock::new(dsset::DsSet::new(DsInventory::new(
-                config.rotation.policy(),
-            ))),
-            config,
-            store,
-            registry,
-            keys,
-            iacas,
-            secret,
-            audit,
-            metrics,
-            verifier: crate::fast_crypto::AwsLcVerifier,
-            list_cursor: tokio::sync::Mutex::new(None),
-        });
-        issuer.reload_ds(OffsetDateTime::now_utc()).await?;
-        Ok(issuer)
-    }
-
-    /// The store.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &ServiceConfig {
-        &self.config
-    }
-
-    /// The metrics.
-    pub fn metrics(&self) -> &Metrics {
-        &self.metrics
-    }
-
-    /// The doc-type registry.
-    pub fn registry(&self) -> &Registry {
-        &self.registry
-    }
-
-    /// The IACA certificates.
-    pub fn iacas(&self) -> &[Certificate] {
-        &self.iacas
-    }
-
-    /// The issuer identifier (the `aud` of key proofs): the public URL.
-    pub fn issuer_id(&self) -> &str {
-        &self.config.server.public_url
-    }
-
-    /// URI of status list number `n`.
-    pub fn status_list_uri(&self, n: u64) -> String {
-        format!("{}/v1/status-lists/{n}", self.config.server.public_url)
-    }
-
-    /// URI of the identifier list.
-    pub fn identifier_list_uri(&self) -> String {
-        format!("{}/v1/identifier-list", self.config.server.public_url)
-    }
-
-    /// A fresh proof-of-possession nonce and its expiry.
-    pub fn new_nonce(&self, now: OffsetDateTime) -> Result<(String, OffsetDateTime), EngineError> {
-        let random = crate::store::random_bytes::<16>()?;
-        Ok(self.nonces.issue(now, random))
-    }
-
-    /// Whether the service can issue: the database answers and a DS is usable now.
-    pub async fn readiness(&self, now: OffsetDateTime) -> Result<(), String> {
-        self.store
-            .ping()
-            .await
-            .map_err(|e| format!("database: {e}"))?;
-        self.signing_ds(now)
-            .map(|_| ())
-            .map_err(|_| "no usable DS certificate".to_owned())
-    }
-
-    /// Appends an audit record (for refusals decided by the HTTP layer).
-    pub async fn audit_record(
-        &self,
-        event: custody::audit::AuditEvent,
-    ) -> Result<u64, crate::audit::AuditError> {
-        self.audit.record(event).await
-    }
-
-    /// Background upkeep, run every minute: reload the DS set, purge expired nonces and
-    /// idempotency records.
-    pub async fn upkeep(&self, now: OffsetDateTime) -> Result<(), EngineError> {
-        self.reload_ds(now).await?;
-        self.store.purge_expired_nonces(now).await?;
-        self.store.purge_expired_idempotency(now).await?;
-        Ok(())
-    }
-}
+/// What an issuance or refresh did: kept with its idempotency record, carried by
+/// [`IssueOutcome`].
+pub use crate::store::OutcomeKind;

@@ -3,7 +3,8 @@
 use custody::audit::AuditEvent;
 use time::OffsetDateTime;
 
-use super::{EngineError, Issuer};
+use super::errors::EngineError;
+use super::issuer::Issuer;
 use crate::audit::events;
 use crate::store::{Document, DocumentId, RevocationReason};
 

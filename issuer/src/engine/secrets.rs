@@ -4,7 +4,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::EngineError;
+use super::errors::EngineError;
 
 /// Shortest accepted server secret, bytes.
 pub const MIN_SECRET_LEN: usize = 32;

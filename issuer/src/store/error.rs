@@ -66,7 +66,7 @@ impl StoreError {
         }
     }
 
-    /// Whether the error was caused by the caller (so it maps to a 4xx rather than a 5xx).
+    /// Whether the error was caused by the caller rather than by the store.
     pub fn is_client_error(&self) -> bool {
         matches!(
             self,

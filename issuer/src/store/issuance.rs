@@ -5,18 +5,18 @@ use time::OffsetDateTime;
 
 use super::error::{Result, StoreError};
 use super::model::{
-    Document, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, RecordOutcome,
-    RevocationReason, StoredMso, StoredResponse, UsedNonce,
+    Document, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, OutcomeKind,
+    RecordOutcome, RevocationReason, StoredMso, StoredResponse, UsedNonce,
 };
 use super::{from_secs, in_tx, on_pool, on_read_pool, secs, to_array, to_i64, to_u64, Store};
 
 const INSERT_IDEMPOTENCY: &str = "INSERT INTO idempotency \
-     (client_id, idem_key, request_sha256, response_status, response_body, created_at, expires_at) \
+     (client_id, idem_key, request_sha256, response_kind, response_body, created_at, expires_at) \
      VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id, idem_key) DO NOTHING";
-const SELECT_IDEMPOTENCY: &str = "SELECT request_sha256, response_status, response_body \
+const SELECT_IDEMPOTENCY: &str = "SELECT request_sha256, response_kind, response_body \
      FROM idempotency WHERE client_id = $1 AND idem_key = $2";
 const REPLACE_IDEMPOTENCY: &str = "UPDATE idempotency SET request_sha256 = $3, \
-     response_status = $4, response_body = $5, created_at = $6, expires_at = $7 \
+     response_kind = $4, response_body = $5, created_at = $6, expires_at = $7 \
      WHERE client_id = $1 AND idem_key = $2 AND expires_at <= $6";
 const INSERT_DOCUMENT: &str = "INSERT INTO documents \
      (id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref, client_id) \
@@ -100,12 +100,12 @@ macro_rules! claim_idempotency {
         match $idem {
             None => None,
             Some(idem) => {
-                let status = i64::from($response.status);
+                let kind = $response.kind.as_str();
                 let inserted = sqlx::query(INSERT_IDEMPOTENCY)
                     .bind(&idem.client_id)
                     .bind(&idem.key)
                     .bind(&idem.request_hash[..])
-                    .bind(status)
+                    .bind(kind)
                     .bind(&$response.body[..])
                     .bind($now)
                     .bind(secs(idem.expires_at))
@@ -121,7 +121,7 @@ macro_rules! claim_idempotency {
                         .bind(&idem.client_id)
                         .bind(&idem.key)
                         .bind(&idem.request_hash[..])
-                        .bind(status)
+                        .bind(kind)
                         .bind(&$response.body[..])
                         .bind($now)
                         .bind(secs(idem.expires_at))
@@ -139,10 +139,10 @@ macro_rules! claim_idempotency {
                         .await?;
                     let stored_hash: Vec<u8> = row.try_get("request_sha256")?;
                     if stored_hash.as_slice() == idem.request_hash.as_slice() {
-                        let status: i64 = row.try_get("response_status")?;
+                        let kind: String = row.try_get("response_kind")?;
                         Some(RecordOutcome::Replayed(StoredResponse {
-                            status: u16::try_from(status)
-                                .map_err(|_| StoreError::Corrupt("response status"))?,
+                            kind: OutcomeKind::parse(&kind)
+                                .ok_or(StoreError::Corrupt("response kind"))?,
                             body: row.try_get("response_body")?,
                         }))
                     } else {
@@ -358,9 +358,9 @@ impl Store {
         request_hash: &[u8; 32],
         now: OffsetDateTime,
     ) -> Result<Option<StoredResponse>> {
-        let found: Option<(Vec<u8>, i64, Vec<u8>)> = on_read_pool!(self, pool => {
+        let found: Option<(Vec<u8>, String, Vec<u8>)> = on_read_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT request_sha256, response_status, response_body FROM idempotency \
+                "SELECT request_sha256, response_kind, response_body FROM idempotency \
                  WHERE client_id = $1 AND idem_key = $2 AND expires_at > $3",
             )
             .bind(client_id)
@@ -369,14 +369,14 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        let Some((stored_hash, status, body)) = found else {
+        let Some((stored_hash, kind, body)) = found else {
             return Ok(None);
         };
         if stored_hash.as_slice() != request_hash.as_slice() {
             return Err(StoreError::Conflict);
         }
         Ok(Some(StoredResponse {
-            status: u16::try_from(status).map_err(|_| StoreError::Corrupt("response status"))?,
+            kind: OutcomeKind::parse(&kind).ok_or(StoreError::Corrupt("response kind"))?,
             body,
         }))
     }

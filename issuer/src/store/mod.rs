@@ -53,8 +53,8 @@ pub use error::{Result, StoreError};
 pub(crate) use model::random_bytes;
 pub use model::{
     applicant_ref, ApiToken, Client, Document, DocumentId, DocumentState, DsCertificate, DsState,
-    Idempotency, IssuanceRecord, MsoRecord, NewDocument, RecordOutcome, RevocationReason, Scope,
-    StoredMso, StoredResponse, UsedNonce,
+    Idempotency, IssuanceRecord, MsoRecord, NewDocument, OutcomeKind, RecordOutcome,
+    RevocationReason, Scope, StoredMso, StoredResponse, UsedNonce,
 };
 
 /// Runs `$body` once per backend with `$pool` bound to the concrete pool (on SQLite, the

@@ -217,7 +217,7 @@ pub struct UsedNonce {
 pub struct Idempotency {
     /// The authenticated API client.
     pub client_id: String,
-    /// The `Idempotency-Key` header value.
+    /// The key the client chose for the request (the API takes it from `Idempotency-Key`).
     pub key: String,
     /// SHA-256 of the canonical request (method, path, body).
     pub request_hash: [u8; 32],
@@ -225,12 +225,39 @@ pub struct Idempotency {
     pub expires_at: OffsetDateTime,
 }
 
-/// What is stored for replaying a request: its HTTP status and an opaque body (the issuer
-/// stores a sealed replay record here, from which the retry's answer is rebuilt).
+/// What a request recorded under an `Idempotency-Key` did, stored so that its retry is
+/// answered the same way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// A new document was issued (stored as `issued`).
+    Issued,
+    /// An existing document got new MSOs (stored as `refreshed`).
+    Refreshed,
+}
+
+impl OutcomeKind {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            OutcomeKind::Issued => "issued",
+            OutcomeKind::Refreshed => "refreshed",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "issued" => OutcomeKind::Issued,
+            "refreshed" => OutcomeKind::Refreshed,
+            _ => return None,
+        })
+    }
+}
+
+/// What is stored for replaying a request: what kind of outcome it had and an opaque body (the
+/// issuer stores a sealed replay record here, from which the retry's answer is rebuilt).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredResponse {
-    /// HTTP status.
-    pub status: u16,
+    /// What the request did.
+    pub kind: OutcomeKind,
     /// Opaque bytes, returned as stored.
     pub body: Vec<u8>,
 }

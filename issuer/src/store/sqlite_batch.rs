@@ -17,7 +17,9 @@ use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
 use super::error::{Result, StoreError};
-use super::model::{Idempotency, IssuanceRecord, MsoRecord, RecordOutcome, StoredResponse};
+use super::model::{
+    Idempotency, IssuanceRecord, MsoRecord, OutcomeKind, RecordOutcome, StoredResponse,
+};
 use super::{secs, to_i64};
 
 /// The most issuances committed together (bounds one batch's latency).
@@ -126,10 +128,10 @@ fn only_mso(record: &IssuanceRecord) -> Result<&MsoRecord> {
     }
 }
 
-/// Stored idempotency hash, status and body; nonce use count; the key's document.
+/// Stored idempotency hash, outcome kind and body; nonce use count; the key's document.
 type CheckRow = (
     Option<Vec<u8>>,
-    Option<i64>,
+    Option<String>,
     Option<Vec<u8>>,
     i64,
     Option<Vec<u8>>,
@@ -140,7 +142,7 @@ type CheckRow = (
 /// whole batch.
 async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<RecordOutcome>> {
     // Every check in one statement, so it costs one round trip.
-    const CHECK: &str = "SELECT i.request_sha256, i.response_status, i.response_body, \
+    const CHECK: &str = "SELECT i.request_sha256, i.response_kind, i.response_body, \
          (SELECT COUNT(*) FROM used_nonces WHERE nonce_sha256 = $3), \
          (SELECT document_id FROM device_keys WHERE thumbprint = $4) \
          FROM (SELECT 1) LEFT JOIN idempotency i \
@@ -151,7 +153,7 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
         Err(e) => return Ok(Err(e)),
     };
     let (client, key) = idempotency.map_or(("", ""), |i| (i.client_id.as_str(), i.key.as_str()));
-    let (hash, status, body, used, owner): CheckRow = sqlx::query_as(CHECK)
+    let (hash, kind, body, used, owner): CheckRow = sqlx::query_as(CHECK)
         .bind(client)
         .bind(key)
         .bind(record.nonce.as_ref().map(|n| n.sha256.to_vec()))
@@ -163,7 +165,7 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
         if hash.as_slice() != idem.request_hash.as_slice() {
             return Ok(Err(StoreError::Conflict));
         }
-        return Ok(replayed(status, body));
+        return Ok(replayed(kind, body));
     }
     if used > 0 {
         return Ok(Err(StoreError::NonceReused));
@@ -188,10 +190,10 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
 }
 
 /// The stored answer of an earlier identical request.
-fn replayed(status: Option<i64>, body: Option<Vec<u8>>) -> Result<RecordOutcome> {
-    let status = status.ok_or(StoreError::Corrupt("response status"))?;
+fn replayed(kind: Option<String>, body: Option<Vec<u8>>) -> Result<RecordOutcome> {
+    let kind = kind.as_deref().and_then(OutcomeKind::parse);
     Ok(RecordOutcome::Replayed(StoredResponse {
-        status: u16::try_from(status).map_err(|_| StoreError::Corrupt("response status"))?,
+        kind: kind.ok_or(StoreError::Corrupt("response kind"))?,
         body: body.ok_or(StoreError::Corrupt("response body"))?,
     }))
 }
@@ -206,9 +208,9 @@ async fn write_rows(
 ) -> Result<()> {
     const SAVEPOINT: &str = "SAVEPOINT issuance;";
     const WRITE_IDEMPOTENCY: &str = "INSERT INTO idempotency (client_id, idem_key, \
-         request_sha256, response_status, response_body, created_at, expires_at) \
+         request_sha256, response_kind, response_body, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (client_id, idem_key) DO UPDATE SET \
-         request_sha256 = excluded.request_sha256, response_status = excluded.response_status, \
+         request_sha256 = excluded.request_sha256, response_kind = excluded.response_kind, \
          response_body = excluded.response_body, created_at = excluded.created_at, \
          expires_at = excluded.expires_at;";
     const WRITE_NONCE: &str = "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($8, $9);";
@@ -238,7 +240,7 @@ async fn write_rows(
         .bind(client)
         .bind(key)
         .bind(idempotency.map(|i| i.request_hash.to_vec()))
-        .bind(i64::from(response.status))
+        .bind(response.kind.as_str())
         .bind(&response.body[..])
         .bind(job.now)
         .bind(idempotency.map(|i| secs(i.expires_at)))

@@ -1,100 +1,17 @@
-//! Publication of the revocation lists: Token Status List CWTs (1 bit per MSO, zlib) and the
-//! identifier list CWT (RFC 9679 thumbprints of revoked device keys).
-//!
-//! Both are signed by the DS in use, whose certificate the IACA issued, so a verifier checks
-//! them against the same trust anchor as the MSOs. Signed tokens are cached: a revocation in
-//! this process invalidates the cache at once, and a cached token is re-signed after
-//! `status.refresh_secs` anyway, which bounds how late another instance's revocation (or an
-//! expiry dropping an entry off the list) shows.
+//! Building and signing the list tokens.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 use mso::status::{
     IdentifierList, IdentifierListToken, Status, StatusList, StatusListToken, TokenClaims,
     TYP_IDENTIFIER_LIST, TYP_STATUS_LIST,
 };
-use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
-use crate::config::{ServiceConfig, StatusConfig};
-use crate::engine::{EngineError, Issuer};
-
-/// A signed list token ready to serve.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Published {
-    /// The token (COSE_Sign1, tag 18).
-    pub bytes: Vec<u8>,
-    /// Its media type (`application/statuslist+cwt` or `application/identifierlist+cwt`).
-    pub media_type: &'static str,
-    /// Strong ETag: quoted hex of the SHA-256 of the bytes.
-    pub etag: String,
-    /// `iat`.
-    pub issued_at: OffsetDateTime,
-    /// `exp`.
-    pub expires_at: OffsetDateTime,
-    generation: u64,
-}
-
-impl Published {
-    /// Seconds a cache may keep it: up to `ttl`, never past the re-signing time or `exp`.
-    pub fn max_age(&self, now: OffsetDateTime, cfg: &StatusConfig) -> u64 {
-        let refresh_at = self.issued_at + Duration::seconds(secs(cfg.refresh_secs));
-        let left = (refresh_at.min(self.expires_at) - now).whole_seconds();
-        u64::try_from(left).unwrap_or(0).min(cfg.ttl_secs)
-    }
-}
-
-fn secs(v: u64) -> i64 {
-    i64::try_from(v).unwrap_or(i64::MAX)
-}
-
-/// The token cache.
-pub struct Publisher {
-    cfg: StatusConfig,
-    generation: AtomicU64,
-    cache: Mutex<HashMap<String, Arc<Published>>>,
-    build: tokio::sync::Mutex<()>,
-}
-
-impl std::fmt::Debug for Publisher {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Publisher").finish_non_exhaustive()
-    }
-}
-
-impl Publisher {
-    /// An empty cache.
-    pub fn new(config: &ServiceConfig) -> Self {
-        Publisher {
-            cfg: config.status,
-            generation: AtomicU64::new(0),
-            cache: Mutex::new(HashMap::new()),
-            build: tokio::sync::Mutex::new(()),
-        }
-    }
-
-    /// Drops every cached token (called after each revocation).
-    pub fn invalidate(&self) {
-        self.generation.fetch_add(1, Ordering::SeqCst);
-    }
-
-    fn cached(&self, uri: &str, now: OffsetDateTime) -> Option<Arc<Published>> {
-        let generation = self.generation.load(Ordering::SeqCst);
-        let cache = self.cache.lock().ok()?;
-        let p = cache.get(uri)?;
-        let fresh = p.generation == generation
-            && now < p.issued_at + Duration::seconds(secs(self.cfg.refresh_secs));
-        fresh.then(|| Arc::clone(p))
-    }
-
-    fn put(&self, uri: String, p: Arc<Published>) {
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.insert(uri, p);
-        }
-    }
-}
+use super::cache::{secs, Published};
+use crate::engine::errors::EngineError;
+use crate::engine::issuer::Issuer;
 
 impl Issuer {
     fn claims(&self, uri: &str, now: OffsetDateTime) -> TokenClaims {
@@ -116,23 +33,6 @@ impl Issuer {
             .await
             .map_err(|e| EngineError::Internal(format!("signing task: {e}")))?
             .map_err(|e| EngineError::Internal(format!("signing list token: {e}")))
-    }
-
-    fn published(
-        &self,
-        bytes: Vec<u8>,
-        media_type: &'static str,
-        claims: &TokenClaims,
-        generation: u64,
-    ) -> Arc<Published> {
-        Arc::new(Published {
-            etag: format!("\"{}\"", hex::encode(Sha256::digest(&bytes))),
-            bytes,
-            media_type,
-            issued_at: claims.iat,
-            expires_at: claims.exp,
-            generation,
-        })
     }
 
     /// The signed status list number `n` at `now` (from the cache when fresh).
@@ -198,7 +98,7 @@ impl Issuer {
             .list_tokens_signed
             .with_label_values(&[kind])
             .inc();
-        let p = self.published(bytes, media_type, &claims, generation);
+        let p = Published::new(bytes, media_type, &claims, generation);
         self.publisher.put(uri, Arc::clone(&p));
         Ok(p)
     }

@@ -18,14 +18,20 @@ use mso::x509::Certificate;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::issuance::{Inputs, IssueOutcome, IssueResponse, RequestContext};
-use super::{EngineError, Issuer};
+use super::sealing::open;
+use super::{Inputs, IssueOutcome, IssueResponse, RequestContext};
+use crate::engine::errors::EngineError;
+use crate::engine::issuer::Issuer;
 use crate::store::{DocumentId, StoredResponse};
 
-/// What a replay needs besides the retried request itself.
+/// What a replay needs besides the retried request itself, sealed in the store as JSON.
+///
+/// Records sealed before migration 0004 also hold `status`, the HTTP status of the first
+/// answer. It is ignored when reading (so those records still open and rebuild byte for byte);
+/// what the request did is now kept beside the record, as the store's
+/// [`OutcomeKind`](crate::store::OutcomeKind), which the migration derived from the same status.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct ReplayRecord {
-    status: u16,
+pub(super) struct ReplayRecord {
     document_id: String,
     doctype: String,
     signed: i64,
@@ -55,9 +61,9 @@ fn time(secs: i64) -> Result<TDate, EngineError> {
 }
 
 impl ReplayRecord {
+    /// The record of a signed answer.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        status: u16,
+    pub(super) fn new(
         document: DocumentId,
         doctype: &str,
         validity: ValidityInfo,
@@ -69,7 +75,6 @@ impl ReplayRecord {
         signatures: &[Vec<u8>],
     ) -> Self {
         ReplayRecord {
-            status,
             document_id: document.to_hex(),
             doctype: doctype.to_owned(),
             signed: validity.signed.datetime().unix_timestamp(),
@@ -92,9 +97,40 @@ impl ReplayRecord {
                 .collect(),
         }
     }
+
+    /// The plaintext to seal.
+    pub(super) fn to_bytes(&self) -> Result<Vec<u8>, EngineError> {
+        serde_json::to_vec(self).map_err(|e| EngineError::Internal(format!("replay record: {e}")))
+    }
+
+    /// A record from opened plaintext.
+    fn from_bytes(plain: &[u8]) -> Result<Self, EngineError> {
+        serde_json::from_slice(plain).map_err(|_| corrupt("not a replay record"))
+    }
 }
 
 impl Issuer {
+    /// The answer to a retry of an earlier identical request, if any: rebuilt byte for byte
+    /// from the request and the stored replay record.
+    pub(super) async fn replay(
+        &self,
+        cx: &RequestContext<'_>,
+        inputs: &Inputs<'_>,
+    ) -> Result<Option<IssueOutcome>, EngineError> {
+        let Some(key) = cx.idempotency_key else {
+            return Ok(None);
+        };
+        let hash = cx.request_hash();
+        match self
+            .store
+            .idempotent_response(cx.client_id, key, &hash, cx.now)
+            .await?
+        {
+            Some(stored) => Ok(Some(self.regenerate(cx, inputs, &stored).await?)),
+            None => Ok(None),
+        }
+    }
+
     /// Rebuilds the answer to a retried request from its stored replay record.
     pub(super) async fn regenerate(
         &self,
@@ -102,9 +138,13 @@ impl Issuer {
         inputs: &Inputs<'_>,
         stored: &StoredResponse,
     ) -> Result<IssueOutcome, EngineError> {
-        let plain = super::sealing::open(&self.secret, cx, &stored.body)?;
-        let rec: ReplayRecord =
-            serde_json::from_slice(&plain).map_err(|_| corrupt("not a replay record"))?;
+        // The record opens only for the same route, so it was stored by the same kind of
+        // request; anything else is a damaged record, not an answer to give.
+        if stored.kind != inputs.kind {
+            return Err(corrupt("it answers another kind of request"));
+        }
+        let plain = open(&self.secret, cx, &stored.body)?;
+        let rec = ReplayRecord::from_bytes(&plain)?;
         let validated = self.validate(&rec.doctype, inputs.claims)?;
         let keys = self.parse_device_keys(inputs.device_keys)?;
         if keys.len() != rec.msos.len() {
@@ -161,17 +201,58 @@ impl Issuer {
             validity,
             &rec.list_uri,
             &indices,
-        );
-        let body = serde_json::to_vec(&IssueResponse {
-            document_id: rec.document_id,
-            doctype: rec.doctype,
-            credentials,
+        )?;
+        Ok(IssueOutcome::Replayed {
+            original: stored.kind,
+            response: IssueResponse {
+                document_id: rec.document_id,
+                doctype: rec.doctype,
+                credentials,
+            },
         })
-        .map_err(|e| EngineError::Internal(e.to_string()))?;
-        Ok(IssueOutcome {
-            status: rec.status,
-            body,
-            replayed: true,
-        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    fn record() -> ReplayRecord {
+        let t = TDate::new(OffsetDateTime::from_unix_timestamp(1_767_225_600).unwrap());
+        let validity = ValidityInfo {
+            signed: t,
+            valid_from: t,
+            valid_until: t,
+            expected_update: None,
+        };
+        ReplayRecord::new(
+            DocumentId([7; 16]),
+            "org.iso.18013.5.1.mDL",
+            validity,
+            0,
+            "0a",
+            "https://issuer.example/v1/status-lists/1",
+            &[3],
+            &[[1; 32]],
+            &[vec![2; 64]],
+        )
+    }
+
+    #[test]
+    fn records_sealed_before_migration_0004_still_read() {
+        let rec = record();
+        let mut old: serde_json::Value = serde_json::from_slice(&rec.to_bytes().unwrap()).unwrap();
+        // Schema-0003 code wrote the HTTP status of the first answer into the record.
+        old["status"] = 201.into();
+        let old = serde_json::to_vec(&old).unwrap();
+        assert_eq!(ReplayRecord::from_bytes(&old).unwrap(), rec);
+    }
+
+    #[test]
+    fn new_records_hold_no_http_status() {
+        let v: serde_json::Value = serde_json::from_slice(&record().to_bytes().unwrap()).unwrap();
+        assert!(v.get("status").is_none(), "{v}");
     }
 }

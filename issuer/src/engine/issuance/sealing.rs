@@ -9,8 +9,9 @@ use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use sha2::{Digest, Sha256};
 
-use super::issuance::RequestContext;
-use super::{EngineError, ServerSecret};
+use super::RequestContext;
+use crate::engine::errors::EngineError;
+use crate::engine::secrets::ServerSecret;
 
 const NONCE_LEN: usize = 12;
 
