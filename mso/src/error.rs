@@ -6,11 +6,13 @@
 
 use thiserror::Error;
 
-use crate::crl::CrlError;
-use crate::status::ListTokenError;
-use crate::vical::VicalError;
-use crate::x509::profile::{join, Role, Violation};
-use crate::x509::PathError;
+// From the defining files, not the modules' re-exports: those modules use this one.
+use crate::crl::error::CrlError;
+use crate::status::error::ListTokenError;
+use crate::vical::error::VicalError;
+use crate::x509::error::PathError;
+use crate::x509::profile::role::Role;
+use crate::x509::profile::violation::{join, Violation};
 
 /// Everything that can go wrong in this crate.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

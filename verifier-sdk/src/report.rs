@@ -661,7 +661,9 @@ impl From<&PathError> for PathFailure {
                 }
             }
             PathError::Profile {
-                cert, violations: v, ..
+                cert,
+                violations: v,
+                ..
             } => PathFailure::Profile {
                 position: cert.position.into(),
                 violations: violations(v),

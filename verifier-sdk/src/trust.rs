@@ -464,8 +464,11 @@ impl TrustStore {
             .store()?
             .vicals()
             .map(|v| {
-                let freshness =
-                    v.freshness_at(at, mso::x509::policy::DEFAULT_SKEW, mso::vical::DEFAULT_MAX_AGE);
+                let freshness = v.freshness_at(
+                    at,
+                    mso::x509::policy::DEFAULT_SKEW,
+                    mso::vical::DEFAULT_MAX_AGE,
+                );
                 VicalInfo {
                     provider: v.provider().to_owned(),
                     version: v.version().to_owned(),

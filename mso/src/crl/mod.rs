@@ -40,7 +40,7 @@ use x509_cert::ext::Extension;
 use x509_cert::name::Name;
 use x509_cert::time::Time;
 
-mod error;
+pub(crate) mod error;
 
 pub use error::{CrlError, ScopeProblem};
 

@@ -5,7 +5,7 @@
 //! a remote signing service or a faster backend plugs in by implementing [`Signer`] or
 //! [`Verifier`], without touching the mdoc code.
 
-mod algorithm;
+pub(crate) mod algorithm;
 mod digest;
 pub mod ecdh;
 mod keys;

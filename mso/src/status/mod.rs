@@ -53,7 +53,7 @@ pub const CLAIM_IDENTIFIER_LIST: i64 = 65530;
 /// Default bound on a decompressed status list: 16 MiB (134 million 1-bit entries).
 pub const DEFAULT_MAX_LIST_LEN: usize = 16 * 1024 * 1024;
 
-mod error;
+pub(crate) mod error;
 
 pub use error::ListTokenError;
 

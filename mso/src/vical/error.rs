@@ -2,8 +2,8 @@
 
 use time::OffsetDateTime;
 
-use crate::crypto::Algorithm;
-use crate::x509::PathError;
+use crate::crypto::algorithm::Algorithm;
+use crate::x509::error::PathError;
 
 /// Why a VICAL was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

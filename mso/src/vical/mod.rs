@@ -54,7 +54,7 @@ use crate::x509::{Certificate, Position, TrustAnchors};
 /// Default age after which a VICAL without `nextUpdate` is stale.
 pub const DEFAULT_MAX_AGE: Duration = Duration::days(30);
 
-mod error;
+pub(crate) mod error;
 
 pub use error::VicalError;
 

@@ -3,7 +3,8 @@
 use der::asn1::ObjectIdentifier;
 use time::OffsetDateTime;
 
-use super::profile::{join, Role, Violation};
+use super::profile::role::Role;
+use super::profile::violation::{join, Violation};
 
 /// Where a certificate named by an error sits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -16,7 +16,7 @@
 
 mod anchors;
 mod certificate;
-mod error;
+pub(crate) mod error;
 pub mod name;
 pub mod oid;
 pub mod path;

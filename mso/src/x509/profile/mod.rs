@@ -32,10 +32,10 @@
 //! verification time), an odd serial number.
 
 mod checks;
-mod role;
+pub(crate) mod role;
 
 pub(crate) use checks::UNDERSTOOD;
-mod violation;
+pub(crate) mod violation;
 
 use x509_cert::TbsCertificate;
 

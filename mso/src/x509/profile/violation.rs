@@ -4,7 +4,7 @@ use der::asn1::ObjectIdentifier;
 use time::OffsetDateTime;
 
 use super::super::oid;
-use crate::crypto::{Algorithm, Curve};
+use crate::crypto::algorithm::{Algorithm, Curve};
 
 /// Which DN of the certificate a name finding is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
