@@ -44,7 +44,7 @@ pub async fn verify_state(
     };
     let der = std::fs::read(&key_path).map_err(|e| key_err(e.to_string()))?;
     let spki = spki::SubjectPublicKeyInfoRef::from_der(&der).map_err(|e| key_err(e.to_string()))?;
-    let key = mso::crypto::PublicKey::from_spki(&spki).map_err(|e| key_err(e.to_string()))?;
+    let key = mso::x509::spki::decode(&spki).map_err(|e| key_err(e.to_string()))?;
     let log = state_dir.join("audit.log");
     let summary = custody::audit::verify(&log, &key)?;
     let ledger = Ledger::open(state_dir).await?;

@@ -178,7 +178,7 @@ pub fn parse_csr(input: &[u8], policy: &CsrPolicy) -> Result<ValidatedCsr, CsrEr
         return Err(CsrError::UnsupportedCurve(curve.name().into()));
     }
     let public_key =
-        PublicKey::from_spki(&spki).map_err(|e| CsrError::InvalidKey(e.to_string()))?;
+        mso::x509::spki::decode(&spki).map_err(|e| CsrError::InvalidKey(e.to_string()))?;
 
     // Proof of possession.
     let sig_oid = req.algorithm.oid;

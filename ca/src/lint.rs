@@ -348,9 +348,7 @@ fn find_ext(exts: Option<&[Extension]>, id: ObjectIdentifier) -> Option<&Extensi
 }
 
 fn spki_key(spki: &SubjectPublicKeyInfoOwned) -> Option<PublicKey> {
-    let der = spki.to_der().ok()?;
-    let spki_ref = spki::SubjectPublicKeyInfoRef::from_der(&der).ok()?;
-    PublicKey::from_spki(&spki_ref).ok()
+    mso::x509::spki::decode_owned(spki).ok()
 }
 
 /// Serial number rules on the DER INTEGER content octets.

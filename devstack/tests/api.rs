@@ -34,7 +34,8 @@ use mso::cbor::{encode_value, from_slice, Limits, Value as Cbor};
 use mso::crypto::{Algorithm, PublicKey, Signer, SoftwareKey, SoftwareVerifier};
 use mso::model::IssuerSigned;
 use mso::status::{cose_key_thumbprint, IdentifierListToken, StatusListToken};
-use mso::verify::{verify_issuer_signed, CheckKind, IacaAnchors, IssuerTrust, VerifyOptions};
+use mso::verify::{verify_issuer_signed, CheckKind, IssuerTrust, VerifyOptions};
+use mso::x509::TrustAnchors;
 use reqwest::header::HeaderMap;
 use reqwest::{RequestBuilder, StatusCode};
 use serde_json::{json, Value};
@@ -681,8 +682,8 @@ fn b64d(text: &str) -> Vec<u8> {
     URL_SAFE_NO_PAD.decode(text).unwrap()
 }
 
-fn iaca_anchors(env: &Env) -> IacaAnchors {
-    IacaAnchors::new(vec![env.stack.iaca().unwrap()])
+fn iaca_anchors(env: &Env) -> TrustAnchors {
+    TrustAnchors::new(vec![env.stack.iaca().unwrap()])
 }
 
 /// Decodes and verifies one credential against the dev IACA and checks its MSO's status

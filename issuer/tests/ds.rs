@@ -13,7 +13,8 @@ use mdoc_issuer::ds::{
     DsSubject, KeystoreConfig, RotationPolicy,
 };
 use mso::crypto::{Algorithm, Signer, SoftwareKey};
-use mso::x509::Certificate;
+use mso::x509::profile::Violation;
+use mso::x509::{oid, Certificate, PathError};
 use rcgen::{
     BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DnType,
     ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
@@ -27,6 +28,17 @@ use x509_cert::request::CertReq;
 const MDL_DS: &[u64] = &[1, 0, 18013, 5, 1, 2];
 const READER_AUTH: &[u64] = &[1, 0, 18013, 5, 1, 6];
 const AT: OffsetDateTime = datetime!(2026-02-01 00:00:00 UTC);
+
+/// The installation was refused for the DS profile, and `violation` is among the findings.
+fn assert_finding(err: &DsError, violation: &Violation) {
+    match err {
+        DsError::Profile { findings } => assert!(
+            findings.iter().any(|f| f.violation == *violation),
+            "{violation:?} not among {findings:?}"
+        ),
+        other => panic!("expected a DS profile refusal, got {other:?}"),
+    }
+}
 
 // ---------------------------------------------------------------- test CA
 
@@ -160,9 +172,7 @@ fn oid_der(arcs: &[u64]) -> der::asn1::ObjectIdentifier {
 fn certify(iaca: &Iaca, csr_der: &[u8], opts: &DsOpts) -> Vec<u8> {
     let req = CertReq::from_der(csr_der).unwrap();
     let info = req.info.to_der().unwrap();
-    let spki_der = req.info.public_key.to_der().unwrap();
-    let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki_der).unwrap();
-    let key = mso::crypto::PublicKey::from_spki(&spki).unwrap();
+    let key = mso::x509::spki::decode_owned(&req.info.public_key).unwrap();
     mso::x509::verify_x509_signature(
         &key,
         &req.algorithm.oid,
@@ -261,9 +271,7 @@ fn check_csr(alg: Algorithm, sig_oid: &str) {
     assert_eq!(req.to_der().unwrap(), der);
     assert_eq!(req.algorithm.oid.to_string(), sig_oid);
     assert!(req.algorithm.parameters.is_none());
-    let spki_der = req.info.public_key.to_der().unwrap();
-    let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki_der).unwrap();
-    let public = mso::crypto::PublicKey::from_spki(&spki).unwrap();
+    let public = mso::x509::spki::decode_owned(&req.info.public_key).unwrap();
     assert_eq!(public, key.public_key().unwrap());
     mso::x509::verify_x509_signature(
         &public,
@@ -476,13 +484,14 @@ fn refuses_a_certificate_from_an_unconfigured_iaca() {
     let iaca = Iaca::new(None);
     let configured = Iaca::new(None);
     let (key, cert) = ds(&iaca, &DsOpts::default());
+    // Same DN, another key: the candidate does not verify the signature.
     assert!(matches!(
         install_certificate(&cert, &key, &[configured.parsed()], AT),
-        Err(DsError::UnknownIssuer { .. })
+        Err(DsError::Untrusted(PathError::BadSignature { .. }))
     ));
     assert!(matches!(
         install_certificate(&cert, &key, &[], AT),
-        Err(DsError::UnknownIssuer { .. })
+        Err(DsError::Untrusted(PathError::UnknownIssuer { .. }))
     ));
 }
 
@@ -499,7 +508,7 @@ fn refuses_a_certificate_signed_by_an_impostor_with_the_same_ski() {
     let (key, cert) = ds(&impostor, &DsOpts::default());
     assert!(matches!(
         install_certificate(&cert, &key, &[real.parsed()], AT),
-        Err(DsError::BadIssuerSignature(_))
+        Err(DsError::Untrusted(PathError::BadSignature { .. }))
     ));
 }
 
@@ -544,9 +553,12 @@ fn refuses_a_wrong_eku() {
             ..DsOpts::default()
         },
     );
-    assert!(
-        matches!(&err, DsError::WrongExtendedKeyUsage(found) if found == "1.0.18013.5.1.6"),
-        "{err}"
+    assert_finding(
+        &err,
+        &Violation::ExtendedKeyUsage {
+            expected: Some(oid::MDL_DS_EKU),
+            found: vec![oid::MDL_READER_AUTH_EKU],
+        },
     );
 }
 
@@ -560,9 +572,12 @@ fn refuses_a_non_critical_eku() {
             ..DsOpts::default()
         },
     );
-    assert!(
-        matches!(err, DsError::ExtensionNotCritical("extendedKeyUsage")),
-        "{err}"
+    assert_finding(
+        &err,
+        &Violation::Criticality {
+            oid: oid::EXT_KEY_USAGE,
+            critical: false,
+        },
     );
 }
 
@@ -579,7 +594,13 @@ fn refuses_a_wrong_key_usage() {
             ..DsOpts::default()
         },
     );
-    assert!(matches!(err, DsError::WrongKeyUsage(_)), "{err}");
+    assert_finding(
+        &err,
+        &Violation::KeyUsage {
+            expected: "digitalSignature",
+            found: vec!["digitalSignature", "contentCommitment"],
+        },
+    );
     let err = refusal(
         &iaca,
         DsOpts {
@@ -587,9 +608,11 @@ fn refuses_a_wrong_key_usage() {
             ..DsOpts::default()
         },
     );
-    assert!(
-        matches!(err, DsError::MissingExtension("keyUsage")),
-        "{err}"
+    assert_finding(
+        &err,
+        &Violation::MissingExtension {
+            oid: oid::KEY_USAGE,
+        },
     );
 }
 
@@ -603,7 +626,13 @@ fn refuses_a_ca_certificate() {
             ..DsOpts::default()
         },
     );
-    assert!(matches!(err, DsError::IsCa), "{err}");
+    assert_finding(
+        &err,
+        &Violation::BasicConstraints {
+            ca: true,
+            path_len: None,
+        },
+    );
 }
 
 #[test]
@@ -616,9 +645,11 @@ fn refuses_a_missing_crl_distribution_point() {
             ..DsOpts::default()
         },
     );
-    assert!(
-        matches!(err, DsError::MissingExtension("cRLDistributionPoints")),
-        "{err}"
+    assert_finding(
+        &err,
+        &Violation::MissingExtension {
+            oid: oid::CRL_DISTRIBUTION_POINTS,
+        },
     );
 }
 
@@ -632,9 +663,11 @@ fn refuses_a_missing_subject_key_identifier() {
             ..DsOpts::default()
         },
     );
-    assert!(
-        matches!(err, DsError::MissingExtension("subjectKeyIdentifier")),
-        "{err}"
+    assert_finding(
+        &err,
+        &Violation::MissingExtension {
+            oid: oid::SUBJECT_KEY_IDENTIFIER,
+        },
     );
 }
 
@@ -648,9 +681,13 @@ fn refuses_a_country_mismatch() {
             ..DsOpts::default()
         },
     );
-    assert!(
-        matches!(&err, DsError::CountryMismatch { ds: Some(ds), iaca: Some(ca) } if ds == "US" && ca == "JP"),
-        "{err}"
+    assert_finding(
+        &err,
+        &Violation::SubjectAttributeMismatch {
+            attribute: "countryName",
+            subject: vec!["US".into()],
+            issuer: vec!["JP".into()],
+        },
     );
 }
 
@@ -664,18 +701,23 @@ fn refuses_a_state_mismatch() {
             ..DsOpts::default()
         },
     );
-    assert!(matches!(err, DsError::StateMismatch { .. }), "{err}");
+    assert_finding(
+        &err,
+        &Violation::SubjectAttributeMismatch {
+            attribute: "stateOrProvinceName",
+            subject: vec!["Osaka".into()],
+            issuer: vec!["Tokyo".into()],
+        },
+    );
     // The IACA has ST, the DS has none.
     let err = refusal(&iaca, DsOpts::default());
-    assert!(
-        matches!(
-            &err,
-            DsError::StateMismatch {
-                ds: None,
-                iaca: Some(_)
-            }
-        ),
-        "{err}"
+    assert_finding(
+        &err,
+        &Violation::SubjectAttributeMismatch {
+            attribute: "stateOrProvinceName",
+            subject: vec![],
+            issuer: vec!["Tokyo".into()],
+        },
     );
 }
 
@@ -683,33 +725,31 @@ fn refuses_a_state_mismatch() {
 fn refuses_validity_over_457_days() {
     let iaca = Iaca::new(None);
     let nb = datetime!(2026-01-01 00:00:00 UTC);
-    // Exactly 457 days is accepted.
+    // Exactly 457 days, both ends included as RFC 5280 counts validity, is accepted.
     let (key, cert) = ds(
         &iaca,
         &DsOpts {
+            not_before: nb,
+            not_after: nb + Duration::days(457) - Duration::seconds(1),
+            ..DsOpts::default()
+        },
+    );
+    install_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap();
+    // One second more is not.
+    let err = refusal(
+        &iaca,
+        DsOpts {
             not_before: nb,
             not_after: nb + Duration::days(457),
             ..DsOpts::default()
         },
     );
-    install_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap();
-    let err = refusal(
-        &iaca,
-        DsOpts {
-            not_before: nb,
-            not_after: nb + Duration::days(457) + Duration::seconds(1),
-            ..DsOpts::default()
+    assert_finding(
+        &err,
+        &Violation::ValidityTooLong {
+            seconds: 457 * 86_400 + 1,
+            limit: "457 days".into(),
         },
-    );
-    assert!(
-        matches!(
-            err,
-            DsError::ValidityTooLong {
-                days: 458,
-                max: 457
-            }
-        ),
-        "{err}"
     );
 }
 
@@ -724,7 +764,7 @@ fn refuses_validity_outside_the_iaca() {
             ..DsOpts::default()
         },
     );
-    assert!(matches!(err, DsError::OutsideIacaValidity), "{err}");
+    assert_finding(&err, &Violation::OutsideIssuerValidity);
 }
 
 #[test]

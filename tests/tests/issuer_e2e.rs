@@ -23,7 +23,8 @@ use mso::cbor::{from_slice, Limits};
 use mso::crypto::{Algorithm, Signer as _, SoftwareKey, SoftwareVerifier};
 use mso::model::IssuerSigned;
 use mso::status::{cose_key_thumbprint, IdentifierListToken, Status, StatusListToken};
-use mso::verify::{verify_issuer_signed, IacaAnchors, IssuerTrust, VerifyOptions};
+use mso::verify::{verify_issuer_signed, IssuerTrust, VerifyOptions};
+use mso::x509::TrustAnchors;
 use time::OffsetDateTime;
 
 fn repo_root() -> PathBuf {
@@ -98,7 +99,7 @@ async fn issue_one(dir: &std::path::Path) -> Issued {
 /// verified against the IACA.
 async fn published_status(i: &Issued) -> (Status, bool) {
     let now = OffsetDateTime::now_utc();
-    let anchors = IacaAnchors::new(vec![i.stack.iaca().unwrap()]);
+    let anchors = TrustAnchors::new(vec![i.stack.iaca().unwrap()]);
     let status = i
         .issuer_signed
         .issuer_auth

@@ -52,9 +52,9 @@ pub use fetch::{
 };
 pub use keys::{AgreementPrivateKey, EcCurve, SigningPrivateKey};
 pub use report::{
-    CertificateRole, CheckFailure, CheckKind, CheckOutcome, CheckResult, DisclosedElement,
-    DocumentResult, ElementSchema, ElementSource, ErrorCategory, SignatureAlgorithm,
-    VerificationReport, VerificationWarning,
+    CertificatePosition, CertificateRole, CheckFailure, CheckKind, CheckOutcome, CheckResult,
+    DisclosedElement, DocumentResult, ElementSchema, ElementSource, ErrorCategory, PathFailure,
+    ProfileViolation, SignatureAlgorithm, VerificationReport, VerificationWarning,
 };
 pub use request::{
     encode_device_request, DocumentRequest, ElementRequest, NamespaceRequest, ReaderAuthKey,

@@ -24,9 +24,9 @@ use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript};
 use mso::present::{device_response, present_with_signature};
 use mso::status::{IdentifierListToken, StatusListToken};
 use mso::verify::{
-    verify_device_response, DeviceAuthInput, IacaAnchors, IssuerTrust, ResponseReport,
-    VerifyOptions,
+    verify_device_response, DeviceAuthInput, IssuerTrust, ResponseReport, VerifyOptions,
 };
+use mso::x509::TrustAnchors;
 use time::OffsetDateTime;
 
 #[derive(Parser)]
@@ -77,7 +77,7 @@ fn print_report(report: &ResponseReport) {
 struct Verifier<'a> {
     base: &'a str,
     http: &'a reqwest::Client,
-    anchors: IacaAnchors,
+    anchors: TrustAnchors,
 }
 
 impl Verifier<'_> {
@@ -249,7 +249,7 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     let verifier = Verifier {
         base: &stack.base_url,
         http: &http,
-        anchors: IacaAnchors::new(vec![iaca]),
+        anchors: TrustAnchors::new(vec![iaca]),
     };
     let verify = |at: OffsetDateTime| -> Result<ResponseReport> {
         let parsed: DeviceResponse = from_slice(&response, &Limits::DEFAULT)?;
