@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use mso::x509::policy;
 use serde::Deserialize;
 use time::OffsetDateTime;
 
@@ -146,7 +147,7 @@ pub struct Policy {
     /// Root key usage period in months (§6.3.2: 5 years): past it, DS signing is refused until
     /// a rollover. (Link certificate dates follow §7.1.2.2 from the two IACAs.)
     pub root_key_usage_months: u32,
-    /// Longest DS certificate validity in days (Annex B: 457).
+    /// Longest DS certificate validity in days (at most the Annex B maximum, 457).
     pub ds_max_validity_days: u32,
     /// Days between CRL thisUpdates (§7.2.2: 1).
     pub crl_interval_days: u32,
@@ -159,11 +160,11 @@ pub struct Policy {
 impl Default for Policy {
     fn default() -> Self {
         Policy {
-            iaca_validity_months: 64,
+            iaca_validity_months: crate::profile::DEFAULT_IACA_VALIDITY_MONTHS,
             root_key_usage_months: 60,
-            ds_max_validity_days: 457,
-            crl_interval_days: 1,
-            crl_validity_days: 3,
+            ds_max_validity_days: policy::MAX_DS_VALIDITY_DAYS,
+            crl_interval_days: crate::crl::DEFAULT_CRL_UPDATE_INTERVAL_DAYS,
+            crl_validity_days: crate::crl::DEFAULT_CRL_VALIDITY_DAYS,
             ds_curves: vec!["P-256".into(), "P-384".into(), "P-521".into()],
         }
     }
@@ -282,11 +283,17 @@ impl CeremonyConfig {
         if let Some(stranger) = k.present.iter().find(|c| !k.custodians.contains(c)) {
             return p(format!("{stranger:?} is not a custodian of this key"));
         }
-        if self.policy.iaca_validity_months == 0 || self.policy.iaca_validity_months > 20 * 12 {
-            return p("IACA validity must be 1 month to 20 years (Annex B)".into());
+        let max_months = policy::MAX_IACA_VALIDITY_MONTHS;
+        if self.policy.iaca_validity_months == 0 || self.policy.iaca_validity_months > max_months {
+            return p(format!(
+                "IACA validity must be 1 to {max_months} months (Annex B)"
+            ));
         }
-        if self.policy.ds_max_validity_days == 0 || self.policy.ds_max_validity_days > 457 {
-            return p("DS validity must be at most 457 days (Annex B)".into());
+        let max_days = policy::MAX_DS_VALIDITY_DAYS;
+        if self.policy.ds_max_validity_days == 0 || self.policy.ds_max_validity_days > max_days {
+            return p(format!(
+                "DS validity must be at most {max_days} days (Annex B)"
+            ));
         }
         if self.policy.crl_interval_days == 0
             || self.policy.crl_validity_days < self.policy.crl_interval_days

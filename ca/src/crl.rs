@@ -24,13 +24,11 @@ use x509_cert::ext::Extension;
 use crate::lint::{
     has_errors, lint_crl_against_issuer, lint_tbs_crl, EntryLinter, Finding, LintPolicy,
 };
-use crate::profile::{
-    aki_extension, enc_err, oid, sign_x509, signature_algorithm, truncate, x509_time, Issuer,
-    ProfileError,
-};
+use crate::profile::{aki_extension, enc_err, sign_x509, x509_time, Issuer, ProfileError};
+use mso::x509::{oid, signature, time::truncate};
 
 /// Default CRL validity: nextUpdate = thisUpdate + 3 days (CPS §7.2.2).
-pub const DEFAULT_CRL_VALIDITY_DAYS: u32 = 3;
+pub const DEFAULT_CRL_VALIDITY_DAYS: u32 = crate::lint::MAX_CRL_VALIDITY_DAYS;
 /// Default issuance interval: a new CRL every day, also when nothing changed (CPS §4.9.7).
 pub const DEFAULT_CRL_UPDATE_INTERVAL_DAYS: u32 = 1;
 
@@ -105,7 +103,7 @@ pub fn build_crl(
     signer: &dyn Signer,
 ) -> Result<Vec<u8>, ProfileError> {
     let issuer = Issuer::load(issuer_cert_der, signer)?;
-    let sig_alg = signature_algorithm(signer.algorithm());
+    let sig_alg = signature::algorithm_identifier(signer.algorithm());
     let this_update = truncate(params.this_update);
     let this_update_time = x509_time(this_update)?;
     let extensions: Vec<Extension> = vec![

@@ -7,12 +7,11 @@
 
 use der::{Decode, Encode};
 use mso::crypto::{Curve, PublicKey};
+use mso::x509::{oid, signature, spki as x509_spki};
 use sha2::{Digest, Sha256};
 use spki::SubjectPublicKeyInfoRef;
 use x509_cert::name::Name;
 use x509_cert::request::CertReq;
-
-use crate::profile::{oid, subject_public_key_info};
 
 /// Default largest request accepted, DER or PEM (a P-521 request is well under 1 KiB).
 pub const DEFAULT_MAX_CSR_LEN: usize = 16 * 1024;
@@ -90,25 +89,6 @@ pub enum CsrError {
     EmptySubject,
 }
 
-fn curve_name(oid: &der::asn1::ObjectIdentifier) -> String {
-    match *oid {
-        o if o == oid::SECP256R1 => "P-256".into(),
-        o if o == oid::SECP384R1 => "P-384".into(),
-        o if o == oid::SECP521R1 => "P-521".into(),
-        o if o == oid::SECP256K1 => format!("secp256k1 ({o})"),
-        o => o.to_string(),
-    }
-}
-
-fn curve_of(oid: &der::asn1::ObjectIdentifier) -> Option<Curve> {
-    match *oid {
-        o if o == oid::SECP256R1 => Some(Curve::P256),
-        o if o == oid::SECP384R1 => Some(Curve::P384),
-        o if o == oid::SECP521R1 => Some(Curve::P521),
-        _ => None,
-    }
-}
-
 /// Decodes PEM (`CERTIFICATE REQUEST` or `NEW CERTIFICATE REQUEST`) or takes DER as is.
 fn to_der(input: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, CsrError> {
     let start = input.iter().position(|b| !b.is_ascii_whitespace());
@@ -168,7 +148,8 @@ pub fn parse_csr(input: &[u8], policy: &CsrPolicy) -> Result<ValidatedCsr, CsrEr
             .map_err(|_| {
                 CsrError::UnsupportedCurve("explicit curve parameters (only named curves)".into())
             })?;
-        curve_of(&named).ok_or_else(|| CsrError::UnsupportedCurve(curve_name(&named)))?
+        x509_spki::curve_from_oid(&named)
+            .ok_or_else(|| CsrError::UnsupportedCurve(x509_spki::curve_name(&named)))?
     } else if alg.oid == oid::ED25519 {
         Curve::Ed25519
     } else {
@@ -177,12 +158,11 @@ pub fn parse_csr(input: &[u8], policy: &CsrPolicy) -> Result<ValidatedCsr, CsrEr
     if !policy.allowed_curves.contains(&curve) {
         return Err(CsrError::UnsupportedCurve(curve.name().into()));
     }
-    let public_key =
-        mso::x509::spki::decode(&spki).map_err(|e| CsrError::InvalidKey(e.to_string()))?;
+    let public_key = x509_spki::decode(&spki).map_err(|e| CsrError::InvalidKey(e.to_string()))?;
 
     // Proof of possession.
     let sig_oid = req.algorithm.oid;
-    if crate::profile::algorithm_from_oid(&sig_oid).is_none() {
+    if signature::algorithm_from_oid(&sig_oid).is_none() {
         return Err(CsrError::UnsupportedSignatureAlgorithm(sig_oid.to_string()));
     }
     if curve == Curve::P521 && sig_oid == oid::ECDSA_WITH_SHA256 {
@@ -202,8 +182,9 @@ pub fn parse_csr(input: &[u8], policy: &CsrPolicy) -> Result<ValidatedCsr, CsrEr
     if req.info.subject.0.is_empty() {
         return Err(CsrError::EmptySubject);
     }
-    let spki_der = subject_public_key_info(&public_key)
-        .and_then(|s| s.to_der().map_err(crate::profile::enc_err))
+    let spki_der = x509_spki::encode(&public_key)
+        .map_err(|e| CsrError::InvalidKey(e.to_string()))?
+        .to_der()
         .map_err(|e| CsrError::InvalidKey(e.to_string()))?;
     let spki_sha256: [u8; 32] = Sha256::digest(&spki_der).into();
     if policy.blocked_spki_sha256.contains(&spki_sha256) {

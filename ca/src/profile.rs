@@ -23,14 +23,14 @@
 //! [`Severity::Error`]: crate::lint::Severity::Error
 
 use der::asn1::{
-    Any, BitString, Ia5String, ObjectIdentifier, OctetString, PrintableStringRef, SetOfVec, UtcTime,
+    Any, BitString, Ia5String, ObjectIdentifier, OctetString, PrintableStringRef, SetOfVec,
 };
-use der::{Decode, Encode, Tag, Tagged};
-use mso::crypto::{Algorithm, Curve, PublicKey, Signer, SoftwareVerifier};
+use der::{Decode, Encode, Tag};
+use mso::crypto::{PublicKey, Signer, SoftwareVerifier};
+use mso::x509::{name as x509_name, oid, signature, spki as x509_spki, time as xtime};
 use rand_core::{OsRng, RngCore};
-use sha1::{Digest, Sha1};
-use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
-use time::{Date, Duration, OffsetDateTime, UtcOffset};
+use spki::SubjectPublicKeyInfoOwned;
+use time::{Duration, OffsetDateTime};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::certificate::{Certificate, TbsCertificate, Version};
 use x509_cert::ext::pkix::crl::dp::DistributionPoint;
@@ -45,91 +45,7 @@ use x509_cert::serial_number::SerialNumber;
 use x509_cert::time::{Time, Validity};
 
 use crate::csr::ValidatedCsr;
-use crate::lint::{
-    has_errors, lint_certificate_against_issuer, lint_tbs_certificate, CertKind, Finding,
-    LintPolicy,
-};
-
-/// Object identifiers used by the profiles.
-pub mod oid {
-    use der::asn1::ObjectIdentifier as Oid;
-
-    /// countryName (2.5.4.6).
-    pub const COUNTRY_NAME: Oid = Oid::new_unwrap("2.5.4.6");
-    /// stateOrProvinceName (2.5.4.8).
-    pub const STATE_OR_PROVINCE_NAME: Oid = Oid::new_unwrap("2.5.4.8");
-    /// localityName (2.5.4.7).
-    pub const LOCALITY_NAME: Oid = Oid::new_unwrap("2.5.4.7");
-    /// organizationName (2.5.4.10).
-    pub const ORGANIZATION_NAME: Oid = Oid::new_unwrap("2.5.4.10");
-    /// organizationalUnitName (2.5.4.11).
-    pub const ORGANIZATIONAL_UNIT_NAME: Oid = Oid::new_unwrap("2.5.4.11");
-    /// commonName (2.5.4.3).
-    pub const COMMON_NAME: Oid = Oid::new_unwrap("2.5.4.3");
-    /// serialNumber attribute (2.5.4.5).
-    pub const SERIAL_NUMBER: Oid = Oid::new_unwrap("2.5.4.5");
-    /// organizationIdentifier (2.5.4.97).
-    pub const ORGANIZATION_IDENTIFIER: Oid = Oid::new_unwrap("2.5.4.97");
-
-    /// subjectKeyIdentifier.
-    pub const SUBJECT_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.14");
-    /// keyUsage.
-    pub const KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.15");
-    /// subjectAltName.
-    pub const SUBJECT_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.17");
-    /// issuerAltName.
-    pub const ISSUER_ALT_NAME: Oid = Oid::new_unwrap("2.5.29.18");
-    /// basicConstraints.
-    pub const BASIC_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.19");
-    /// cRLNumber.
-    pub const CRL_NUMBER: Oid = Oid::new_unwrap("2.5.29.20");
-    /// reasonCode (CRL entry extension).
-    pub const CRL_REASON: Oid = Oid::new_unwrap("2.5.29.21");
-    /// deltaCRLIndicator.
-    pub const DELTA_CRL_INDICATOR: Oid = Oid::new_unwrap("2.5.29.27");
-    /// issuingDistributionPoint.
-    pub const ISSUING_DISTRIBUTION_POINT: Oid = Oid::new_unwrap("2.5.29.28");
-    /// nameConstraints.
-    pub const NAME_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.30");
-    /// cRLDistributionPoints.
-    pub const CRL_DISTRIBUTION_POINTS: Oid = Oid::new_unwrap("2.5.29.31");
-    /// certificatePolicies.
-    pub const CERTIFICATE_POLICIES: Oid = Oid::new_unwrap("2.5.29.32");
-    /// policyMappings.
-    pub const POLICY_MAPPINGS: Oid = Oid::new_unwrap("2.5.29.33");
-    /// authorityKeyIdentifier.
-    pub const AUTHORITY_KEY_IDENTIFIER: Oid = Oid::new_unwrap("2.5.29.35");
-    /// policyConstraints.
-    pub const POLICY_CONSTRAINTS: Oid = Oid::new_unwrap("2.5.29.36");
-    /// extKeyUsage.
-    pub const EXT_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37");
-    /// freshestCRL.
-    pub const FRESHEST_CRL: Oid = Oid::new_unwrap("2.5.29.46");
-    /// inhibitAnyPolicy.
-    pub const INHIBIT_ANY_POLICY: Oid = Oid::new_unwrap("2.5.29.54");
-
-    /// id-mdl-kp-mdlDS: the Document Signer extended key usage of ISO 18013-5.
-    pub const MDL_DS_EKU: Oid = Oid::new_unwrap("1.0.18013.5.1.2");
-
-    /// id-ecPublicKey.
-    pub const EC_PUBLIC_KEY: Oid = Oid::new_unwrap("1.2.840.10045.2.1");
-    /// secp256r1 / P-256.
-    pub const SECP256R1: Oid = Oid::new_unwrap("1.2.840.10045.3.1.7");
-    /// secp384r1 / P-384.
-    pub const SECP384R1: Oid = Oid::new_unwrap("1.3.132.0.34");
-    /// secp521r1 / P-521.
-    pub const SECP521R1: Oid = Oid::new_unwrap("1.3.132.0.35");
-    /// secp256k1 (never accepted; named in error messages).
-    pub const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
-    /// id-Ed25519 (key and signature algorithm).
-    pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
-    /// ecdsa-with-SHA256.
-    pub const ECDSA_WITH_SHA256: Oid = Oid::new_unwrap("1.2.840.10045.4.3.2");
-    /// ecdsa-with-SHA384.
-    pub const ECDSA_WITH_SHA384: Oid = Oid::new_unwrap("1.2.840.10045.4.3.3");
-    /// ecdsa-with-SHA512.
-    pub const ECDSA_WITH_SHA512: Oid = Oid::new_unwrap("1.2.840.10045.4.3.4");
-}
+use crate::lint::{has_errors, lint_certificate, CertKind, Finding, LintPolicy};
 
 /// Everything that can go wrong while building a certificate or a CRL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -223,7 +139,7 @@ pub(crate) fn enc_err(e: impl core::fmt::Display) -> ProfileError {
 /// Default IACA validity: 5 years 4 months (CPS §6.3.2).
 pub const DEFAULT_IACA_VALIDITY_MONTHS: u32 = 64;
 /// Default DS certificate validity, which is also the Annex B maximum: 457 days.
-pub const DEFAULT_DS_VALIDITY_DAYS: u32 = 457;
+pub const DEFAULT_DS_VALIDITY_DAYS: u32 = mso::x509::policy::MAX_DS_VALIDITY_DAYS;
 /// Default DS key rotation period: a new DS key every 3 months (CPS §4.9.7).
 pub const DEFAULT_DS_KEY_ROTATION_MONTHS: u32 = 3;
 
@@ -418,7 +334,7 @@ impl DsParams {
     /// The instant the issuer must stop signing MSOs with the DS key: `not_before` plus
     /// `key_rotation_months` calendar months.
     pub fn key_usage_end(&self) -> Result<OffsetDateTime, ProfileError> {
-        add_months(truncate(self.not_before), self.key_rotation_months)
+        add_months(xtime::truncate(self.not_before), self.key_rotation_months)
     }
 }
 
@@ -480,120 +396,22 @@ impl LinkParams {
 // ---------------------------------------------------------------------------------------------
 // Helpers shared with crl.rs and lint.rs.
 
-/// Drops the sub-second part and converts to UTC.
-pub(crate) fn truncate(t: OffsetDateTime) -> OffsetDateTime {
-    let t = t.to_offset(UtcOffset::UTC);
-    t - Duration::nanoseconds(i64::from(t.nanosecond()))
-}
-
-/// Adds calendar months; a day that does not exist in the target month becomes that month's
-/// last day (31 January + 1 month = 28 or 29 February): the result is never later than the
-/// exact calendar answer.
+/// Adds calendar months (see [`mso::x509::time::add_months`]).
 pub fn add_months(t: OffsetDateTime, months: u32) -> Result<OffsetDateTime, ProfileError> {
-    let range = || ProfileError::TimeOutOfRange(format!("{t} + {months} months"));
-    let month0 = i64::from(t.year()) * 12 + i64::from(u8::from(t.month())) - 1;
-    let target = month0 + i64::from(months);
-    let year = i32::try_from(target.div_euclid(12)).map_err(|_| range())?;
-    let month_num = u8::try_from(target.rem_euclid(12) + 1).map_err(|_| range())?;
-    let month = time::Month::try_from(month_num).map_err(|_| range())?;
-    let day = t.day().min(month.length(year));
-    let date = Date::from_calendar_date(year, month, day).map_err(|_| range())?;
-    Ok(t.replace_date(date))
+    xtime::add_months(t, months)
+        .ok_or_else(|| ProfileError::TimeOutOfRange(format!("{t} + {months} months")))
 }
 
-/// Converts a time to its RFC 5280 encoding: whole seconds, UTC, `UTCTime` before 2050,
-/// `GeneralizedTime` from 2050.
+/// Converts a time to its RFC 5280 encoding (see [`mso::x509::time::encode`]).
 pub fn x509_time(t: OffsetDateTime) -> Result<Time, ProfileError> {
-    let t = truncate(t);
-    let range = || ProfileError::TimeOutOfRange(format!("{t} (years 1970 to 9999 only)"));
-    let year = u16::try_from(t.year()).map_err(|_| range())?;
-    if !(1970..=9999).contains(&year) {
-        return Err(range());
-    }
-    let dt = der::DateTime::new(
-        year,
-        u8::from(t.month()),
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second(),
-    )
-    .map_err(|_| range())?;
-    if year < 2050 {
-        UtcTime::from_date_time(dt)
-            .map(Time::UtcTime)
-            .map_err(|_| range())
-    } else {
-        Ok(Time::GeneralTime(
-            der::asn1::GeneralizedTime::from_date_time(dt),
-        ))
-    }
-}
-
-/// The instant an X.509 time denotes.
-pub(crate) fn unix_seconds(t: &Time) -> i64 {
-    i64::try_from(t.to_unix_duration().as_secs()).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn offset_date_time(t: &Time) -> OffsetDateTime {
-    OffsetDateTime::from_unix_timestamp(unix_seconds(t)).unwrap_or(OffsetDateTime::UNIX_EPOCH)
-}
-
-/// The X.509 signature AlgorithmIdentifier for a COSE algorithm (parameters absent, RFC 5758 and
-/// RFC 8410).
-pub fn signature_algorithm(alg: Algorithm) -> AlgorithmIdentifierOwned {
-    let oid = match alg {
-        Algorithm::Es256 => oid::ECDSA_WITH_SHA256,
-        Algorithm::Es384 => oid::ECDSA_WITH_SHA384,
-        Algorithm::Es512 => oid::ECDSA_WITH_SHA512,
-        Algorithm::EdDsa => oid::ED25519,
-    };
-    AlgorithmIdentifierOwned {
-        oid,
-        parameters: None,
-    }
-}
-
-/// The algorithm an X.509 signature algorithm OID denotes, if it is one this crate produces.
-pub fn algorithm_from_oid(oid: &ObjectIdentifier) -> Option<Algorithm> {
-    match *oid {
-        o if o == oid::ECDSA_WITH_SHA256 => Some(Algorithm::Es256),
-        o if o == oid::ECDSA_WITH_SHA384 => Some(Algorithm::Es384),
-        o if o == oid::ECDSA_WITH_SHA512 => Some(Algorithm::Es512),
-        o if o == oid::ED25519 => Some(Algorithm::EdDsa),
-        _ => None,
-    }
-}
-
-/// The SubjectPublicKeyInfo of a key: id-ecPublicKey with a namedCurve and the uncompressed
-/// point (RFC 5480), or id-Ed25519 (RFC 8410).
-pub fn subject_public_key_info(key: &PublicKey) -> Result<SubjectPublicKeyInfoOwned, ProfileError> {
-    let curve_oid = match key.curve() {
-        Curve::P256 => Some(oid::SECP256R1),
-        Curve::P384 => Some(oid::SECP384R1),
-        Curve::P521 => Some(oid::SECP521R1),
-        Curve::Ed25519 => None,
-    };
-    let algorithm = match curve_oid {
-        Some(c) => AlgorithmIdentifierOwned {
-            oid: oid::EC_PUBLIC_KEY,
-            parameters: Some(Any::encode_from(&c).map_err(enc_err)?),
-        },
-        None => AlgorithmIdentifierOwned {
-            oid: oid::ED25519,
-            parameters: None,
-        },
-    };
-    Ok(SubjectPublicKeyInfoOwned {
-        algorithm,
-        subject_public_key: BitString::from_bytes(&key.to_sec1()).map_err(enc_err)?,
+    xtime::encode(t).ok_or_else(|| {
+        ProfileError::TimeOutOfRange(format!("{} (years 1970 to 9999 only)", xtime::truncate(t)))
     })
 }
 
-/// The RFC 5280 §4.2.1.2 method-1 key identifier: SHA-1 of the subjectPublicKey BIT STRING
-/// contents (without tag, length and unused-bits octet).
-pub fn key_identifier(spki: &SubjectPublicKeyInfoOwned) -> Vec<u8> {
-    Sha1::digest(spki.subject_public_key.raw_bytes()).to_vec()
+/// The SubjectPublicKeyInfo of a key (see [`mso::x509::spki::encode`]).
+pub fn subject_public_key_info(key: &PublicKey) -> Result<SubjectPublicKeyInfoOwned, ProfileError> {
+    x509_spki::encode(key).map_err(enc_err)
 }
 
 /// A fresh serial number: 20 bytes from the OS CSPRNG with the top bit cleared (positive) and a
@@ -746,40 +564,19 @@ impl Issuer {
     }
 }
 
-/// Signs `tbs` and returns the DER signature value as X.509 carries it: a DER
-/// `ECDSA-Sig-Value` for ECDSA (converted from the signer's raw `r ‖ s`), the raw 64 bytes for
-/// Ed25519. The conversion also rejects out-of-range `r` or `s`.
+/// Signs `tbs` and returns the signature value as X.509 carries it (a DER `ECDSA-Sig-Value`
+/// converted from the signer's raw `r ‖ s`, which also rejects an out-of-range `r` or `s`; the
+/// raw 64 bytes for Ed25519).
 pub(crate) fn sign_x509(signer: &dyn Signer, tbs: &[u8]) -> Result<Vec<u8>, ProfileError> {
     let raw = signer
         .sign(tbs)
         .map_err(|e| ProfileError::Signer(e.to_string()))?;
-    let bad = |what: &str| {
+    signature::der_from_raw(signer.algorithm(), &raw).map_err(|e| {
         ProfileError::Signer(format!(
-            "{} signer returned an invalid signature ({what}, {} bytes)",
+            "{} signer returned an invalid signature ({} bytes): {e}",
             signer.algorithm(),
             raw.len()
         ))
-    };
-    if raw.len() != signer.algorithm().signature_len() {
-        return Err(bad("wrong length"));
-    }
-    Ok(match signer.algorithm() {
-        Algorithm::Es256 => p256::ecdsa::Signature::from_slice(&raw)
-            .map_err(|_| bad("r or s out of range"))?
-            .to_der()
-            .as_bytes()
-            .to_vec(),
-        Algorithm::Es384 => p384::ecdsa::Signature::from_slice(&raw)
-            .map_err(|_| bad("r or s out of range"))?
-            .to_der()
-            .as_bytes()
-            .to_vec(),
-        Algorithm::Es512 => p521::ecdsa::Signature::from_slice(&raw)
-            .map_err(|_| bad("r or s out of range"))?
-            .to_der()
-            .as_bytes()
-            .to_vec(),
-        Algorithm::EdDsa => raw,
     })
 }
 
@@ -792,12 +589,7 @@ fn lint_sign_certificate(
     issuer: Option<&Issuer>,
     signer: &dyn Signer,
 ) -> Result<Vec<u8>, ProfileError> {
-    let mut findings = lint_tbs_certificate(&tbs, kind, policy);
-    findings.extend(lint_certificate_against_issuer(
-        &tbs,
-        kind,
-        issuer.map_or(&tbs, Issuer::tbs),
-    ));
+    let findings = lint_certificate(&tbs, kind, issuer.map_or(&tbs, Issuer::tbs), policy);
     if has_errors(&findings) {
         return Err(ProfileError::Lint(findings));
     }
@@ -829,7 +621,7 @@ fn new_tbs(
     Ok(TbsCertificate {
         version: Version::V3,
         serial_number: random_serial()?,
-        signature: signature_algorithm(signer.algorithm()),
+        signature: signature::algorithm_identifier(signer.algorithm()),
         issuer,
         validity,
         subject,
@@ -863,9 +655,9 @@ fn period_end(start: OffsetDateTime, length: Duration) -> Result<OffsetDateTime,
 pub fn build_iaca(params: &IacaParams, signer: &dyn Signer) -> Result<Vec<u8>, ProfileError> {
     let key = signer_key(signer)?;
     let spki = subject_public_key_info(&key)?;
-    let ski = key_identifier(&spki);
+    let ski = x509_spki::key_identifier(&spki).to_vec();
     let name = params.subject.to_name()?;
-    let not_before = truncate(params.not_before);
+    let not_before = xtime::truncate(params.not_before);
     let not_after = add_months(not_before, params.validity_months)?
         .checked_sub(Duration::SECOND)
         .ok_or_else(|| ProfileError::TimeOutOfRange("notAfter".into()))?;
@@ -900,9 +692,9 @@ pub fn build_ds(
     let issuer = Issuer::load(issuer_cert_der, signer)?;
     let subject = ds_subject(&csr.subject, &issuer.tbs().subject)?;
     let spki = subject_public_key_info(&csr.public_key)?;
-    let ski = key_identifier(&spki);
+    let ski = x509_spki::key_identifier(&spki).to_vec();
 
-    let mut not_before = truncate(params.not_before);
+    let mut not_before = xtime::truncate(params.not_before);
     let mut not_after = period_end(not_before, Duration::days(i64::from(params.validity_days)))?;
     let (inb, ina) = (issuer.cert.not_before(), issuer.cert.not_after());
     if not_before < inb || not_after > ina {
@@ -976,7 +768,7 @@ pub fn build_link(
         .map_err(|e| ProfileError::SubjectCertificate(e.to_string()))?;
     let subject = subject_cert.inner().tbs_certificate.subject.clone();
     let spki = subject_public_key_info(subject_public_key)?;
-    let ski = key_identifier(&spki);
+    let ski = x509_spki::key_identifier(&spki).to_vec();
     let validity = Validity {
         not_before: x509_time(params.not_before)?,
         not_after: x509_time(params.not_after)?,
@@ -998,34 +790,13 @@ pub fn build_link(
     lint_sign_certificate(tbs, CertKind::Link, &params.policy, Some(&issuer), signer)
 }
 
-/// The text of a DirectoryString-like attribute value (PrintableString, UTF8String, IA5String),
-/// or `None` for other encodings.
-pub(crate) fn attribute_text(value: &Any) -> Option<&str> {
-    match value.tag() {
-        Tag::PrintableString | Tag::Utf8String | Tag::Ia5String => {
-            core::str::from_utf8(value.value()).ok()
-        }
-        _ => None,
-    }
-}
-
-pub(crate) fn attributes<'a>(
-    name: &'a Name,
-    oid: ObjectIdentifier,
-) -> impl Iterator<Item = &'a AttributeTypeAndValue> + 'a {
-    name.0
-        .iter()
-        .flat_map(|rdn| rdn.0.iter())
-        .filter(move |a| a.oid == oid)
-}
-
 /// The single `oid` attribute of `name`, `None` if absent; several are a mismatch.
 fn single<'a>(
     name: &'a Name,
     oid: ObjectIdentifier,
     which: &'static str,
 ) -> Result<Option<&'a AttributeTypeAndValue>, ProfileError> {
-    let found: Vec<&AttributeTypeAndValue> = attributes(name, oid).collect();
+    let found: Vec<&AttributeTypeAndValue> = x509_name::attributes(name, oid).collect();
     match found.as_slice() {
         [] => Ok(None),
         [one] => Ok(Some(*one)),
@@ -1034,7 +805,7 @@ fn single<'a>(
             requested: Some(
                 found
                     .iter()
-                    .map(|a| attribute_text(&a.value).unwrap_or("<unreadable>"))
+                    .map(|a| x509_name::attribute_text(&a.value).unwrap_or("<unreadable>"))
                     .collect::<Vec<_>>()
                     .join(", "),
             ),
@@ -1049,7 +820,7 @@ fn ds_subject(requested: &Name, iaca: &Name) -> Result<Name, ProfileError> {
     let issuer_bad = |what: &str| ProfileError::IssuerCertificate(format!("subject {what}"));
     let text = |a: Option<&AttributeTypeAndValue>| {
         a.map(|a| {
-            attribute_text(&a.value)
+            x509_name::attribute_text(&a.value)
                 .unwrap_or("<unreadable>")
                 .to_owned()
         })

@@ -11,8 +11,9 @@ mod x509_common;
 use der::asn1::{Any, BitString, SetOfVec};
 use der::{Decode, Encode};
 use mdoc_ca::csr::{parse_csr, CsrError, CsrPolicy};
-use mdoc_ca::profile::{oid, SubjectName};
+use mdoc_ca::profile::SubjectName;
 use mso::crypto::Curve;
+use mso::x509::oid;
 use x509_cert::request::{CertReq, CertReqInfo, Version};
 use x509_common::*;
 

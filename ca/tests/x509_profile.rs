@@ -11,13 +11,12 @@ mod x509_common;
 
 use der::{Decode, Tagged};
 use mdoc_ca::csr::{parse_csr, CsrPolicy};
-use mdoc_ca::lint::{
-    lint_certificate_against_issuer, lint_tbs_certificate, CertKind, LintPolicy, Severity,
-};
+use mdoc_ca::lint::{lint_certificate, CertKind, LintPolicy, Severity};
 use mdoc_ca::profile::{
-    add_months, build_ds, build_iaca, build_link, oid, DsParams, LinkKind, LinkParams, ProfileError,
+    add_months, build_ds, build_iaca, build_link, DsParams, LinkKind, LinkParams, ProfileError,
 };
 use mso::crypto::{Algorithm, Curve, Signer, SoftwareKey, SoftwareVerifier};
+use mso::x509::oid;
 use time::macros::datetime;
 use time::Duration;
 use x509_cert::ext::pkix::{
@@ -44,12 +43,12 @@ fn ext_oids(c: &Certificate) -> Vec<(String, bool)> {
 fn assert_clean(der: &[u8], kind: CertKind, issuer_der: &[u8]) {
     let c = cert(der);
     let issuer = cert(issuer_der);
-    let mut findings = lint_tbs_certificate(&c.tbs_certificate, kind, &LintPolicy::default());
-    findings.extend(lint_certificate_against_issuer(
+    let findings = lint_certificate(
         &c.tbs_certificate,
         kind,
         &issuer.tbs_certificate,
-    ));
+        &LintPolicy::default(),
+    );
     assert!(findings.is_empty(), "{findings:#?}");
 }
 
@@ -576,7 +575,7 @@ fn lint_catches_foreign_certificates() {
     params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
     let c = params.self_signed(&kp).unwrap();
     let tbs = Certificate::from_der(c.der()).unwrap().tbs_certificate;
-    let findings = lint_tbs_certificate(&tbs, CertKind::Iaca, &LintPolicy::default());
+    let findings = lint_certificate(&tbs, CertKind::Iaca, &tbs, &LintPolicy::default());
     let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
     for code in ["annexb.ext.unexpected", "annexb.bc", "annexb.name.count"] {
         assert!(codes.contains(&code), "{code} missing from {findings:#?}");

@@ -31,7 +31,7 @@ pub fn curve_from_oid(curve: &ObjectIdentifier) -> Option<Curve> {
 pub fn curve_name(curve: &ObjectIdentifier) -> String {
     match curve_from_oid(curve) {
         Some(c) => c.name().to_owned(),
-        None if *curve == oid::SECP256K1 => "secp256k1".to_owned(),
+        None if *curve == oid::SECP256K1 => format!("secp256k1 ({curve})"),
         None => curve.to_string(),
     }
 }

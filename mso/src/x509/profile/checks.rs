@@ -67,7 +67,7 @@ fn serial(content: &[u8], out: &mut Vec<Violation>) {
     out.extend(problem.map(Violation::Serial));
 }
 
-fn signature_algorithm(alg: &::spki::AlgorithmIdentifierOwned, out: &mut Vec<Violation>) {
+pub(super) fn signature_algorithm(alg: &::spki::AlgorithmIdentifierOwned, out: &mut Vec<Violation>) {
     if signature::algorithm_from_oid(&alg.oid).is_none() {
         out.push(Violation::SignatureAlgorithm { oid: alg.oid });
     } else if alg.parameters.is_some() {
@@ -103,7 +103,7 @@ const NAME_ATTRIBUTES: &[(ObjectIdentifier, &str, usize, bool)] = &[
     ),
 ];
 
-fn name_rules(dn: &Name, field: NameField, out: &mut Vec<Violation>) {
+pub(super) fn name_rules(dn: &Name, field: NameField, out: &mut Vec<Violation>) {
     let mut push = |problem| out.push(Violation::Name { field, problem });
     if dn.0.is_empty() {
         push(NameProblem::Empty);
@@ -294,7 +294,7 @@ pub(crate) const UNDERSTOOD: &[ObjectIdentifier] = &[
 ];
 
 /// Decodes an extension value, recording an undecodable or non-DER value.
-fn decode<'a, T: Decode<'a> + Encode>(ext: &'a Extension, out: &mut Vec<Violation>) -> Option<T> {
+pub(super) fn decode<'a, T: Decode<'a> + Encode>(ext: &'a Extension, out: &mut Vec<Violation>) -> Option<T> {
     let bytes = ext.extn_value.as_bytes();
     match T::from_der(bytes) {
         Ok(v) => {
@@ -402,17 +402,7 @@ fn extension_value(tbs: &TbsCertificate, role: Role, ext: &Extension, out: &mut 
         }
         id if id == oid::AUTHORITY_KEY_IDENTIFIER => {
             if let Some(aki) = decode::<AuthorityKeyIdentifier>(ext, out) {
-                if aki
-                    .key_identifier
-                    .as_ref()
-                    .is_none_or(|k| k.as_bytes().is_empty())
-                {
-                    out.push(Violation::Aki(AkiProblem::NoKeyIdentifier));
-                }
-                if aki.authority_cert_issuer.is_some() || aki.authority_cert_serial_number.is_some()
-                {
-                    out.push(Violation::Aki(AkiProblem::ExtraFields));
-                }
+                authority_key_identifier(&aki, out);
             }
         }
         id if id == oid::KEY_USAGE => {
@@ -473,6 +463,20 @@ fn extension_value(tbs: &TbsCertificate, role: Role, ext: &Extension, out: &mut 
             }
         }
         _ => {}
+    }
+}
+
+/// Annex B: the AKI carries exactly a keyIdentifier (certificates and CRLs alike).
+pub(super) fn authority_key_identifier(aki: &AuthorityKeyIdentifier, out: &mut Vec<Violation>) {
+    if aki
+        .key_identifier
+        .as_ref()
+        .is_none_or(|k| k.as_bytes().is_empty())
+    {
+        out.push(Violation::Aki(AkiProblem::NoKeyIdentifier));
+    }
+    if aki.authority_cert_issuer.is_some() || aki.authority_cert_serial_number.is_some() {
+        out.push(Violation::Aki(AkiProblem::ExtraFields));
     }
 }
 

@@ -169,6 +169,39 @@ pub fn inspect_vical_signer(tbs: &TbsCertificate, issuer: Option<&TbsCertificate
     inspect(Role::VicalSigner, tbs, issuer)
 }
 
+/// The name rules of the profiles (RFC 5280 §4.1.2.4 and Annex B) applied to one DN, e.g. a
+/// CRL's issuer: a CRL shares them with the certificates.
+pub fn inspect_name(dn: &x509_cert::name::Name, field: NameField) -> Vec<Violation> {
+    let mut out = Vec::new();
+    checks::name_rules(dn, field, &mut out);
+    out
+}
+
+/// The signature AlgorithmIdentifier rules (an algorithm of the profile, parameters absent per
+/// RFC 5758 / RFC 8410), for a CRL's signature field as for a certificate's.
+pub fn inspect_signature_algorithm(alg: &::spki::AlgorithmIdentifierOwned) -> Vec<Violation> {
+    let mut out = Vec::new();
+    checks::signature_algorithm(alg, &mut out);
+    out
+}
+
+/// Decodes an extension value as `T`, with a [`Violation::ExtensionEncoding`] if it does not
+/// decode or is not DER (for a CRL's extensions, which the certificate checks do not see).
+pub fn inspect_extension<'a, T: der::Decode<'a> + der::Encode>(
+    ext: &'a x509_cert::ext::Extension,
+) -> (Option<T>, Vec<Violation>) {
+    let mut out = Vec::new();
+    let value = checks::decode::<T>(ext, &mut out);
+    (value, out)
+}
+
+/// The Annex B form of an authorityKeyIdentifier: exactly a keyIdentifier.
+pub fn inspect_aki(aki: &x509_cert::ext::pkix::AuthorityKeyIdentifier) -> Vec<Violation> {
+    let mut out = Vec::new();
+    checks::authority_key_identifier(aki, &mut out);
+    out
+}
+
 /// The key usages of which a certificate of `role` needs at least one (names as
 /// [`Violation::KeyUsage`] lists them).
 pub(crate) fn required_usage(role: Role) -> &'static [&'static str] {
