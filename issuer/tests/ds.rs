@@ -9,11 +9,11 @@
 
 use der::{Decode, Encode};
 use mdoc_issuer::ds::{
-    csr_pem, generate_csr, install_certificate, DsCertificate, DsError, DsInventory, DsKeys,
-    DsSubject, KeystoreConfig, RotationPolicy,
+    csr_pem, generate_csr, install_certificate, refused_at_install, DsCertificate, DsError,
+    DsInventory, DsKeys, DsSubject, KeystoreConfig, RotationPolicy,
 };
 use mso::crypto::{Algorithm, Signer, SoftwareKey};
-use mso::x509::profile::Violation;
+use mso::x509::profile::{EncodingProblem, Finding, Severity, Violation};
 use mso::x509::{oid, Certificate, PathError};
 use rcgen::{
     BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DnType,
@@ -454,6 +454,32 @@ fn install_p384_ds() {
     };
     let cert = certify(&iaca, &csr, &opts);
     install_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap();
+}
+
+#[test]
+fn encoding_findings_are_kept_as_warnings_not_refusals() {
+    // rcgen writes keyUsage with trailing zero bits (not DER, same meaning) and a non-CA
+    // basicConstraints the DS profile does not list: installed, with both named.
+    let iaca = Iaca::new(None);
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let csr = generate_csr(&key, &subject()).unwrap();
+    let cert = certify(&iaca, &csr, &DsOpts::default());
+    let ds = install_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap();
+    let warnings = ds.warnings();
+    assert!(
+        warnings.contains(&Violation::ExtensionEncoding {
+            oid: oid::KEY_USAGE,
+            problem: EncodingProblem::NotDer,
+        }),
+        "{warnings:?}"
+    );
+    assert!(warnings
+        .iter()
+        .any(|w| matches!(w, Violation::UnexpectedExtension { oid: o, .. } if *o == oid::BASIC_CONSTRAINTS)));
+    assert!(warnings.iter().all(|w| !refused_at_install(&Finding {
+        severity: Severity::Warning,
+        violation: w.clone(),
+    })));
 }
 
 #[test]

@@ -268,6 +268,9 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
                 checked.serial(),
                 checked.not_after()
             );
+            for w in checked.warnings() {
+                eprintln!("warning: {} [{}]", w, w.code());
+            }
             Ok(())
         }
         DsCommand::List { config } => {

@@ -1,11 +1,18 @@
 //! Installing the certificate the offline root returned for a DS key: it must certify that
 //! key, chain to a configured IACA ([`mso::x509::path`]) and fit the Document Signer profile
-//! without a single finding ([`mso::x509::profile::inspect_ds`]): the same profile the root CA
-//! lints before signing and that verifiers check.
+//! ([`mso::x509::profile::inspect_ds`]): the same profile the root CA lints before signing and
+//! that verifiers check.
+//!
+//! The issuer is stricter than a verifier: besides every error-class finding it refuses the
+//! findings about what the certificate asserts — its usages and purposes, its validity (457
+//! days, inside the IACA's), the profile's extensions present and marked as listed, the key
+//! identifiers and the subject's C and ST — because every document it signs would carry them.
+//! Findings about the encoding only (string types, a non-DER but unambiguous extension value,
+//! an extension the profile does not list) are kept as warnings on the installed certificate.
 
 use mso::crypto::{Signer, SoftwareVerifier};
 use mso::x509::path::{self, PathPolicy};
-use mso::x509::profile::{self, Role};
+use mso::x509::profile::{self, Finding, Role, Severity, Violation};
 use mso::x509::{Certificate, TrustAnchors};
 use time::OffsetDateTime;
 
@@ -17,6 +24,7 @@ pub struct DsCertificate {
     cert: Certificate,
     serial: String,
     issuer_ski: Vec<u8>,
+    warnings: Vec<Violation>,
 }
 
 impl DsCertificate {
@@ -40,6 +48,11 @@ impl DsCertificate {
         &self.issuer_ski
     }
 
+    /// The profile findings tolerated at installation (encoding only).
+    pub fn warnings(&self) -> &[Violation] {
+        &self.warnings
+    }
+
     /// notBefore.
     pub fn not_before(&self) -> OffsetDateTime {
         self.cert.not_before()
@@ -61,9 +74,9 @@ pub(crate) fn serial_hex(cert: &Certificate) -> String {
 /// - it parses (DER X.509) and certifies exactly `key`'s public key;
 /// - it is issued by one of `iaca` (names, authorityKeyIdentifier first, the IACA key's
 ///   signature, the IACA's authority to sign certificates);
-/// - the Document Signer profile finds nothing at all: keyUsage critical and digitalSignature
-///   only; extendedKeyUsage critical and exactly id-mdl-kp-mdlDS; not a CA;
-///   subjectKeyIdentifier, authorityKeyIdentifier (= the IACA's SKI), issuerAltName and
+/// - the Document Signer profile finds nothing that [`refused_at_install`]: keyUsage critical
+///   and digitalSignature only; extendedKeyUsage critical and exactly id-mdl-kp-mdlDS; not a
+///   CA; subjectKeyIdentifier, authorityKeyIdentifier (= the IACA's SKI), issuerAltName and
 ///   cRLDistributionPoints present and non-critical; validity at most 457 days and inside the
 ///   IACA's; subject C and ST equal to the IACA's; v3; …;
 /// - it has not expired at `at` (a certificate that is not yet valid may be installed ahead of
@@ -102,12 +115,11 @@ pub fn install_certificate(
     .map_err(DsError::Untrusted)?;
     let issuer = verified.anchor();
 
-    let inspection = profile::inspect_ds(cert.tbs(), Some(issuer.tbs()));
-    if !inspection.is_clean() {
-        return Err(DsError::Profile {
-            findings: inspection.into_findings(),
-        });
+    let findings = profile::inspect_ds(cert.tbs(), Some(issuer.tbs())).into_findings();
+    if findings.iter().any(refused_at_install) {
+        return Err(DsError::Profile { findings });
     }
+    let warnings = findings.into_iter().map(|f| f.violation).collect();
 
     let not_after = cert.not_after();
     if at > not_after {
@@ -118,5 +130,32 @@ pub fn install_certificate(
         serial: serial_hex(&cert),
         issuer_ski,
         cert,
+        warnings,
     })
+}
+
+/// Whether the issuer refuses a DS certificate with this finding: every error, and every
+/// warning about what the certificate asserts rather than how it is encoded.
+pub fn refused_at_install(finding: &Finding) -> bool {
+    use Violation as V;
+    finding.severity == Severity::Error
+        || matches!(
+            finding.violation,
+            V::ValidityTooLong { .. }
+                | V::OutsideIssuerValidity
+                | V::NoExtensions
+                | V::MissingExtension { .. }
+                | V::Criticality { .. }
+                | V::KeyUsage { .. }
+                | V::ExtendedKeyUsage { .. }
+                | V::BasicConstraints { .. }
+                | V::ForbiddenExtension { .. }
+                | V::SkiMethod
+                | V::Aki(_)
+                | V::AkiMismatch
+                | V::IssuerAltName(_)
+                | V::CrlDistributionPoints(_)
+                | V::SubjectAttributeMismatch { .. }
+                | V::Serial(_)
+        )
 }

@@ -23,6 +23,6 @@ mod keys;
 
 pub use csr::{csr_pem, generate_csr, DsSubject};
 pub use error::{DsError, Result};
-pub use install::{install_certificate, DsCertificate};
+pub use install::{install_certificate, refused_at_install, DsCertificate};
 pub use inventory::{DsEntry, DsInventory, RotationPolicy};
 pub use keys::{DsKeys, GeneratedKey, KeystoreConfig};

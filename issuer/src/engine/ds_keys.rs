@@ -65,6 +65,9 @@ impl Issuer {
                     .map_err(|e| EngineError::Internal(format!("key URI: {e}")))?;
                 let signer: Arc<dyn Signer> = Arc::from(self.keys.open_key(&uri)?);
                 let cert = install_certificate(&row.der, signer.as_ref(), &self.iacas, now)?;
+                for w in cert.warnings() {
+                    tracing::warn!(serial = %row.serial, code = w.code(), "DS certificate: {w}");
+                }
                 Ok((uri, signer, cert))
             })();
             match checked {

@@ -16,7 +16,8 @@ use x509_cert::TbsCertificate;
 
 use super::super::{name, oid, policy, signature, spki, time as x509_time};
 use super::{
-    AkiProblem, CrlDpProblem, IanProblem, NameField, NameProblem, Role, SerialProblem, Violation,
+    AkiProblem, CrlDpProblem, EncodingProblem, IanProblem, NameField, NameProblem, Role,
+    SerialProblem, Violation,
 };
 
 /// Every check for `role`; `issuer` is `tbs` itself for an IACA.
@@ -67,7 +68,10 @@ fn serial(content: &[u8], out: &mut Vec<Violation>) {
     out.extend(problem.map(Violation::Serial));
 }
 
-pub(super) fn signature_algorithm(alg: &::spki::AlgorithmIdentifierOwned, out: &mut Vec<Violation>) {
+pub(super) fn signature_algorithm(
+    alg: &::spki::AlgorithmIdentifierOwned,
+    out: &mut Vec<Violation>,
+) {
     if signature::algorithm_from_oid(&alg.oid).is_none() {
         out.push(Violation::SignatureAlgorithm { oid: alg.oid });
     } else if alg.parameters.is_some() {
@@ -294,14 +298,17 @@ pub(crate) const UNDERSTOOD: &[ObjectIdentifier] = &[
 ];
 
 /// Decodes an extension value, recording an undecodable or non-DER value.
-pub(super) fn decode<'a, T: Decode<'a> + Encode>(ext: &'a Extension, out: &mut Vec<Violation>) -> Option<T> {
+pub(super) fn decode<'a, T: Decode<'a> + Encode>(
+    ext: &'a Extension,
+    out: &mut Vec<Violation>,
+) -> Option<T> {
     let bytes = ext.extn_value.as_bytes();
     match T::from_der(bytes) {
         Ok(v) => {
             if v.to_der().ok().as_deref() != Some(bytes) {
                 out.push(Violation::ExtensionEncoding {
                     oid: ext.extn_id,
-                    reason: "not DER-encoded".into(),
+                    problem: EncodingProblem::NotDer,
                 });
             }
             Some(v)
@@ -309,7 +316,9 @@ pub(super) fn decode<'a, T: Decode<'a> + Encode>(ext: &'a Extension, out: &mut V
         Err(e) => {
             out.push(Violation::ExtensionEncoding {
                 oid: ext.extn_id,
-                reason: format!("does not decode: {e}"),
+                problem: EncodingProblem::Undecodable {
+                    reason: e.to_string(),
+                },
             });
             None
         }

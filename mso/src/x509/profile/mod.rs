@@ -41,7 +41,8 @@ use x509_cert::TbsCertificate;
 
 pub use role::Role;
 pub use violation::{
-    join, AkiProblem, CrlDpProblem, IanProblem, NameField, NameProblem, SerialProblem, Violation,
+    join, AkiProblem, CrlDpProblem, EncodingProblem, IanProblem, NameField, NameProblem,
+    SerialProblem, Violation,
 };
 
 use super::oid;
@@ -260,10 +261,13 @@ fn severity(role: Role, v: &Violation) -> Severity {
             Role::VicalSigner if *oid == oid::EXT_KEY_USAGE => Error,
             _ => Warning,
         },
-        V::ExtensionEncoding { oid, reason: _ } => {
+        V::ExtensionEncoding { oid, problem } => {
             // An extension whose meaning the role depends on must decode; a non-DER but
-            // decodable value decodes to the same meaning.
-            if [oid::KEY_USAGE, oid::EXT_KEY_USAGE, oid::BASIC_CONSTRAINTS].contains(oid) {
+            // decodable value decodes to the same meaning (rcgen, for one, writes keyUsage
+            // with trailing zero bits).
+            let role_defining =
+                [oid::KEY_USAGE, oid::EXT_KEY_USAGE, oid::BASIC_CONSTRAINTS].contains(oid);
+            if role_defining && matches!(problem, EncodingProblem::Undecodable { .. }) {
                 Error
             } else {
                 Warning

@@ -142,6 +142,19 @@ pub enum AkiProblem {
     ExtraFields,
 }
 
+/// How an extension value fails its encoding.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum EncodingProblem {
+    /// It decodes, but is not DER (e.g. trailing zero bits in a named bit list, or a DEFAULT
+    /// value written out): its meaning is unambiguous.
+    NotDer,
+    /// It does not decode as its type.
+    Undecodable {
+        /// The decoder's message.
+        reason: String,
+    },
+}
+
 /// One way a certificate departs from its profile (ISO/IEC 18013-5 Annex B, RFC 5280, CPS
 /// §7.1). [`Violation::code`] gives a stable identifier, `Display` a sentence for people.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -250,8 +263,8 @@ pub enum Violation {
     ExtensionEncoding {
         /// Its OID.
         oid: ObjectIdentifier,
-        /// Why.
-        reason: String,
+        /// What is wrong with it.
+        problem: EncodingProblem,
     },
     /// subjectKeyIdentifier is not RFC 5280 method 1 (SHA-1 of the public key).
     SkiMethod,
@@ -530,7 +543,12 @@ impl core::fmt::Display for Violation {
                     "critical"
                 }
             ),
-            V::ExtensionEncoding { oid, reason } => write!(f, "{}: {reason}", ext(oid)),
+            V::ExtensionEncoding { oid, problem } => match problem {
+                EncodingProblem::NotDer => write!(f, "{} is not DER-encoded", ext(oid)),
+                EncodingProblem::Undecodable { reason } => {
+                    write!(f, "{} does not decode: {reason}", ext(oid))
+                }
+            },
             V::SkiMethod => write!(
                 f,
                 "subjectKeyIdentifier must be the SHA-1 of the subjectPublicKey (RFC 5280 \
