@@ -30,6 +30,22 @@ def transcript():
 
 
 class AnnexDVerification(unittest.TestCase):
+    def test_the_ds_profile_passes_with_the_dns_name_distribution_point_named(self):
+        report = v.verify_device_response(
+            vector("annex_d_device_response.cbor"), transcript(), pinned(), options(ANNEX_D_AT)
+        )
+        self.assertTrue(report.valid, failures(report))
+        doc = report.documents[0]
+        self.assertTrue(outcome(doc, v.CheckKind.DS_PROFILE).is_passed())
+        codes = [
+            violation.code
+            for w in doc.warnings
+            if w.kind == v.CheckKind.DS_PROFILE and w.failure.is_profile()
+            for violation in w.failure.violations
+        ]
+        # The Annex D DS names its CRL with a dNSName, not an http(s) URI: a warning.
+        self.assertIn("annexb.crldp.uri", codes)
+
     def test_verifies_at_2021_01_01_with_the_pinned_ds_and_device_mac(self):
         report = v.verify_device_response(
             vector("annex_d_device_response.cbor"), transcript(), pinned(), options(ANNEX_D_AT)

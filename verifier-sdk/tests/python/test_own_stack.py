@@ -83,10 +83,12 @@ class OwnStack(unittest.TestCase):
             failures(report),
             [(v.CheckKind.DS_TRUSTED, None), (v.CheckKind.DS_REVOCATION, None)],
         )
-        self.assertEqual(
-            outcome(report.documents[0], v.CheckKind.DS_TRUSTED).failure,
-            v.CheckFailure.NO_TRUSTED_ISSUER(),
-        )
+        # The empty store holds no certificate with the DS's issuer name: the path failure
+        # says so and names the DS (the leaf).
+        failure = outcome(report.documents[0], v.CheckKind.DS_TRUSTED).failure
+        self.assertTrue(failure.is_no_trusted_issuer(), failure)
+        self.assertTrue(failure.path.is_unknown_issuer(), failure.path)
+        self.assertEqual(failure.path.position, v.CertificatePosition.LEAF())
         self.assertEqual(
             outcome(report.documents[0], v.CheckKind.DS_REVOCATION).failure,
             v.CheckFailure.NOT_CHECKED(),
