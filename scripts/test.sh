@@ -16,6 +16,9 @@ trap 'rm -f "$log"' EXIT
 step "rustfmt"
 cargo fmt --all -- --check
 
+step "crate boundaries (ARCHITECTURE.md)"
+bash scripts/boundaries.sh
+
 step "clippy (-D warnings)"
 cargo clippy --workspace --all-targets -- -D warnings
 
