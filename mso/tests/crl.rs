@@ -14,6 +14,7 @@ use der::asn1::{BitString, Int, ObjectIdentifier, OctetString, UtcTime};
 use der::{Encode, Header, Length, Tag};
 use mso::crl::*;
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier};
+use mso::x509::policy::DEFAULT_SKEW;
 use mso::x509::Certificate;
 use mso::Error;
 use rcgen::{
@@ -43,10 +44,11 @@ const OID_CERTIFICATE_ISSUER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2
 const OID_DELTA: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.27");
 const OID_PRIVATE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.4.1.99999.1");
 
-fn context_of(e: &Error) -> &'static str {
+/// The CRL error inside `e`.
+fn crl_err(e: &Error) -> &CrlError {
     match e {
-        Error::InvalidValue { context, .. } => context,
-        other => panic!("expected InvalidValue, got {other:?}"),
+        Error::Crl(c) => c,
+        other => panic!("expected a CRL error, got {other:?}"),
     }
 }
 
@@ -393,13 +395,16 @@ fn certificate_lookup_checks_scope() {
 
     // A certificate from another issuer is out of scope: an error, never "not revoked".
     let e = crl.is_certificate_revoked(&annex_d_ds()).unwrap_err();
-    assert_eq!(context_of(&e), CTX_SCOPE);
+    assert_eq!(
+        crl_err(&e),
+        &CrlError::OutOfScope(ScopeProblem::OtherIssuer)
+    );
 
     // Same DN, other key (a rollover): the AKI tells them apart.
     let other_key = Iaca::new();
     let sibling = other_key.issue_ds(&[0x55, 0x66, 0x77]);
     let e = crl.is_certificate_revoked(&sibling).unwrap_err();
-    assert_eq!(context_of(&e), CTX_SCOPE);
+    assert_eq!(crl_err(&e), &CrlError::OutOfScope(ScopeProblem::OtherKey));
 }
 
 #[test]
@@ -481,7 +486,13 @@ fn this_update_in_the_future_is_refused() {
     let der = iaca.rcgen_crl(&[], 1);
     let early = THIS_UPDATE - Duration::hours(1);
     let e = verify(&der, &iaca.cert, early).unwrap_err();
-    assert_eq!(context_of(&e), CTX_THIS_UPDATE);
+    assert_eq!(
+        crl_err(&e),
+        &CrlError::ThisUpdateInFuture {
+            this_update: THIS_UPDATE,
+            at: early
+        }
+    );
     // Inside the skew it passes.
     verify(&der, &iaca.cert, THIS_UPDATE - Duration::minutes(4)).unwrap();
 }
@@ -493,11 +504,17 @@ fn next_update_must_be_present_and_after_this_update() {
     let parsed = Crl::from_der(&der).unwrap();
     assert_eq!(parsed.next_update(), None);
     let e = verify(&der, &iaca.cert, AT).unwrap_err();
-    assert_eq!(context_of(&e), CTX_NEXT_UPDATE);
+    assert_eq!(crl_err(&e), &CrlError::NoNextUpdate);
 
     let der = iaca.raw(|c| c.next_update = Some(THIS_UPDATE - Duration::days(1)));
     let e = verify(&der, &iaca.cert, AT).unwrap_err();
-    assert_eq!(context_of(&e), CTX_NEXT_UPDATE);
+    assert_eq!(
+        crl_err(&e),
+        &CrlError::NextUpdateBeforeThisUpdate {
+            this_update: THIS_UPDATE,
+            next_update: THIS_UPDATE - Duration::days(1)
+        }
+    );
 }
 
 // ---- issuer, key and signature --------------------------------------------------------------
@@ -507,7 +524,7 @@ fn wrong_iaca_is_refused_by_name() {
     let iaca = Iaca::new();
     let der = iaca.rcgen_crl(&[&[0x01]], 1);
     let e = verify(&der, &annex_d_iaca(), AT).unwrap_err();
-    assert_eq!(context_of(&e), CTX_ISSUER);
+    assert!(matches!(crl_err(&e), CrlError::IssuerName { .. }), "{e:?}");
 }
 
 #[test]
@@ -531,7 +548,7 @@ fn same_name_other_key_is_refused_by_aki() {
     let new = Iaca::new();
     let der = old.rcgen_crl(&[&[0x01]], 1);
     let e = verify(&der, &new.cert, AT).unwrap_err();
-    assert_eq!(context_of(&e), CTX_ISSUER);
+    assert_eq!(crl_err(&e), &CrlError::KeyIdentifierMismatch);
 
     // Without an AKI the signature still refuses it.
     let der = old.raw(|c| c.extensions = vec![crl_number_ext(1)]);
@@ -546,7 +563,7 @@ fn iaca_without_crl_sign_is_refused() {
     let iaca = Iaca::with_key_usages(vec![KeyUsagePurpose::KeyCertSign]);
     let der = iaca.raw(|_| {});
     let e = verify(&der, &iaca.cert, AT).unwrap_err();
-    assert_eq!(context_of(&e), CTX_ISSUER);
+    assert_eq!(crl_err(&e), &CrlError::NoCrlSign);
 }
 
 #[test]
@@ -571,7 +588,10 @@ fn algorithm_must_match_between_tbs_and_outer() {
     let iaca = Iaca::new();
     let der = iaca.raw(|c| c.outer_alg = Some(ECDSA_SHA256));
     let e = Crl::from_der(&der).unwrap_err();
-    assert_eq!(context_of(&e), CTX_ALGORITHM);
+    assert!(
+        matches!(crl_err(&e), CrlError::AlgorithmMismatch { .. }),
+        "{e:?}"
+    );
 }
 
 // ---- profile: version, extensions, entries --------------------------------------------------
@@ -583,23 +603,33 @@ fn v1_and_unknown_versions_are_refused() {
         c.version = None;
         c.extensions.clear();
     });
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_VERSION);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert_eq!(crl_err(&e), &CrlError::Version { found: None });
     let der = iaca.raw(|c| c.version = Some(2));
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_VERSION);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert_eq!(crl_err(&e), &CrlError::Version { found: Some(2) });
 }
 
 #[test]
 fn unknown_critical_crl_extension_is_refused() {
     let iaca = Iaca::new();
     let der = iaca.raw(|c| c.extensions.push(ext(OID_PRIVATE, true, vec![0x05, 0x00])));
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_EXTENSION);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert!(
+        matches!(crl_err(&e), CrlError::UnknownCriticalExtension { oid } if *oid == OID_PRIVATE),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn duplicate_crl_extension_is_refused() {
     let iaca = Iaca::new();
     let der = iaca.raw(|c| c.extensions.push(crl_number_ext(8)));
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_EXTENSION);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert!(
+        matches!(crl_err(&e), CrlError::DuplicateExtension { .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -612,7 +642,8 @@ fn delta_and_partitioned_crls_are_refused() {
             Int::new(&[6]).unwrap().to_der().unwrap(),
         ))
     });
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_EXTENSION);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert_eq!(crl_err(&e), &CrlError::DeltaCrl);
 
     // rcgen writes issuingDistributionPoint (critical) when asked.
     let der = iaca.rcgen_crl_with(&[&[0x01]], 1, |p| {
@@ -623,7 +654,8 @@ fn delta_and_partitioned_crls_are_refused() {
             scope: None,
         });
     });
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_EXTENSION);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert_eq!(crl_err(&e), &CrlError::Partitioned);
 }
 
 #[test]
@@ -631,7 +663,11 @@ fn unknown_critical_entry_extension_is_refused() {
     let iaca = Iaca::new();
     let der =
         iaca.raw(|c| c.entries = vec![entry(&[0x07], &[ext(OID_PRIVATE, true, vec![0x05, 0x00])])]);
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_ENTRY);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert!(
+        matches!(crl_err(&e), CrlError::UnknownCriticalEntryExtension { oid } if *oid == OID_PRIVATE),
+        "{e:?}"
+    );
 
     // A critical reasonCode is odd but understood.
     let reason = ext(OID_REASON_CODE, true, vec![0x0a, 0x01, 0x01]);
@@ -645,14 +681,16 @@ fn unknown_critical_entry_extension_is_refused() {
             &[ext(OID_CERTIFICATE_ISSUER, false, vec![0x30, 0x00])],
         )]
     });
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_ENTRY);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert_eq!(crl_err(&e), &CrlError::IndirectEntry);
 }
 
 #[test]
 fn negative_serials_are_refused() {
     let iaca = Iaca::new();
     let der = iaca.raw(|c| c.entries = vec![entry(&[0xff, 0x01], &[])]);
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_ENTRY);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert_eq!(crl_err(&e), &CrlError::NegativeSerial);
 }
 
 #[test]
@@ -691,7 +729,8 @@ fn trailing_bytes_are_refused() {
     let iaca = Iaca::new();
     let mut der = iaca.rcgen_crl(&[&[0x01]], 1);
     der.push(0x00);
-    assert_eq!(context_of(&Crl::from_der(&der).unwrap_err()), CTX_DER);
+    let e = Crl::from_der(&der).unwrap_err();
+    assert!(matches!(crl_err(&e), CrlError::Der { .. }), "{e:?}");
 }
 
 #[test]
@@ -701,7 +740,7 @@ fn truncations_and_garbage_give_typed_errors() {
     for len in 0..der.len() {
         let e = Crl::from_der(&der[..len]).unwrap_err();
         assert!(
-            matches!(e, Error::InvalidValue { .. }),
+            matches!(e, Error::Crl(CrlError::Der { .. })),
             "prefix {len}: {e:?}"
         );
     }

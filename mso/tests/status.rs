@@ -11,16 +11,18 @@ mod pki;
 
 use mso::crypto::{Algorithm, Curve, PublicKey, Signer, SoftwareKey, SoftwareVerifier};
 use mso::status::*;
-use mso::verify::IacaAnchors;
+use mso::x509::policy::DEFAULT_SKEW;
+use mso::x509::{PathError, Position, TrustAnchors};
 use mso::Error;
 use time::{Duration, OffsetDateTime};
 
 const URI: &str = "https://status.example.jp/lists/1";
 
-fn context_of(e: &Error) -> &'static str {
+/// The list or token error inside `e`.
+fn list_err(e: &Error) -> &ListTokenError {
     match e {
-        Error::InvalidValue { context, .. } => context,
-        other => panic!("expected InvalidValue, got {other:?}"),
+        Error::ListToken(l) => l,
+        other => panic!("expected a list token error, got {other:?}"),
     }
 }
 
@@ -82,16 +84,20 @@ fn get_set_every_width() {
         assert_eq!(list.get(1).unwrap().value(), value(1));
         assert_eq!(list.get(last - 1).unwrap().value(), value(last - 1));
         // Out of range.
-        assert_eq!(context_of(&list.get(list.len()).unwrap_err()), CTX_INDEX);
-        assert_eq!(
-            context_of(&list.set(list.len(), Status::Valid).unwrap_err()),
-            CTX_INDEX
-        );
-        assert_eq!(context_of(&list.get(usize::MAX).unwrap_err()), CTX_INDEX);
+        let out = |e: Error| matches!(list_err(&e), ListTokenError::IndexOutOfRange { .. });
+        assert!(out(list.get(list.len()).unwrap_err()));
+        assert!(out(list.set(list.len(), Status::Valid).unwrap_err()));
+        assert!(out(list.get(usize::MAX).unwrap_err()));
         // A value that does not fit.
         if bits < 8 {
             let e = list.set(0, Status::from_value(max + 1)).unwrap_err();
-            assert_eq!(context_of(&e), CTX_VALUE);
+            assert_eq!(
+                list_err(&e),
+                &ListTokenError::ValueTooWide {
+                    value: max + 1,
+                    bits
+                }
+            );
         }
         // Round trip through lst.
         let back = StatusList::decompress(bits, &list.compress().unwrap(), 1 << 20).unwrap();
@@ -114,10 +120,13 @@ fn lsb_first_packing() {
 #[test]
 fn bad_bits_refused() {
     for bits in [0u8, 3, 5, 16] {
-        assert_eq!(context_of(&StatusList::new(bits, 8).unwrap_err()), CTX_BITS);
+        let expected = ListTokenError::Bits {
+            bits: u64::from(bits),
+        };
+        assert_eq!(list_err(&StatusList::new(bits, 8).unwrap_err()), &expected);
         assert_eq!(
-            context_of(&StatusList::decompress(bits, &VECTOR_LST, 10).unwrap_err()),
-            CTX_BITS
+            list_err(&StatusList::decompress(bits, &VECTOR_LST, 10).unwrap_err()),
+            &expected
         );
     }
 }
@@ -143,7 +152,7 @@ fn zip_bomb_is_bounded() {
     // Garbage is a typed error, not a panic.
     assert!(matches!(
         StatusList::decompress(1, b"not zlib", 100),
-        Err(Error::InvalidValue { .. })
+        Err(Error::ListToken(ListTokenError::Lst { .. }))
     ));
     assert!(StatusList::decompress(1, &VECTOR_LST[..6], 100).is_err());
 }
@@ -154,14 +163,14 @@ struct Fixture {
     pki: pki::TestPki,
     signer: SoftwareKey,
     signer_der: Vec<u8>,
-    anchors: IacaAnchors,
+    anchors: TrustAnchors,
 }
 
 fn fixture() -> Fixture {
     let pki = pki::TestPki::new();
     let signer = SoftwareKey::generate(Algorithm::Es256);
     let signer_der = pki.issue_ds(&signer, pki::DS_NOT_BEFORE, pki::DS_NOT_AFTER);
-    let anchors = IacaAnchors::new(vec![pki.iaca()]);
+    let anchors = TrustAnchors::new(vec![pki.iaca()]);
     Fixture {
         pki,
         signer,
@@ -221,8 +230,14 @@ fn status_token_round_trip() {
     for (i, s) in VECTOR_STATUSES.iter().enumerate() {
         assert_eq!(v.status(i as u64).unwrap().value(), *s);
     }
-    assert_eq!(context_of(&v.status(16).unwrap_err()), CTX_INDEX);
-    assert_eq!(context_of(&v.status(u64::MAX).unwrap_err()), CTX_INDEX);
+    assert_eq!(
+        list_err(&v.status(16).unwrap_err()),
+        &ListTokenError::IndexOutOfRange { index: 16, len: 16 }
+    );
+    assert!(matches!(
+        list_err(&v.status(u64::MAX).unwrap_err()),
+        ListTokenError::IndexOutOfRange { .. }
+    ));
 }
 
 #[test]
@@ -261,14 +276,12 @@ fn wrong_typ_is_refused() {
     .unwrap()
     .sign(&f.signer)
     .unwrap();
-    assert_eq!(
-        context_of(&verify(&f, &ids, URI, pki::AT).unwrap_err()),
-        CTX_TYP
-    );
+    let e = verify(&f, &ids, URI, pki::AT).unwrap_err();
+    assert!(matches!(list_err(&e), ListTokenError::Typ { .. }), "{e:?}");
     let sl = status_token(&f, &claims());
     let e =
         IdentifierListToken::verify(&sl, URI, pki::AT, &f.anchors, &SoftwareVerifier).unwrap_err();
-    assert_eq!(context_of(&e), CTX_TYP);
+    assert!(matches!(list_err(&e), ListTokenError::Typ { .. }), "{e:?}");
 }
 
 #[test]
@@ -276,7 +289,13 @@ fn wrong_sub_is_refused() {
     let f = fixture();
     let token = status_token(&f, &claims());
     let e = verify(&f, &token, "https://status.example.jp/lists/2", pki::AT).unwrap_err();
-    assert_eq!(context_of(&e), CTX_SUB);
+    assert_eq!(
+        list_err(&e),
+        &ListTokenError::Sub {
+            expected: "https://status.example.jp/lists/2".into(),
+            found: URI.into()
+        }
+    );
 }
 
 #[test]
@@ -285,8 +304,11 @@ fn expired_token_is_refused() {
     let token = status_token(&f, &claims());
     let after = claims().exp + DEFAULT_SKEW + Duration::seconds(1);
     assert_eq!(
-        context_of(&verify(&f, &token, URI, after).unwrap_err()),
-        CTX_EXPIRED
+        list_err(&verify(&f, &token, URI, after).unwrap_err()),
+        &ListTokenError::Expired {
+            exp: claims().exp,
+            at: after
+        }
     );
     // Within the skew it still verifies.
     assert!(verify(&f, &token, URI, claims().exp).is_ok());
@@ -298,8 +320,11 @@ fn future_iat_is_refused() {
     let token = status_token(&f, &claims());
     let before = claims().iat - DEFAULT_SKEW - Duration::seconds(1);
     assert_eq!(
-        context_of(&verify(&f, &token, URI, before).unwrap_err()),
-        CTX_IAT
+        list_err(&verify(&f, &token, URI, before).unwrap_err()),
+        &ListTokenError::IssuedInFuture {
+            iat: claims().iat,
+            at: before
+        }
     );
 }
 
@@ -319,9 +344,10 @@ fn signer_must_chain_to_the_iaca() {
     .unwrap()
     .sign(&f.signer)
     .unwrap();
-    assert_eq!(
-        context_of(&verify(&f, &token, URI, pki::AT).unwrap_err()),
-        CTX_TRUST
+    let e = verify(&f, &token, URI, pki::AT).unwrap_err();
+    assert!(
+        matches!(list_err(&e), ListTokenError::Signer(PathError::BadSignature { cert, .. }) if cert.position == Position::Leaf),
+        "{e:?}"
     );
     // A trusted certificate (the DS) in x5chain, but the token signed by another key: the
     // signature check refuses it.
@@ -353,9 +379,10 @@ fn signer_outside_validity_is_refused() {
     };
     let token_late = status_token(&f, &late_claims);
     assert!(verify(&f, &token, URI, pki::AT).is_ok());
-    assert_eq!(
-        context_of(&verify(&f, &token_late, URI, late).unwrap_err()),
-        CTX_SIGNER_VALIDITY
+    let e = verify(&f, &token_late, URI, late).unwrap_err();
+    assert!(
+        matches!(list_err(&e), ListTokenError::Signer(PathError::Expired { cert, .. }) if cert.position == Position::Leaf),
+        "{e:?}"
     );
 }
 
@@ -393,7 +420,12 @@ fn disallowed_algorithm_is_refused() {
     let mut opts = TokenVerifyOptions::new(pki::AT, &f.anchors);
     opts.allowed_algorithms = &[Algorithm::Es384];
     let e = StatusListToken::verify_with(&token, URI, &opts, &SoftwareVerifier).unwrap_err();
-    assert_eq!(context_of(&e), CTX_ALG);
+    assert_eq!(
+        list_err(&e),
+        &ListTokenError::AlgorithmNotAllowed {
+            algorithm: Algorithm::Es256
+        }
+    );
 }
 
 #[test]
@@ -458,7 +490,7 @@ fn identifier_list_round_trip() {
     let e =
         IdentifierListToken::verify(&token, "https://x", pki::AT, &f.anchors, &SoftwareVerifier)
             .unwrap_err();
-    assert_eq!(context_of(&e), CTX_SUB);
+    assert!(matches!(list_err(&e), ListTokenError::Sub { .. }), "{e:?}");
 }
 
 // ---- thumbprint -------------------------------------------------------------------------------

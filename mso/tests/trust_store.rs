@@ -12,13 +12,14 @@ mod mdl;
 #[path = "common/pki.rs"]
 mod pki;
 
-use mso::crl::CrlNumber;
+use mso::crl::{CrlError, CrlNumber};
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier};
 use mso::model::{IssuerSigned, MDL_DOCTYPE};
 use mso::trust::*;
 use mso::verify::{verify_issuer_signed, CheckKind, Failure, IssuerTrust, VerifyOptions};
-use mso::vical::StaleReason;
-use mso::x509::Certificate;
+use mso::vical::{StaleReason, VicalError};
+use mso::x509::profile::{Role, Violation};
+use mso::x509::{Certificate, PathError, Position};
 use mso::Error;
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -69,10 +70,13 @@ fn non_iaca_certificates_are_refused() {
     let pki = pki::TestPki::new();
     let mut s = TrustStore::default();
     // A DS certificate: not a CA.
-    assert!(matches!(
-        s.add_iaca(&pki.ds_der, V),
-        Err(Error::NotAnIaca(_))
-    ));
+    let e = s.add_iaca(&pki.ds_der, V).unwrap_err();
+    assert!(
+        matches!(&e, Error::Profile { role: Role::Iaca, violations }
+            if violations.contains(&Violation::NotSelfIssued)
+                && violations.iter().any(|v| matches!(v, Violation::KeyUsage { .. }))),
+        "{e:?}"
+    );
     // Garbage and oversized input: typed errors.
     assert!(matches!(
         s.add_iaca(b"not a certificate", V),
@@ -84,7 +88,13 @@ fn non_iaca_certificates_are_refused() {
     ));
     // A link certificate is a CA but not self-signed.
     let (_, link) = pki.rollover();
-    assert!(matches!(s.add_iaca(&link, V), Err(Error::NotAnIaca(_))));
+    let e = s.add_iaca(&link, V).unwrap_err();
+    // (its signature is not its own key's)
+    assert!(
+        matches!(&e, Error::Path(PathError::BadSignature { cert, issuer })
+            if cert.position == Position::Leaf && issuer.position == Position::Leaf),
+        "{e:?}"
+    );
     assert!(s.iacas().is_empty());
 }
 
@@ -123,30 +133,37 @@ fn link_certificate_needs_a_trusted_issuer() {
     let (new, link) = old.rollover();
     // Nothing trusted yet.
     let mut s = TrustStore::default();
-    assert!(matches!(
-        s.add_link(&link, V),
-        Err(Error::NoTrustedIaca {
-            what: "link certificate",
-            ..
-        })
-    ));
+    let e = s.add_link(&link, V).unwrap_err();
+    assert!(
+        matches!(&e, Error::Path(PathError::UnknownIssuer { cert, .. }) if cert.position == Position::Leaf),
+        "{e:?}"
+    );
     // Trusting some other IACA of the same name does not help.
     let mut s = store_with(&pki::TestPki::new());
-    assert!(matches!(
-        s.add_link(&link, V),
-        Err(Error::NoTrustedIaca { .. })
-    ));
+    let e = s.add_link(&link, V).unwrap_err();
+    assert!(
+        matches!(&e, Error::Path(PathError::BadSignature { cert, .. }) if cert.position == Position::Leaf),
+        "{e:?}"
+    );
     // The new self-signed root is not a link.
     let mut s = store_with(&old);
-    assert!(matches!(
-        s.add_link(&new.iaca_der, V),
-        Err(Error::NoTrustedIaca { .. })
-    ));
+    let e = s.add_link(&new.iaca_der, V).unwrap_err();
+    assert!(
+        matches!(e, Error::Path(PathError::BadSignature { .. })),
+        "{e:?}"
+    );
     // A DS certificate is not an IACA, whoever signed it.
-    assert!(matches!(
-        s.add_link(&old.ds_der, V),
-        Err(Error::NotAnIaca(_))
-    ));
+    let e = s.add_link(&old.ds_der, V).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Path(PathError::Profile {
+                role: Role::Link,
+                ..
+            })
+        ),
+        "{e:?}"
+    );
     assert!(s.links().is_empty());
 }
 
@@ -181,10 +198,11 @@ fn crl_from_an_untrusted_iaca_is_refused() {
     let other = pki::TestPki::new();
     let mut s = store_with(&pki);
     let crl = other.crl(&[], 1, THIS_UPDATE, NEXT_UPDATE);
-    assert!(matches!(
-        s.add_crl(&crl, pki::AT, V),
-        Err(Error::NoTrustedIaca { what: "CRL", .. })
-    ));
+    let e = s.add_crl(&crl, pki::AT, V).unwrap_err();
+    assert!(
+        matches!(e, Error::Crl(CrlError::NoTrustedIssuer { .. })),
+        "{e:?}"
+    );
     // A CRL whose signature was altered, from the right IACA: the CRL's own error.
     let mut bad = pki.crl(&[], 1, THIS_UPDATE, NEXT_UPDATE);
     let last = bad.len() - 3;
@@ -192,7 +210,7 @@ fn crl_from_an_untrusted_iaca_is_refused() {
     assert!(s.add_crl(&bad, pki::AT, V).is_err());
     assert!(matches!(
         s.add_crl(b"\x30\x03\x02\x01", pki::AT, V),
-        Err(Error::InvalidValue { .. })
+        Err(Error::Crl(CrlError::Der { .. }))
     ));
     assert_eq!(s.crls().count(), 0);
 }
@@ -271,13 +289,10 @@ fn aamva_vical_loads_at_its_issue_date_and_is_stale_today() {
             V,
         )
         .unwrap_err();
-    assert!(matches!(
-        e,
-        Error::InvalidValue {
-            context: CTX_VICAL_EXPIRED,
-            ..
-        }
-    ));
+    assert!(
+        matches!(e, Error::Vical(VicalError::SignerExpiredWhenAdded { at, .. }) if at == TODAY),
+        "{e:?}"
+    );
 }
 
 #[test]

@@ -12,7 +12,8 @@ use mso::cbor::{encode_value, Value};
 use mso::cose::PreparedSign1;
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier};
 use mso::vical::*;
-use mso::x509::Certificate;
+use mso::x509::policy::{DEFAULT_MAX_CHAIN_LEN, DEFAULT_SKEW};
+use mso::x509::{oid, Certificate, NotCaReason, PathError, Position, TrustAnchors};
 use mso::Error;
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, ExtendedKeyUsagePurpose, IsCa,
@@ -24,10 +25,16 @@ use time::{Duration, OffsetDateTime};
 
 const MDL: &str = "org.iso.18013.5.1.mDL";
 
-fn context_of(e: &Error) -> &'static str {
+/// The trust anchors of a test.
+fn ta(certs: Vec<Certificate>) -> TrustAnchors {
+    TrustAnchors::new(certs)
+}
+
+/// The path error of a refused VICAL signer.
+fn signer_error(e: &Error) -> &PathError {
     match e {
-        Error::InvalidValue { context, .. } => context,
-        other => panic!("expected InvalidValue, got {other:?}"),
+        Error::Vical(VicalError::Signer(p)) => p,
+        other => panic!("expected a VICAL signer path error, got {other:?}"),
     }
 }
 
@@ -69,7 +76,7 @@ fn annex_d_iaca() -> Certificate {
 
 #[test]
 fn aamva_vical_verifies_at_its_issue_date() {
-    let anchors = [aamva_root()];
+    let anchors = ta(vec![aamva_root()]);
     let v = VerifiedVical::verify(&aamva_vical(), AAMVA_DATE, &anchors, &SoftwareVerifier).unwrap();
 
     assert_eq!(v.version(), "1.0");
@@ -104,13 +111,13 @@ fn aamva_vical_verifies_at_its_issue_date() {
     // root is not needed once the anchor is reached).
     let path = v.signer_path();
     assert_eq!(path.len(), 3);
-    assert_eq!(path[1], aamva_intermediate());
-    assert_eq!(path[2], anchors[0]);
+    assert_eq!(path[1], (Position::Chain(0), aamva_intermediate()));
+    assert_eq!(path[2], (Position::Anchor(0), aamva_root()));
     let signer = v.signer().unwrap();
     assert_eq!(signer.not_after(), AAMVA_SIGNER_NOT_AFTER);
     assert_eq!(
         signer.extended_key_usage().unwrap().unwrap(),
-        [VICAL_SIGNER_EKU]
+        [oid::VICAL_SIGNER_EKU]
     );
 }
 
@@ -119,7 +126,7 @@ fn aamva_metadata_quirks_are_tolerated_and_reported() {
     let v = VerifiedVical::verify(
         &aamva_vical(),
         AAMVA_DATE,
-        &[aamva_root()],
+        &ta(vec![aamva_root()]),
         &SoftwareVerifier,
     )
     .unwrap();
@@ -158,7 +165,7 @@ fn aamva_vical_from_the_intermediate_anchor() {
     let v = VerifiedVical::verify(
         &aamva_vical(),
         AAMVA_DATE,
-        &[aamva_intermediate()],
+        &ta(vec![aamva_intermediate()]),
         &SoftwareVerifier,
     )
     .unwrap();
@@ -169,7 +176,13 @@ fn aamva_vical_from_the_intermediate_anchor() {
 #[test]
 fn aamva_vical_is_stale_a_year_later() {
     let at = datetime!(2026-11-22 00:00:00 UTC);
-    let v = VerifiedVical::verify(&aamva_vical(), at, &[aamva_root()], &SoftwareVerifier).unwrap();
+    let v = VerifiedVical::verify(
+        &aamva_vical(),
+        at,
+        &ta(vec![aamva_root()]),
+        &SoftwareVerifier,
+    )
+    .unwrap();
     assert!(!v.freshness().is_fresh());
     assert_eq!(
         v.freshness().reasons(),
@@ -178,7 +191,7 @@ fn aamva_vical_is_stale_a_year_later() {
                 next_update: AAMVA_NEXT_UPDATE
             },
             StaleReason::CertificateExpired {
-                which: ROLE_SIGNER,
+                which: Position::Leaf,
                 not_after: AAMVA_SIGNER_NOT_AFTER
             },
         ]
@@ -191,7 +204,7 @@ fn aamva_vical_is_stale_a_year_later() {
     let fresh = VerifiedVical::verify(
         &aamva_vical(),
         AAMVA_DATE,
-        &[aamva_root()],
+        &ta(vec![aamva_root()]),
         &SoftwareVerifier,
     )
     .unwrap();
@@ -218,11 +231,14 @@ fn aamva_vical_dated_after_the_verification_time_is_refused() {
     let e = VerifiedVical::verify(
         &aamva_vical(),
         datetime!(2025-11-17 00:00:00 UTC),
-        &[aamva_root()],
+        &ta(vec![aamva_root()]),
         &SoftwareVerifier,
     )
     .unwrap_err();
-    assert_eq!(context_of(&e), CTX_DATE);
+    assert!(
+        matches!(e, Error::Vical(VicalError::DateInFuture { date, .. }) if date == AAMVA_DATE),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -244,7 +260,7 @@ fn aamva_flipped_payload_byte_fails_the_signature() {
     for offset in [provider, cert + 40, payload.len() - 1] {
         let mut bad = bytes.clone();
         bad[start + offset] ^= 0x01;
-        let e = VerifiedVical::verify(&bad, AAMVA_DATE, &[aamva_root()], &SoftwareVerifier)
+        let e = VerifiedVical::verify(&bad, AAMVA_DATE, &ta(vec![aamva_root()]), &SoftwareVerifier)
             .unwrap_err();
         assert_eq!(e, Error::BadSignature, "payload byte {offset}");
     }
@@ -253,21 +269,32 @@ fn aamva_flipped_payload_byte_fails_the_signature() {
 #[test]
 fn aamva_vical_with_a_wrong_anchor_is_refused() {
     for anchors in [vec![annex_d_iaca()], vec![], vec![TestPki::new().root]] {
-        let e = VerifiedVical::verify(&aamva_vical(), AAMVA_DATE, &anchors, &SoftwareVerifier)
+        let e = VerifiedVical::verify(&aamva_vical(), AAMVA_DATE, &ta(anchors), &SoftwareVerifier)
             .unwrap_err();
-        assert_eq!(context_of(&e), CTX_CHAIN, "{anchors:?}");
+        assert!(
+            matches!(signer_error(&e), PathError::UnknownIssuer { .. }),
+            "{e:?}"
+        );
     }
     // A certificate from the list itself is not a VICAL anchor either.
     let iaca = Certificate::from_der(&aamva_file("vical_iaca_00.der")).unwrap();
-    let e =
-        VerifiedVical::verify(&aamva_vical(), AAMVA_DATE, &[iaca], &SoftwareVerifier).unwrap_err();
-    assert_eq!(context_of(&e), CTX_CHAIN);
+    let e = VerifiedVical::verify(
+        &aamva_vical(),
+        AAMVA_DATE,
+        &ta(vec![iaca]),
+        &SoftwareVerifier,
+    )
+    .unwrap_err();
+    assert!(
+        matches!(signer_error(&e), PathError::UnknownIssuer { .. }),
+        "{e:?}"
+    );
 }
 
 #[test]
 fn aamva_vical_truncated_or_mutated_never_panics() {
     let bytes = aamva_vical();
-    let anchors = [aamva_root()];
+    let anchors = ta(vec![aamva_root()]);
     let good = VerifiedVical::verify(&bytes, AAMVA_DATE, &anchors, &SoftwareVerifier).unwrap();
     for len in (0..bytes.len()).step_by(3) {
         let e = VerifiedVical::verify(&bytes[..len], AAMVA_DATE, &anchors, &SoftwareVerifier)
@@ -504,12 +531,7 @@ impl TestPki {
     }
 
     fn verify(&self, bytes: &[u8], at: OffsetDateTime) -> mso::Result<VerifiedVical> {
-        VerifiedVical::verify(
-            bytes,
-            at,
-            std::slice::from_ref(&self.root),
-            &SoftwareVerifier,
-        )
+        VerifiedVical::verify(bytes, at, &ta(vec![self.root.clone()]), &SoftwareVerifier)
     }
 }
 
@@ -630,7 +652,7 @@ fn malformed_entries_and_fields_are_errors() {
     let e = pki
         .verify(&pki.vical(payload(vec![info(&pki.iacas[0], &[])])), AT)
         .unwrap_err();
-    assert_eq!(context_of(&e), CTX_ENTRY);
+    assert_eq!(e, Error::Vical(VicalError::EmptyDocType { index: 0 }));
 
     let mut m = pki.default_payload();
     remove(&mut m, "vicalProvider");
@@ -701,11 +723,16 @@ fn detached_payload_is_refused() {
 fn algorithm_policy_is_applied() {
     let pki = TestPki::new();
     let bytes = pki.vical(pki.default_payload());
-    let anchors = [pki.root.clone()];
+    let anchors = ta(vec![pki.root.clone()]);
     let mut opts = VicalVerifyOptions::new(AT, &anchors);
     opts.allowed_algorithms = &[Algorithm::Es384];
     let e = VerifiedVical::verify_with(&bytes, &opts, &SoftwareVerifier).unwrap_err();
-    assert_eq!(context_of(&e), CTX_ALG);
+    assert_eq!(
+        e,
+        Error::Vical(VicalError::AlgorithmNotAllowed {
+            algorithm: Algorithm::Es256
+        })
+    );
 }
 
 #[test]
@@ -726,7 +753,13 @@ fn signer_needs_the_vical_eku_and_a_signing_key_usage() {
         let e = pki
             .verify(&pki.vical(pki.default_payload()), AT)
             .unwrap_err();
-        assert_eq!(context_of(&e), CTX_SIGNER, "{e:?}");
+        assert!(
+            matches!(
+                signer_error(&e),
+                PathError::Profile { .. } | PathError::UnknownCriticalExtension { .. }
+            ),
+            "{e:?}"
+        );
     }
     // digitalSignature instead of contentCommitment is tolerated.
     let mut digital = signer_params();
@@ -744,7 +777,10 @@ fn every_link_must_be_a_ca_within_its_path_length() {
     let e = pki
         .verify(&pki.vical(pki.default_payload()), AT)
         .unwrap_err();
-    assert_eq!(context_of(&e), CTX_CHAIN);
+    assert!(
+        matches!(signer_error(&e), PathError::IssuerNotCa { cert, reason: NotCaReason::NoBasicConstraints | NotCaReason::NotCa } if cert.position == Position::Chain(0)),
+        "{e:?}"
+    );
 
     // Intermediate CA without keyCertSign.
     let mut no_cert_sign = ca_params("Test Intermediate", 2, Some(0));
@@ -753,7 +789,10 @@ fn every_link_must_be_a_ca_within_its_path_length() {
     let e = pki
         .verify(&pki.vical(pki.default_payload()), AT)
         .unwrap_err();
-    assert_eq!(context_of(&e), CTX_CHAIN);
+    assert!(
+        matches!(signer_error(&e), PathError::IssuerNotCa { cert, reason: NotCaReason::NoKeyCertSign } if cert.position == Position::Chain(0)),
+        "{e:?}"
+    );
 
     // Root with pathLen 0 cannot have an intermediate below it.
     let pki = TestPki::with(
@@ -764,12 +803,18 @@ fn every_link_must_be_a_ca_within_its_path_length() {
     let e = pki
         .verify(&pki.vical(pki.default_payload()), AT)
         .unwrap_err();
-    assert_eq!(context_of(&e), CTX_CHAIN);
+    assert!(
+        matches!(
+            signer_error(&e),
+            PathError::PathLenExceeded { path_len: 0, .. }
+        ),
+        "{e:?}"
+    );
     // …but the intermediate itself may be the anchor.
     VerifiedVical::verify(
         &pki.vical(pki.default_payload()),
         AT,
-        &[Certificate::from_der(&pki.intermediate.der()).unwrap()],
+        &ta(vec![Certificate::from_der(&pki.intermediate.der()).unwrap()]),
         &SoftwareVerifier,
     )
     .unwrap();
@@ -784,7 +829,10 @@ fn every_link_must_be_a_ca_within_its_path_length() {
     let e = pki
         .verify(&pki.vical(pki.default_payload()), AT)
         .unwrap_err();
-    assert_eq!(context_of(&e), CTX_CHAIN);
+    assert!(
+        matches!(signer_error(&e), PathError::UnknownCriticalExtension { cert, .. } if cert.position == Position::Chain(0)),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -794,9 +842,14 @@ fn chain_shape_is_checked() {
 
     // Missing intermediate: the signer's issuer is not an anchor.
     let bytes = sign(map.clone(), &[pki.signer.der()], &pki.signer.soft);
-    assert_eq!(context_of(&pki.verify(&bytes, AT).unwrap_err()), CTX_CHAIN);
+    let e = pki.verify(&bytes, AT).unwrap_err();
+    assert!(
+        matches!(signer_error(&e), PathError::UnknownIssuer { cert, .. } if cert.position == Position::Leaf),
+        "{e:?}"
+    );
 
-    // Wrong order.
+    // Another order: the x5chain after the leaf is a set of candidates (as in rustls-webpki),
+    // so the path is still found.
     let bytes = sign(
         map.clone(),
         &[
@@ -806,7 +859,7 @@ fn chain_shape_is_checked() {
         ],
         &pki.signer.soft,
     );
-    assert_eq!(context_of(&pki.verify(&bytes, AT).unwrap_err()), CTX_CHAIN);
+    pki.verify(&bytes, AT).unwrap();
 
     // The root in the chain is fine (AAMVA sends it); too many certificates are not.
     let bytes = sign(
@@ -826,7 +879,14 @@ fn chain_shape_is_checked() {
         ))
         .collect();
     let bytes = sign(map.clone(), &long, &pki.signer.soft);
-    assert_eq!(context_of(&pki.verify(&bytes, AT).unwrap_err()), CTX_CHAIN);
+    let e = pki.verify(&bytes, AT).unwrap_err();
+    assert_eq!(
+        signer_error(&e),
+        &PathError::ChainTooLong {
+            len: DEFAULT_MAX_CHAIN_LEN + 1,
+            max: DEFAULT_MAX_CHAIN_LEN
+        }
+    );
 
     // Signed by a key other than the x5chain leaf's.
     let bytes = sign(map, &pki.chain(), &pki.intermediate.soft);
@@ -845,7 +905,10 @@ fn signer_must_have_been_valid_at_the_vical_date() {
     let e = pki
         .verify(&pki.vical(pki.default_payload()), AT)
         .unwrap_err();
-    assert_eq!(context_of(&e), CTX_SIGNER_VALIDITY);
+    assert!(
+        matches!(signer_error(&e), PathError::NotYetValid { cert, at, .. } if cert.position == Position::Leaf && *at == DATE),
+        "{e:?}"
+    );
 }
 
 #[test]
@@ -854,13 +917,19 @@ fn dates_are_checked() {
     let mut m = pki.default_payload();
     replace(&mut m, "nextUpdate", tdate(DATE - Duration::days(1)));
     assert_eq!(
-        context_of(&pki.verify(&pki.vical(m), AT).unwrap_err()),
-        CTX_DATE
+        pki.verify(&pki.vical(m), AT).unwrap_err(),
+        Error::Vical(VicalError::NextUpdateBeforeDate {
+            date: DATE,
+            next_update: DATE - Duration::days(1)
+        })
     );
     let bytes = pki.vical(pki.default_payload());
     assert_eq!(
-        context_of(&pki.verify(&bytes, DATE - Duration::hours(1)).unwrap_err()),
-        CTX_DATE
+        pki.verify(&bytes, DATE - Duration::hours(1)).unwrap_err(),
+        Error::Vical(VicalError::DateInFuture {
+            date: DATE,
+            at: DATE - Duration::hours(1)
+        })
     );
     // Within the skew, fine.
     pki.verify(&bytes, DATE - Duration::minutes(4)).unwrap();
@@ -882,7 +951,7 @@ fn staleness_without_next_update_uses_the_maximum_age() {
             max_age: DEFAULT_MAX_AGE
         }]
     );
-    let anchors = [pki.root.clone()];
+    let anchors = ta(vec![pki.root.clone()]);
     let mut opts = VicalVerifyOptions::new(DATE + Duration::days(31), &anchors);
     opts.max_age = Duration::days(60);
     assert!(VerifiedVical::verify_with(&bytes, &opts, &SoftwareVerifier)
@@ -903,15 +972,15 @@ fn expired_path_is_staleness_not_an_error() {
         [
             StaleReason::PastNextUpdate { next_update: NEXT },
             StaleReason::CertificateExpired {
-                which: ROLE_SIGNER,
+                which: Position::Leaf,
                 not_after: datetime!(2030-01-01 00:00:00 UTC)
             },
             StaleReason::CertificateExpired {
-                which: ROLE_INTERMEDIATE,
+                which: Position::Chain(0),
                 not_after: datetime!(2030-01-01 00:00:00 UTC)
             },
             StaleReason::CertificateExpired {
-                which: ROLE_ANCHOR,
+                which: Position::Anchor(0),
                 not_after: datetime!(2030-01-01 00:00:00 UTC)
             },
         ]

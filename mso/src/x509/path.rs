@@ -442,6 +442,11 @@ impl Search<'_> {
             });
             for i in order {
                 let Some(ca) = chain.get(i) else { continue };
+                // A self-issued certificate is not its own intermediate: an untrusted root at
+                // the top of an x5chain has an unknown issuer, not a loop.
+                if ca == cert {
+                    continue;
+                }
                 if on_path.contains(&Node::Chain(i)) {
                     looped = true;
                     continue;

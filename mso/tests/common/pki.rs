@@ -4,8 +4,8 @@
 
 use mso::crypto::{Algorithm, Signer, SoftwareKey};
 use rcgen::{
-    BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
+    BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DnType, DnValue,
+    IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
 };
 use sha1::{Digest, Sha1};
 use time::macros::datetime;
@@ -48,6 +48,39 @@ fn ian() -> CustomExtension {
     CustomExtension::from_oid_content(&[2, 5, 29, 18], content)
 }
 
+/// A DER TLV with a short-form length (every value here is under 128 bytes).
+fn tlv(tag: u8, content: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag, content.len() as u8];
+    out.extend_from_slice(content);
+    out
+}
+
+/// keyUsage digitalSignature, critical, in DER (rcgen writes nine bits with trailing zeros,
+/// which is not DER: the Annex B fixture must be exact).
+fn ds_key_usage() -> CustomExtension {
+    let mut ext = CustomExtension::from_oid_content(&[2, 5, 29, 15], tlv(0x03, &[0x07, 0x80]));
+    ext.set_criticality(true);
+    ext
+}
+
+/// extendedKeyUsage id-mdl-kp-mdlDS (1.0.18013.5.1.2), critical as Annex B lists it.
+fn ds_ext_key_usage() -> CustomExtension {
+    let oid = tlv(0x06, &[0x28, 0x81, 0x8c, 0x5d, 0x05, 0x01, 0x02]);
+    let mut ext = CustomExtension::from_oid_content(&[2, 5, 29, 37], tlv(0x30, &oid));
+    ext.set_criticality(true);
+    ext
+}
+
+/// subjectKeyIdentifier (RFC 5280 method 1) of `key`.
+fn ski_extension(key: &SoftwareKey) -> CustomExtension {
+    CustomExtension::from_oid_content(&[2, 5, 29, 14], tlv(0x04, &ski(key)))
+}
+
+/// countryName as a PrintableString (RFC 5280; rcgen's default is UTF8String).
+fn country(code: &str) -> DnValue {
+    DnValue::PrintableString(code.try_into().unwrap())
+}
+
 fn random_serial() -> SerialNumber {
     let mut bytes = [0u8; 20];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
@@ -76,7 +109,7 @@ impl TestPki {
     fn iaca_params(key: &SoftwareKey) -> CertificateParams {
         let mut p = CertificateParams::default();
         p.distinguished_name = rcgen::DistinguishedName::new();
-        p.distinguished_name.push(DnType::CountryName, "JP");
+        p.distinguished_name.push(DnType::CountryName, country("JP"));
         p.distinguished_name.push(DnType::CommonName, "Test IACA");
         p.not_before = datetime!(2025-01-01 00:00:00 UTC);
         p.not_after = datetime!(2030-05-01 00:00:00 UTC);
@@ -122,19 +155,23 @@ impl TestPki {
     ) -> Vec<u8> {
         let mut p = CertificateParams::default();
         p.distinguished_name = rcgen::DistinguishedName::new();
-        p.distinguished_name.push(DnType::CountryName, "JP");
+        p.distinguished_name.push(DnType::CountryName, country("JP"));
         p.distinguished_name.push(DnType::CommonName, "Test DS");
         p.not_before = not_before;
         p.not_after = not_after;
         p.serial_number = Some(random_serial());
-        p.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(vec![1, 0, 18013, 5, 1, 2])];
+        // The Annex B DS profile exactly: keyUsage and EKU critical, SKI, AKI, IAN, CRLDP.
         p.use_authority_key_identifier_extension = true;
         p.key_identifier_method = KeyIdMethod::PreSpecified(ski(key));
         p.crl_distribution_points = vec![CrlDistributionPoint {
             uris: vec!["https://iaca.example.jp/crl".into()],
         }];
-        p.custom_extensions = vec![ian()];
+        p.custom_extensions = vec![
+            ski_extension(key),
+            ds_key_usage(),
+            ds_ext_key_usage(),
+            ian(),
+        ];
         p.signed_by(&rcgen_key(key), &self.iaca_cert, &self.iaca_key)
             .unwrap()
             .der()
