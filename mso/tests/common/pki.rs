@@ -18,6 +18,17 @@ pub const DS_NOT_AFTER: OffsetDateTime = datetime!(2027-04-01 00:00:00 UTC);
 /// A verification time inside every default validity period.
 pub const AT: OffsetDateTime = datetime!(2026-06-01 12:00:00 UTC);
 
+/// A Document Signer certificate that departs from the Annex B profile on purpose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DsVariant {
+    /// The profile exactly.
+    Exact,
+    /// No extendedKeyUsage: a certificate the IACA issued for some other purpose.
+    NoEku,
+    /// An extra critical extension nobody understands (OID 1.3.6.1.4.1.99999.1).
+    UnknownCritical,
+}
+
 /// An IACA and one DS certificate with their keys.
 pub struct TestPki {
     pub iaca_der: Vec<u8>,
@@ -109,7 +120,8 @@ impl TestPki {
     fn iaca_params(key: &SoftwareKey) -> CertificateParams {
         let mut p = CertificateParams::default();
         p.distinguished_name = rcgen::DistinguishedName::new();
-        p.distinguished_name.push(DnType::CountryName, country("JP"));
+        p.distinguished_name
+            .push(DnType::CountryName, country("JP"));
         p.distinguished_name.push(DnType::CommonName, "Test IACA");
         p.not_before = datetime!(2025-01-01 00:00:00 UTC);
         p.not_after = datetime!(2030-05-01 00:00:00 UTC);
@@ -153,9 +165,21 @@ impl TestPki {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Vec<u8> {
+        self.issue_ds_variant(key, not_before, not_after, DsVariant::Exact)
+    }
+
+    /// Issues a DS certificate for `key`, exact or broken as `variant` says.
+    pub fn issue_ds_variant(
+        &self,
+        key: &SoftwareKey,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+        variant: DsVariant,
+    ) -> Vec<u8> {
         let mut p = CertificateParams::default();
         p.distinguished_name = rcgen::DistinguishedName::new();
-        p.distinguished_name.push(DnType::CountryName, country("JP"));
+        p.distinguished_name
+            .push(DnType::CountryName, country("JP"));
         p.distinguished_name.push(DnType::CommonName, "Test DS");
         p.not_before = not_before;
         p.not_after = not_after;
@@ -172,6 +196,20 @@ impl TestPki {
             ds_ext_key_usage(),
             ian(),
         ];
+        match variant {
+            DsVariant::Exact => {}
+            DsVariant::NoEku => p
+                .custom_extensions
+                .retain(|e| e.oid_components().ne([2, 5, 29, 37])),
+            DsVariant::UnknownCritical => {
+                let mut ext = CustomExtension::from_oid_content(
+                    &[1, 3, 6, 1, 4, 1, 99999, 1],
+                    vec![0x05, 0x00],
+                );
+                ext.set_criticality(true);
+                p.custom_extensions.push(ext);
+            }
+        }
         p.signed_by(&rcgen_key(key), &self.iaca_cert, &self.iaca_key)
             .unwrap()
             .der()
