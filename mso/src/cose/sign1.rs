@@ -33,6 +33,10 @@ pub fn decode_sign1(n: &Node, src: &[u8]) -> Result<CoseSign1> {
     }
 }
 
+/// Unprotected header labels that verification reads: x5chain (33, RFC 9360), where ISO
+/// 18013-5 puts the Document Signer certificate. Never treated as an ignorable placeholder.
+pub const LABELS_READ_UNPROTECTED: &[i64] = &[33];
+
 /// Decodes a COSE_Sign1 like [`decode_sign1`], except that an unprotected header entry whose
 /// value is `null` or `undefined` (with an integer label) is dropped instead of failing the
 /// whole structure, and its label returned.
@@ -42,6 +46,10 @@ pub fn decode_sign1(n: &Node, src: &[u8]) -> Result<CoseSign1> {
 /// The rest is decoded from the received bytes with only that entry left out of the
 /// unprotected map, so the protected header, payload and signature are exactly as received.
 /// Verification decides what the dropped labels mean (`crate::verify::Placeholders`).
+///
+/// A placeholder for a label that verification reads from the unprotected header
+/// ([`LABELS_READ_UNPROTECTED`]: x5chain) is not dropped: the structure fails to decode as
+/// before, because what the signature check needs is missing.
 pub fn decode_sign1_tolerant(n: &Node, src: &[u8]) -> Result<(CoseSign1, Vec<i64>)> {
     let items = match &n.kind {
         Kind::Tag(TAG_COSE_SIGN1, inner) => inner.array("COSE_Sign1")?,
@@ -58,6 +66,8 @@ pub fn decode_sign1_tolerant(n: &Node, src: &[u8]) -> Result<(CoseSign1, Vec<i64
     let placeholder = |(k, v): &(Node, Node)| {
         matches!(v.kind, Kind::Null | Kind::Undefined)
             && matches!(k.kind, Kind::Uint(_) | Kind::Nint(_))
+            && k.int("COSE header label")
+                .is_ok_and(|label| !LABELS_READ_UNPROTECTED.contains(&label))
     };
     let dropped: Vec<i64> = entries
         .iter()
