@@ -11,12 +11,14 @@
 )]
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Command;
 
 mod ceremony_common;
 
 use ceremony_common::{run_config, Passphrases};
 use mdoc_ca::ceremony::{self, CeremonyError};
+use test_kit::softhsm::{SoftHsm, Token};
 
 const INITIAL_PIN: &str = "initial-user-pin-from-hsm-admin";
 
@@ -56,41 +58,19 @@ async fn run(
 #[tokio::test]
 #[ignore = "needs SoftHSM2: scripts/softhsm.sh"]
 async fn root_key_in_softhsm_activated_by_three_of_five() {
-    let module = custody::pkcs11::find_softhsm2_module()
-        .expect("SoftHSM2 is not installed: run `bash scripts/softhsm.sh`");
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
+    // A private SoftHSM2 configuration, set before the module is first loaded in this process
+    // (this test binary holds one test).
+    let hsm = SoftHsm::init(
+        Path::new(env!("CARGO_TARGET_TMPDIR")),
+        &[Token {
+            label: "mdoc-iaca",
+            so_pin: b"so-pin-123456",
+            pin: INITIAL_PIN.as_bytes(),
+        }],
     )
-    .unwrap();
-    // Set before the module is first loaded in this process (this test binary holds one test).
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let st = Command::new("softhsm2-util")
-        .env("SOFTHSM2_CONF", &conf)
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "mdoc-iaca",
-            "--so-pin",
-            "so-pin-123456",
-            "--pin",
-            INITIAL_PIN,
-        ])
-        .output()
-        .expect("softhsm2-util runs");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    .expect("SoftHSM2 set-up: run `bash scripts/softhsm.sh`");
+    let module = hsm.module;
+    let dir = tempfile::tempdir().unwrap();
 
     let mut pass: HashMap<String, String> = (1..=5)
         .map(|i| (format!("c{i}"), format!("custodian {i} passphrase")))

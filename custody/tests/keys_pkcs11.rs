@@ -6,10 +6,8 @@
 //! plain `cargo test` passes without it; run them with
 //! `cargo test -p custody -- --include-ignored`. Without SoftHSM2 they FAIL, saying so.
 //!
-//! The tests never touch the system's SoftHSM2 configuration: the first one to run creates a
-//! token directory under Cargo's target tmp dir, points `SOFTHSM2_CONF` at a config naming it
-//! and initialises one token per test with `softhsm2-util` — all before the module is loaded,
-//! since SoftHSM2 reads its configuration once per process.
+//! The tests never touch the system's SoftHSM2 configuration: the first one to run sets up a
+//! private one with one token per test (`test_kit::softhsm`), before the module is loaded.
 
 #![allow(
     clippy::unwrap_used,
@@ -19,15 +17,15 @@
 )]
 
 use std::collections::HashMap;
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use custody::pkcs11::{find_softhsm2_module, Pkcs11Key, Pkcs11Token};
+use custody::pkcs11::{Pkcs11Key, Pkcs11Token};
 use custody::quorum::{self, KdfParams, SealedShare};
 use custody::uri::KeyUri;
 use custody::Error;
 use mso::crypto::{Algorithm, Signer, SoftwareVerifier, Verifier};
+use test_kit::softhsm::{SoftHsm, Token};
 use zeroize::Zeroizing;
 
 const NEEDS: &str = "needs SoftHSM2: scripts/softhsm.sh";
@@ -67,42 +65,8 @@ struct Hsm {
 static HSM: OnceLock<Result<Hsm, String>> = OnceLock::new();
 
 fn setup() -> Result<Hsm, String> {
-    let module = find_softhsm2_module().ok_or_else(|| {
-        "SoftHSM2's PKCS#11 module (libsofthsm2.so) was not found: run `bash scripts/softhsm.sh`"
-            .to_owned()
-    })?;
-    let util_ok = Command::new("softhsm2-util")
-        .arg("--version")
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !util_ok {
-        return Err("softhsm2-util is not on PATH: run `bash scripts/softhsm.sh`".into());
-    }
-    // Under target/tmp; kept for the whole process (statics are not dropped). Token
-    // directories left by earlier runs (older than an hour) are removed first.
-    remove_stale_token_dirs();
-    let dir = tempfile::Builder::new()
-        .prefix("custody-softhsm-")
-        .tempdir_in(env!("CARGO_TARGET_TMPDIR"))
-        .map_err(|e| e.to_string())?
-        .keep();
-    let tokendir = dir.join("tokens");
-    std::fs::create_dir_all(&tokendir).map_err(|e| e.to_string())?;
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n\
-             slots.removable = false\n",
-            tokendir.display()
-        ),
-    )
-    .map_err(|e| e.to_string())?;
-    // Before any test loads the module (they all wait for this initialiser).
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-
     let mut tokens = HashMap::new();
+    let mut pins = Vec::new();
     for label in TOKENS {
         let pin = quorum::random_secret().map_err(|e| e.to_string())?;
         let so_pin = quorum::random_secret().map_err(|e| e.to_string())?;
@@ -114,45 +78,19 @@ fn setup() -> Result<Hsm, String> {
         };
         let shares =
             quorum::split_with(&pin, 3, &CUSTODIANS, &params).map_err(|e| e.to_string())?;
-        let out = Command::new("softhsm2-util")
-            .env("SOFTHSM2_CONF", &conf)
-            .args(["--init-token", "--free", "--label", label, "--so-pin"])
-            .arg(std::str::from_utf8(&so_pin).map_err(|e| e.to_string())?)
-            .arg("--pin")
-            .arg(std::str::from_utf8(&pin).map_err(|e| e.to_string())?)
-            .output()
-            .map_err(|e| format!("running softhsm2-util: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "softhsm2-util --init-token {label} failed: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
+        pins.push((label, so_pin, pin.clone()));
         tokens.insert(label, TokenSetup { pin, shares });
     }
-    Ok(Hsm { module, tokens })
-}
-
-fn remove_stale_token_dirs() {
-    let Ok(entries) = std::fs::read_dir(env!("CARGO_TARGET_TMPDIR")) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > std::time::Duration::from_secs(3600));
-        if stale
-            && entry
-                .file_name()
-                .to_string_lossy()
-                .starts_with("custody-softhsm-")
-        {
-            let _ = std::fs::remove_dir_all(entry.path());
-        }
-    }
+    let specs: Vec<Token<'_>> = pins
+        .iter()
+        .map(|(label, so_pin, pin)| Token { label, so_pin, pin })
+        .collect();
+    // Under target/tmp, before any test loads the module (they all wait for this initialiser).
+    let hsm = SoftHsm::init(Path::new(env!("CARGO_TARGET_TMPDIR")), &specs)?;
+    Ok(Hsm {
+        module: hsm.module,
+        tokens,
+    })
 }
 
 fn hsm() -> &'static Hsm {

@@ -1007,37 +1007,18 @@ fn needs_rotation_flips_after_rotate_every() {
 #[test]
 #[ignore = "needs SoftHSM2: scripts/softhsm.sh"]
 fn full_loop_with_pkcs11_token() {
-    let module = custody::pkcs11::find_softhsm2_module()
-        .expect("SoftHSM2 not found: run `bash scripts/softhsm.sh`");
     // A private SoftHSM2 configuration, set before the module is loaded; no other test in
     // this binary loads a PKCS#11 module.
-    let dir = tempfile::tempdir().unwrap();
-    let tokens = dir.path().join("tokens");
-    std::fs::create_dir(&tokens).unwrap();
-    let conf = dir.path().join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
+    let hsm = test_kit::softhsm::SoftHsm::init(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")),
+        &[test_kit::softhsm::Token {
+            label: "issuer-ds",
+            so_pin: b"12345678",
+            pin: b"87654321",
+        }],
     )
-    .unwrap();
-    std::env::set_var("SOFTHSM2_CONF", &conf);
-    let status = std::process::Command::new("softhsm2-util")
-        .args([
-            "--init-token",
-            "--free",
-            "--label",
-            "issuer-ds",
-            "--so-pin",
-            "12345678",
-        ])
-        .args(["--pin", "87654321"])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .unwrap();
-    assert!(status.status.success(), "{status:?}");
+    .expect("SoftHSM2 set-up: run `bash scripts/softhsm.sh`");
+    let module = hsm.module;
 
     let keys = DsKeys::open(KeystoreConfig::Pkcs11 {
         module,

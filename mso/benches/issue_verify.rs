@@ -12,10 +12,7 @@
 //! `issue rate / raw sign rate` and `verify rate / raw verify rate` read off directly.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-#[path = "../tests/common/mdl.rs"]
-mod mdl;
-#[path = "../tests/common/pki.rs"]
-mod pki;
+use test_kit::{mdl, pki};
 
 use std::hint::black_box;
 use std::time::Duration;

@@ -14,10 +14,7 @@
     missing_docs
 )]
 
-#[path = "../tests/common/mdl.rs"]
-mod mdl;
-#[path = "../tests/common/pki.rs"]
-mod pki;
+use test_kit::{mdl, pki};
 
 use std::path::PathBuf;
 

@@ -7,12 +7,7 @@
     clippy::panic
 )]
 
-#[path = "common/forge.rs"]
-mod forge;
-#[path = "common/mdl.rs"]
-mod mdl;
-#[path = "common/pki.rs"]
-mod pki;
+use test_kit::{forge, mdl, pki};
 
 use mso::cbor::{from_slice, node, Limits, TDate, Value};
 use mso::crypto::{Algorithm, DigestAlgorithm, Signer, SoftwareKey, SoftwareVerifier};

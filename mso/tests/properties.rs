@@ -7,8 +7,7 @@
     clippy::panic
 )]
 
-#[path = "common/pki.rs"]
-mod pki;
+use test_kit::pki;
 
 use std::sync::OnceLock;
 

@@ -6,11 +6,7 @@
     clippy::panic
 )]
 
-mod common;
-#[path = "common/mdl.rs"]
-mod mdl;
-#[path = "common/pki.rs"]
-mod pki;
+use test_kit::{mdl, pki};
 
 use mso::cbor::{from_slice, to_vec, Limits};
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier};

@@ -6,8 +6,7 @@
     clippy::panic
 )]
 
-#[path = "common/pki.rs"]
-mod pki;
+use test_kit::pki;
 
 use mso::crypto::{Algorithm, Curve, PublicKey, Signer, SoftwareKey, SoftwareVerifier};
 use mso::status::*;

@@ -7,10 +7,7 @@
     clippy::panic
 )]
 
-#[path = "common/mdl.rs"]
-mod mdl;
-#[path = "common/pki.rs"]
-mod pki;
+use test_kit::{mdl, pki};
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -18,10 +18,7 @@
     clippy::panic
 )]
 
-#[path = "../../mso/tests/common/mdl.rs"]
-mod mdl;
-#[path = "../../mso/tests/common/pki.rs"]
-mod pki;
+use test_kit::{mdl, pki};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -18,10 +18,7 @@
     missing_docs
 )]
 
-#[path = "../../mso/tests/common/mdl.rs"]
-mod mdl;
-#[path = "../../mso/tests/common/pki.rs"]
-mod pki;
+use test_kit::{mdl, pki};
 
 use std::hint::black_box;
 use std::time::Duration;

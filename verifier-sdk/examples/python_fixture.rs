@@ -7,10 +7,7 @@
 //! time and the transcript parameters).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-#[path = "../../mso/tests/common/mdl.rs"]
-mod mdl;
-#[path = "../../mso/tests/common/pki.rs"]
-mod pki;
+use test_kit::{mdl, pki};
 
 use std::path::PathBuf;
 

@@ -12,7 +12,7 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{failed, failure, mdl, pki};
+use common::{failed, failure};
 use mso::cbor::{to_vec, Limits, Tag24, Value};
 use mso::cose::{sign1_verify_detached, x5chain, CoseSign1};
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier};
@@ -22,6 +22,7 @@ use mso::model::{
 };
 use mso::present::{device_response, present_with_signature};
 use mso::x509::Certificate;
+use test_kit::{mdl, pki};
 use verifier_sdk::{
     default_verification_options, encode_device_request, session_transcript_bytes,
     verify_device_response, verify_issuer_signed, AddOutcome, CheckFailure, CheckKind,

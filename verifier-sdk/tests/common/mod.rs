@@ -1,4 +1,5 @@
-//! Shared helpers: the Annex D vectors and the mso test PKI / sample mDL.
+//! Shared helpers: the Annex D vectors and report lookups (the test PKI and sample mDL are in
+//! `test_kit`).
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
@@ -6,11 +7,6 @@ use std::path::PathBuf;
 use verifier_sdk::{
     CheckFailure, CheckKind, CheckOutcome, CheckResult, DocumentResult, VerificationReport,
 };
-
-#[path = "../../../mso/tests/common/mdl.rs"]
-pub mod mdl;
-#[path = "../../../mso/tests/common/pki.rs"]
-pub mod pki;
 
 /// A file from `../shared/vectors/annex-d/`.
 pub fn vector(name: &str) -> Vec<u8> {

@@ -1,5 +1,4 @@
 //! A sample mDL: 12 elements including a 20 KB portrait.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use mso::cbor::{FullDate, TDate, Value};
 use mso::crypto::{PublicKey, Signer, SoftwareKey};

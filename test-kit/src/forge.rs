@@ -1,6 +1,5 @@
 //! Builders for deliberately malformed or unusual documents, each properly signed so that only
 //! the intended defect is present.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use coset::CborSerializable;
 use mso::cbor::{encode_value, Value};

@@ -1,6 +1,5 @@
 //! A throwaway test PKI (IACA P-384 → DS P-256) shaped like ISO 18013-5 Annex B, made with
-//! rcgen. Shared by the mso tests, the benches and the cross-crate tests via `#[path]`.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+//! rcgen. Shared by the mso tests, the benches and the cross-crate tests.
 
 use mso::crypto::{Algorithm, Signer, SoftwareKey};
 use rcgen::{
@@ -31,8 +30,11 @@ pub enum DsVariant {
 
 /// An IACA and one DS certificate with their keys.
 pub struct TestPki {
+    /// The IACA certificate (DER).
     pub iaca_der: Vec<u8>,
+    /// The DS certificate (DER).
     pub ds_der: Vec<u8>,
+    /// The DS private key.
     pub ds_key: SoftwareKey,
     iaca_cert: rcgen::Certificate,
     iaca_key: KeyPair,
