@@ -1,0 +1,147 @@
+//! Operational endpoints, the OpenAPI document and graceful shutdown.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Operations
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn operational_endpoints_openapi_and_graceful_shutdown() {
+    let env = Env::start(|c| c.server.shutdown_grace_secs = 5).await;
+    let r = env.send(env.get("/healthz", None)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json(), json!({"status": "ok"}));
+    let r = env.send(env.get("/readyz", None)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.json(), json!({"status": "ready"}));
+
+    env.issue(&claims_with_portrait(2048), &[device_key()])
+        .await;
+    let r = env.send(env.get("/metrics", None)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r
+        .header("content-type")
+        .is_some_and(|c| c.starts_with("text/plain")));
+    let m = r.text();
+    assert!(m.contains("mdoc_issuer_http_requests_total"), "{m}");
+    assert!(m.contains("mdoc_issuer_msos_signed_total"), "{m}");
+    assert_eq!(
+        metric_value(
+            &m,
+            "mdoc_issuer_http_requests_total",
+            &[
+                "route=\"/v1/documents\"",
+                "status=\"201\"",
+                "method=\"POST\""
+            ]
+        ),
+        Some(1.0)
+    );
+    assert!(metric_value(
+        &m,
+        "mdoc_issuer_http_requests_total",
+        &["route=\"/healthz\""]
+    )
+    .is_some());
+
+    // The OpenAPI document lists exactly the router's routes.
+    let r = env.send(env.get("/openapi.json", None)).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.header("content-type").as_deref(),
+        Some("application/json")
+    );
+    let doc = r.json();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
+    let methods = [
+        "get", "put", "post", "delete", "patch", "head", "options", "trace",
+    ];
+    let mut listed = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (k, op) in item.as_object().unwrap() {
+            if methods.contains(&k.as_str()) {
+                listed.insert((k.clone(), path.clone()));
+                assert!(op["responses"].is_object(), "{k} {path} has responses");
+                assert!(
+                    op["operationId"].is_string(),
+                    "{k} {path} has an operationId"
+                );
+            }
+        }
+    }
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        listed, expected,
+        "OpenAPI paths differ from the router's routes"
+    );
+    let schemes = &doc["components"]["securitySchemes"];
+    assert!(schemes.as_object().is_some_and(|s| !s.is_empty()));
+    let codes: BTreeSet<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
+        .as_array()
+        .expect("components.schemas.ErrorCode.enum")
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    let want: BTreeSet<&str> = ERROR_CODES.iter().copied().collect();
+    assert_eq!(codes, want, "documented error codes");
+    for media in [
+        "application/statuslist+cwt",
+        "application/identifierlist+cwt",
+    ] {
+        assert!(r.text().contains(media), "{media} is documented");
+    }
+    // Each listed route exists on the router (not the fallback) for its method.
+    for (method, path) in ROUTES {
+        let concrete = path
+            .replace("{id}", "00000000000000000000000000000000")
+            .replace("{serial}", "01")
+            .replace("{n}", "1");
+        let rb = match *method {
+            "get" => env.http.get(env.url(&concrete)),
+            _ => env.http.post(env.url(&concrete)),
+        };
+        let r = env.send(rb).await;
+        assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{method} {path}");
+        if r.status == StatusCode::NOT_FOUND {
+            assert_ne!(
+                r.json()["error"]["message"],
+                "no such route",
+                "{method} {path}"
+            );
+        }
+    }
+
+    // Refusals are counted by code.
+    let m = env.send(env.get("/metrics", None)).await.text();
+    assert!(
+        metric_value(&m, "mdoc_issuer_refusals_total", &["code=\"unauthorized\""])
+            .is_some_and(|v| v >= 1.0),
+        "{m}"
+    );
+
+    // Graceful shutdown completes, the port closes, the audit log records the stop.
+    let base = env.stack.base_url.clone();
+    let audit_path = env.audit_path();
+    let http = env.http.clone();
+    env.db.close().await;
+    let Env { stack, _tmp, .. } = env;
+    tokio::time::timeout(std::time::Duration::from_secs(120), stack.stop())
+        .await
+        .expect("graceful shutdown hangs")
+        .unwrap();
+    assert!(
+        http.get(format!("{base}/healthz")).send().await.is_err(),
+        "the server still answers after shutdown"
+    );
+    let last = std::fs::read_to_string(audit_path)
+        .unwrap()
+        .lines()
+        .last()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .unwrap();
+    assert_eq!(last["event"], "issuer.stop");
+}
