@@ -102,6 +102,12 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
+impl Default for TestPki {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl TestPki {
     /// A fresh IACA (JP, P-384) and DS (P-256) with the default validity periods.
     pub fn new() -> Self {
