@@ -55,7 +55,7 @@ fn check_trust<'a>(
             Err(Failure::NotThePinnedCertificate)
         };
         report.record(CheckKind::DsTrusted, None, outcome);
-        check_profile(report, ds, None);
+        check_profile(report, &profile::inspect_ds(ds.tbs(), None));
         return None;
     }
     // Each phase is reported as its own check: the path (names, signature, the IACA's
@@ -77,32 +77,40 @@ fn check_trust<'a>(
                 opts.verifier,
                 &policy,
             )
-            .map(|p| p.anchor())
+            .map(|p| {
+                (
+                    p.anchor(),
+                    anchors.inspect_under(ds, Role::DocumentSigner, p.anchor_index()),
+                )
+            })
         })
     });
-    let iaca = match iaca {
-        Some(Ok(iaca)) => {
+    let (iaca, inspection) = match iaca {
+        Some(Ok((iaca, inspection))) => {
             report.pass(CheckKind::DsTrusted, None);
             check_time_window(report, CheckKind::IacaValidity, "IACA", iaca, opts);
-            Some(iaca)
+            (Some(iaca), Some(inspection))
         }
         Some(Err(e)) => {
             report.fail(CheckKind::DsTrusted, Failure::NoTrustedIssuer(e));
-            None
+            (None, None)
         }
-        None => None,
+        None => (None, None),
     };
-    check_profile(report, ds, iaca);
+    // Against the issuing IACA, remembered by the trust anchors; else the DS alone.
+    let inspection =
+        inspection.unwrap_or_else(|| std::sync::Arc::new(profile::inspect_ds(ds.tbs(), None)));
+    check_profile(report, &inspection);
     if let Some(store) = trust.store() {
         revocation::check_ds_revocation(report, ds, iaca, store, opts);
     }
     iaca
 }
 
-/// Records DsProfile: the Annex B Document Signer profile, against the issuing IACA when
-/// known. Errors fail the check; each tolerated departure is a warning.
-fn check_profile(report: &mut DocumentReport, ds: &Certificate, iaca: Option<&Certificate>) {
-    let inspection = profile::inspect_ds(ds.tbs(), iaca.map(Certificate::tbs));
+/// Records DsProfile from the inspection of the DS against the Annex B Document Signer
+/// profile (against the issuing IACA when known). Errors fail the check; each tolerated
+/// departure is a warning.
+fn check_profile(report: &mut DocumentReport, inspection: &profile::Inspection) {
     let errors: Vec<Violation> = inspection.errors().cloned().collect();
     let outcome = if errors.is_empty() {
         Ok(())

@@ -7,18 +7,23 @@
 //! bytes, so [`TrustAnchors`] remembers, per leaf certificate (by the SHA-256 of its DER), which
 //! anchor it verified under when the path had no intermediate. A verifier checking many
 //! documents from the same few Document Signers then pays for each chain signature once (a
-//! "warm" trust store). Only that signature is remembered: names, the anchor's authority,
-//! validity at the verification time and the leaf's profile are checked on every call. The
+//! "warm" trust store). The profile inspection of such a leaf against its anchor is just as
+//! pure and is remembered the same way ([`TrustAnchors::inspect_under`]). Names, the anchor's
+//! authority and validity at the verification time are checked on every call. The
 //! memory holds at most [`MAX_REMEMBERED`] leaves and starts over when full; it is not copied by
 //! [`Clone`] and is never part of a serialised trust store.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 use x509_cert::name::Name;
 
 use super::certificate::Certificate;
+use super::profile::{self, Inspection, Role};
+
+/// Remembered inspections: (leaf digest, role, anchor index) → the inspection.
+type Inspections = HashMap<([u8; 32], Role, usize), Arc<Inspection>>;
 
 /// Most leaf certificates whose verified anchor is remembered; beyond this the memory starts
 /// over.
@@ -30,6 +35,7 @@ pub const MAX_REMEMBERED: usize = 4096;
 pub struct TrustAnchors {
     anchors: Vec<Certificate>,
     verified: Mutex<HashMap<[u8; 32], usize>>,
+    inspections: Mutex<Inspections>,
 }
 
 impl TrustAnchors {
@@ -44,6 +50,7 @@ impl TrustAnchors {
         TrustAnchors {
             anchors: unique,
             verified: Mutex::new(HashMap::new()),
+            inspections: Mutex::new(HashMap::new()),
         }
     }
 
@@ -98,6 +105,35 @@ impl TrustAnchors {
             }
             m.insert(digest(leaf), index);
         }
+    }
+}
+
+impl TrustAnchors {
+    /// The profile inspection of `leaf` in `role` with anchor `index` as its issuer, computed
+    /// once per (leaf, role, anchor) and then remembered (at most [`MAX_REMEMBERED`]).
+    pub fn inspect_under(&self, leaf: &Certificate, role: Role, index: usize) -> Arc<Inspection> {
+        let issuer = self.anchors.get(index);
+        let key = (digest(leaf), role, index);
+        if let Some(found) = self
+            .inspections
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
+            return found;
+        }
+        let inspection = Arc::new(profile::inspect(
+            role,
+            leaf.tbs(),
+            issuer.map(Certificate::tbs),
+        ));
+        if let Ok(mut m) = self.inspections.lock() {
+            if m.len() >= MAX_REMEMBERED {
+                m.clear();
+            }
+            m.insert(key, Arc::clone(&inspection));
+        }
+        inspection
     }
 }
 

@@ -81,6 +81,21 @@ pub fn decode_owned(spki: &SubjectPublicKeyInfoOwned) -> Result<PublicKey> {
     decode(&spki)
 }
 
+/// The curve a SubjectPublicKeyInfo names (id-ecPublicKey with a supported namedCurve, or
+/// id-Ed25519), read from the algorithm alone: the point is not decoded or validated, which
+/// [`decode_owned`] does. For checks that only relate an algorithm to a key type.
+pub fn curve_of(spki: &SubjectPublicKeyInfoOwned) -> Option<Curve> {
+    let alg = &spki.algorithm;
+    if alg.oid == oid::ED25519 {
+        return alg.parameters.is_none().then_some(Curve::Ed25519);
+    }
+    if alg.oid != oid::EC_PUBLIC_KEY {
+        return None;
+    }
+    let named: ObjectIdentifier = alg.parameters.as_ref()?.decode_as().ok()?;
+    curve_from_oid(&named)
+}
+
 /// The SubjectPublicKeyInfo of a key: id-ecPublicKey with its named curve and the
 /// uncompressed point (RFC 5480), or id-Ed25519 without parameters (RFC 8410).
 pub fn encode(key: &PublicKey) -> Result<SubjectPublicKeyInfoOwned> {
