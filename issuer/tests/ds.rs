@@ -17,8 +17,7 @@ use mso::x509::profile::{EncodingProblem, Finding, Severity, Violation};
 use mso::x509::{oid, Certificate, PathError};
 use rcgen::{
     BasicConstraints, CertificateParams, CrlDistributionPoint, CustomExtension, DnType,
-    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SerialNumber,
-    SignatureAlgorithm,
+    ExtendedKeyUsagePurpose, IsCa, KeyIdMethod, KeyPair, KeyUsagePurpose, SignatureAlgorithm,
 };
 use sha1::{Digest, Sha1};
 use time::macros::datetime;
@@ -42,25 +41,7 @@ fn assert_finding(err: &DsError, violation: &Violation) {
 
 // ---------------------------------------------------------------- test CA
 
-fn rcgen_key(key: &SoftwareKey) -> KeyPair {
-    KeyPair::try_from(key.to_pkcs8_der().unwrap().as_slice()).unwrap()
-}
-
-fn ian() -> CustomExtension {
-    let uri = b"https://iaca.example.jp";
-    let mut gn = vec![0x86, uri.len() as u8];
-    gn.extend_from_slice(uri);
-    let mut content = vec![0x30, gn.len() as u8];
-    content.extend_from_slice(&gn);
-    CustomExtension::from_oid_content(&[2, 5, 29, 18], content)
-}
-
-fn random_serial() -> SerialNumber {
-    let mut bytes = [0u8; 16];
-    rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
-    bytes[0] = (bytes[0] & 0x7f) | 0x01;
-    SerialNumber::from_slice(&bytes)
-}
+use test_kit::pki::{ian, random_serial, rcgen_key};
 
 fn crldp() -> Vec<CrlDistributionPoint> {
     vec![CrlDistributionPoint {

@@ -41,7 +41,8 @@ pub struct TestPki {
     iaca_ski: Vec<u8>,
 }
 
-fn rcgen_key(key: &SoftwareKey) -> KeyPair {
+/// `key` as an rcgen key pair (to sign certificates with rcgen).
+pub fn rcgen_key(key: &SoftwareKey) -> KeyPair {
     let der = key.to_pkcs8_der().unwrap();
     KeyPair::try_from(der.as_slice()).unwrap()
 }
@@ -51,7 +52,8 @@ fn ski(key: &SoftwareKey) -> Vec<u8> {
     Sha1::digest(key.public_key().unwrap().to_sec1()).to_vec()
 }
 
-fn ian() -> CustomExtension {
+/// issuerAlternativeName `https://iaca.example.jp`, as the Annex B profiles ask.
+pub fn ian() -> CustomExtension {
     // GeneralNames [ uniformResourceIdentifier "https://iaca.example.jp" ]
     let uri = b"https://iaca.example.jp";
     let mut gn = vec![0x86, uri.len() as u8];
@@ -94,7 +96,8 @@ fn country(code: &str) -> DnValue {
     DnValue::PrintableString(code.try_into().unwrap())
 }
 
-fn random_serial() -> SerialNumber {
+/// A positive 20-octet serial number from the OS CSPRNG.
+pub fn random_serial() -> SerialNumber {
     let mut bytes = [0u8; 20];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut bytes);
     bytes[0] &= 0x7f;
