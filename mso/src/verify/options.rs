@@ -105,7 +105,8 @@ pub struct VerifyOptions<'a> {
 /// part in verification is ignored with a named warning ([`Placeholders::Warn`], the
 /// default), or refused when the relying party asks for strictness
 /// ([`Placeholders::Refuse`]). Anything that could change how the document is verified stays
-/// an error whatever this says: an unprotected `alg`, an unusable x5chain, a header entry of
+/// an error whatever this says: an unprotected `alg`, an unusable x5chain (`x5chain: undefined` included, see
+/// [`crate::cose::LABELS_READ_UNPROTECTED`]), a header entry of
 /// the wrong type, anything malformed in the protected header (which is signed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Placeholders {
