@@ -13,6 +13,6 @@ pub use coset::{CoseKey, CoseMac0, CoseSign1};
 pub use mac0::{mac0_create_detached, mac0_verify_detached, Mac0Algorithm, MAC_ALG_HMAC_256_256};
 pub use sign1::{
     decode_sign1, decode_sign1_bytes, decode_sign1_tolerant, parse_cose_key, sign1_algorithm,
-    sign1_verify, sign1_verify_detached, PreparedSign1,
+    sign1_verify, sign1_verify_detached, PreparedSign1, LABELS_READ_UNPROTECTED,
 };
 pub use x5chain::{x5chain, x5chain_value, X5CHAIN};
