@@ -986,3 +986,68 @@ fn expired_path_is_staleness_not_an_error() {
         ]
     );
 }
+
+/// The producer side: a list written by `VicalContent` verifies with the reader, carries every
+/// entry with metadata that agrees with its certificate (no warnings), and is tagged COSE_Sign1.
+#[test]
+fn written_vical_reads_back_without_warnings() {
+    let pki = TestPki::new();
+    let content = VicalContent {
+        provider: "Test Provider".into(),
+        date: DATE,
+        issue_id: Some(8),
+        next_update: Some(NEXT),
+        url: Some("https://dts.example.jp/vical.cbor".into()),
+        iacas: pki
+            .iacas
+            .iter()
+            .map(|der| ListedIaca {
+                certificate: Certificate::from_der(der).unwrap(),
+                doc_types: vec![MDL.into()],
+                certificate_profiles: Vec::new(),
+            })
+            .collect(),
+    };
+    let bytes = content.sign(&pki.chain(), &pki.signer.soft).unwrap();
+    assert_eq!(bytes[0], 0xd2, "tag 18");
+    let v = pki.verify(&bytes, AT).unwrap();
+    assert!(v.warnings().is_empty(), "{:?}", v.warnings());
+    assert_eq!(v.issue_id(), Some(8));
+    assert_eq!(v.provider(), "Test Provider");
+    assert_eq!(v.next_update(), Some(NEXT));
+    assert_eq!(v.url(), Some("https://dts.example.jp/vical.cbor"));
+    assert_eq!(v.iacas_for(MDL).count(), 2);
+    assert_eq!(v.entries()[0].certificate.der(), pki.iacas[0].as_slice());
+}
+
+#[test]
+fn writer_refuses_an_empty_doc_type_a_reversed_next_update_and_no_signer() {
+    let pki = TestPki::new();
+    let mut content = VicalContent {
+        provider: "P".into(),
+        date: DATE,
+        issue_id: None,
+        next_update: None,
+        url: None,
+        iacas: vec![ListedIaca {
+            certificate: Certificate::from_der(&pki.iacas[0]).unwrap(),
+            doc_types: Vec::new(),
+            certificate_profiles: Vec::new(),
+        }],
+    };
+    assert!(matches!(
+        content.to_payload(),
+        Err(Error::Vical(VicalError::EmptyDocType { index: 0 }))
+    ));
+    content.iacas[0].doc_types = vec![MDL.into()];
+    content.next_update = Some(DATE - Duration::days(1));
+    assert!(matches!(
+        content.to_payload(),
+        Err(Error::Vical(VicalError::NextUpdateBeforeDate { .. }))
+    ));
+    content.next_update = None;
+    assert!(matches!(
+        content.sign(&[], &pki.signer.soft),
+        Err(Error::Vical(VicalError::NoSignerCertificate))
+    ));
+}

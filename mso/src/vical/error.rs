@@ -50,4 +50,13 @@ pub enum VicalError {
         /// When the list was added.
         at: OffsetDateTime,
     },
+    /// A listed IACA has no subjectKeyIdentifier, which a CertificateInfo's `ski` needs.
+    #[error("VICAL entry {index}: the IACA has no subjectKeyIdentifier")]
+    NoSubjectKeyId {
+        /// The entry's position in `certificateInfos`.
+        index: usize,
+    },
+    /// A VICAL cannot be signed without its signer's certificate in the x5chain.
+    #[error("a VICAL needs its signer's certificate in the x5chain")]
+    NoSignerCertificate,
 }

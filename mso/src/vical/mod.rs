@@ -54,8 +54,10 @@ use crate::x509::{Certificate, Position, TrustAnchors};
 /// Default age after which a VICAL without `nextUpdate` is stale.
 pub const DEFAULT_MAX_AGE: Duration = Duration::days(30);
 
+mod build;
 pub(crate) mod error;
 
+pub use build::{ListedIaca, VicalContent, VICAL_VERSION};
 pub use error::VicalError;
 
 /// Policy for verifying a VICAL.
