@@ -15,7 +15,7 @@ ALLOWED = {
     "custody": {"mso"},
     "mdoc-issuer": {"mso", "schemas", "custody"},
     "mdoc-ca": {"mso", "custody"},
-    "mdoc-dts": {"mso"},
+    "mdoc-dts": {"mso", "custody"},
     "verifier-sdk": {"mso", "schemas"},
     "wallet-sdk": {"mso", "schemas"},
     "mdoc-test-kit": {"mso", "custody"},

@@ -6,6 +6,7 @@
 //!   deliberately broken variants), link certificates and CRLs;
 //! - [`mdl`]: a sample mDL with 12 elements and a 20 KB portrait;
 //! - [`forge`]: properly signed documents with one intended defect each;
+//! - [`vical`]: a VICAL root and signer for signing and trusting VICALs;
 //! - [`softhsm`]: a private SoftHSM2 configuration with initialised tokens, set up once per
 //!   test process.
 
@@ -16,3 +17,4 @@ pub mod forge;
 pub mod mdl;
 pub mod pki;
 pub mod softhsm;
+pub mod vical;

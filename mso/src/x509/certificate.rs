@@ -2,8 +2,10 @@
 
 use der::{Decode, DecodePem, Encode};
 use time::OffsetDateTime;
+use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
-    AuthorityKeyIdentifier, BasicConstraints, ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier,
+    AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage,
+    SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::TbsCertificate;
@@ -181,6 +183,29 @@ impl Certificate {
             .get::<ExtendedKeyUsage>()
             .map_err(cert_err)?
             .map(|(_, eku)| eku.0))
+    }
+
+    /// The URIs of the cRLDistributionPoints extension (full names only), in order; empty when
+    /// the extension is absent. A present but undecodable extension is an error.
+    pub fn crl_distribution_uris(&self) -> Result<Vec<String>> {
+        let Some((_, CrlDistributionPoints(points))) = self
+            .cert
+            .tbs_certificate
+            .get::<CrlDistributionPoints>()
+            .map_err(cert_err)?
+        else {
+            return Ok(Vec::new());
+        };
+        let mut uris = Vec::new();
+        for point in points {
+            if let Some(DistributionPointName::FullName(names)) = point.distribution_point {
+                uris.extend(names.into_iter().filter_map(|n| match n {
+                    GeneralName::UniformResourceIdentifier(u) => Some(u.to_string()),
+                    _ => None,
+                }));
+            }
+        }
+        Ok(uris)
     }
 
     /// The OIDs of the extensions marked critical.
