@@ -25,6 +25,8 @@ pub mod events {
     pub const REVOKE: &str = "issuer.revoke";
     /// A DS certificate was revoked, with every document it signed.
     pub const REVOKE_DS: &str = "issuer.revoke_ds";
+    /// A CRL of one of the issuer's roots was applied (with the DS serials it revoked).
+    pub const CRL_INTAKE: &str = "issuer.crl_intake";
     /// The service started.
     pub const START: &str = "issuer.start";
     /// The service stopped.

@@ -63,6 +63,32 @@ pub struct ServiceConfig {
     pub rate_limit: RateLimitConfig,
     /// The audit log.
     pub audit: AuditConfig,
+    /// Following the roots' CRLs.
+    pub crl_intake: CrlIntakeConfig,
+}
+
+/// `[crl_intake]`: the issuer follows the CRL of each IACA in `[trust]` at the URL the IACA's
+/// cRLDistributionPoints names (the DTS) and revokes every DS certificate listed there.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CrlIntakeConfig {
+    /// Whether to follow the CRLs.
+    pub enabled: bool,
+    /// Seconds between two fetches of each CRL (conditional requests: an unchanged CRL costs
+    /// a 304). The policy gives the root 48 hours to publish a revocation (§4.9.8).
+    pub interval_secs: u64,
+    /// Largest CRL accepted, bytes.
+    pub max_bytes: u64,
+}
+
+impl Default for CrlIntakeConfig {
+    fn default() -> Self {
+        CrlIntakeConfig {
+            enabled: false,
+            interval_secs: 300,
+            max_bytes: 64 * 1024 * 1024,
+        }
+    }
 }
 
 /// `[server]`.

@@ -10,6 +10,8 @@
 //!   signed Token Status List and Identifier List CWTs, independent of HTTP;
 //! - [`api`]: the versioned HTTP API (axum) with client authentication, scopes, rate limits
 //!   and JSON errors; [`server`]: assembly from [`config`] and graceful shutdown;
+//! - [`crl_follow`]: following the roots' CRLs on the DTS; a DS the root revoked is revoked
+//!   here with all its documents (`engine::Issuer::intake_crl`);
 //! - [`audit`], [`metrics`]: the shared hash-chained audit log and Prometheus metrics;
 //! - [`fast_crypto`]: the aws-lc-rs signature backend the server signs and verifies with;
 //! - `timefmt`: the one RFC 3339 formatting of times.
@@ -21,6 +23,7 @@ pub use mso;
 pub mod api;
 pub mod audit;
 pub mod config;
+pub mod crl_follow;
 pub mod device_key;
 pub mod ds;
 pub mod engine;

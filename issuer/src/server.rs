@@ -127,6 +127,7 @@ pub struct Running {
     stop: watch::Sender<bool>,
     task: JoinHandle<std::io::Result<()>>,
     upkeep: JoinHandle<()>,
+    crl_follow: Option<JoinHandle<()>>,
 }
 
 impl Running {
@@ -134,6 +135,9 @@ impl Running {
     pub async fn shutdown(self) -> std::io::Result<()> {
         let _ = self.stop.send(true);
         self.upkeep.abort();
+        if let Some(f) = &self.crl_follow {
+            f.abort();
+        }
         self.task
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?
@@ -183,11 +187,34 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
             }
         }
     });
+    let crl_follow = issuer.config().crl_intake.enabled.then(|| {
+        let issuer = Arc::clone(&issuer);
+        tokio::spawn(async move {
+            let config = issuer.config().crl_intake.clone();
+            let mut follower = crate::crl_follow::CrlFollower::new(&issuer, &config);
+            tracing::info!(urls = ?follower.urls(), "following the roots' CRLs");
+            let mut tick =
+                tokio::time::interval(Duration::from_secs(config.interval_secs.max(1)));
+            loop {
+                tick.tick().await;
+                for (url, result) in follower.poll(&issuer, OffsetDateTime::now_utc()).await {
+                    match result {
+                        Ok(Some(done)) if !done.revoked.is_empty() => {
+                            tracing::warn!(%url, revoked = ?done.revoked, "DS certificates revoked by the root's CRL");
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::error!(%url, error = %e, "CRL intake failed"),
+                    }
+                }
+            }
+        })
+    });
     Ok(Running {
         addr,
         stop,
         task,
         upkeep,
+        crl_follow,
     })
 }
 

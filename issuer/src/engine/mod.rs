@@ -17,6 +17,7 @@
 //! - `revocation`: revoking documents and DS certificates;
 //! - `publish`: the signed Token Status List and Identifier List tokens and their cache.
 
+mod crl_intake;
 mod ds_keys;
 mod dsset;
 mod errors;
@@ -26,6 +27,7 @@ mod publish;
 mod revocation;
 mod secrets;
 
+pub use crl_intake::{CrlIntake, CrlIntakeError, CRL_INTAKE_ACTOR};
 pub use dsset::SigningDs;
 pub use errors::{EngineError, FieldError};
 pub use issuance::{
