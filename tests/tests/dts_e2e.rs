@@ -302,7 +302,7 @@ async fn ca_ceremonies_to_dts_to_openssl_and_the_issuer_follows_a_revocation() {
 
     // The issuer follows the DTS: nothing to revoke yet.
     let mut follower = CrlFollower::new(&issuer, &config.crl_intake);
-    assert_eq!(follower.urls(), [cdp.clone()]);
+    assert_eq!(follower.urls(), std::slice::from_ref(&cdp));
     let polled = follower.poll(&issuer, OffsetDateTime::now_utc()).await;
     let done = polled[0].1.as_ref().unwrap().as_ref().unwrap();
     assert!(done.revoked.is_empty());
