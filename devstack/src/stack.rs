@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use custody::softstore::KdfParams;
+use mdoc_dts::bundle::Bundle;
+use mdoc_dts::{Dts, DtsConfig, SystemClock};
 use mdoc_issuer::config::{KeystoreSection, ServiceConfig};
 use mdoc_issuer::ds::{
     csr_pem, generate_csr, install_certificate, DsKeys, DsSubject, KeystoreConfig,
@@ -50,6 +52,102 @@ impl StackOptions {
     }
 }
 
+/// The dev Digital Trust Service: it publishes the dev root and its CRL on loopback.
+pub struct DevDts {
+    /// The DTS.
+    pub dts: Arc<Dts>,
+    /// `http://127.0.0.1:<port>`, the public URL its certificates name.
+    pub url: String,
+    /// Its configuration file (`mdoc-dts --config` serves the same state).
+    pub config_path: PathBuf,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl DevDts {
+    /// The dev root's fingerprint (SHA-256 of its DER, hex): what a verifier pins.
+    pub fn pinned(&self) -> Vec<String> {
+        self.dts.config().pins()
+    }
+
+    /// Stops serving.
+    pub async fn stop(mut self) -> Result<()> {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        self.task.await??;
+        self.dts.store().close().await;
+        Ok(())
+    }
+}
+
+/// Binds the dev DTS's address: the one recorded in `dir/dts.addr` (the dev root's CRL URL
+/// names it), or a free loopback port on first run, then recorded.
+async fn bind_dts(dir: &Path) -> Result<TcpListener> {
+    let record = dir.join("dts.addr");
+    if let Ok(addr) = std::fs::read_to_string(&record) {
+        let addr = addr.trim();
+        return TcpListener::bind(addr).await.map_err(|e| {
+            format!(
+                "the dev DTS address {addr} (named in the dev root's CRL URL) is taken: {e}; \
+                 stop what uses it or remove {} to start afresh",
+                dir.display()
+            )
+            .into()
+        });
+    }
+    let listener = TcpListener::bind(SocketAddr::from(([127, 0, 0, 1], 0))).await?;
+    std::fs::write(&record, listener.local_addr()?.to_string())?;
+    Ok(listener)
+}
+
+/// Writes the dev DTS's configuration (pinning the dev root) and opens it.
+async fn start_dts(
+    dir: &Path,
+    listener: TcpListener,
+    pki: &DevPki,
+    crls: &[Vec<u8>],
+    now: OffsetDateTime,
+) -> Result<DevDts> {
+    let url = format!("http://{}", listener.local_addr()?);
+    let dts_dir = dir.join("dts");
+    std::fs::create_dir_all(&dts_dir)?;
+    let config_path = dts_dir.join("mdoc-dts.toml");
+    let fingerprint = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&pki.iaca_der));
+    std::fs::write(
+        &config_path,
+        format!(
+            "# DEVELOPMENT ONLY: the dev DTS, written by devstack.\n\
+             public_url = {url:?}\npinned_roots = [{fingerprint:?}]\n\
+             database_url = \"dts.sqlite\"\naudit_log = \"dts-audit.log\"\n\
+             terminal_id = \"dev-dts\"\nlisten = {:?}\n",
+            listener.local_addr()?.to_string()
+        ),
+    )?;
+    let config = DtsConfig::load(&config_path)?;
+    let dts = Dts::open_with(config, None, Arc::new(SystemClock)).await?;
+    // The root's export for this run: the IACA and a fresh CRL, ingested as an operator would.
+    let bundle = dts_dir.join(format!("bundle-{}", now.unix_timestamp_nanos()));
+    pki.export(&bundle, crls)?;
+    let read = Bundle::from_dir(&bundle, &dts.config().limits);
+    dts.ingest(read, "devstack", "dev-operator").await?;
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(mdoc_dts::http::serve(
+        listener,
+        mdoc_dts::http::router(Arc::clone(&dts), mdoc_dts::http::Routes::All),
+        async {
+            let _ = rx.await;
+        },
+    ));
+    Ok(DevDts {
+        dts,
+        url,
+        config_path,
+        stop: Some(tx),
+        task,
+    })
+}
+
 /// A running dev system.
 pub struct DevStack {
     /// The dev root.
@@ -64,6 +162,8 @@ pub struct DevStack {
     pub dir: PathBuf,
     /// The DS certificate in use (DER).
     pub ds_der: Vec<u8>,
+    /// The dev DTS publishing the root and its CRL.
+    pub dts: DevDts,
 }
 
 /// Reads `dir/<name>` or creates it with 32 random bytes (hex). DEV ONLY: real deployments
@@ -88,7 +188,11 @@ impl DevStack {
         std::fs::create_dir_all(&dir)?;
         let now = OffsetDateTime::now_utc();
         let root_secret = dev_secret(&dir, "DEV-ONLY-root-keystore.secret")?;
-        let pki = DevPki::open_or_create(&dir.join("root"), &root_secret, &opts.kdf, now)?;
+        // The DTS's address comes first: the root's CRL URL names it.
+        let dts_listener = bind_dts(&dir).await?;
+        let crl_url = format!("http://{}/crl/dev-iaca.crl", dts_listener.local_addr()?);
+        let mut pki =
+            DevPki::open_or_create(&dir.join("root"), &root_secret, &opts.kdf, now, &crl_url)?;
         let iaca_path = DevPki::cert_path(&dir.join("root"));
 
         let mut config = ServiceConfig::default();
@@ -102,6 +206,8 @@ impl DevStack {
             secret_env: "unused-in-dev".into(),
         };
         config.trust.iaca = vec![iaca_path];
+        // The issuer follows its root's CRL on the DTS.
+        config.crl_intake.enabled = true;
         config.audit.path = dir.join("issuer-audit.log");
         (opts.tweak)(&mut config);
 
@@ -120,6 +226,8 @@ impl DevStack {
         let store = Store::open(&config.database.url).await?;
         let ds_der = ensure_ds(&pki, &keys, &store, &dir, now).await?;
         store.close().await;
+        let crl = pki.crl(&[], now)?;
+        let dts = start_dts(&dir, dts_listener, &pki, &[crl], now).await?;
 
         let secret = ServerSecret::new(dev_secret(&dir, "DEV-ONLY-server.secret")?.to_vec())?;
         let issuer = server::build_with(config, keys, secret).await?;
@@ -131,6 +239,7 @@ impl DevStack {
             running,
             dir,
             ds_der,
+            dts,
         })
     }
 
@@ -148,7 +257,7 @@ impl DevStack {
     pub async fn stop(self) -> Result<()> {
         self.running.shutdown().await?;
         self.issuer.store().close().await;
-        Ok(())
+        self.dts.stop().await
     }
 }
 

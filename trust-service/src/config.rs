@@ -127,7 +127,7 @@ pub struct CrlConfig {
 impl Default for CrlConfig {
     fn default() -> Self {
         CrlConfig {
-            reserve_alarm_days: 3,
+            reserve_alarm_days: 2,
         }
     }
 }

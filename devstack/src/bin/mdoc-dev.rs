@@ -1,9 +1,10 @@
 //! `mdoc-dev`: the whole system on embedded defaults, end to end. **DEVELOPMENT ONLY.**
 //!
-//! Starts a dev root CA and the issuer service (SQLite, dev file keystore, loopback), then
-//! walks through what each user does: the portal issues an mDL over HTTP, the wallet presents
-//! it (QR proximity, device signature), a verifier checks it with the IACA and the published
-//! status lists, the portal revokes it, the lists show it revoked, the verifier refuses it and
+//! Starts a dev root CA, the Digital Trust Service publishing it (its export ingested, the
+//! certificates' CRL URL served) and the issuer service (SQLite, dev file keystore, loopback,
+//! following the root's CRL), then walks through what each user does: the portal issues an mDL over HTTP, the wallet presents
+//! it (QR proximity, device signature), a verifier takes its trust from the DTS (pinned root,
+//! the CRL at the DS certificate's URL) and checks it with the published status lists, the portal revokes it, the lists show it revoked, the verifier refuses it and
 //! the issuer refuses to refresh it. Everything it made is written to `--dir` (default
 //! `out/dev`) for inspection with openssl and other tools; `--serve` keeps the service running
 //! afterwards until Ctrl-C.
@@ -19,6 +20,7 @@ use devstack::{DevStack, Result, StackOptions};
 use mdoc_issuer::engine::IssueResponse;
 use mdoc_issuer::store::Scope;
 use mso::cbor::{encode_value, from_slice, wrap_tag24, Limits, Tag24, ToCbor, Value};
+use mso::crl::{Crl, CrlVerifyOptions};
 use mso::crypto::{Algorithm, Signer as _, SoftwareKey, SoftwareVerifier};
 use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript};
 use mso::present::{device_response, present_with_signature};
@@ -26,7 +28,7 @@ use mso::status::{IdentifierListToken, StatusListToken};
 use mso::verify::{
     verify_device_response, DeviceAuthInput, IssuerTrust, ResponseReport, VerifyOptions,
 };
-use mso::x509::TrustAnchors;
+use mso::x509::{Certificate, TrustAnchors};
 use time::OffsetDateTime;
 
 #[derive(Parser)]
@@ -122,6 +124,76 @@ impl Verifier<'_> {
     }
 }
 
+/// What a verifier app does: reads the DTS index, takes the root whose fingerprint it pinned
+/// (and checks the bytes against it), fetches the CRL the DS certificate names, verifies it
+/// under that root and checks the DS is not on it. Returns the root and the CRL's number.
+async fn trust_from_dts(
+    http: &reqwest::Client,
+    dts: &str,
+    pinned: &[String],
+    ds_der: &[u8],
+    now: OffsetDateTime,
+) -> Result<(Certificate, String)> {
+    let index: serde_json::Value = http
+        .get(format!("{dts}/index.json"))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let roots = index
+        .get("roots")
+        .and_then(|r| r.as_array())
+        .ok_or("index.json has no roots")?;
+    let root = roots
+        .iter()
+        .find(|r| {
+            r.get("fingerprint")
+                .and_then(|f| f.as_str())
+                .is_some_and(|f| pinned.iter().any(|p| p == f))
+        })
+        .ok_or("the DTS publishes no pinned root")?;
+    let url = root
+        .pointer("/der/url")
+        .and_then(|u| u.as_str())
+        .ok_or("no root URL")?;
+    let der = http
+        .get(url)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let fingerprint = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
+    if !pinned.contains(&fingerprint) {
+        return Err(format!("the root at {url} is not the pinned one ({fingerprint})").into());
+    }
+    let iaca = Certificate::from_der(&der)?;
+    let ds = Certificate::from_der(ds_der)?;
+    let crl_url = ds
+        .crl_distribution_uris()?
+        .into_iter()
+        .next()
+        .ok_or("no CRL URL")?;
+    let crl_der = http
+        .get(&crl_url)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    let crl =
+        Crl::from_der(&crl_der)?.verify(&iaca, &CrlVerifyOptions::new(now), &SoftwareVerifier)?;
+    if crl.is_certificate_revoked(&ds)? {
+        return Err("the DS certificate is on the root's CRL".into());
+    }
+    let number = crl
+        .crl_number()
+        .map(|n| hex::encode(n.as_bytes()))
+        .unwrap_or_default();
+    Ok((iaca, number))
+}
+
 async fn walkthrough(args: &Args) -> Result<bool> {
     let dir = &args.dir;
     let art = dir.join("artifacts");
@@ -131,10 +203,10 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         dir.display()
     );
 
-    println!("1. Dev root CA (IACA, P-384) and issuer service (SQLite, loopback)");
+    println!("1. Dev root CA (IACA, P-384), its DTS, and the issuer service (SQLite, loopback)");
     let mut opts = StackOptions::new(dir.join("state"));
     opts.database_url = args.database_url.clone();
-    let mut stack = DevStack::start(opts).await?;
+    let stack = DevStack::start(opts).await?;
     println!("     issuer listening on {}", stack.base_url);
     let now = OffsetDateTime::now_utc();
     write(
@@ -143,7 +215,14 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         pem("CERTIFICATE", &stack.pki.iaca_der).as_bytes(),
     )?;
     write(&art, "ds.pem", pem("CERTIFICATE", &stack.ds_der).as_bytes())?;
-    let (new_iaca, new_with_old, old_with_new) = stack.pki.rollover(now)?;
+    println!(
+        "     DTS publishing the root and its CRL on {} (pinned root {})",
+        stack.dts.url,
+        stack.dts.pinned().join(", ")
+    );
+    let (new_iaca, new_with_old, old_with_new) = stack
+        .pki
+        .rollover(now, &format!("{}/crl/dev-iaca-next.crl", stack.dts.url))?;
     write(
         &art,
         "iaca-next.pem",
@@ -159,13 +238,34 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         "link-old-with-new.pem",
         pem("CERTIFICATE", &old_with_new).as_bytes(),
     )?;
-    let crl = stack.pki.crl(&[], now)?;
+    let http = reqwest::Client::new();
+    // The CRL at the URL the DS certificate names, as any relying party fetches it.
+    let crl_url = Certificate::from_der(&stack.ds_der)?
+        .crl_distribution_uris()?
+        .into_iter()
+        .next()
+        .ok_or("the DS certificate names no CRL URL")?;
+    let crl = http
+        .get(&crl_url)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
     write(&art, "iaca.crl.pem", pem("X509 CRL", &crl).as_bytes())?;
+    let index = http
+        .get(format!("{}/index.json", stack.dts.url))
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    write(&art, "dts-index.json", &index)?;
+    println!("     the DS certificate's CRL URL resolves: GET {crl_url} → 200");
 
     let portal = stack
         .client("dev-portal", &[Scope::Issue, Scope::Revoke])
         .await?;
-    let http = reqwest::Client::new();
     let auth = format!("Bearer {}", portal.0);
 
     println!("2. Portal issues an mDL (12 elements, 20 KB portrait) bound to the wallet's key");
@@ -243,8 +343,20 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     let response = encode_value(&device_response(vec![document]).to_value());
     write(&art, "device_response.cbor", &response)?;
 
-    println!("4. Verifier checks it: IACA chain, MSO signature, digests, validity, device signature, status");
-    let iaca = stack.iaca()?;
+    println!("4. Verifier takes its trust from the DTS (pinned root fingerprint), then checks the document: IACA chain, MSO signature, digests, validity, device signature, DS on the root's CRL, status");
+    let (iaca, crl_number) = trust_from_dts(
+        &http,
+        &stack.dts.url,
+        &stack.dts.pinned(),
+        &stack.ds_der,
+        now,
+    )
+    .await?;
+    println!(
+        "     root {} from {}/index.json; DS not on the root's CRL (number {crl_number})",
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(iaca.der())),
+        stack.dts.url
+    );
     let trust = IssuerTrust::iacas(vec![iaca.clone()]);
     let verifier = Verifier {
         base: &stack.base_url,
@@ -359,6 +471,8 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         format!(
             "DEVELOPMENT ONLY artifacts from mdoc-dev ({now}).\n\n\
              openssl verify -x509_strict -CAfile iaca.pem -crl_check -CRLfile iaca.crl.pem ds.pem\n\
+             iaca.crl.pem was fetched from the DS certificate's CRL URL on the dev DTS;\n\
+             dts-index.json is the DTS's index (curl it again while --serve runs).\n\
              openssl crl -in iaca.crl.pem -CAfile iaca.pem -noout -text\n\
              openssl verify -x509_strict -CAfile iaca.pem link-new-with-old.pem\n\
              openssl x509 -in ds.pem -noout -text\n\
@@ -371,8 +485,8 @@ async fn walkthrough(args: &Args) -> Result<bool> {
 
     if args.serve {
         println!(
-            "serving on {} until Ctrl-C (API token for this run: {})",
-            stack.base_url, portal.0
+            "serving the issuer on {} and the DTS on {} until Ctrl-C (API token for this run: {})",
+            stack.base_url, stack.dts.url, portal.0
         );
         let _ = tokio::signal::ctrl_c().await;
     }
