@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Serving benchmark of the DTS beside nginx (Debian) serving the `mdoc-dts export` tree of the
+# same state, same machine, same load tool (wrk), same run. The server under test is pinned to
+# CPU 0 and wrk to CPU 1; nginx runs one worker. For each resource: requests/s and p99 latency
+# of full 200 answers and of 304 answers (If-None-Match), and the ratio DTS / nginx.
+#
+#   scripts/bench-dts.sh            (DURATION=10 CONNECTIONS=32 by default)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-32}"
+DTS_PORT=18480
+NGINX_PORT=18481
+
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq nginx wrk >/dev/null
+fi
+cargo build --release -q -p mdoc-dts --bin mdoc-dts --example bench_fixture
+work="$(mktemp -d)"
+chmod 755 "$work" # nginx workers run as an unprivileged user
+cleanup() {
+    [[ -n "${dts_pid:-}" ]] && kill "$dts_pid" 2>/dev/null || true
+    [[ -f "$work/nginx.pid" ]] && kill "$(cat "$work/nginx.pid")" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+target/release/examples/bench_fixture "$work/dts" "http://127.0.0.1:$DTS_PORT" >/dev/null
+target/release/mdoc-dts --config "$work/dts/mdoc-dts.toml" export "$work/tree" >/dev/null 2>&1
+
+RUST_LOG=warn taskset -c 0 target/release/mdoc-dts --config "$work/dts/mdoc-dts.toml" serve 2>"$work/dts.log" &
+dts_pid=$!
+cat >"$work/nginx.conf" <<CONF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/nginx-error.log;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    sendfile on;
+    tcp_nopush on;
+    keepalive_requests 1000000;
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        root $work/tree;
+        include $work/tree/_nginx.conf;
+    }
+}
+CONF
+taskset -c 0 nginx -c "$work/nginx.conf"
+for _ in $(seq 50); do
+    curl -sf "http://127.0.0.1:$DTS_PORT/index.json" >/dev/null && curl -sf "http://127.0.0.1:$NGINX_PORT/index.json" >/dev/null && break
+    sleep 0.2
+done
+
+index="$(curl -sf "http://127.0.0.1:$DTS_PORT/index.json")"
+root_path="$(python3 -c 'import json,sys; d=json.load(sys.stdin); print([r for r in d["roots"] if "small" in r["crl_url"]][0]["der"]["url"].split("/",3)[3])' <<<"$index")"
+paths=("crl/small.crl" "index.json" "$root_path" "crl/big.crl")
+names=("CRL (empty)" "index.json" "root DER" "CRL 1,000,000 entries")
+
+# Each served file must be byte-identical on both servers before anything is measured.
+for p in "${paths[@]}"; do
+    cmp <(curl -sf "http://127.0.0.1:$DTS_PORT/$p") <(curl -sf "http://127.0.0.1:$NGINX_PORT/$p")
+done
+
+run() { # port path [etag]
+    local extra=()
+    [[ -n "${3:-}" ]] && extra=(-H "If-None-Match: $3")
+    taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${extra[@]}" "http://127.0.0.1:$1/$2" 2>&1
+}
+rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'; }
+p99() { sed -n 's/^ *99% *\(.*\)$/\1/p'; }
+
+printf '%-24s %-6s %14s %10s %14s %10s %7s\n' resource answer "DTS req/s" "DTS p99" "nginx req/s" "nginx p99" ratio
+for i in "${!paths[@]}"; do
+    p="${paths[$i]}"
+    for mode in 200 304; do
+        dts_etag="" nginx_etag=""
+        if [[ $mode == 304 ]]; then
+            dts_etag="$(curl -sfI "http://127.0.0.1:$DTS_PORT/$p" | sed -n 's/^etag: *//Ip' | tr -d '\r')"
+            nginx_etag="$(curl -sfI "http://127.0.0.1:$NGINX_PORT/$p" | sed -n 's/^etag: *//Ip' | tr -d '\r')"
+            [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $dts_etag" "http://127.0.0.1:$DTS_PORT/$p")" == 304 ]]
+            [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "http://127.0.0.1:$NGINX_PORT/$p")" == 304 ]]
+        fi
+        d="$(run $DTS_PORT "$p" "$dts_etag")"
+        n="$(run $NGINX_PORT "$p" "$nginx_etag")"
+        dr="$(rps <<<"$d")"; nr="$(rps <<<"$n")"
+        printf '%-24s %-6s %14s %10s %14s %10s %7s\n' "${names[$i]}" "$mode" "$dr" "$(p99 <<<"$d")" "$nr" "$(p99 <<<"$n")" \
+            "$(python3 -c "print(f'{$dr/$nr:.2f}')")"
+    done
+done
