@@ -19,7 +19,7 @@ ALLOWED = {
     "verifier-sdk": {"mso", "schemas"},
     "wallet-sdk": {"mso", "schemas"},
     "mdoc-test-kit": {"mso", "custody"},
-    "devstack": {"mso", "schemas", "custody", "mdoc-issuer", "mdoc-ca"},
+    "devstack": {"mso", "schemas", "custody", "mdoc-issuer", "mdoc-ca", "mdoc-dts"},
     "e2e-tests": {"mso"},
     "uniffi-bindgen": set(),
 }

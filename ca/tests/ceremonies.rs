@@ -241,6 +241,19 @@ async fn the_ca_lifecycle_end_to_end() {
 
     // Rollover: same DN, new key; a DS under the new key verifies from the old root.
     let roll_head = HEAD.replace("label = \"iaca-2026\"", "label = \"iaca-2031\"");
+    // The new root needs its own CRL URL: the same one is refused.
+    let same_url = ca
+        .run_with(
+            "roll-same-url.toml",
+            &format!("ceremony = \"rollover\"\n{roll_head}"),
+            &custodians(),
+        )
+        .await;
+    assert!(
+        matches!(&same_url, Err(CeremonyError::Refused(m)) if m.contains("its own CRL URL")),
+        "{same_url:?}"
+    );
+    let roll_head = roll_head.replace("/iaca.crl", "/iaca-2031.crl");
     let roll = ca
         .run(
             "roll.toml",

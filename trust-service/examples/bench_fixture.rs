@@ -57,14 +57,26 @@ async fn main() {
     let now = OffsetDateTime::now_utc();
     let (small_key, small) = root(public, "small", now);
     let (big_key, big) = root(public, "big", now);
-    let small_crl = build_crl(&small, &CrlParams::new(1, now - Duration::hours(1)), &[], &small_key).unwrap();
+    let small_crl = build_crl(
+        &small,
+        &CrlParams::new(1, now - Duration::hours(1)),
+        &[],
+        &small_key,
+    )
+    .unwrap();
     let entries: Vec<RevokedEntry> = (0u64..1_000_000)
         .map(|i| RevokedEntry {
             serial: [&[0x40u8][..], &i.to_be_bytes(), &[0x5a; 7]].concat(),
             revocation_date: now - Duration::days(2),
         })
         .collect();
-    let big_crl = build_crl(&big, &CrlParams::new(1, now - Duration::hours(1)), &entries, &big_key).unwrap();
+    let big_crl = build_crl(
+        &big,
+        &CrlParams::new(1, now - Duration::hours(1)),
+        &entries,
+        &big_key,
+    )
+    .unwrap();
     let fp = |d: &[u8]| hex::encode(Sha256::digest(d));
     std::fs::write(
         dir.join("mdoc-dts.toml"),
@@ -88,8 +100,12 @@ async fn main() {
         ],
     );
     let config = DtsConfig::load(&dir.join("mdoc-dts.toml")).unwrap();
-    let dts = Dts::open_with(config.clone(), None, Arc::new(SystemClock)).await.unwrap();
-    dts.ingest(Bundle::from_dir(&b, &config.limits), "bench", "bench").await.unwrap();
+    let dts = Dts::open_with(config.clone(), None, Arc::new(SystemClock))
+        .await
+        .unwrap();
+    dts.ingest(Bundle::from_dir(&b, &config.limits), "bench", "bench")
+        .await
+        .unwrap();
     println!(
         "small root {} big root {} (CRL of {} bytes)",
         fp(&small),

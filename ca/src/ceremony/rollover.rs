@@ -48,6 +48,26 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
             "the new IACA must keep the subject DN {old_dn} (link certificates are self-issued), the config gives {new_dn}"
         )));
     }
+    // Each root has its own CRL URL: the DTS serves one CRL per URL, and a DS certificate of
+    // the old root must keep finding the old root's CRL where it says.
+    for cert in ctx.ledger.certificates(None).await? {
+        if cert.kind != "iaca" {
+            continue;
+        }
+        let uris = mso::x509::Certificate::from_der(&cert.der)
+            .and_then(|c| c.crl_distribution_uris())
+            .map_err(|e| CeremonyError::Profile(e.to_string()))?;
+        if let Some(shared) = uris
+            .iter()
+            .find(|u| params.crl_distribution_points.contains(u))
+        {
+            return Err(CeremonyError::Refused(format!(
+                "the new IACA's crl_distribution_point {shared} is already IACA {}'s: give each \
+                 root its own CRL URL (the DTS serves each root's CRL at its own URL)",
+                cert.serial
+            )));
+        }
+    }
     let compromised = old.state == "compromised";
     if ctx.dry_run {
         ctx.say(format!(
