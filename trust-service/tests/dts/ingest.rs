@@ -388,3 +388,47 @@ async fn a_root_whose_crl_url_the_dts_cannot_serve_is_refused() {
         "{r}"
     );
 }
+
+mod hostile {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn base_tar() -> Vec<u8> {
+        let root = Root::new(PUBLIC, "iaca");
+        good_bundle(&root).tar()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// A mutated upload is read or refused with a typed reason, never a panic; whatever
+        /// is read has only plain, shallow names.
+        #[test]
+        fn mutated_uploads_never_panic(flips in proptest::collection::vec((any::<usize>(), any::<u8>()), 1..8), cut in any::<usize>()) {
+            let mut tar = base_tar();
+            for (at, byte) in flips {
+                let i = at % tar.len();
+                tar[i] ^= byte;
+            }
+            tar.truncate(cut % (tar.len() + 1));
+            if let Ok(bundle) = mdoc_dts::bundle::Bundle::from_tar(&tar, &mdoc_dts::config::Limits::default()) {
+                for (name, _) in bundle.files() {
+                    prop_assert!(!name.contains("..") && !name.starts_with('/'), "{name}");
+                    prop_assert!(name.split('/').count() <= 2, "{name}");
+                }
+            }
+        }
+
+        /// Arbitrary bytes as a certificate or a CRL are refused with a typed reason.
+        #[test]
+        fn garbage_files_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..2048), as_crl in any::<bool>()) {
+            let dir = BundleDir::new();
+            let dir = if as_crl { dir.file("crl/00000001.crl", &bytes) } else { dir.file("iaca/01.der", &bytes) };
+            let bundle = mdoc_dts::bundle::Bundle::from_dir(dir.path(), &mdoc_dts::config::Limits::default()).unwrap();
+            let public = mdoc_dts::layout::PublicUrl::parse(PUBLIC).unwrap();
+            let r = mdoc_dts::ingest::plan(&mdoc_dts::store::State::default(), &bundle, &[], &public, T0);
+            prop_assert!(r.is_err());
+        }
+    }
+}
