@@ -4,7 +4,12 @@
 //! configuration written to `DIR/mdoc-dts.toml`.
 //!
 //! `cargo run --release -p mdoc-dts --example bench_fixture -- DIR PUBLIC`
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    missing_docs
+)]
 
 use std::sync::Arc;
 
