@@ -81,6 +81,15 @@ pub enum VerifierError {
         /// The fetcher's reason.
         reason: String,
     },
+    /// A Digital Trust Service answered something the sync cannot use (an HTTP error, a
+    /// digest that is not the index's, a URL off the DTS's origin, an unknown index format).
+    #[error("DTS {url}: {reason}")]
+    DtsSync {
+        /// The URL concerned.
+        url: String,
+        /// Why.
+        reason: String,
+    },
     /// An argument is inconsistent or out of range (e.g. an empty request, a bad time).
     #[error("invalid argument: {reason}")]
     InvalidArgument {

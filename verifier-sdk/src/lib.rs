@@ -34,6 +34,7 @@
 
 uniffi::setup_scaffolding!();
 
+mod dts_sync;
 mod error;
 mod fetch;
 mod keys;
@@ -45,6 +46,10 @@ mod trust;
 mod value;
 mod verify;
 
+pub use dts_sync::{
+    DtsHttpClient, DtsSyncReport, HttpResponse, MAX_CERTIFICATE_LEN, MAX_CRL_LEN,
+    MAX_INDEX_ENTRIES, MAX_INDEX_LEN, MAX_VICAL_LEN,
+};
 pub use error::{Result, VerifierError};
 pub use fetch::{
     verify_device_response_online, verify_issuer_signed_online, ListFetcher, MAX_LIST_TOKEN_LEN,

@@ -185,7 +185,7 @@ impl Snapshot {
         .map_or(self.store.as_ref(), |t| t.as_ref())
     }
 
-    fn store(&self) -> Result<&MsoTrustStore> {
+    pub(crate) fn store(&self) -> Result<&MsoTrustStore> {
         self.store
             .store()
             .ok_or_else(|| VerifierError::internal("trust snapshot without a store"))
@@ -204,6 +204,8 @@ impl Snapshot {
 #[derive(Debug, uniffi::Object)]
 pub struct TrustStore {
     state: RwLock<Arc<Snapshot>>,
+    /// ETags of what a DTS sync fetched, by URL (not serialised).
+    pub(crate) etags: std::sync::Mutex<std::collections::HashMap<String, String>>,
 }
 
 fn at_time(at_unix_seconds: i64) -> Result<OffsetDateTime> {
@@ -221,7 +223,10 @@ impl TrustStore {
     }
 
     /// Applies `change` to a copy of the store and publishes it; on error nothing changes.
-    fn update_store<T>(&self, change: impl FnOnce(&mut MsoTrustStore) -> Result<T>) -> Result<T> {
+    pub(crate) fn update_store<T>(
+        &self,
+        change: impl FnOnce(&mut MsoTrustStore) -> Result<T>,
+    ) -> Result<T> {
         let mut state = self
             .state
             .write()
@@ -324,6 +329,7 @@ impl TrustStore {
                 MsoTrustStore::default(),
                 Vec::new(),
             ))),
+            etags: Default::default(),
         })
     }
 
@@ -335,6 +341,7 @@ impl TrustStore {
             MsoTrustStore::from_bytes(&bytes, at_time(at_unix_seconds)?, &SoftwareVerifier)?;
         Ok(Arc::new(TrustStore {
             state: RwLock::new(Arc::new(Snapshot::with_store(store, Vec::new()))),
+            etags: Default::default(),
         }))
     }
 
