@@ -65,7 +65,20 @@ async fn run(cli: Cli) -> Result<(), DtsError> {
                     .map_err(|source| DtsError::Io { path: addr, source })
             };
             let shutdown = || async {
-                let _ = tokio::signal::ctrl_c().await;
+                // Ctrl-C, or SIGTERM from a service manager or container runtime.
+                let term = async {
+                    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    {
+                        Ok(mut s) => {
+                            s.recv().await;
+                        }
+                        Err(_) => std::future::pending::<()>().await,
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    () = term => {}
+                }
             };
             let upkeep = {
                 let dts = dts.clone();
