@@ -76,6 +76,16 @@ fn undecodable(name: &str, e: impl ToString) -> Refusal {
     }
 }
 
+/// A DS certificate is named as such wherever it is and whatever its file name.
+fn document_signer(name: &str, bytes: &[u8]) -> Option<Refusal> {
+    let cert = Certificate::from_der(bytes).ok()?;
+    let eku = cert.extended_key_usage().ok()??;
+    eku.contains(&oid::MDL_DS_EKU)
+        .then(|| Refusal::DocumentSigner {
+            name: name.to_owned(),
+        })
+}
+
 fn spki_der(cert: &Certificate) -> Vec<u8> {
     cert.tbs()
         .subject_public_key_info
@@ -196,23 +206,15 @@ pub fn plan(
             }
             "crl" if name.ends_with(".crl") => {
                 let crl = Crl::from_der_with_limit(bytes, DEFAULT_MAX_CRL_LEN)
-                    .map_err(|e| undecodable(name, e))?;
+                    .map_err(|e| document_signer(name, bytes).unwrap_or(undecodable(name, e)))?;
                 crls.push((name, bytes, crl));
             }
             _ => {
-                // A DS certificate anywhere is named as such, whatever its file name.
-                if let Ok(cert) = Certificate::from_der(bytes) {
-                    if let Ok(Some(eku)) = cert.extended_key_usage() {
-                        if eku.contains(&oid::MDL_DS_EKU) {
-                            return Err(Refusal::DocumentSigner {
-                                name: name.to_owned(),
-                            });
-                        }
-                    }
-                }
-                return Err(Refusal::UnexpectedFile {
-                    name: name.to_owned(),
-                });
+                return Err(
+                    document_signer(name, bytes).unwrap_or(Refusal::UnexpectedFile {
+                        name: name.to_owned(),
+                    }),
+                );
             }
         }
     }

@@ -145,7 +145,12 @@ async fn crl_rollback_and_reused_numbers_are_refused_and_change_nothing() {
 #[tokio::test]
 async fn a_document_signer_certificate_is_refused_wherever_it_is() {
     let root = Root::new(PUBLIC, "iaca");
-    for name in ["iaca/ds.der", "link/ds.der", "ds/ds.der"] {
+    for name in [
+        "iaca/ds.der",
+        "link/ds.der",
+        "ds/ds.der",
+        "crl/00000009.crl",
+    ] {
         let bundle = good_bundle(&root).file(name, &root.ds());
         let r = refused(&[&root.fp], bundle).await;
         assert!(matches!(r, Refusal::DocumentSigner { .. }), "{name}: {r}");
