@@ -2,7 +2,7 @@
 //! the signer profile (extendedKeyUsage 1.0.18013.5.1.8, keyUsage contentCommitment), made with
 //! rcgen. The DTS tests sign VICALs with it; the verifier trusts its root as a VICAL anchor.
 
-use mso::crypto::{Algorithm, Signer, SoftwareKey};
+use mso::crypto::{Algorithm, Curve, PublicKey, Signer, SoftwareKey};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyIdMethod,
     KeyUsagePurpose,
@@ -14,6 +14,22 @@ use crate::pki::{random_serial, rcgen_key};
 /// `1.0.18013.5.1.8`, the VICAL signer key purpose, as rcgen's arc list.
 const VICAL_SIGNER_EKU: [u64; 6] = [1, 0, 18013, 5, 1, 8];
 
+/// A public key held elsewhere, as rcgen takes a subject key.
+struct RawKey {
+    sec1: Vec<u8>,
+    alg: &'static rcgen::SignatureAlgorithm,
+}
+
+impl rcgen::PublicKeyData for RawKey {
+    fn der_bytes(&self) -> &[u8] {
+        &self.sec1
+    }
+
+    fn algorithm(&self) -> &rcgen::SignatureAlgorithm {
+        self.alg
+    }
+}
+
 /// A VICAL root and signer with the signer's key.
 pub struct VicalPki {
     /// The VICAL root CA certificate (DER): the verifier's VICAL anchor.
@@ -24,14 +40,37 @@ pub struct VicalPki {
     pub signer_key: SoftwareKey,
 }
 
-fn ski(key: &SoftwareKey) -> Vec<u8> {
+fn ski(key: &PublicKey) -> Vec<u8> {
     use sha1::{Digest, Sha1};
-    Sha1::digest(key.public_key().unwrap().to_sec1()).to_vec()
+    Sha1::digest(key.to_sec1()).to_vec()
 }
 
 impl VicalPki {
-    /// A root and signer valid from `not_before` to `not_after`, for provider `country`.
+    /// A root and signer (a new P-256 key) valid from `not_before` to `not_after`, for
+    /// provider `country`.
     pub fn new(country: &str, not_before: OffsetDateTime, not_after: OffsetDateTime) -> Self {
+        let signer_key = SoftwareKey::generate(Algorithm::Es256);
+        let (root_der, signer_der) = Self::certify(
+            country,
+            not_before,
+            not_after,
+            &signer_key.public_key().unwrap(),
+        );
+        VicalPki {
+            root_der,
+            signer_der,
+            signer_key,
+        }
+    }
+
+    /// A VICAL root and a signer certificate for `key` (held elsewhere: a file keystore, an
+    /// HSM): `(root_der, signer_der)`.
+    pub fn certify(
+        country: &str,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+        key: &PublicKey,
+    ) -> (Vec<u8>, Vec<u8>) {
         let root_soft = SoftwareKey::generate(Algorithm::Es384);
         let root_key = rcgen_key(&root_soft);
         let mut root = CertificateParams::default();
@@ -44,10 +83,10 @@ impl VicalPki {
         root.serial_number = Some(random_serial());
         root.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         root.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        root.key_identifier_method = KeyIdMethod::PreSpecified(ski(&root_soft));
+        root.key_identifier_method =
+            KeyIdMethod::PreSpecified(ski(&root_soft.public_key().unwrap()));
         let root_cert = root.self_signed(&root_key).unwrap();
 
-        let signer_key = SoftwareKey::generate(Algorithm::Es256);
         let mut signer = CertificateParams::default();
         signer.distinguished_name = rcgen::DistinguishedName::new();
         signer.distinguished_name.push(DnType::CountryName, country);
@@ -60,16 +99,18 @@ impl VicalPki {
         signer.key_usages = vec![KeyUsagePurpose::ContentCommitment];
         signer.extended_key_usages =
             vec![ExtendedKeyUsagePurpose::Other(VICAL_SIGNER_EKU.to_vec())];
-        signer.key_identifier_method = KeyIdMethod::PreSpecified(ski(&signer_key));
+        signer.key_identifier_method = KeyIdMethod::PreSpecified(ski(key));
         signer.use_authority_key_identifier_extension = true;
-        let signer_cert = signer
-            .signed_by(&rcgen_key(&signer_key), &root_cert, &root_key)
-            .unwrap();
-        VicalPki {
-            root_der: root_cert.der().to_vec(),
-            signer_der: signer_cert.der().to_vec(),
-            signer_key,
-        }
+        let spki = RawKey {
+            sec1: key.to_sec1(),
+            alg: match key.curve() {
+                Curve::P256 => &rcgen::PKCS_ECDSA_P256_SHA256,
+                Curve::P384 => &rcgen::PKCS_ECDSA_P384_SHA384,
+                other => panic!("no VICAL signer certificate for a {other:?} key in the test kit"),
+            },
+        };
+        let signer_cert = signer.signed_by(&spki, &root_cert, &root_key).unwrap();
+        (root_cert.der().to_vec(), signer_cert.der().to_vec())
     }
 
     /// The signer's algorithm.

@@ -14,3 +14,4 @@ mod http;
 mod ingest;
 mod postgres;
 mod schedule;
+mod signer;
