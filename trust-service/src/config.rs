@@ -122,12 +122,15 @@ pub struct CrlConfig {
     /// Alarm when the pre-signed reserve of a root (time until the last held CRL's nextUpdate)
     /// falls under this many days.
     pub reserve_alarm_days: u32,
+    /// Longest CRL validity (nextUpdate − thisUpdate) accepted, in days (CPS §7.2.2: 3).
+    pub max_validity_days: u32,
 }
 
 impl Default for CrlConfig {
     fn default() -> Self {
         CrlConfig {
             reserve_alarm_days: 2,
+            max_validity_days: mso::x509::policy::MAX_CRL_VALIDITY_DAYS,
         }
     }
 }

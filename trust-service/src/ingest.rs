@@ -9,8 +9,9 @@
 //!   its issuer, signed by a trusted root, and certifying the name and key of a root in the
 //!   store or the bundle; a link that leads nowhere (another DN, another key) is refused.
 //! - `crl/*.crl` must be signed by a trusted root (issuer name, key identifier, signature,
-//!   checked at its own thisUpdate so a pre-signed CRL verifies), carry cRLNumber and
-//!   authorityKeyIdentifier, and be numbered above every CRL already held for that root. The
+//!   checked at its own thisUpdate so a pre-signed CRL verifies), follow the Annex B CRL
+//!   profile (`mso::crl::profile`, the checks the CA ran before signing), and be numbered above
+//!   every CRL already held for that root. The
 //!   same number with the same bytes is a CRL already held (a later export repeats the
 //!   series); with other bytes it is refused.
 //! - A Document Signer certificate is refused wherever it appears (policy §4.4.2.3), as is any
@@ -21,11 +22,13 @@
 
 use std::collections::BTreeMap;
 
-use der::Encode;
+use der::{Decode, Encode};
+use mso::crl::profile as crl_profile;
 use mso::crl::{Crl, CrlVerifyOptions, DEFAULT_MAX_CRL_LEN};
 use mso::crypto::{SoftwareVerifier, Verifier};
 use mso::x509::{oid, profile, Certificate};
-use time::OffsetDateTime;
+use time::{Duration, OffsetDateTime};
+use x509_cert::crl::CertificateList;
 
 use crate::bundle::Bundle;
 use crate::error::{CrlUrlProblem, Refusal};
@@ -173,6 +176,7 @@ pub fn plan(
     pins: &[String],
     public: &PublicUrl,
     at: OffsetDateTime,
+    max_crl_validity: Duration,
 ) -> Result<Plan, Refusal> {
     let verifier = SoftwareVerifier;
     let mut plan = Plan::default();
@@ -398,6 +402,25 @@ pub fn plan(
                 reason,
             });
         };
+        // The Annex B CRL profile, as the CA checked it before signing.
+        let list = CertificateList::from_der(bytes).map_err(|e| undecodable(name, e))?;
+        let mut violations = crl_profile::inspect_tbs_crl(&list.tbs_cert_list, max_crl_validity);
+        if let Some(issuer) = trusted.get(&root) {
+            violations.extend(crl_profile::inspect_crl_against_issuer(
+                &list.tbs_cert_list,
+                issuer.tbs(),
+            ));
+        }
+        if !violations.is_empty() {
+            return Err(Refusal::Profile {
+                name: name.to_owned(),
+                violations: violations
+                    .iter()
+                    .take(20)
+                    .map(ToString::to_string)
+                    .collect(),
+            });
+        }
         verified.push((
             name,
             CrlRecord {

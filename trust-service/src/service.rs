@@ -194,12 +194,13 @@ impl Dts {
         };
         let sha = bundle.sha256().to_owned();
         let (pins, public, vical) = (self.pins.clone(), self.public.clone(), self.vical.clone());
+        let max_validity = time::Duration::days(i64::from(self.config.crl.max_validity_days));
         let (src, who, digest) = (source.clone(), actor.to_owned(), sha.clone());
         let result = self
             .store
             .write(move |conn, state| {
                 Box::pin(async move {
-                    let plan = ingest::plan(&state, &bundle, &pins, &public, at)?;
+                    let plan = ingest::plan(&state, &bundle, &pins, &public, at, max_validity)?;
                     let id = store::insert_ingest(
                         conn,
                         at,

@@ -7,8 +7,7 @@
 //! producing side, so every profile finding — even one a relying party would only warn about —
 //! refuses the signature. On top the CA applies its own policy numbers ([`LintPolicy`]: curves,
 //! validity periods, serial entropy, CRL lifetime), which are configuration, not profile. The
-//! CRL profile (Annex B CRL fields and extensions) has no relying-party counterpart yet and is
-//! checked in [`crl`].
+//! CRL profile is [`mso::crl::profile`] too, shared with the DTS ([`crl`] adapts it).
 
 mod certificate;
 mod crl;
@@ -104,8 +103,8 @@ pub struct LintPolicy {
     pub min_serial_octets: usize,
 }
 
-/// CPS §7.2.2: a CRL is valid for at most three days.
-pub const MAX_CRL_VALIDITY_DAYS: u32 = 3;
+/// CPS §7.2.2: a CRL is valid for at most three days (the one definition is in `mso`).
+pub const MAX_CRL_VALIDITY_DAYS: u32 = policy::MAX_CRL_VALIDITY_DAYS;
 
 impl Default for LintPolicy {
     fn default() -> Self {

@@ -37,16 +37,6 @@ impl Out {
         self.push(Severity::Error, code, message.into());
     }
 
-    /// Every profile violation, as an error: the producing side refuses them all.
-    pub(super) fn violations(
-        &mut self,
-        violations: impl IntoIterator<Item = mso::x509::profile::Violation>,
-    ) {
-        for v in violations {
-            self.err(v.code(), v.to_string());
-        }
-    }
-
     pub(super) fn finish(mut self) -> Vec<Finding> {
         for (code, n) in &self.counts {
             if *n > CAP {

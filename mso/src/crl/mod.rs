@@ -41,6 +41,7 @@ use x509_cert::name::Name;
 use x509_cert::time::Time;
 
 pub(crate) mod error;
+pub mod profile;
 
 pub use error::{CrlError, ScopeProblem};
 

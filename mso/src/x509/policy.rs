@@ -28,6 +28,10 @@ pub const MAX_DS_VALIDITY_DAYS: u32 = 457;
 /// 20 years). The CPS's own value (5 years 4 months, §6.3.2) is the CA's configuration.
 pub const MAX_IACA_VALIDITY_MONTHS: u32 = 240;
 
+/// Longest CRL validity, nextUpdate − thisUpdate, in days (CPS §7.2.2: three days). The CA
+/// refuses to sign a longer one and the DTS to publish it.
+pub const MAX_CRL_VALIDITY_DAYS: u32 = 3;
+
 /// Most certificates an x5chain may carry for a path to be built from it (signer,
 /// intermediates, optionally the root, as the AAMVA VICAL does).
 pub const DEFAULT_MAX_CHAIN_LEN: usize = 5;

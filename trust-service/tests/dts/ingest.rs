@@ -432,8 +432,26 @@ mod hostile {
             let dir = if as_crl { dir.file("crl/00000001.crl", &bytes) } else { dir.file("iaca/01.der", &bytes) };
             let bundle = mdoc_dts::bundle::Bundle::from_dir(dir.path(), &mdoc_dts::config::Limits::default()).unwrap();
             let public = mdoc_dts::layout::PublicUrl::parse(PUBLIC).unwrap();
-            let r = mdoc_dts::ingest::plan(&mdoc_dts::store::State::default(), &bundle, &[], &public, T0);
+            let r = mdoc_dts::ingest::plan(&mdoc_dts::store::State::default(), &bundle, &[], &public, T0, time::Duration::days(3));
             prop_assert!(r.is_err());
         }
     }
+}
+
+#[tokio::test]
+async fn a_crl_outside_the_annex_b_profile_is_refused_even_when_its_root_signed_it() {
+    let root = Root::new(PUBLIC, "iaca");
+    // The root's own tool allowed a 10-day CRL; the published profile says 3 days at most.
+    let mut params = mdoc_ca::crl::CrlParams::new(1, T0);
+    params.next_update = T0 + 10 * DAY;
+    params.policy.max_crl_validity_days = 30;
+    let long = mdoc_ca::crl::build_crl(&root.der, &params, &[], &root.key).unwrap();
+    let bundle = BundleDir::new()
+        .file("iaca/01.der", &root.der)
+        .file("crl/00000001.crl", &long);
+    let r = refused(&[&root.fp], bundle).await;
+    assert!(
+        matches!(&r, Refusal::Profile { violations, .. } if violations.iter().any(|v| v.contains("at most 3 days"))),
+        "{r}"
+    );
 }
