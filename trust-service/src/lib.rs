@@ -16,6 +16,7 @@
 //! The DTS never depends on `mdoc-ca`: it holds no root key and cannot sign a certificate or
 //! a CRL; its only key is the VICAL signer's.
 
+pub mod audit;
 pub mod bundle;
 pub mod config;
 pub mod error;

@@ -4,9 +4,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-use custody::audit::{AuditEvent, AuditLog};
+use custody::audit::AuditEvent;
 use time::OffsetDateTime;
 
+use crate::audit::DtsAudit;
 use crate::bundle::Bundle;
 use crate::config::DtsConfig;
 use crate::error::{DtsError, Refusal, Result};
@@ -75,7 +76,7 @@ pub struct Dts {
     public: PublicUrl,
     pins: Vec<String>,
     store: Store,
-    audit: Mutex<AuditLog>,
+    audit: DtsAudit,
     vical: Option<Arc<VicalSigner>>,
     clock: Arc<dyn Clock>,
     site: RwLock<Arc<Site>>,
@@ -121,13 +122,13 @@ impl Dts {
         let public = PublicUrl::parse(&config.public_url)
             .map_err(|e| crate::config::ConfigError::Invalid(format!("public_url: {e}")))?;
         let store = Store::open(&config.database_url).await?;
-        let audit = AuditLog::open(&config.audit_log, config.terminal_id.clone())?;
+        let audit = DtsAudit::open(&config.audit_log, &config.terminal_id)?;
         let at = clock.now();
         let dts = Dts {
             pins: config.pins(),
             public,
             store,
-            audit: Mutex::new(audit),
+            audit,
             vical: vical.map(Arc::new),
             clock,
             site: RwLock::new(Arc::new(Site::build(
@@ -299,21 +300,7 @@ impl Dts {
     }
 
     fn audit(&self, event: AuditEvent) -> Result<()> {
-        let mut log = self
-            .audit
-            .lock()
-            .map_err(|_| DtsError::Audit(custody::Error::AuditRefused("poisoned".into())))?;
-        match log.append(event.clone()) {
-            Ok(_) => Ok(()),
-            // A detail the log refuses (it looks like a secret): keep the record, drop the text.
-            Err(custody::Error::AuditRefused(_)) => {
-                let mut plain = event;
-                plain.details.retain(|k, _| k != "reason" && k != "source");
-                log.append(plain)?;
-                Ok(())
-            }
-            Err(e) => Err(e.into()),
-        }
+        self.audit.record(event)
     }
 
     /// Builds the site at `at` from the store.

@@ -96,3 +96,22 @@ async fn a_replica_on_the_same_database_serves_what_another_ingested() {
         assert_eq!(a.resources[p].body, b.resources[p].body, "{p}");
     }
 }
+
+#[tokio::test]
+async fn two_processes_share_one_audit_chain() {
+    let root = Root::new(PUBLIC, "iaca");
+    let env = Env::new(PUBLIC, &[&root.fp]).await;
+    // `serve` and an operator's `ingest` at once: two handles on one log.
+    let other = env.reopen().await;
+    env.ingest(&BundleDir::new().file("iaca/01.der", &root.der))
+        .await
+        .unwrap();
+    let read = |b: &BundleDir| mdoc_dts::bundle::Bundle::from_dir(b.path(), &env.config.limits);
+    let second = BundleDir::new().file("crl/00000001.crl", &root.crl(1, T0, &[]));
+    other.ingest(read(&second), "cli:2", "op").await.unwrap();
+    let third = BundleDir::new().file("crl/00000002.crl", &root.crl(2, T0, &[]));
+    env.dts.ingest(read(&third), "cli:3", "op").await.unwrap();
+    // The chain is whole: it reopens (verifying every hash) with all three records.
+    let log = custody::audit::AuditLog::open(env.path("audit.log"), "check").unwrap();
+    assert_eq!(log.next_seq(), 4, "three records: {}", env.audit_log());
+}
