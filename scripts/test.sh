@@ -9,6 +9,9 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
+# A clean build gains nothing from incremental compilation and pays for writing its state.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
+
 step() { printf '\n==> %s  [%ds]\n' "$*" "$SECONDS"; }
 log="$(mktemp)"
 trap 'rm -f "$log"' EXIT
