@@ -4,13 +4,12 @@
 //! preflight; any other method gets 405 with `Allow`.
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
-use headers::{ETag, HeaderMapExt, IfModifiedSince, IfNoneMatch};
+use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch};
 
 use crate::service::Dts;
 use crate::site::Resource;
@@ -34,27 +33,26 @@ fn plain(status: StatusCode, text: &'static str) -> Response {
 
 /// Whether the request's validators match `r` (so the answer is 304).
 fn not_modified(headers: &HeaderMap, r: &Resource) -> bool {
-    if headers.contains_key(header::IF_NONE_MATCH) {
-        let Some(inm) = headers.typed_get::<IfNoneMatch>() else {
+    if let Some(value) = headers.get(header::IF_NONE_MATCH) {
+        // What caches send back: exactly our ETag. Anything else goes through the full
+        // RFC 9110 comparison (lists, weak validators, `*`).
+        if value.as_bytes() == r.prepared.etag.as_bytes() {
+            return true;
+        }
+        let (Some(inm), Some(etag)) = (headers.typed_get::<IfNoneMatch>(), &r.prepared.typed_etag)
+        else {
             return false;
         };
-        return match r.etag.parse::<ETag>() {
-            Ok(etag) => !inm.precondition_passes(&etag),
-            Err(_) => false,
-        };
+        return !inm.precondition_passes(etag);
     }
     match headers.typed_get::<IfModifiedSince>() {
-        Some(ims) => !ims.is_modified(SystemTime::from(r.last_modified)),
+        Some(ims) => !ims.is_modified(r.prepared.modified),
         None => false,
     }
 }
 
-pub(super) async fn serve(
-    State(dts): State<Arc<Dts>>,
-    method: Method,
-    uri: Uri,
-    headers: HeaderMap,
-) -> Response {
+pub(super) async fn serve(State(dts): State<Arc<Dts>>, request: Request) -> Response {
+    let method = request.method();
     if method == Method::OPTIONS {
         let mut r = plain(StatusCode::NO_CONTENT, "");
         *r.body_mut() = Body::empty();
@@ -81,12 +79,10 @@ pub(super) async fn serve(
         return r;
     }
     let site = dts.site();
-    let Some(resource) = site.resources.get(uri.path()) else {
+    let Some(resource) = site.resources.get(request.uri().path()) else {
         return plain(StatusCode::NOT_FOUND, "not found\n");
     };
-    let now = dts.now();
-    let cache = resource.cache_control(now, dts.config().cache.max_age_seconds);
-    let status = if not_modified(&headers, resource) {
+    let status = if not_modified(request.headers(), resource) {
         StatusCode::NOT_MODIFIED
     } else {
         StatusCode::OK
@@ -99,14 +95,10 @@ pub(super) async fn serve(
     let mut r = Response::new(body);
     *r.status_mut() = status;
     let h = r.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(&resource.etag) {
-        h.insert(header::ETAG, v);
-    }
-    if let Ok(v) = HeaderValue::from_str(&httpdate::fmt_http_date(SystemTime::from(
-        resource.last_modified,
-    ))) {
-        h.insert(header::LAST_MODIFIED, v);
-    }
+    let p = &resource.prepared;
+    h.insert(header::ETAG, p.etag.clone());
+    h.insert(header::LAST_MODIFIED, p.last_modified.clone());
+    let cache = resource.cache_control(dts.now(), dts.config().cache.max_age_seconds);
     if let Ok(v) = HeaderValue::from_str(&cache) {
         h.insert(header::CACHE_CONTROL, v);
     }
@@ -123,14 +115,8 @@ pub(super) async fn serve(
         HeaderValue::from_static("nosniff"),
     );
     if status == StatusCode::OK {
-        h.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(resource.content_type),
-        );
-        h.insert(
-            header::CONTENT_LENGTH,
-            HeaderValue::from(resource.body.len()),
-        );
+        h.insert(header::CONTENT_TYPE, p.content_type.clone());
+        h.insert(header::CONTENT_LENGTH, p.content_length.clone());
     }
     r
 }
@@ -143,13 +129,16 @@ mod tests {
     use time::macros::datetime;
 
     fn resource() -> Resource {
-        Resource {
-            body: bytes::Bytes::from_static(b"x"),
-            content_type: "text/plain",
-            etag: "\"abc\"".into(),
-            last_modified: datetime!(2026-06-01 00:00 UTC),
-            freshness: Freshness::Immutable,
-        }
+        let mut r = Resource::new(
+            b"x".to_vec(),
+            "text/plain",
+            datetime!(2026-06-01 00:00 UTC),
+            Freshness::Immutable,
+        );
+        r.etag = "\"abc\"".into();
+        r.prepared.etag = HeaderValue::from_static("\"abc\"");
+        r.prepared.typed_etag = r.etag.parse().ok();
+        r
     }
 
     fn with(pairs: &[(&'static str, &'static str)]) -> HeaderMap {

@@ -12,6 +12,7 @@ mod page;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use base64::Engine;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -47,6 +48,23 @@ pub enum Freshness {
     Until(Option<OffsetDateTime>),
 }
 
+/// Header values computed once per resource, so serving it allocates almost nothing.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// `ETag`.
+    pub etag: HeaderValue,
+    /// `ETag`, parsed for RFC 9110 comparisons.
+    pub typed_etag: Option<headers::ETag>,
+    /// `Last-Modified`.
+    pub last_modified: HeaderValue,
+    /// `Last-Modified` as a system time.
+    pub modified: std::time::SystemTime,
+    /// `Content-Type`.
+    pub content_type: HeaderValue,
+    /// `Content-Length`.
+    pub content_length: HeaderValue,
+}
+
 /// One served file.
 #[derive(Debug, Clone)]
 pub struct Resource {
@@ -60,10 +78,13 @@ pub struct Resource {
     pub last_modified: OffsetDateTime,
     /// Caching.
     pub freshness: Freshness,
+    /// The header values.
+    pub prepared: Prepared,
 }
 
 impl Resource {
-    fn new(
+    /// A resource with `body`, computing its ETag and header values.
+    pub fn new(
         body: Vec<u8>,
         content_type: &'static str,
         last_modified: OffsetDateTime,
@@ -74,12 +95,23 @@ impl Resource {
             "\"{}\"",
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
         );
+        let modified = std::time::SystemTime::from(last_modified);
+        let prepared = Prepared {
+            etag: HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+            typed_etag: etag.parse().ok(),
+            last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+                .unwrap_or(HeaderValue::from_static("")),
+            modified,
+            content_type: HeaderValue::from_static(content_type),
+            content_length: HeaderValue::from(body.len()),
+        };
         Resource {
             body: Bytes::from(body),
             content_type,
             etag,
             last_modified,
             freshness,
+            prepared,
         }
     }
 
