@@ -2,12 +2,15 @@
 # Serving benchmark of the DTS beside nginx (Debian) serving the `mdoc-dts export` tree of the
 # same state, same machine, same load tool (wrk), same run. The server under test is pinned to
 # CPU 0 and wrk to CPU 1; nginx runs one worker. For each resource: requests/s and p99 latency
-# of full 200 answers and of 304 answers (If-None-Match), and the ratio DTS / nginx.
+# of full 200 answers and of 304 answers (If-None-Match), and the ratio DTS / nginx. Each
+# figure is the median of RUNS runs, the two servers' runs interleaved so both see the same
+# machine (a shared VM's neighbours move the numbers by tens of percent from run to run).
 #
-#   scripts/bench-dts.sh            (DURATION=10 CONNECTIONS=32 by default)
+#   scripts/bench-dts.sh            (DURATION=5 RUNS=3 CONNECTIONS=32 by default)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-DURATION="${DURATION:-10}"
+DURATION="${DURATION:-5}"
+RUNS="${RUNS:-3}"
 CONNECTIONS="${CONNECTIONS:-32}"
 DTS_PORT=18480
 NGINX_PORT=18481
@@ -28,7 +31,8 @@ trap cleanup EXIT
 target/release/examples/bench_fixture "$work/dts" "http://127.0.0.1:$DTS_PORT" >/dev/null
 target/release/mdoc-dts --config "$work/dts/mdoc-dts.toml" export "$work/tree" >/dev/null 2>&1
 
-RUST_LOG=warn taskset -c 0 target/release/mdoc-dts --config "$work/dts/mdoc-dts.toml" serve 2>"$work/dts.log" &
+# One core, one runtime worker: as nginx runs one worker process on that core.
+TOKIO_WORKER_THREADS=1 RUST_LOG=warn taskset -c 0 target/release/mdoc-dts --config "$work/dts/mdoc-dts.toml" serve 2>"$work/dts.log" &
 dts_pid=$!
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;
@@ -70,7 +74,14 @@ run() { # port path [etag]
     taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "${extra[@]}" "http://127.0.0.1:$1/$2" 2>&1
 }
 rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p'; }
-p99() { sed -n 's/^ *99% *\(.*\)$/\1/p'; }
+p99() { sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*$/\1/p'; }
+median() { printf '%s\n' "$@" | sort -g | sed -n "$(( ($# + 1) / 2 ))p"; }
+# wrk prints latencies as 950.00us, 1.20ms or 1.10s: the median by value, printed as given.
+median_time() {
+    for t in $@; do
+        python3 -c "import sys; t=sys.argv[1]; u={'us':1e-6,'ms':1e-3,'s':1}; n=t.rstrip('usm'); print(float(n)*u[t[len(n):]], t)" "$t"
+    done | sort -g | sed -n "$(( ($# + 1) / 2 ))p" | cut -d' ' -f2
+}
 
 printf '%-24s %-6s %14s %10s %14s %10s %7s\n' resource answer "DTS req/s" "DTS p99" "nginx req/s" "nginx p99" ratio
 for i in "${!paths[@]}"; do
@@ -83,10 +94,15 @@ for i in "${!paths[@]}"; do
             [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $dts_etag" "http://127.0.0.1:$DTS_PORT/$p")" == 304 ]]
             [[ "$(curl -s -o /dev/null -w '%{http_code}' -H "If-None-Match: $nginx_etag" "http://127.0.0.1:$NGINX_PORT/$p")" == 304 ]]
         fi
-        d="$(run $DTS_PORT "$p" "$dts_etag")"
-        n="$(run $NGINX_PORT "$p" "$nginx_etag")"
-        dr="$(rps <<<"$d")"; nr="$(rps <<<"$n")"
-        printf '%-24s %-6s %14s %10s %14s %10s %7s\n' "${names[$i]}" "$mode" "$dr" "$(p99 <<<"$d")" "$nr" "$(p99 <<<"$n")" \
+        d_rps=() d_p99=() n_rps=() n_p99=()
+        for _ in $(seq "$RUNS"); do
+            d="$(run $DTS_PORT "$p" "$dts_etag")"
+            n="$(run $NGINX_PORT "$p" "$nginx_etag")"
+            d_rps+=("$(rps <<<"$d")"); d_p99+=("$(p99 <<<"$d")")
+            n_rps+=("$(rps <<<"$n")"); n_p99+=("$(p99 <<<"$n")")
+        done
+        dr="$(median "${d_rps[@]}")"; nr="$(median "${n_rps[@]}")"
+        printf '%-24s %-6s %14s %10s %14s %10s %7s\n' "${names[$i]}" "$mode" "$dr" "$(median_time "${d_p99[@]}")" "$nr" "$(median_time "${n_p99[@]}")" \
             "$(python3 -c "print(f'{$dr/$nr:.2f}')")"
     done
 done
