@@ -93,6 +93,7 @@ struct LinkEntry {
 
 #[derive(Deserialize)]
 struct CrlEntry {
+    root: String,
     url: String,
     sha256: String,
 }
@@ -226,9 +227,13 @@ impl TrustStore {
         };
         let mut new_etags: HashMap<String, String> = HashMap::new();
 
-        let Some(index_response) =
-            fetcher.get(&index_url, known_etag(&index_url), MAX_INDEX_LEN, None)?
-        else {
+        // The index's ETag stands for "nothing new" only under the pins it was synced with.
+        let pins_key = format!(
+            "{index_url}#pins={}",
+            pins.iter().cloned().collect::<Vec<_>>().join(",")
+        );
+        let index_etag = known_etag(&pins_key);
+        let Some(index_response) = fetcher.get(&index_url, index_etag, MAX_INDEX_LEN, None)? else {
             return Ok(DtsSyncReport {
                 changed: false,
                 roots_added: Vec::new(),
@@ -287,10 +292,12 @@ impl TrustStore {
         for c in &index.crls {
             match fetcher.get(&c.url, known_etag(&c.url), MAX_CRL_LEN, Some(&c.sha256))? {
                 Some(response) => {
-                    if let Some(etag) = response.etag {
-                        new_etags.insert(c.url.clone(), etag);
-                    }
-                    crls.push(response.body);
+                    crls.push((
+                        normalise(&c.root),
+                        c.url.clone(),
+                        response.body,
+                        response.etag,
+                    ));
                 }
                 None => unchanged += 1,
             }
@@ -303,6 +310,8 @@ impl TrustStore {
             _ => None,
         };
 
+        let mut skipped_crls: Vec<String> = Vec::new();
+        let mut applied_etags: Vec<(String, String)> = Vec::new();
         let report = self.update_store(|store| {
             let before: BTreeSet<Vec<u8>> =
                 store.iacas().iter().map(|c| c.der().to_vec()).collect();
@@ -361,16 +370,33 @@ impl TrustStore {
             }
             let mut crls_updated = 0u32;
             let mut crls_unchanged = unchanged;
-            for der in &crls {
+            let accepted_fps: BTreeSet<&str> = roots
+                .iter()
+                .filter(|(_, c, _)| accepted.iter().any(|a| a.der() == c.der()))
+                .map(|(fp, _, _)| fp.as_str())
+                .collect();
+            for (root, url, der, etag) in &crls {
+                // The CRL of a root this app does not trust is not its to hold (and would not
+                // verify): skipped, and fetched in full by the next sync.
+                if !accepted_fps.contains(root.as_str()) {
+                    skipped_crls.push(url.clone());
+                    continue;
+                }
+                if let Some(etag) = etag {
+                    applied_etags.push((url.clone(), etag.clone()));
+                }
                 match store.add_crl(der, at, &SoftwareVerifier)? {
                     AddOutcome::Added | AddOutcome::Replaced => crls_updated += 1,
                     _ => crls_unchanged += 1,
                 }
             }
             let vical_issue_id = match &vical {
-                Some((id, bytes)) => {
+                Some((_, bytes)) => {
                     store.add_vical(bytes, at, &SoftwareVerifier)?;
-                    Some(*id)
+                    // The id the signed list carries, not the index's word for it.
+                    let anchors = mso::x509::TrustAnchors::new(store.vical_anchors().to_vec());
+                    mso::vical::VerifiedVical::verify(bytes, at, &anchors, &SoftwareVerifier)?
+                        .issue_id()
                 }
                 None => None,
             };
@@ -396,8 +422,10 @@ impl TrustStore {
                 vical_issue_id,
             })
         })?;
-        if let Some(etag) = index_response.etag {
-            new_etags.insert(index_url.clone(), etag);
+        new_etags.extend(applied_etags);
+        // A sync that had to skip CRLs is not "done": the next one fetches the index again.
+        if let (Some(etag), true) = (index_response.etag, skipped_crls.is_empty()) {
+            new_etags.insert(pins_key, etag);
         }
         if let Ok(mut etags) = self.etags.lock() {
             etags.extend(new_etags);

@@ -435,3 +435,41 @@ fn a_rolled_over_root_is_trusted_through_its_link_certificate() {
         CheckOutcome::Passed
     );
 }
+
+#[test]
+fn a_root_the_app_does_not_pin_is_skipped_with_its_crl_and_a_new_pin_takes_it() {
+    let l = listener();
+    let base = format!("http://{}", l.local_addr().unwrap());
+    let a = Root::new(&format!("{base}/crl/a.crl"), T0 - Duration::days(1));
+    let b = Root::new(&format!("{base}/crl/b.crl"), T0 - Duration::days(1));
+    let served = Served::start(&[&a.der, &b.der], l);
+    served.ingest(&[
+        ("iaca/01.der", &a.der),
+        ("iaca/02.der", &b.der),
+        ("crl/00000001.crl", &a.crl(1, T0, &[])),
+        ("crl/00000002.crl", &b.crl(1, T0, &[])),
+    ]);
+    let at = (T0 + Duration::hours(2)).unix_timestamp();
+    let store = TrustStore::new();
+    let app = Arc::new(App::default());
+    let report = store
+        .sync_from_dts(served.index(), vec![fp(&a.der)], app.clone(), at)
+        .unwrap();
+    assert_eq!(report.roots_added, [fp(&a.der)]);
+    assert_eq!(report.roots_skipped, [fp(&b.der)]);
+    assert_eq!(report.crls_updated, 1);
+    assert_eq!(store.crls().unwrap().len(), 1);
+    // The app now pins both: the unchanged index is not a reason to skip the new root.
+    let report = store
+        .sync_from_dts(
+            served.index(),
+            vec![fp(&a.der), fp(&b.der)],
+            app.clone(),
+            at,
+        )
+        .unwrap();
+    assert!(report.changed);
+    assert_eq!(report.roots_added, [fp(&b.der)]);
+    assert_eq!(store.iacas().unwrap().len(), 2);
+    assert_eq!(store.crls().unwrap().len(), 2);
+}
