@@ -73,13 +73,15 @@ impl Issuer {
                 Err(e) => last = Some(e),
             }
         }
+        let issuer = crl.issuer().to_string();
         let crl = verified.ok_or_else(|| {
-            CrlIntakeError::Refused(last.unwrap_or(mso::Error::Crl(
-                mso::crl::CrlError::IssuerName {
-                    crl: crl.issuer().to_string(),
-                    iaca: "no IACA of this issuer".into(),
-                },
-            )))
+            CrlIntakeError::Refused(last.unwrap_or_else(|| {
+                mso::crl::CrlError::NoTrustedIssuer {
+                    issuer,
+                    reason: "no IACA of this issuer has the CRL's issuer name".into(),
+                }
+                .into()
+            }))
         })?;
         let number = crl.crl_number().map(|n| hex::encode(n.as_bytes()));
         let mut revoked = Vec::new();
