@@ -134,7 +134,7 @@ async fn start_dts(
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(mdoc_dts::http::serve(
         listener,
-        mdoc_dts::http::router(Arc::clone(&dts), mdoc_dts::http::Routes::All),
+        mdoc_dts::http::App::new(Arc::clone(&dts), mdoc_dts::http::Routes::All),
         async {
             let _ = rx.await;
         },

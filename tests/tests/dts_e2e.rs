@@ -22,7 +22,7 @@ use devstack::sample::{issue_body, mdl_claims, MDL};
 use mdoc_ca::ceremony::{self, PassphraseSource};
 use mdoc_ca::config::CeremonyConfig;
 use mdoc_dts::bundle::Bundle;
-use mdoc_dts::http::{router, serve, Routes};
+use mdoc_dts::http::{serve, App, Routes};
 use mdoc_dts::{Dts, DtsConfig, SystemClock};
 use mdoc_issuer::config::{KeystoreSection, ServiceConfig};
 use mdoc_issuer::crl_follow::CrlFollower;
@@ -231,7 +231,7 @@ async fn ca_ceremonies_to_dts_to_openssl_and_the_issuer_follows_a_revocation() {
     .await
     .unwrap();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(serve(listener, router(dts.clone(), Routes::All), async {
+    tokio::spawn(serve(listener, App::new(dts.clone(), Routes::All), async {
         let _ = stop_rx.await;
     }));
 

@@ -12,10 +12,11 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use axum::http::{header, HeaderName};
 use time::OffsetDateTime;
 
 use crate::error::{DtsError, Result};
-use crate::site::{Resource, Site};
+use crate::site::{Resource, Site, COMMON_HEADERS};
 
 /// The file a site path is written to, under `dir`.
 pub fn file_for(dir: &Path, path: &str) -> PathBuf {
@@ -34,19 +35,20 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DtsError + '_ {
     }
 }
 
-/// The headers a static server should send with `r` at `now`.
-pub fn headers_for(r: &Resource, now: OffsetDateTime, cap: u32) -> Vec<(&'static str, String)> {
-    vec![
-        ("Content-Type", r.content_type.to_owned()),
-        ("Cache-Control", r.cache_control(now, cap)),
-        ("ETag", r.etag.clone()),
-        ("Access-Control-Allow-Origin", "*".to_owned()),
-        (
-            "Access-Control-Expose-Headers",
-            "ETag, Last-Modified".to_owned(),
-        ),
-        ("X-Content-Type-Options", "nosniff".to_owned()),
-    ]
+/// The headers a static server should send with `r` at `now` (those the DTS sends, but for
+/// `Last-Modified`, which a static server takes from the file).
+pub fn headers_for(r: &Resource, now: OffsetDateTime, cap: u32) -> Vec<(HeaderName, String)> {
+    let mut h = vec![
+        (header::CONTENT_TYPE, r.content_type.to_owned()),
+        (header::CACHE_CONTROL, r.cache_control(now, cap)),
+        (header::ETAG, r.etag.clone()),
+    ];
+    h.extend(
+        COMMON_HEADERS
+            .iter()
+            .map(|(name, value)| (name.clone(), (*value).to_owned())),
+    );
+    h
 }
 
 /// Writes `site` to the new directory `dir` (staged, then renamed into place, so the tree is
@@ -92,9 +94,9 @@ pub fn export(site: &Site, dir: &Path, now: OffsetDateTime, cap: u32) -> Result<
         let _ = writeln!(nginx, "    types {{ }}");
         for (k, v) in &h {
             let v = v.replace('\\', "\\\\").replace('\'', "\\'");
-            if *k == "Content-Type" {
+            if *k == header::CONTENT_TYPE {
                 let _ = writeln!(nginx, "    default_type '{v}';");
-            } else if *k != "ETag" {
+            } else if *k != header::ETAG {
                 // nginx sends its own strong ETag for static files.
                 let _ = writeln!(nginx, "    add_header {k} '{v}' always;");
             }

@@ -95,17 +95,17 @@ async fn run(cli: Cli) -> Result<(), DtsError> {
             tracing::info!(listen = %cfg.listen, "serving");
             let result = match cfg.ops_listen.clone() {
                 None => {
-                    http::serve(public, http::router(dts.clone(), Routes::All), shutdown()).await
+                    http::serve(public, http::App::new(dts.clone(), Routes::All), shutdown()).await
                 }
                 Some(ops) => {
                     let ops = bind(ops).await?;
                     let (a, b) = tokio::join!(
                         http::serve(
                             public,
-                            http::router(dts.clone(), Routes::Public),
+                            http::App::new(dts.clone(), Routes::Public),
                             shutdown()
                         ),
-                        http::serve(ops, http::router(dts.clone(), Routes::Ops), shutdown()),
+                        http::serve(ops, http::App::new(dts.clone(), Routes::Ops), shutdown()),
                     );
                     a.and(b)
                 }

@@ -5,19 +5,22 @@
 
 use std::sync::Arc;
 
-use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
-use axum::response::Response;
+use bytes::Bytes;
 use headers::{HeaderMapExt, IfModifiedSince, IfNoneMatch};
+use http_body_util::Full;
 
 use crate::service::Dts;
 use crate::site::Resource;
 
 const ALLOW: &str = "GET, HEAD, OPTIONS";
 
-fn plain(status: StatusCode, text: &'static str) -> Response {
-    let mut r = Response::new(Body::from(text));
+/// An answer to a public read.
+pub(super) type ReadResponse = axum::http::Response<Full<Bytes>>;
+
+fn plain(status: StatusCode, text: &'static str) -> ReadResponse {
+    let mut r = ReadResponse::new(Full::new(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(
@@ -51,11 +54,43 @@ fn not_modified(headers: &HeaderMap, r: &Resource) -> bool {
     }
 }
 
-pub(super) async fn serve(State(dts): State<Arc<Dts>>, request: Request) -> Response {
-    let method = request.method();
+/// A GET or HEAD of the published `resource`: 200 or 304, with headers prepared when the
+/// site was built and only a time-dependent Cache-Control computed here.
+pub(super) fn resource(
+    dts: &Dts,
+    method: &Method,
+    headers: &HeaderMap,
+    resource: &Resource,
+) -> ReadResponse {
+    let (status, mut h) = if not_modified(headers, resource) {
+        (
+            StatusCode::NOT_MODIFIED,
+            resource.prepared.not_modified.clone(),
+        )
+    } else {
+        (StatusCode::OK, resource.prepared.ok.clone())
+    };
+    if let Some(cache) = resource.timed_cache_control(dts.now(), dts.config().cache.max_age_seconds)
+    {
+        h.insert(header::CACHE_CONTROL, cache);
+    }
+    let body = if status == StatusCode::OK && method == Method::GET {
+        Full::new(resource.body.clone())
+    } else {
+        Full::default()
+    };
+    let mut r = ReadResponse::new(body);
+    *r.status_mut() = status;
+    *r.headers_mut() = h;
+    r
+}
+
+/// Any request on the public side: a published path (GET, HEAD), a CORS preflight, 404 for
+/// an unknown path and 405 for another method.
+pub(super) fn answer(dts: &Dts, method: &Method, path: &str, headers: &HeaderMap) -> ReadResponse {
     if method == Method::OPTIONS {
         let mut r = plain(StatusCode::NO_CONTENT, "");
-        *r.body_mut() = Body::empty();
+        *r.body_mut() = Full::default();
         let h = r.headers_mut();
         h.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
@@ -78,47 +113,24 @@ pub(super) async fn serve(State(dts): State<Arc<Dts>>, request: Request) -> Resp
             .insert(header::ALLOW, HeaderValue::from_static(ALLOW));
         return r;
     }
-    let site = dts.site();
-    let Some(resource) = site.resources.get(request.uri().path()) else {
-        return plain(StatusCode::NOT_FOUND, "not found\n");
-    };
-    let status = if not_modified(request.headers(), resource) {
-        StatusCode::NOT_MODIFIED
-    } else {
-        StatusCode::OK
-    };
-    let body = if status == StatusCode::OK && method == Method::GET {
-        Body::from(resource.body.clone())
-    } else {
-        Body::empty()
-    };
-    let mut r = Response::new(body);
-    *r.status_mut() = status;
-    let h = r.headers_mut();
-    let p = &resource.prepared;
-    h.insert(header::ETAG, p.etag.clone());
-    h.insert(header::LAST_MODIFIED, p.last_modified.clone());
-    let cache = resource.cache_control(dts.now(), dts.config().cache.max_age_seconds);
-    if let Ok(v) = HeaderValue::from_str(&cache) {
-        h.insert(header::CACHE_CONTROL, v);
+    match dts.site().resources.get(path) {
+        Some(r) => resource(dts, method, headers, r),
+        None => plain(StatusCode::NOT_FOUND, "not found\n"),
     }
-    h.insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
-    h.insert(
-        header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        HeaderValue::from_static("ETag, Last-Modified"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    if status == StatusCode::OK {
-        h.insert(header::CONTENT_TYPE, p.content_type.clone());
-        h.insert(header::CONTENT_LENGTH, p.content_length.clone());
-    }
-    r
+}
+
+/// The router's fallback: [`answer`] for whatever no operations route took.
+pub(super) async fn fallback(
+    State(dts): State<Arc<Dts>>,
+    request: Request,
+) -> axum::response::Response {
+    answer(
+        &dts,
+        request.method(),
+        request.uri().path(),
+        request.headers(),
+    )
+    .map(axum::body::Body::new)
 }
 
 #[cfg(test)]

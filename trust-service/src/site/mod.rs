@@ -12,7 +12,7 @@ mod page;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::http::HeaderValue;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue};
 use base64::Engine;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
@@ -35,8 +35,16 @@ pub const MEDIA_HTML: &str = "text/html; charset=utf-8";
 /// The VICAL: a COSE_Sign1 (RFC 9052 media type with its cose-type parameter).
 pub const MEDIA_COSE_SIGN1: &str = "application/cose; cose-type=\"cose-sign1\"";
 
-/// A year: the max-age of what never changes at its URL (certificates by fingerprint).
-const IMMUTABLE_MAX_AGE: i64 = 365 * 24 * 3600;
+/// What never changes at its URL (certificates by fingerprint) is kept for a year.
+const IMMUTABLE_CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
+
+/// Headers sent with every published file, whoever serves it (the DTS or an exported tree):
+/// CORS for web verifiers, and no content sniffing.
+pub const COMMON_HEADERS: [(HeaderName, &str); 3] = [
+    (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+    (header::ACCESS_CONTROL_EXPOSE_HEADERS, "ETag, Last-Modified"),
+    (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+];
 
 /// How long a cache may keep a resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,18 +59,18 @@ pub enum Freshness {
 /// Header values computed once per resource, so serving it allocates almost nothing.
 #[derive(Debug, Clone)]
 pub struct Prepared {
+    /// The headers of a 304 answer: ETag, Last-Modified, Cache-Control (final when the
+    /// resource is immutable, else a slot the server fills per request) and
+    /// [`COMMON_HEADERS`].
+    pub not_modified: HeaderMap,
+    /// The headers of a 200 answer: those of a 304 plus Content-Type and Content-Length.
+    pub ok: HeaderMap,
     /// `ETag`.
     pub etag: HeaderValue,
     /// `ETag`, parsed for RFC 9110 comparisons.
     pub typed_etag: Option<headers::ETag>,
-    /// `Last-Modified`.
-    pub last_modified: HeaderValue,
     /// `Last-Modified` as a system time.
     pub modified: std::time::SystemTime,
-    /// `Content-Type`.
-    pub content_type: HeaderValue,
-    /// `Content-Length`.
-    pub content_length: HeaderValue,
 }
 
 /// One served file.
@@ -96,14 +104,32 @@ impl Resource {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest)
         );
         let modified = std::time::SystemTime::from(last_modified);
+        let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\""));
+        let last_modified_value = HeaderValue::from_str(&httpdate::fmt_http_date(modified))
+            .unwrap_or(HeaderValue::from_static(""));
+        // Every header is in the map already, so the server's per-request Cache-Control
+        // replaces a value in place instead of growing a cloned map.
+        let cache_control = match freshness {
+            Freshness::Immutable => HeaderValue::from_static(IMMUTABLE_CACHE_CONTROL),
+            Freshness::Until(_) => HeaderValue::from_static("no-cache"),
+        };
+        let mut not_modified = HeaderMap::with_capacity(COMMON_HEADERS.len() + 5);
+        not_modified.insert(header::ETAG, etag_value.clone());
+        not_modified.insert(header::LAST_MODIFIED, last_modified_value);
+        not_modified.insert(header::CACHE_CONTROL, cache_control);
+        for (name, value) in COMMON_HEADERS {
+            not_modified.insert(name, HeaderValue::from_static(value));
+        }
+        let mut ok = not_modified.clone();
+        ok.reserve(2);
+        ok.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        ok.insert(header::CONTENT_LENGTH, HeaderValue::from(body.len()));
         let prepared = Prepared {
-            etag: HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"\"")),
+            not_modified,
+            ok,
+            etag: etag_value,
             typed_etag: etag.parse().ok(),
-            last_modified: HeaderValue::from_str(&httpdate::fmt_http_date(modified))
-                .unwrap_or(HeaderValue::from_static("")),
             modified,
-            content_type: HeaderValue::from_static(content_type),
-            content_length: HeaderValue::from(body.len()),
         };
         Resource {
             body: Bytes::from(body),
@@ -115,13 +141,26 @@ impl Resource {
         }
     }
 
+    /// The `Cache-Control` header value at `now` when it changes with time (`None` when it
+    /// is the prepared one).
+    pub fn timed_cache_control(
+        &self,
+        now: OffsetDateTime,
+        cap_seconds: u32,
+    ) -> Option<HeaderValue> {
+        match self.freshness {
+            Freshness::Immutable => None,
+            Freshness::Until(_) => {
+                HeaderValue::from_str(&self.cache_control(now, cap_seconds)).ok()
+            }
+        }
+    }
+
     /// The `Cache-Control` value at `now`: immutable for a year, or until the next change,
     /// capped at `cap_seconds`, never negative.
     pub fn cache_control(&self, now: OffsetDateTime, cap_seconds: u32) -> String {
         match self.freshness {
-            Freshness::Immutable => {
-                format!("public, max-age={IMMUTABLE_MAX_AGE}, immutable")
-            }
+            Freshness::Immutable => IMMUTABLE_CACHE_CONTROL.to_owned(),
             Freshness::Until(until) => {
                 let cap = i64::from(cap_seconds);
                 let left = until.map_or(cap, |u| (u - now).whole_seconds().clamp(0, cap));
