@@ -107,6 +107,11 @@ pub struct ServerConfig {
     pub request_timeout_secs: u64,
     /// How long shutdown waits for in-flight requests, seconds.
     pub shutdown_grace_secs: u64,
+    /// How long a client may take to send a request head, and how long an idle keep-alive
+    /// connection is kept, seconds.
+    pub header_read_timeout_secs: u64,
+    /// Most connections served at once; more wait in the kernel's accept queue.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -117,6 +122,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             request_timeout_secs: 30,
             shutdown_grace_secs: 30,
+            header_read_timeout_secs: 10,
+            max_connections: 4096,
         }
     }
 }

@@ -5,14 +5,19 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use custody::audit::AuditEvent;
 use custody::softstore::KdfParams;
+use hyper::body::Incoming;
 use mso::x509::Certificate;
 use schemas::Registry;
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
+use tower::ServiceExt;
 use zeroize::Zeroizing;
 
 use crate::audit::{events, Audit};
@@ -149,7 +154,12 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
     let app = crate::api::router(Arc::clone(&issuer));
-    let grace = Duration::from_secs(issuer.config().server.shutdown_grace_secs);
+    let server = &issuer.config().server;
+    let limits = mdoc_httpd::Limits {
+        header_read_timeout: Duration::from_secs(server.header_read_timeout_secs.max(1)),
+        max_connections: server.max_connections.max(1),
+        grace: Duration::from_secs(server.shutdown_grace_secs),
+    };
     let _ = issuer
         .audit_record(
             AuditEvent::success(events::START)
@@ -159,18 +169,22 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
         .await;
     let audit_issuer = Arc::clone(&issuer);
     let task = tokio::spawn(async move {
-        let mut signal = stopped.clone();
-        let server = axum::serve(listener, app).with_graceful_shutdown(async move {
-            let _ = signal.wait_for(|s| *s).await;
-        });
-        let result = tokio::select! {
-            r = server => r,
-            // In-flight requests get `grace` to finish after the stop signal.
-            _ = async {
+        let result = mdoc_httpd::serve(
+            listener,
+            limits,
+            move |peer| {
+                let app = app.clone();
+                hyper::service::service_fn(move |mut request: Request<Incoming>| {
+                    // The peer address, for per-source limits (axum's `ConnectInfo`).
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    app.clone().oneshot(request.map(Body::new))
+                })
+            },
+            async move {
                 let _ = stopped.wait_for(|s| *s).await;
-                tokio::time::sleep(grace).await;
-            } => Ok(()),
-        };
+            },
+        )
+        .await;
         let _ = audit_issuer
             .audit_record(AuditEvent::success(events::STOP).actor("system"))
             .await;

@@ -150,10 +150,10 @@ impl Served {
             .block_on(Dts::open_with(config, None, clock.clone()))
             .unwrap();
         listener.set_nonblocking(true).unwrap();
-        let router = mdoc_dts::http::router(dts.clone(), mdoc_dts::http::Routes::All);
+        let app = mdoc_dts::http::App::new(dts.clone(), mdoc_dts::http::Routes::All);
         runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            mdoc_dts::http::serve(listener, router, std::future::pending()).await
+            mdoc_dts::http::serve(listener, app, std::future::pending()).await
         });
         Served {
             runtime,

@@ -145,3 +145,37 @@ pub(crate) async fn operational_endpoints_openapi_and_graceful_shutdown() {
         .unwrap();
     assert_eq!(last["event"], "issuer.stop");
 }
+
+/// A client that opens a connection and never finishes its request head (slowloris), or
+/// leaves a keep-alive connection idle, is disconnected after the header-read timeout
+/// (issue 12: 3,000 half-open requests were held for 75 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn half_open_and_idle_connections_are_closed() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let env = Env::start(|c| c.server.header_read_timeout_secs = 1).await;
+    let addr = env.stack.base_url.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    slow.write_all(b"POST /v1/documents HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut idle = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    for (name, stream) in [("half-open", &mut slow), ("idle", &mut idle)] {
+        let mut buf = vec![0u8; 4096];
+        let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+            }
+        })
+        .await;
+        assert!(
+            closed.is_ok(),
+            "the {name} connection is still open after 10 s"
+        );
+    }
+}

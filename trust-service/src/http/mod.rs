@@ -2,9 +2,10 @@
 //! operations endpoints (metrics, health, readiness, the authenticated bundle upload), either
 //! on the same listener or on `ops_listen`.
 //!
-//! The server is hyper's HTTP/1.1 with a header-read timeout (a connection that sends no
-//! complete request head in time is closed, idle keep-alive connections included) and a cap on
-//! concurrent connections; hyper answers oversized request heads with 431.
+//! The server is the shared accept loop of [`mdoc_httpd`]: hyper's HTTP/1.1 with a
+//! header-read timeout (a connection that sends no complete request head in time is closed,
+//! idle keep-alive connections included) and a cap on concurrent connections; hyper answers
+//! oversized request heads with 431.
 //!
 //! A GET or HEAD of a published file goes straight from hyper to [`read::resource`], whose
 //! headers were prepared when the site was built; everything else (operations, preflights,
@@ -15,7 +16,6 @@ mod ops;
 mod read;
 
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -26,11 +26,8 @@ use axum::Router;
 use bytes::Bytes;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
+use mdoc_httpd::Limits;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tower::ServiceExt;
 
 use crate::service::Dts;
@@ -112,54 +109,28 @@ pub fn router(dts: Arc<Dts>, routes: Routes) -> Router {
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then lets open requests finish
-/// (up to 10 s).
+/// (up to 10 s), through the shared hardened accept loop ([`mdoc_httpd`]).
 pub async fn serve(
     listener: TcpListener,
     app: App,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> std::io::Result<()> {
-    let graceful = GracefulShutdown::new();
-    let slots = Arc::new(Semaphore::new(MAX_CONNECTIONS));
-    tokio::pin!(shutdown);
-    loop {
-        let permit = tokio::select! {
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-            () = &mut shutdown => break,
-        };
-        let (stream, _peer): (_, SocketAddr) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(a) => a,
-                Err(e) => {
-                    // Out of file descriptors and the like: back off instead of spinning.
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        let service = hyper::service::service_fn(move |request| {
+    let limits = Limits {
+        header_read_timeout: HEADER_READ_TIMEOUT,
+        max_connections: MAX_CONNECTIONS,
+        grace: Duration::from_secs(10),
+    };
+    mdoc_httpd::serve(
+        listener,
+        limits,
+        move |_peer| {
             let app = app.clone();
-            async move { Ok::<_, Infallible>(app.handle(request).await) }
-        });
-        let conn = http1::Builder::new()
-            .timer(TokioTimer::new())
-            .header_read_timeout(HEADER_READ_TIMEOUT)
-            .serve_connection(TokioIo::new(stream), service);
-        let conn = graceful.watch(conn);
-        tokio::spawn(async move {
-            let _ = conn.await;
-            drop(permit);
-        });
-    }
-    tokio::select! {
-        () = graceful.shutdown() => {}
-        () = tokio::time::sleep(Duration::from_secs(10)) => {}
-    }
-    Ok(())
+            hyper::service::service_fn(move |request| {
+                let app = app.clone();
+                async move { Ok::<_, Infallible>(app.handle(request).await) }
+            })
+        },
+        shutdown,
+    )
+    .await
 }
