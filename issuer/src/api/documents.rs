@@ -75,10 +75,11 @@ fn body_bytes(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Resul
 }
 
 /// Parses a JSON body into `T`, naming the field at fault as a `/`-separated path
-/// (`device_keys/0/proof`); a missing field is named too.
+/// (`device_keys/0/proof`); a missing field is named too. The body is one JSON value and
+/// nothing else: anything after it but whitespace is refused.
 fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         use serde_path_to_error::Segment;
         let mut parts: Vec<String> = e
             .path()
@@ -96,7 +97,10 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             }
         }
         ApiError::malformed(&parts.join("/"), message)
-    })
+    })?;
+    de.end()
+        .map_err(|e| ApiError::malformed("", format!("data after the JSON body: {e}")))?;
+    Ok(value)
 }
 
 fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {

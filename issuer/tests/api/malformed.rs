@@ -46,6 +46,15 @@ pub(crate) async fn malformed_requests_routes_and_ids_are_refused() {
             expect(400, "malformed_request", PathExp::Any),
         ),
         (
+            "a valid body followed by junk",
+            {
+                let mut b = good.to_string().into_bytes();
+                b.extend_from_slice(b"{\"doctype\":\"other\"}junk");
+                b
+            },
+            expect(400, "malformed_request", PathExp::Exact("")),
+        ),
+        (
             "JSON array body",
             b"[]".to_vec(),
             expect(400, "malformed_request", PathExp::Exact("")),
