@@ -169,8 +169,11 @@ impl Ledger {
             let p = state_dir.join(sub);
             std::fs::create_dir_all(&p).map_err(io(&p))?;
         }
+        let file = state_dir.join("ledger.sqlite");
+        // Owner-only before SQLite creates it (its -wal and -shm files follow suit).
+        custody::operator::owner_only_file(&file).map_err(io(&file))?;
         let options = SqliteConnectOptions::new()
-            .filename(state_dir.join("ledger.sqlite"))
+            .filename(&file)
             .create_if_missing(true)
             .foreign_keys(true)
             .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)

@@ -57,6 +57,26 @@ fn text(o: &Output) -> String {
     )
 }
 
+/// `mdoc-ca audit verify | head -0`: the reader is gone before the report is written. The
+/// tool ends as a SIGPIPE'd C tool would (status 141), without a panic message.
+fn closed_stdout_ends_quietly(state: &Path) {
+    let (reader, writer) = rustix::pipe::pipe().unwrap();
+    drop(reader);
+    let o = Command::new(env!("CARGO_BIN_EXE_mdoc-ca"))
+        .args(["audit", "verify", "--state-dir", state.to_str().unwrap()])
+        .stdout(writer)
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(
+        o.status.code(),
+        Some(custody::operator::EXIT_CLOSED_PIPE),
+        "{stderr}"
+    );
+}
+
 #[test]
 fn operators_get_dry_runs_fingerprints_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
@@ -112,6 +132,17 @@ fn operators_get_dry_runs_fingerprints_and_exit_codes() {
     let state = dir.path().join("state");
     let o = mdoc_ca(&["audit", "verify", "--state-dir", state.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));
+    closed_stdout_ends_quietly(&state);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let ledger = std::fs::metadata(state.join("ledger.sqlite")).unwrap();
+        assert_eq!(
+            ledger.permissions().mode() & 0o777,
+            0o600,
+            "ledger not owner-only"
+        );
+    }
     let log = state.join("audit.log");
     let lines = std::fs::read_to_string(&log).unwrap();
     std::fs::write(

@@ -7,12 +7,15 @@
 //! - [`softstore`]: an encrypted software keystore for development and tests only;
 //! - [`quorum`]: M-of-N activation: the token PIN or keystore secret is split with Shamir
 //!   secret sharing into shares sealed under each custodian's passphrase;
-//! - [`audit`]: the append-only, hash-chained audit log with signed checkpoints.
+//! - [`audit`]: the append-only, hash-chained audit log with signed checkpoints;
+//! - [`operator`]: what the operator tools share: owner-only files, quiet ends on a closed
+//!   standard output.
 
 #![forbid(unsafe_code)]
 
 pub mod audit;
 mod error;
+pub mod operator;
 pub mod pkcs11;
 pub mod quorum;
 pub mod softstore;

@@ -1096,3 +1096,28 @@ async fn concurrent_issuances_keep_their_own_outcomes(store: Store) {
         RecordOutcome::Recorded
     );
 }
+
+/// The database holds personal data: its files are owner-only whatever the umask, and a file
+/// an operator left open to others is narrowed when the issuer opens it.
+#[cfg(unix)]
+#[tokio::test]
+async fn sqlite_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("issuer.sqlite");
+    let store = Store::open(path.to_str().unwrap()).await.unwrap();
+    store.close().await;
+    assert_eq!(mode(&path), 0o600);
+    for side in ["issuer.sqlite-wal", "issuer.sqlite-shm"] {
+        let p = dir.path().join(side);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{side}");
+        }
+    }
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let url = format!("sqlite://{}", path.display());
+    let store = Store::open(&url).await.unwrap();
+    store.close().await;
+    assert_eq!(mode(&path), 0o600);
+}

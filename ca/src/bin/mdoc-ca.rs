@@ -109,7 +109,7 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            println!("config {} (SHA-256 {sha})", config.display());
+            custody::say!("config {} (SHA-256 {sha})", config.display());
             let source: Box<dyn PassphraseSource> = match passphrases {
                 PassphraseMode::Prompt if std::io::stdin().is_terminal() => Box::new(Prompt),
                 PassphraseMode::Prompt => {
@@ -141,7 +141,7 @@ fn main() -> ExitCode {
             audit_key.as_deref(),
         )) {
             Ok(report) => {
-                println!("{report}");
+                custody::say!("{report}");
                 ExitCode::SUCCESS
             }
             Err(e) => {

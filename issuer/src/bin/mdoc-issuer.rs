@@ -173,8 +173,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .create_client(&name, &scopes)
                     .await
                     .map_err(|e| Failure::Failed(e.to_string()))?;
-                println!("client_id = {}", client.id);
-                println!("token     = {}", token.0);
+                custody::say!("client_id = {}", client.id);
+                custody::say!("token     = {}", token.0);
                 Ok(())
             }
             ClientCommand::Disable { config, id } => {
@@ -221,8 +221,8 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
             let pem = csr_pem(&csr).map_err(|e| Failure::Failed(e.to_string()))?;
             std::fs::write(&out, pem)
                 .map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
-            println!("key_uri = {}", key.uri);
-            println!("csr     = {}", out.display());
+            custody::say!("key_uri = {}", key.uri);
+            custody::say!("csr     = {}", out.display());
             Ok(())
         }
         DsCommand::Install {
@@ -263,7 +263,7 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
                 })
                 .await
                 .map_err(|e| Failure::Refused(e.to_string()))?;
-            println!(
+            custody::say!(
                 "installed DS {} (valid until {})",
                 checked.serial(),
                 checked.not_after()
@@ -281,9 +281,13 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
                 .await
                 .map_err(|e| Failure::Failed(e.to_string()))?
             {
-                println!(
+                custody::say!(
                     "{}  {:?}  {} .. {}  {}",
-                    c.serial, c.state, c.not_before, c.not_after, c.key_uri
+                    c.serial,
+                    c.state,
+                    c.not_before,
+                    c.not_after,
+                    c.key_uri
                 );
             }
             Ok(())

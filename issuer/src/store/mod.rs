@@ -157,6 +157,11 @@ impl Store {
             } else {
                 SqliteConnectOptions::new().filename(url)
             };
+            let file = options.get_filename();
+            if file != std::path::Path::new(":memory:") && !file.as_os_str().is_empty() {
+                // Owner-only before SQLite creates it (its -wal and -shm files follow suit).
+                custody::operator::owner_only_file(file).map_err(sqlx::Error::Io)?;
+            }
             let options = options
                 .create_if_missing(true)
                 .foreign_keys(true)

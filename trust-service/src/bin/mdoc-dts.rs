@@ -127,7 +127,7 @@ async fn run(cli: Cli) -> Result<(), DtsError> {
             );
             let read = Bundle::from_dir(&bundle, &dts.config().limits);
             let done = dts.ingest(read, &source, &operator).await?;
-            println!(
+            custody::say!(
                 "ingest {}: accepted ({}){}",
                 done.id,
                 done.plan.summary(),
@@ -148,15 +148,15 @@ async fn run(cli: Cli) -> Result<(), DtsError> {
             };
             let (site, _) = dts.build_site(at).await?;
             let n = mdoc_dts::export::export(&site, &dir, at, dts.config().cache.max_age_seconds)?;
-            println!("exported {n} files to {}", dir.display());
+            custody::say!("exported {n} files to {}", dir.display());
             if let Some(t) = site.next_switch {
-                println!("a served CRL switches at {}: export again then", rfc3339(t));
+                custody::say!("a served CRL switches at {}: export again then", rfc3339(t));
             }
             Ok(())
         }
         Command::History => {
             for p in dts.history().await? {
-                println!(
+                custody::say!(
                     "{}",
                     serde_json::json!({
                         "root": p.root,
@@ -173,14 +173,14 @@ async fn run(cli: Cli) -> Result<(), DtsError> {
             let site = dts.site();
             for r in &site.roots {
                 match &r.crl {
-                    Some((n, next)) => println!(
+                    Some((n, next)) => custody::say!(
                         "root {}: CRL {} until {}, reserve {} h",
                         r.fingerprint,
                         n.short(),
                         rfc3339(*next),
                         r.reserve.whole_hours()
                     ),
-                    None => println!("root {}: no CRL served", r.fingerprint),
+                    None => custody::say!("root {}: no CRL served", r.fingerprint),
                 }
             }
             Ok(())

@@ -219,14 +219,7 @@ fn sqlite_url(path: &str) -> Result<String> {
     if path.is_empty() || path == ":memory:" {
         return Ok("sqlite::memory:".into());
     }
-    let mut open = std::fs::OpenOptions::new();
-    open.create(true).append(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        open.mode(0o600);
-    }
-    open.open(path)
+    custody::operator::owner_only_file(std::path::Path::new(path))
         .map_err(|e| StoreError::Db(sqlx::Error::Io(e)))?;
     Ok(format!("sqlite://{path}?mode=rwc"))
 }
