@@ -344,3 +344,34 @@ pub(crate) async fn malformed_requests_routes_and_ids_are_refused() {
     env.assert_no_personal_data_in_audit(&[]);
     finish(fails);
 }
+
+/// A client chooses its JSON keys: as personal data, as a word that reads as a secret, or
+/// 70 kB long. None of them reaches the audit log, and each is a 400 with its audit record,
+/// never a 503 (issue 12, item 4).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn client_chosen_keys_never_reach_the_audit_log() {
+    let env = Env::start(|_| {}).await;
+    let claims = claims_with_portrait(2048);
+    let long = "k".repeat(70 * 1024);
+    for key in ["passport_AB1234567", "pin", "private_key", long.as_str()] {
+        let nonce = env.nonce().await;
+        let mut body = env.issue_body(&claims, &nonce, &[device_key()]);
+        body[key] = json!(1);
+        let before = env.audit().len();
+        let r = env
+            .send(env.post_json("/v1/documents", Some(&env.token), &body))
+            .await;
+        let shown = &key[..key.len().min(20)];
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{shown}: {}", r.text());
+        let audit = env.audit();
+        let record = audit[before..]
+            .iter()
+            .find(|r| r["event"] == "issuer.refusal")
+            .unwrap_or_else(|| panic!("{shown}: no refusal record"));
+        assert_eq!(record["details"]["fields"], "1", "{shown}");
+        let line = serde_json::to_string(record).unwrap();
+        assert!(!line.contains(key), "{shown}: the key is in the audit log");
+        assert!(line.len() < 2048, "{shown}: a {} byte record", line.len());
+    }
+    env.assert_no_personal_data_in_audit(&["AB1234567"]);
+}

@@ -459,10 +459,38 @@ impl Env {
                     serde_json::to_string(new).unwrap()
                 )),
                 Some(r) => {
-                    let fields = r["details"]["fields"].as_str().unwrap_or_default();
+                    // The record names the fields by number and digest only (client-chosen
+                    // keys never reach the log): those of the answer's details.
+                    let answer = resp.json();
+                    let paths: Vec<&str> = answer["error"]["details"]
+                        .as_array()
+                        .map(|d| {
+                            d.iter()
+                                .map(|e| e["path"].as_str().unwrap_or_default())
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    let digest = {
+                        use sha2::{Digest, Sha256};
+                        let mut h = Sha256::new();
+                        for p in &paths {
+                            h.update(p.as_bytes());
+                            h.update(b"\n");
+                        }
+                        hex::encode(h.finalize())
+                    };
+                    if r["details"]["fields"] != paths.len().to_string().as_str()
+                        || r["details"]["fields_sha256"] != digest.as_str()
+                    {
+                        problems.push(format!(
+                            "audit fields {} do not match the answer's {paths:?}",
+                            r["details"]
+                        ));
+                    }
                     if let PathExp::Exact(p) = exp.path {
-                        if !p.is_empty() && !fields.split(',').any(|f| f == p) {
-                            problems.push(format!("audit fields {fields:?} do not name {p:?}"));
+                        if !p.is_empty() && !paths.contains(&p) {
+                            problems
+                                .push(format!("the answer's fields {paths:?} do not name {p:?}"));
                         }
                     }
                     if r["details"]["status"] != resp.status.as_str() {
