@@ -310,7 +310,8 @@ impl Default for StatusConfig {
     }
 }
 
-/// `[rate_limit]`: a token bucket per API client.
+/// `[rate_limit]`: a token bucket per API client, and per source address for what comes
+/// without valid credentials.
 #[derive(Debug, Clone, Copy, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RateLimitConfig {
@@ -318,6 +319,17 @@ pub struct RateLimitConfig {
     pub per_second: u32,
     /// Burst size.
     pub burst: u32,
+    /// Sustained refused-as-unauthenticated requests per second per source address (an IPv6
+    /// source counts by its /64); beyond it the source's refusals are 429.
+    pub unauthenticated_per_second: u32,
+    /// Burst of those.
+    pub unauthenticated_burst: u32,
+    /// Audit records of unauthenticated refusals per second per source; the refusals beyond
+    /// it are counted and reported in the source's next record (`suppressed`), and in the
+    /// metrics, instead of one fsynced record each.
+    pub unauthenticated_audit_per_second: u32,
+    /// Burst of those.
+    pub unauthenticated_audit_burst: u32,
 }
 
 impl Default for RateLimitConfig {
@@ -325,6 +337,10 @@ impl Default for RateLimitConfig {
         RateLimitConfig {
             per_second: 5000,
             burst: 10000,
+            unauthenticated_per_second: 20,
+            unauthenticated_burst: 100,
+            unauthenticated_audit_per_second: 1,
+            unauthenticated_audit_burst: 20,
         }
     }
 }
@@ -432,8 +448,18 @@ impl ServiceConfig {
         {
             return bad("issuance.max_batch must not exceed status.list_size or 1024");
         }
-        if self.rate_limit.per_second == 0 || self.rate_limit.burst == 0 {
-            return bad("rate_limit.per_second and burst must be positive");
+        let r = &self.rate_limit;
+        if [
+            r.per_second,
+            r.burst,
+            r.unauthenticated_per_second,
+            r.unauthenticated_burst,
+            r.unauthenticated_audit_per_second,
+            r.unauthenticated_audit_burst,
+        ]
+        .contains(&0)
+        {
+            return bad("every rate_limit value must be positive");
         }
         Ok(())
     }

@@ -1,7 +1,8 @@
 //! Prometheus metrics, served in the text exposition format at `/metrics`.
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, Opts, Registry, TextEncoder,
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
 
 /// The service's metrics.
@@ -16,6 +17,8 @@ pub struct Metrics {
     pub msos_signed: IntCounterVec,
     /// Refused requests by error code.
     pub refusals: IntCounterVec,
+    /// Unauthenticated refusals not written to the audit log (beyond a source's audit rate).
+    pub unaudited_refusals: IntCounter,
     /// Documents revoked, by reason.
     pub revocations: IntCounterVec,
     /// List tokens signed, by list kind.
@@ -59,6 +62,10 @@ impl Metrics {
             Opts::new("refusals_total", "Requests refused, by error code"),
             &["code"],
         )?;
+        let unaudited_refusals = IntCounter::new(
+            "unaudited_refusals_total",
+            "Unauthenticated refusals beyond a source's audit rate, counted instead of recorded",
+        )?;
         let revocations = IntCounterVec::new(
             Opts::new("revocations_total", "Documents revoked, by reason"),
             &["reason"],
@@ -79,6 +86,7 @@ impl Metrics {
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(msos_signed.clone()))?;
         registry.register(Box::new(refusals.clone()))?;
+        registry.register(Box::new(unaudited_refusals.clone()))?;
         registry.register(Box::new(revocations.clone()))?;
         registry.register(Box::new(list_tokens_signed.clone()))?;
         registry.register(Box::new(ds_rotation_due.clone()))?;
@@ -89,6 +97,7 @@ impl Metrics {
             latency,
             msos_signed,
             refusals,
+            unaudited_refusals,
             revocations,
             list_tokens_signed,
             ds_rotation_due,

@@ -20,10 +20,11 @@ mod documents;
 pub mod error;
 mod ops;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -112,6 +113,11 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
         .get::<MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().to_string();
+    let source = auth::source_key(
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0),
+    );
     let slot = CallerSlot::default();
     req.extensions_mut().insert(slot.clone());
     let limit = Duration::from_secs(state.issuer.config().server.request_timeout_secs);
@@ -137,13 +143,34 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             .with_label_values(&[refusal.code])
             .inc();
         // Refusals of public routes (404 on a list) are not security events.
-        if status.is_client_error()
+        let auditable = status.is_client_error()
             && route.starts_with("/v1/")
             && !route.starts_with("/v1/status")
-            && !route.starts_with("/v1/identifier")
-        {
-            let event = AuditEvent::failure(events::REFUSAL)
-                .actor(client.clone().unwrap_or_else(|| "unauthenticated".into()))
+            && !route.starts_with("/v1/identifier");
+        // Unauthenticated refusals are recorded at a bounded rate per source (each record
+        // is an fsync anyone could ask for); the rest are counted into the source's next
+        // record and the metrics.
+        let record = match (auditable, &client) {
+            (false, _) => None,
+            (true, Some(_)) => Some(None),
+            (true, None) => {
+                let admitted = state.guard.audit_unauthenticated(source);
+                if admitted.is_none() {
+                    state.issuer.metrics().unaudited_refusals.inc();
+                }
+                admitted.map(Some)
+            }
+        };
+        if let Some(suppressed) = record {
+            let mut event = AuditEvent::failure(events::REFUSAL)
+                .actor(client.clone().unwrap_or_else(|| "unauthenticated".into()));
+            if client.is_none() {
+                event = event.detail("source", source.to_string());
+            }
+            if let Some(n) = suppressed.filter(|n| *n > 0) {
+                event = event.detail("suppressed", n.to_string());
+            }
+            let event = event
                 .detail("route", format!("{method} {route}"))
                 .detail("status", status.as_u16().to_string())
                 .detail("code", refusal.code)

@@ -319,3 +319,77 @@ pub(crate) async fn body_size_and_rate_limits() {
     assert_eq!(r.status, StatusCode::OK);
     finish(fails);
 }
+
+/// A flood without credentials costs a bounded number of audit records (issue 12, item 5:
+/// 20,000 requests without a token wrote 7.8 MB of fsynced records), every refusal is still
+/// counted, the records say how many were not written, and past its rate the source gets 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn unauthenticated_floods_are_counted_and_rate_limited_per_source() {
+    let env = Env::start(|c| {
+        c.rate_limit.unauthenticated_per_second = 1;
+        c.rate_limit.unauthenticated_burst = 50;
+        c.rate_limit.unauthenticated_audit_per_second = 1;
+        c.rate_limit.unauthenticated_audit_burst = 5;
+    })
+    .await;
+    let before = env.audit().len();
+    let flood = 300;
+    let mut statuses = std::collections::BTreeMap::new();
+    for i in 0..flood {
+        let token = if i % 2 == 0 {
+            None
+        } else {
+            Some("mdi_not-a-token")
+        };
+        let r = env
+            .send(env.post_json("/v1/nonces", token, &json!({})))
+            .await;
+        *statuses.entry(r.status.as_u16()).or_insert(0) += 1;
+    }
+    // The burst is refused as unauthorized, the rest of the flood as rate limited.
+    assert!(
+        statuses.get(&401).is_some_and(|n| (50..60).contains(n)),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.get(&429).is_some_and(|n| *n >= 240),
+        "{statuses:?}"
+    );
+    let audit = env.audit();
+    let records: Vec<&Value> = audit[before..]
+        .iter()
+        .filter(|r| r["event"] == "issuer.refusal")
+        .collect();
+    assert!(
+        (5..=10).contains(&records.len()),
+        "{} audit records for {flood} refusals",
+        records.len()
+    );
+    for r in &records {
+        assert_eq!(r["actors"], json!(["unauthenticated"]));
+        assert_eq!(r["details"]["source"], "127.0.0.1");
+    }
+    let m = env.send(env.get("/metrics", None)).await.text();
+    let unaudited = metric_value(&m, "mdoc_issuer_unaudited_refusals_total", &[]).unwrap();
+    assert_eq!(unaudited as usize + records.len(), flood, "{m}");
+    // A later record reports what was not written before it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = env
+        .send(env.post_json("/v1/nonces", None, &json!({})))
+        .await;
+    assert!(matches!(r.status.as_u16(), 401 | 429), "{}", r.text());
+    let audit = env.audit();
+    let last = audit.last().unwrap();
+    assert_eq!(last["event"], "issuer.refusal");
+    let reported: usize = last["details"]["suppressed"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(reported, unaudited as usize);
+    // A client with a valid token is untouched by the source's limit.
+    let r = env
+        .send(env.post_json("/v1/nonces", Some(&env.token), &json!({})))
+        .await;
+    assert!(r.status.is_success(), "{}", r.text());
+}
