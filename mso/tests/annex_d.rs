@@ -322,3 +322,37 @@ fn device_request_reader_auth_verifies() {
     )
     .is_err());
 }
+
+/// The mdoc's status is judged: a response whose status is not 0 is not valid, even with
+/// documents that verify (issue 12, item 8: `status: 20` reported valid).
+#[test]
+fn a_response_with_a_status_other_than_ok_is_not_valid() {
+    let ds = Certificate::from_der(&vector("annex_d_ds.der")).unwrap();
+    let trust = IssuerTrust::PinnedDocumentSigner(Box::new(ds));
+    let transcript = transcript();
+    let reader = reader_key();
+    let session = DeviceAuthInput {
+        transcript: &transcript,
+        e_reader_key: Some(&reader),
+    };
+    let opts = VerifyOptions {
+        skew: Duration::ZERO,
+        ..VerifyOptions::new(IN_WINDOW, &trust, &SoftwareVerifier)
+    };
+    for (status, valid) in [
+        (0, true),
+        (10, false),
+        (11, false),
+        (12, false),
+        (20, false),
+    ] {
+        let mut r = response();
+        r.status = status;
+        let report = verify_device_response(&r, &session, &opts);
+        assert_eq!(report.is_valid(), valid, "status {status}");
+        assert!(
+            report.documents.iter().all(|d| d.is_valid()),
+            "status {status}"
+        );
+    }
+}

@@ -572,6 +572,24 @@ fn x5chain_garbage_and_absence() {
         Some(Err(Failure::NotChecked(_)))
     ));
     assert!(!r.is_valid());
+    // 11,000 copies of the DS certificate: refused by count (the valid chain is the first).
+    let ds = f.pki.ds_der.clone();
+    let sign1 = forge::sign_mso(&mso, Algorithm::Es256, &f.pki.ds_key, &vec![ds; 11_000]);
+    let r = verify(
+        &forge::issuer_signed_bytes(MDL_NAMESPACE, std::slice::from_ref(&item), &sign1),
+        &trust,
+        pki::AT,
+    )
+    .unwrap();
+    assert!(
+        matches!(
+            r.outcome(CheckKind::DsCertificate),
+            Some(Err(Failure::Error(Error::X5Chain(m)))) if m.contains("11000")
+        ),
+        "{:?}",
+        r.outcome(CheckKind::DsCertificate)
+    );
+    assert!(!r.is_valid());
     // No x5chain at all.
     let sign1 = forge::sign_mso(&mso, Algorithm::Es256, &f.pki.ds_key, &[]);
     let r = verify(

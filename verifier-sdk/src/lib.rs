@@ -73,7 +73,7 @@ pub use transcript::{
 pub use trust::{
     AddOutcome, CertificateInfo, CrlInfo, RevocationPolicy, TrustStore, VicalInfo, MAX_PEM_LEN,
 };
-pub use value::{ElementValue, MapEntry, MAX_VALUE_DEPTH};
+pub use value::{ElementValue, MapEntry, MAX_DOCUMENT_NODES, MAX_VALUE_DEPTH, MAX_VALUE_NODES};
 pub use verify::{
     default_verification_options, verify_device_response, verify_issuer_signed,
     VerificationOptions, DEFAULT_CLOCK_SKEW_SECONDS,

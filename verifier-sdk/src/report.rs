@@ -10,7 +10,7 @@ use mso::x509::profile::Violation;
 use mso::x509::{PathError, Position};
 use time::OffsetDateTime;
 
-use crate::value::ElementValue;
+use crate::value::{ElementValue, MAX_DOCUMENT_NODES};
 
 /// The result of verifying a DeviceResponse or an IssuerSigned.
 #[derive(Debug, Clone, PartialEq, uniffi::Record)]
@@ -117,7 +117,7 @@ pub struct ElementSchema {
     /// The name shown to people, when the definition gives one.
     pub display_name: Option<String>,
     /// True when the value has the declared type (a mismatch is the issuer's error: the
-    /// element is still what the issuer signed).
+    /// element is still what the issuer signed); false for a value not converted.
     pub type_matches: bool,
 }
 
@@ -1009,34 +1009,45 @@ pub(crate) fn elements(
     let device_auth_ok = report
         .outcome(v::CheckKind::DeviceAuthentication)
         .is_some_and(Result::is_ok);
+    // A value is converted only once its own check passed, and within the document's budget.
+    let mut budget = MAX_DOCUMENT_NODES;
+    let mut shown = |verified: bool, value: &mso::cbor::Value| {
+        if verified {
+            ElementValue::from_cbor_within(value, &mut budget)
+        } else {
+            ElementValue::Unverified
+        }
+    };
     let mut out = Vec::new();
     for (ns, items) in issuer_signed.name_spaces.iter().flatten() {
         for item in items {
             let item = item.value();
             let subject = format!("{ns}/{}", item.element_identifier);
-            let value = ElementValue::from_cbor(&item.element_value);
+            let verified = digests.next().is_some_and(|c| passed_for(c, &subject));
+            let value = shown(verified, &item.element_value);
             out.push(DisclosedElement {
                 namespace: ns.clone(),
                 identifier: item.element_identifier.clone(),
                 schema: element_schema(doc_type, ns, &item.element_identifier, &value),
                 value,
                 source: ElementSource::IssuerSigned,
-                verified: digests.next().is_some_and(|c| passed_for(c, &subject)),
+                verified,
             });
         }
     }
     for (ns, elems) in device_signed.iter().flat_map(|d| d.0.iter()) {
         for (id, value) in elems {
             let subject = format!("{ns}/{id}");
-            let value = ElementValue::from_cbor(value);
+            let verified =
+                device_auth_ok && authorized.next().is_some_and(|c| passed_for(c, &subject));
+            let value = shown(verified, value);
             out.push(DisclosedElement {
                 namespace: ns.clone(),
                 identifier: id.clone(),
                 schema: element_schema(doc_type, ns, id, &value),
                 value,
                 source: ElementSource::DeviceSigned,
-                verified: device_auth_ok
-                    && authorized.next().is_some_and(|c| passed_for(c, &subject)),
+                verified,
             });
         }
     }

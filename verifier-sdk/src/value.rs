@@ -3,13 +3,21 @@
 //! The conversion is general CBOR → enum (doc types are data, so no element is special-cased
 //! here): tag 1004 becomes [`ElementValue::FullDate`], tag 0 [`ElementValue::TDate`], other
 //! tags [`ElementValue::Tagged`]. Nesting is bounded by [`MAX_VALUE_DEPTH`], so a hostile value
-//! cannot exhaust the foreign side's stack either.
+//! cannot exhaust the foreign side's stack either, and size by [`MAX_VALUE_NODES`] per value
+//! (and a budget per document, [`MAX_DOCUMENT_NODES`]): a value of a million items costs a
+//! count, not a million foreign objects.
 
 use mso::cbor::{FullDate, TDate, Value};
 
 /// Deepest nesting converted; anything below is reported as [`ElementValue::TooDeep`]. The
 /// `mso` decoder already bounds CBOR nesting (24), this keeps the foreign types shallower.
 pub const MAX_VALUE_DEPTH: u32 = 16;
+
+/// Most CBOR nodes (each item, key, value and tag counts one) converted for one value; a
+/// larger value is reported as [`ElementValue::TooLarge`] without being converted.
+pub const MAX_VALUE_NODES: usize = 10_000;
+/// Most CBOR nodes converted for all the values of one document.
+pub const MAX_DOCUMENT_NODES: usize = 100_000;
 
 /// CBOR tag of `tdate` (RFC 8949 standard date/time string).
 const TAG_TDATE: u64 = 0;
@@ -82,6 +90,11 @@ pub enum ElementValue {
     },
     /// Nested deeper than [`MAX_VALUE_DEPTH`]; not converted.
     TooDeep,
+    /// More than [`MAX_VALUE_NODES`] nodes, or beyond the document's budget; not converted.
+    TooLarge,
+    /// Not shown: the element's own check failed (its digest, or the device's authorization
+    /// of it), so its value is the sender's word only and is not converted.
+    Unverified,
 }
 
 /// One entry of [`ElementValue::Map`].
@@ -94,10 +107,50 @@ pub struct MapEntry {
 }
 
 impl ElementValue {
-    /// Converts a decoded CBOR value.
+    /// Converts a decoded CBOR value of at most [`MAX_VALUE_NODES`] nodes.
     pub fn from_cbor(value: &Value) -> Self {
-        convert(value, 0)
+        Self::from_cbor_within(value, &mut MAX_VALUE_NODES.clone())
     }
+
+    /// Converts a decoded CBOR value if it has at most `budget` nodes (and at most
+    /// [`MAX_VALUE_NODES`]), taking them from `budget`; otherwise [`ElementValue::TooLarge`],
+    /// at the cost of counting up to the limit.
+    pub fn from_cbor_within(value: &Value, budget: &mut usize) -> Self {
+        match count_nodes(value, (*budget).min(MAX_VALUE_NODES)) {
+            Some(n) => {
+                *budget -= n;
+                convert(value, 0)
+            }
+            None => ElementValue::TooLarge,
+        }
+    }
+}
+
+/// The number of nodes of `value`, or `None` as soon as it exceeds `limit`.
+fn count_nodes(value: &Value, limit: usize) -> Option<usize> {
+    let mut n = 0usize;
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        n += 1;
+        if n > limit {
+            return None;
+        }
+        match v {
+            Value::Array(items) => stack.extend(items.iter()),
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    stack.push(k);
+                    stack.push(v);
+                }
+            }
+            Value::Tag(_, inner) => stack.push(inner),
+            _ => {}
+        }
+        if stack.len() > limit {
+            return None;
+        }
+    }
+    Some(n)
 }
 
 fn convert(value: &Value, depth: u32) -> ElementValue {

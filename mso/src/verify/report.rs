@@ -293,10 +293,18 @@ pub struct ResponseReport {
     pub documents: Vec<DocumentReport>,
 }
 
+/// The DeviceResponse status "OK: normal processing" (ISO 18013-5 §8.3.2.1.2.3).
+pub const STATUS_OK: u64 = 0;
+
 impl ResponseReport {
-    /// True when the response holds at least one document and every document is valid.
+    /// True when the response's status is OK (0), it holds at least one document and every
+    /// document is valid. Any other status (10 general error, 11 CBOR decoding error, 12 CBOR
+    /// validation error, or a code ISO 18013-5 does not define) is the mdoc saying the
+    /// response is not what was asked, whatever documents came with it.
     pub fn is_valid(&self) -> bool {
-        !self.documents.is_empty() && self.documents.iter().all(DocumentReport::is_valid)
+        self.status == STATUS_OK
+            && !self.documents.is_empty()
+            && self.documents.iter().all(DocumentReport::is_valid)
     }
 
     /// The failed checks of every document.
