@@ -15,14 +15,9 @@ pub const MDL: &str = "org.iso.18013.5.1.mDL";
 /// The mDL namespace.
 pub const MDL_NS: &str = "org.iso.18013.5.1";
 
-/// A JPEG-shaped portrait of `len` bytes (SOI, JFIF APP0, filler, EOI).
+/// A stand-in portrait of about `len` bytes: a valid 8×8 grey JPEG padded with a comment.
 pub fn portrait(len: usize) -> Vec<u8> {
-    let mut v = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
-    ];
-    v.resize(len.saturating_sub(2).max(v.len()), 0x42);
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
+    schemas::image::sample_jpeg(len)
 }
 
 /// A fictitious applicant's mDL: the 12 elements the load benchmark issues (11 mandatory ones

@@ -7,7 +7,8 @@
 //! * the file format ([`model`]): a TOML file per doc type giving its doctype string, version,
 //!   namespaces and elements, each element with a CBOR type (recursively for arrays and maps), a
 //!   mandatory flag and limits (lengths, ranges, patterns, allowed values, named value sets such as
-//!   ISO 3166-1 alpha-2, the Latin-1 repertoire, image magic and size);
+//!   ISO 3166-1 alpha-2, the Latin-1 repertoire, image format and size);
+//! * the portrait checks ([`image`]): a JPEG or JPEG 2000 file's structure, not just its magic;
 //! * the loader ([`Registry`]): the shipped files are embedded ([`Registry::builtin`]) and an
 //!   operator's directory adds or overrides doc types ([`Registry::builtin_with_dir`]); an
 //!   invalid file is refused with its name and location ([`SchemaError`]);
@@ -19,6 +20,7 @@
 //! No doc type is hard-coded in Rust: an operator adds one by adding a file.
 
 pub mod error;
+pub mod image;
 pub mod model;
 mod registry;
 mod validate;

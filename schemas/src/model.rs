@@ -207,26 +207,22 @@ pub enum Charset {
     Latin1,
 }
 
-/// Image formats recognised by magic bytes.
+/// Image formats, recognised by their structure ([`crate::image`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ImageFormat {
-    /// JPEG (starts `FF D8 FF`).
+    /// JPEG (ISO/IEC 10918-1).
     Jpeg,
-    /// JPEG 2000, either a JP2 file (signature box) or a raw codestream (`FF 4F FF 51`).
+    /// JPEG 2000, either a JP2 file or a raw codestream (ISO/IEC 15444-1).
     Jpeg2000,
 }
 
 impl ImageFormat {
-    /// Whether `bytes` start like this format.
-    pub fn matches(self, bytes: &[u8]) -> bool {
+    /// Whether `bytes` are a file of this format, or why not.
+    pub fn check(self, bytes: &[u8]) -> Result<(), String> {
         match self {
-            ImageFormat::Jpeg => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-            ImageFormat::Jpeg2000 => {
-                bytes.starts_with(&[
-                    0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A,
-                ]) || bytes.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
-            }
+            ImageFormat::Jpeg => crate::image::check_jpeg(bytes).map(drop),
+            ImageFormat::Jpeg2000 => crate::image::check_jpeg2000(bytes).map(drop),
         }
     }
 

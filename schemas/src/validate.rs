@@ -33,6 +33,10 @@ pub struct ValidateOptions {
     /// When set, replaces `max_bytes` of every image element (a `bstr` with `formats`, e.g.
     /// `portrait`): the operator's portrait size limit.
     pub image_max_bytes: Option<usize>,
+    /// Rebuilding the answer to a retried request that was accepted before (the issuer
+    /// matched its hash): images are taken as they are, without the format and size checks,
+    /// so a policy tightened since cannot turn a recorded success into a refusal.
+    pub replay: bool,
 }
 
 /// Applicant data that passed validation, as CBOR values ready for the MSO.
@@ -476,10 +480,11 @@ impl Cx<'_> {
 
     fn check_bytes(&mut self, el: &Compiled, s: &str, path: &str) -> Option<Value> {
         let d = &el.def;
-        let max = if d.formats.is_some() {
-            self.options.image_max_bytes.or(d.max_bytes)
-        } else {
-            d.max_bytes
+        let image = d.formats.is_some();
+        let max = match (image, self.options.replay) {
+            (true, true) => None,
+            (true, false) => self.options.image_max_bytes.or(d.max_bytes),
+            (false, _) => d.max_bytes,
         };
         // Refuse before decoding when even the shortest reading of `s` is too large.
         if let Some(max) = max {
@@ -522,15 +527,19 @@ impl Cx<'_> {
                 );
             }
         }
-        if let Some(formats) = &d.formats {
-            if !formats.iter().any(|f| f.matches(&bytes)) {
+        if let Some(formats) = d.formats.as_ref().filter(|_| !self.options.replay) {
+            let checked: Vec<Result<(), String>> =
+                formats.iter().map(|f| f.check(&bytes)).collect();
+            if !checked.iter().any(Result::is_ok) {
+                let reasons: Vec<String> = checked.into_iter().filter_map(Result::err).collect();
                 let names: Vec<&str> = formats.iter().map(|f| f.as_str()).collect();
                 self.push(
                     path.to_owned(),
                     ErrorCode::NotJpeg,
                     format!(
-                        "the bytes are not a {} image (magic bytes do not match)",
-                        names.join(" or ")
+                        "the bytes are not a {} image: {}",
+                        names.join(" or "),
+                        reasons.join("; ")
                     ),
                 );
             }

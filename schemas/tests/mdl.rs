@@ -380,11 +380,55 @@ fn portrait_checks() {
         ErrorCode::InvalidEncoding,
     );
 
-    // JPEG 2000 (JP2 signature box) is accepted for the mDL portrait.
-    let mut body = valid_mdl();
-    let jp2 = [
-        0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A, 1, 2, 3,
+    // Issue 12, item 9: the three magic bytes alone passed as a JPEG; so did a JP2 signature
+    // box followed by anything.
+    let signature = [
+        0x00, 0x00, 0x00, 0x0C, 0x6A, 0x50, 0x20, 0x20, 0x0D, 0x0A, 0x87, 0x0A,
     ];
+    for fake in [
+        vec![0xFF, 0xD8, 0xFF],
+        [&signature[..], &[1, 2, 3]].concat(),
+    ] {
+        let errs = mdl_errors(|m| {
+            m.insert("portrait".into(), json!(b64(&fake)));
+        });
+        assert_error(&errs, "/org.iso.18013.5.1/portrait", ErrorCode::NotJpeg);
+    }
+
+    // Rebuilding a replay takes the image as accepted before.
+    let mut body = valid_mdl();
+    body[MDL_NS]["portrait"] = json!(b64(&[0xFF, 0xD8, 0xFF]));
+    let replay = ValidateOptions {
+        replay: true,
+        image_max_bytes: Some(1),
+    };
+    registry()
+        .validate_with(MDL, &body, &replay)
+        .expect("replay takes the image as it is");
+
+    // A JPEG 2000 file (JP2: signature, file type, header and codestream boxes) is accepted
+    // for the mDL portrait.
+    let boxed = |kind: &[u8; 4], body: &[u8]| {
+        [
+            &u32::try_from(body.len() + 8).unwrap().to_be_bytes()[..],
+            kind,
+            body,
+        ]
+        .concat()
+    };
+    let mut codestream = vec![0xFF, 0x4F, 0xFF, 0x51, 0, 41, 0, 0];
+    for v in [320u32, 400, 0, 0, 320, 400, 0, 0] {
+        codestream.extend_from_slice(&v.to_be_bytes());
+    }
+    codestream.extend_from_slice(&[0, 1, 7, 1, 1, 0xFF, 0x90, 0, 0, 0xFF, 0xD9]);
+    let jp2 = [
+        signature.to_vec(),
+        boxed(b"ftyp", b"jp2 \0\0\0\0jp2 "),
+        boxed(b"jp2h", &boxed(b"ihdr", &[0; 14])),
+        boxed(b"jp2c", &codestream),
+    ]
+    .concat();
+    let mut body = valid_mdl();
     body[MDL_NS]["portrait"] = json!(b64(&jp2));
     registry().validate(MDL, &body).expect("jp2 ok");
 
@@ -408,6 +452,7 @@ fn oversized_portrait() {
     let body = valid_mdl();
     let opts = ValidateOptions {
         image_max_bytes: Some(16),
+        ..ValidateOptions::default()
     };
     let errs = registry().validate_with(MDL, &body, &opts).unwrap_err();
     assert_error(&errs, "/org.iso.18013.5.1/portrait", ErrorCode::TooLarge);

@@ -15,14 +15,9 @@ use serde_json::{json, Value};
 pub const MDL: &str = "org.iso.18013.5.1.mDL";
 pub const MDL_NS: &str = "org.iso.18013.5.1";
 
-/// A small byte string that starts like a JPEG.
+/// A small valid JPEG.
 pub fn jpeg_bytes() -> Vec<u8> {
-    let mut v = vec![
-        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
-    ];
-    v.extend_from_slice(&[0x42; 40]);
-    v.extend_from_slice(&[0xFF, 0xD9]);
-    v
+    schemas::image::sample_jpeg(200)
 }
 
 pub fn b64(bytes: &[u8]) -> String {

@@ -23,8 +23,20 @@ const PROOF_MAX_AGE: Duration = Duration::minutes(10);
 
 impl Issuer {
     pub(super) fn validate(&self, doctype: &str, claims: &Json) -> Result<Validated, EngineError> {
+        self.validate_as(doctype, claims, false)
+    }
+
+    /// [`Issuer::validate`], or with `replay` the lenient validation that rebuilds the answer
+    /// to a retry of a request accepted before (see [`ValidateOptions::replay`]).
+    pub(super) fn validate_as(
+        &self,
+        doctype: &str,
+        claims: &Json,
+        replay: bool,
+    ) -> Result<Validated, EngineError> {
         let options = ValidateOptions {
             image_max_bytes: self.config.issuance.portrait_max_bytes,
+            replay,
         };
         if self.registry.get(doctype).is_none() {
             return Err(EngineError::UnknownDoctype(doctype.to_owned()));
