@@ -1,7 +1,7 @@
 //! `mdoc-ca audit verify`: the audit chain and its checkpoint signatures, the archive against
 //! the ledger, and the ledger's artifacts against the digests the audit log recorded.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -36,6 +36,19 @@ pub async fn verify_state(
     state_dir: &Path,
     audit_key: Option<&Path>,
 ) -> Result<String, AuditCheckError> {
+    let mut report = verify_records(state_dir, audit_key).await?;
+    let archived = Ledger::open(state_dir).await?.verify_archive().await?;
+    let _ = writeln!(report, "archive: {archived} files match the ledger");
+    Ok(report)
+}
+
+/// [`verify_state`] but for the archive: the audit chain and its checkpoints, and the ledger
+/// against the log both ways. A ceremony runs this before it writes anything (even the
+/// archive files a crash left unwritten), then checks the archive.
+pub async fn verify_records(
+    state_dir: &Path,
+    audit_key: Option<&Path>,
+) -> Result<String, AuditCheckError> {
     let key_path =
         audit_key.map_or_else(|| state_dir.join("audit-key.spki.der"), Path::to_path_buf);
     let key_err = |reason: String| AuditCheckError::Key {
@@ -48,38 +61,13 @@ pub async fn verify_state(
     let log = state_dir.join("audit.log");
     let summary = custody::audit::verify(&log, &key)?;
     let ledger = Ledger::open(state_dir).await?;
-    let archived = ledger.verify_archive().await?;
 
-    // Every certificate and CRL in the ledger must appear, by digest, in the audit log.
     let text = std::fs::read_to_string(&log).map_err(|source| custody::Error::Io {
         path: log.display().to_string(),
         source,
     })?;
-    let recorded: BTreeSet<String> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-        .filter_map(|v| {
-            v.pointer("/details/sha256")
-                .and_then(|s| s.as_str())
-                .map(str::to_owned)
-        })
-        .collect();
-    for c in ledger.certificates(None).await? {
-        if !recorded.contains(&sha256_hex(&c.der)) {
-            return Err(AuditCheckError::Unrecorded(format!(
-                "certificate {} is in the ledger but not in the audit log",
-                c.serial
-            )));
-        }
-    }
-    for crl in ledger.crls().await? {
-        if !recorded.contains(&sha256_hex(&crl.der)) {
-            return Err(AuditCheckError::Unrecorded(format!(
-                "CRL #{} is in the ledger but not in the audit log",
-                crl.number
-            )));
-        }
-    }
+    let recorded = Recorded::from_log(&text);
+    reconcile(&ledger, &recorded).await?;
     let mut report = String::new();
     let _ = writeln!(report, "audit log {}: OK", log.display());
     let _ = writeln!(report, "  {summary:?}");
@@ -90,7 +78,197 @@ pub async fn verify_state(
     );
     let _ = writeln!(
         report,
-        "archive: {archived} files match the ledger; every artifact is in the audit log"
+        "ledger: agrees with the audit log both ways (certificates, revocations, CRLs); every \
+         CRL keeps what the one before listed"
     );
     Ok(report)
+}
+
+/// What the audit log says the CA did.
+#[derive(Debug, Default)]
+struct Recorded {
+    /// Certificate digest → (kind, serial), from `ca.{iaca,ds,link}.issue`.
+    certificates: BTreeMap<String, (String, String)>,
+    /// Revoked serials, from `ca.revoke`.
+    revocations: BTreeSet<String>,
+    /// CRL digest → number, from `ca.crl.issue`.
+    crls: BTreeMap<String, i64>,
+}
+
+impl Recorded {
+    /// Reads a verified log (its chain and signatures were checked first).
+    fn from_log(text: &str) -> Recorded {
+        let mut r = Recorded::default();
+        for v in text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        {
+            let detail = |k: &str| {
+                v.pointer(&format!("/details/{k}"))
+                    .and_then(|s| s.as_str())
+                    .map(str::to_owned)
+            };
+            let event = v.get("event").and_then(|e| e.as_str()).unwrap_or_default();
+            match event {
+                "ca.iaca.issue" | "ca.ds.issue" | "ca.link.issue" => {
+                    let kind = event.trim_start_matches("ca.").trim_end_matches(".issue");
+                    if let (Some(sha), Some(serial)) = (detail("sha256"), detail("serial")) {
+                        r.certificates.insert(sha, (kind.to_owned(), serial));
+                    }
+                }
+                "ca.revoke" => {
+                    if let Some(serial) = detail("serial") {
+                        r.revocations.insert(serial);
+                    }
+                }
+                "ca.crl.issue" => {
+                    if let (Some(sha), Some(n)) = (detail("sha256"), detail("number")) {
+                        r.crls.insert(sha, n.parse().unwrap_or(-1));
+                    }
+                }
+                _ => {}
+            }
+        }
+        r
+    }
+}
+
+fn unrecorded(what: String) -> AuditCheckError {
+    AuditCheckError::Unrecorded(what)
+}
+
+/// The ledger against the audit log, both ways, and the CRLs against each other.
+async fn reconcile(ledger: &Ledger, recorded: &Recorded) -> Result<(), AuditCheckError> {
+    if let Some(problem) = ledger.integrity_problems().await?.into_iter().next() {
+        return Err(unrecorded(problem));
+    }
+    let certs = ledger.certificates(None).await?;
+    let by_serial: BTreeMap<&str, &crate::ledger::CertRecord> =
+        certs.iter().map(|c| (c.serial.as_str(), c)).collect();
+    let roots = ledger.root_keys().await?;
+    let root_cert = |label: &str| {
+        roots
+            .iter()
+            .find(|k| k.label == label)
+            .and_then(|k| by_serial.get(k.cert_serial.as_str()))
+            .and_then(|c| mso::x509::Certificate::from_der(&c.der).ok())
+    };
+    for c in &certs {
+        let digest = sha256_hex(&c.der);
+        let name = format!("certificate {}", c.serial);
+        match recorded.certificates.get(&digest) {
+            None => {
+                return Err(unrecorded(format!(
+                    "{name} is in the ledger but not in the audit log"
+                )))
+            }
+            Some((kind, serial)) if *kind != c.kind || *serial != c.serial => {
+                return Err(unrecorded(format!(
+                    "{name}: the ledger says {} {}, the audit log recorded {kind} {serial}",
+                    c.kind, c.serial
+                )))
+            }
+            Some(_) => {}
+        }
+        // Every column is what the DER says (serial, subject, key, validity).
+        let derived = crate::ceremony::init::cert_record(&c.der, &c.kind, &c.signed_by)
+            .map_err(|e| unrecorded(format!("{name}: {e}")))?;
+        if derived != *c {
+            return Err(unrecorded(format!(
+                "{name}: the ledger row differs from its certificate (edited row)"
+            )));
+        }
+        // And it was signed by the root key the ledger names.
+        let signer = root_cert(&c.signed_by).ok_or_else(|| {
+            unrecorded(format!(
+                "{name}: signed by unknown root key {}",
+                c.signed_by
+            ))
+        })?;
+        let cert = mso::x509::Certificate::from_der(&c.der)
+            .map_err(|e| unrecorded(format!("{name}: {e}")))?;
+        cert.verify_issued_by(&signer, &mso::crypto::SoftwareVerifier)
+            .map_err(|_| {
+                unrecorded(format!(
+                    "{name}: not signed by root key {} as the ledger says",
+                    c.signed_by
+                ))
+            })?;
+    }
+    let held: BTreeSet<String> = certs.iter().map(|c| sha256_hex(&c.der)).collect();
+    if let Some((_, (kind, serial))) = recorded
+        .certificates
+        .iter()
+        .find(|(sha, _)| !held.contains(*sha))
+    {
+        return Err(unrecorded(format!(
+            "the audit log recorded {kind} certificate {serial}, which the ledger does not hold"
+        )));
+    }
+
+    let revoked: BTreeSet<String> = ledger
+        .revocations()
+        .await?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    if let Some(s) = revoked.difference(&recorded.revocations).next() {
+        return Err(unrecorded(format!(
+            "revocation of {s} is in the ledger but not in the audit log"
+        )));
+    }
+    if let Some(s) = recorded.revocations.difference(&revoked).next() {
+        return Err(unrecorded(format!(
+            "the audit log recorded the revocation of {s}, which the ledger does not hold"
+        )));
+    }
+
+    let crls = ledger.crls().await?;
+    for crl in &crls {
+        match recorded.crls.get(&sha256_hex(&crl.der)) {
+            Some(n) if *n == crl.number => {}
+            _ => {
+                return Err(unrecorded(format!(
+                    "CRL #{} is in the ledger but not in the audit log",
+                    crl.number
+                )))
+            }
+        }
+    }
+    let numbers: BTreeSet<i64> = crls.iter().map(|c| c.number).collect();
+    if let Some(n) = recorded.crls.values().find(|n| !numbers.contains(n)) {
+        return Err(unrecorded(format!(
+            "the audit log recorded CRL #{n}, which the ledger does not hold"
+        )));
+    }
+
+    // A certificate a CRL lists stays on every later CRL of the same key until it expires.
+    for key in &roots {
+        let mut series: Vec<_> = crls.iter().filter(|c| c.signed_by == key.label).collect();
+        series.sort_by_key(|c| c.number);
+        let parsed = series
+            .iter()
+            .map(|c| {
+                mso::crl::Crl::from_der(&c.der)
+                    .map_err(|e| unrecorded(format!("CRL #{} is unreadable: {e}", c.number)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (i, (earlier, later)) in parsed.iter().zip(parsed.iter().skip(1)).enumerate() {
+            for c in certs.iter().filter(|c| c.signed_by == key.label) {
+                let serial = hex::decode(&c.serial).unwrap_or_default();
+                if c.not_after >= later.this_update()
+                    && earlier.is_revoked(&serial)
+                    && !later.is_revoked(&serial)
+                {
+                    return Err(unrecorded(format!(
+                        "certificate {} is on CRL #{} but dropped from CRL #{} before it expires",
+                        c.serial,
+                        series.get(i).map_or(0, |s| s.number),
+                        series.get(i + 1).map_or(0, |s| s.number),
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
 }

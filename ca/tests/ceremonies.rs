@@ -501,3 +501,165 @@ async fn a_root_key_past_its_usage_period_signs_no_ds() {
         "{r:?}"
     );
 }
+
+/// Runs `sql` on the ledger as someone with file access would (triggers dropped first).
+async fn tamper(ca: &Ca, sql: &str) {
+    use sqlx::Connection;
+    let url = format!("sqlite://{}", ca.path("state/ledger.sqlite").display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    let triggers: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            .fetch_all(&mut db)
+            .await
+            .unwrap();
+    for t in triggers {
+        sqlx::query(&format!("DROP TRIGGER {t}"))
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    sqlx::query(sql).execute(&mut db).await.unwrap();
+    db.close().await.unwrap();
+}
+
+async fn audit_verify(ca: &Ca) -> Result<String, String> {
+    mdoc_ca::audit_check::verify_state(&ca.path("state"), None)
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Issue 12, item 1: with the ledger's trigger dropped and a revocation deleted, `audit verify`
+/// passed and the next CRL no longer listed the revoked DS. Each alteration of the ledger is
+/// now found by `audit verify`, names what was altered, and no ceremony starts from it.
+#[tokio::test]
+async fn an_altered_ledger_is_found_and_no_ceremony_starts_from_it() {
+    let ca = Ca::new();
+    ca.run("init.toml", &format!("ceremony = \"init\"\n{HEAD}"))
+        .await;
+    let sign = |n: &str| {
+        format!(
+            "ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+            ca.csr(n, "JP").display()
+        )
+    };
+    let ds = ca.run("sign1.toml", &sign("ds1")).await;
+    ca.run("sign2.toml", &sign("ds2")).await;
+    let serial = {
+        let c =
+            mso::x509::Certificate::from_der(&std::fs::read(&ds.artifacts[0].1).unwrap()).unwrap();
+        hex::encode(c.inner().tbs_certificate.serial_number.as_bytes())
+    };
+    ca.run("revoke.toml", &format!("ceremony = \"revoke\"\n{HEAD}\n[revoke]\nserials = [\"{serial}\"]\nreason = \"key compromise\"\n")).await;
+    let crl = format!("ceremony = \"crl\"\n{HEAD}\n[crl]\nseries_days = 1\n");
+    ca.run("crl1.toml", &crl).await;
+    audit_verify(&ca)
+        .await
+        .expect("the untouched state verifies");
+    let backup = ca.path("backup");
+    std::fs::create_dir(&backup).unwrap();
+    let files = ["ledger.sqlite", "ledger.sqlite-wal", "ledger.sqlite-shm"];
+    let save = || {
+        for f in files {
+            let from = ca.path("state").join(f);
+            if from.exists() {
+                std::fs::copy(&from, backup.join(f)).unwrap();
+            }
+        }
+    };
+    let restore = || {
+        for f in files {
+            let to = ca.path("state").join(f);
+            let _ = std::fs::remove_file(&to);
+            if backup.join(f).exists() {
+                std::fs::copy(backup.join(f), &to).unwrap();
+            }
+        }
+    };
+    save();
+    let crls = std::fs::read_dir(ca.path("state/archive/crls"))
+        .unwrap()
+        .count();
+
+    let cases: &[(&str, String, &str)] = &[
+        (
+            "deleted revocation",
+            format!("DELETE FROM revocations WHERE serial = '{serial}'"),
+            "revocation",
+        ),
+        (
+            "edited notAfter",
+            "UPDATE certificates SET not_after = '2099-01-01T00:00:00Z' WHERE kind = 'ds'".into(),
+            "edited row",
+        ),
+        (
+            "edited kind",
+            format!("UPDATE certificates SET kind = 'link' WHERE serial = '{serial}'"),
+            "the ledger says link",
+        ),
+        (
+            "edited subject",
+            format!("UPDATE certificates SET subject = 'CN=Evil' WHERE serial = '{serial}'"),
+            "edited row",
+        ),
+        (
+            "inserted revocation",
+            "INSERT INTO revocations (serial, revoked_at, reason, ceremony_id) \
+             SELECT serial, '2026-06-01T09:00:00Z', 'x', 1 FROM certificates \
+             WHERE kind = 'ds' AND serial NOT IN (SELECT serial FROM revocations)"
+                .into(),
+            "revocation",
+        ),
+        (
+            "a DS row copied under a new serial",
+            format!(
+                "INSERT INTO certificates (serial, kind, subject, spki_sha256, signed_by, \
+                 not_before, not_after, sha256, der, ceremony_id) SELECT '7777', kind, \
+                 subject, 'other', signed_by, not_before, not_after, 'copy', der, \
+                 ceremony_id FROM certificates WHERE serial = '{serial}'"
+            ),
+            "7777",
+        ),
+        (
+            "edited digest",
+            format!("UPDATE certificates SET sha256 = 'ff' WHERE serial = '{serial}'"),
+            "stored digest",
+        ),
+        (
+            "deleted ceremony",
+            "DELETE FROM ceremonies WHERE id = (SELECT ceremony_id FROM revocations LIMIT 1)"
+                .into(),
+            "missing row of ceremonies",
+        ),
+        (
+            "deleted CRL",
+            "DELETE FROM crls WHERE number = (SELECT MAX(number) FROM crls)".into(),
+            "CRL #",
+        ),
+    ];
+    for (name, sql, says) in cases {
+        tamper(&ca, sql).await;
+        let found = audit_verify(&ca).await;
+        assert!(
+            matches!(&found, Err(m) if m.contains(says)),
+            "{name}: {found:?}"
+        );
+        let next = ca.run_with("crl2.toml", &crl, &custodians()).await;
+        assert!(
+            matches!(&next, Err(CeremonyError::Refused(m)) if m.contains("does not verify")),
+            "{name}: {next:?}"
+        );
+        assert_eq!(
+            std::fs::read_dir(ca.path("state/archive/crls"))
+                .unwrap()
+                .count(),
+            crls,
+            "{name}: a CRL was signed"
+        );
+        restore();
+        audit_verify(&ca).await.expect("restored");
+    }
+}

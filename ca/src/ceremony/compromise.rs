@@ -71,6 +71,15 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     rec.suspend_ds_signing = Some(Some(format!("root key {} compromised", key.label)));
     ctx.ledger.commit(&rec, "success").await?;
 
+    // Each revocation has its own record, as from the revoke ceremony, so `audit verify`
+    // reconciles every revocation row with the log.
+    for (serial, _, _) in &rec.revocations {
+        let event = ctx
+            .event("ca.revoke", true)
+            .detail("serial", serial.clone())
+            .detail("ceremony", "compromise");
+        ctx.audit(event)?;
+    }
     let event = ctx
         .event("ca.compromise", true)
         .detail("label", key.label.clone())

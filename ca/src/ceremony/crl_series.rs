@@ -41,6 +41,7 @@ async fn plan(
                     key.label
                 ))
             })?;
+        let latest = latest_crl(ctx, &key.label).await?;
         for i in 0..count {
             let this_update = start + Duration::days(i64::from(i * policy.crl_interval_days));
             let mut params = CrlParams::new(
@@ -57,6 +58,9 @@ async fn plan(
                         listed.push((serial.clone(), *at));
                     }
                 }
+            }
+            if let Some(latest) = &latest {
+                still_listed(ctx, &key.label, latest, this_update, &listed).await?;
             }
             let entries = listed
                 .into_iter()
@@ -78,6 +82,51 @@ async fn plan(
         }
     }
     Ok(out)
+}
+
+/// The DER of the highest-numbered CRL `label` signed, if any.
+async fn latest_crl(ctx: &Context<'_>, label: &str) -> Result<Option<Vec<u8>>> {
+    Ok(ctx
+        .ledger
+        .crls()
+        .await?
+        .into_iter()
+        .filter(|c| c.signed_by == label)
+        .max_by_key(|c| c.number)
+        .map(|c| c.der))
+}
+
+/// Refuses a CRL that would drop a certificate the previous CRL of the same key listed while
+/// it has not expired by `this_update` (policy §4.9.7: an entry stays until the certificate
+/// expires). The list comes from the ledger's revocations, so a revocation deleted from the
+/// ledger shows here, before anything is signed, instead of silently leaving the CRL.
+async fn still_listed(
+    ctx: &Context<'_>,
+    label: &str,
+    latest_der: &[u8],
+    this_update: OffsetDateTime,
+    listed: &[(String, OffsetDateTime)],
+) -> Result<()> {
+    let latest = mso::crl::Crl::from_der(latest_der).map_err(|e| {
+        CeremonyError::Refused(format!("the last CRL of {label} is unreadable: {e}"))
+    })?;
+    for cert in ctx.ledger.certificates(Some(label)).await? {
+        let serial = hex::decode(&cert.serial)
+            .map_err(|_| CeremonyError::Refused(format!("bad serial {}", cert.serial)))?;
+        if cert.not_after >= this_update
+            && latest.is_revoked(&serial)
+            && !listed.iter().any(|(s, _)| *s == cert.serial)
+        {
+            return Err(CeremonyError::Refused(format!(
+                "certificate {} is on the last CRL of {label} and valid until {}, but the ledger \
+                 no longer lists its revocation: the ledger was altered; run `mdoc-ca audit \
+                 verify` and restore the state from its backup",
+                cert.serial,
+                crate::ledger::ts(cert.not_after)
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Signs the planned CRLs; each root key is opened with the activation secret.

@@ -10,7 +10,7 @@ mod activation;
 mod compromise;
 mod crl_series;
 mod export;
-mod init;
+pub(crate) mod init;
 mod revoke;
 mod rollover;
 mod sign_ds;
@@ -165,9 +165,6 @@ pub async fn run(
         source,
     })?;
     let ledger = Ledger::open(&state).await?;
-    if !dry_run {
-        ledger.export_archive().await?;
-    }
     let audit = AuditLog::open(state.join("audit.log"), cfg.terminal_id.clone())
         .map_err(CeremonyError::Audit)?;
     let at = cfg.at.unwrap_or_else(OffsetDateTime::now_utc);
@@ -195,6 +192,13 @@ pub async fn run(
     ));
     let result = match ctx.cfg.check() {
         Err(e) => Err(CeremonyError::Config(e)),
+        Ok(()) if kind != CeremonyKind::Init && !verified_start(&mut ctx, &state).await => {
+            Err(CeremonyError::Refused(
+                "the CA state does not verify (above): no ceremony starts from it; run \
+                 `mdoc-ca audit verify` and restore the state from its backup"
+                    .into(),
+            ))
+        }
         Ok(()) => match kind {
             CeremonyKind::Init => init::run(&mut ctx).await,
             CeremonyKind::SignDs => sign_ds::run(&mut ctx).await,
@@ -227,6 +231,30 @@ pub async fn run(
         Err(e) => ctx.say(format!("== dry run found a problem: {e}")),
     }
     result
+}
+
+/// Whether the state verifies as `mdoc-ca audit verify` checks it (the audit chain and its
+/// checkpoints, the archive, the ledger against the log both ways, CRL continuity): a ceremony
+/// never builds on a ledger that was altered behind the log's back. Says why when it does not.
+/// The archive files a crash left unwritten are written only once the records verify, and
+/// the archive is checked after.
+async fn verified_start(ctx: &mut Context<'_>, state: &std::path::Path) -> bool {
+    let checked = async {
+        crate::audit_check::verify_records(state, None).await?;
+        if !ctx.dry_run {
+            ctx.ledger.export_archive().await?;
+        }
+        ctx.ledger.verify_archive().await?;
+        Ok::<(), crate::audit_check::AuditCheckError>(())
+    }
+    .await;
+    match checked {
+        Ok(()) => true,
+        Err(e) => {
+            ctx.say(format!("== the CA state does not verify: {e}"));
+            false
+        }
+    }
 }
 
 /// Signs an audit checkpoint with the audit key if the ceremony activated it.

@@ -470,6 +470,12 @@ impl<'a> Crl<'a> {
         self.serials.is_empty()
     }
 
+    /// Whether `serial` is listed (as [`VerifiedCrl::is_revoked`], for a CRL whose signature
+    /// was checked otherwise, e.g. the CA's own archive).
+    pub fn is_revoked(&self, serial: &[u8]) -> bool {
+        SerialKey::from_magnitude(serial).is_some_and(|k| self.serials.binary_search(&k).is_ok())
+    }
+
     /// Verifies the CRL against `iaca` at `opts.at` (see the module documentation for the
     /// checks). An expired CRL is not an error: see [`VerifiedCrl::freshness`].
     pub fn verify(
