@@ -363,6 +363,63 @@ pub fn key_fingerprint(key: &PublicKey) -> String {
     hex::encode(Sha256::digest(key.to_sec1()))
 }
 
+/// What [`repair_torn_tail`] cut from a log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TornTail {
+    /// The sequence number the torn record would have had.
+    pub seq: u64,
+    /// How many bytes were cut.
+    pub bytes: u64,
+    /// SHA-256 (hex) of the bytes cut.
+    pub sha256: String,
+    /// Where the cut bytes were kept.
+    pub saved_to: PathBuf,
+}
+
+/// The documented repair of a log whose last write was torn by a crash (a final line without
+/// its newline), which [`AuditLog::open`] refuses to append after.
+///
+/// Everything before the torn line must verify (with `audit_key`, when given, every checkpoint
+/// too): anything else is tampering, not a torn write, and is refused with the same error
+/// [`verify`] gives, changing nothing. The torn bytes are first saved, owner-only, beside the
+/// log (`<log>.torn-<seq>`) and synced, then the log is truncated to its last complete record
+/// and synced. Returns `None` (changing nothing) when the log ends on a complete record. The
+/// caller records the repair in the log itself once it is open again.
+pub fn repair_torn_tail(path: &Path, audit_key: Option<&PublicKey>) -> Result<Option<TornTail>> {
+    let bytes = std::fs::read(path).map_err(|e| io_err(path, e))?;
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let keep = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    let (complete, torn) = bytes.split_at(keep);
+    let state = scan(complete, path, audit_key)?;
+    let saved_to = PathBuf::from(format!("{}.torn-{}", path.display(), state.next_seq));
+    let mut save = OpenOptions::new();
+    save.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        save.mode(0o600);
+    }
+    let mut out = save.open(&saved_to).map_err(|e| io_err(&saved_to, e))?;
+    out.write_all(torn).map_err(|e| io_err(&saved_to, e))?;
+    out.sync_all().map_err(|e| io_err(&saved_to, e))?;
+    let log = OpenOptions::new()
+        .write(true)
+        .open(path)
+        .map_err(|e| io_err(path, e))?;
+    log.set_len(u64::try_from(keep).unwrap_or(u64::MAX))
+        .map_err(|e| io_err(path, e))?;
+    log.sync_all().map_err(|e| io_err(path, e))?;
+    sync_parent_dir(path)?;
+    Ok(Some(TornTail {
+        seq: state.next_seq,
+        bytes: u64::try_from(torn.len()).unwrap_or(u64::MAX),
+        sha256: hex::encode(Sha256::digest(torn)),
+        saved_to,
+    }))
+}
+
 /// What [`verify`] found in an intact log.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]

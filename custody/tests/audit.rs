@@ -952,3 +952,61 @@ fn outcome_serialises_as_lowercase() {
         "\"failure\""
     );
 }
+
+/// Issue 12, item 3: a torn last line stopped the issuer from starting and no repair existed.
+/// The repair keeps the torn bytes aside, cuts them, and the log verifies and opens again; it
+/// refuses (changing nothing) when the damage is not a torn tail.
+#[test]
+fn a_torn_tail_is_repaired_and_anything_else_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let path = build_log(dir.path(), &key);
+    let whole = std::fs::read(&path).unwrap();
+    // Nothing to repair on an intact log.
+    assert_eq!(
+        audit::repair_torn_tail(&path, Some(&public(&key))).unwrap(),
+        None
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+
+    // A crash mid-write of record 9.
+    let mut log = open(&path);
+    log.append(event(9)).unwrap();
+    drop(log);
+    let with9 = std::fs::read(&path).unwrap();
+    let torn = &with9[..whole.len() + 40];
+    std::fs::write(&path, torn).unwrap();
+    assert!(AuditLog::open(&path, TERMINAL).is_err());
+    let repaired = audit::repair_torn_tail(&path, Some(&public(&key)))
+        .unwrap()
+        .expect("a torn tail");
+    assert_eq!(repaired.seq, 9);
+    assert_eq!(repaired.bytes, 40);
+    assert_eq!(
+        std::fs::read(&repaired.saved_to).unwrap(),
+        &torn[whole.len()..]
+    );
+    assert_eq!(
+        repaired.sha256,
+        hex::encode(Sha256::digest(&torn[whole.len()..]))
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+    audit::verify(&path, &public(&key)).unwrap();
+    let mut log = open(&path);
+    assert_eq!(
+        log.append(event(9)).unwrap(),
+        9,
+        "the log goes on at the torn seq"
+    );
+    drop(log);
+
+    // An edited record before a torn tail is tampering: refused, nothing changed.
+    let mut l = lines(&path);
+    l[2] = rewrite(&l[2], |r| r.actors = vec!["op-mallory".into()]);
+    write_lines(&path, &l);
+    let mut tampered = std::fs::read(&path).unwrap();
+    tampered.extend_from_slice(b"{\"seq\":10");
+    std::fs::write(&path, &tampered).unwrap();
+    assert!(audit::repair_torn_tail(&path, Some(&public(&key))).is_err());
+    assert_eq!(std::fs::read(&path).unwrap(), tampered);
+}

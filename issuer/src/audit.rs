@@ -31,6 +31,8 @@ pub mod events {
     pub const START: &str = "issuer.start";
     /// The service stopped.
     pub const STOP: &str = "issuer.stop";
+    /// `mdoc-issuer audit repair` cut a torn final record.
+    pub const AUDIT_REPAIR: &str = "issuer.audit_repair";
 }
 
 /// The audit log could not record an event.

@@ -7,6 +7,7 @@
 //! mdoc-issuer ds csr     --config issuer.toml --label ds-2026q4 --country NL --common-name "NL DS" --out ds.csr.pem
 //! mdoc-issuer ds install --config issuer.toml --key-uri <uri printed by ds csr> --cert ds.pem
 //! mdoc-issuer ds list    --config issuer.toml
+//! mdoc-issuer audit repair --config issuer.toml
 //! ```
 //!
 //! Secrets come from the environment variables the configuration names, never from arguments.
@@ -52,6 +53,23 @@ enum Command {
     Ds {
         #[command(subcommand)]
         command: DsCommand,
+    },
+    /// The audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// After a crash tore the log's last write (the service then refuses to start): keeps the
+    /// torn bytes beside the log, cuts them, and records the repair. Refuses, changing
+    /// nothing, if anything before the torn line does not verify. Run with the service
+    /// stopped.
+    Repair {
+        #[arg(long)]
+        config: PathBuf,
     },
 }
 
@@ -187,6 +205,46 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         },
         Command::Ds { command } => ds(command).await,
+        Command::Audit {
+            command: AuditCommand::Repair { config },
+        } => {
+            let config = load(&config)?;
+            let path = &config.audit.path;
+            match custody::audit::repair_torn_tail(path, None)
+                .map_err(|e| Failure::Refused(e.to_string()))?
+            {
+                None => {
+                    custody::say!(
+                        "{}: ends on a complete record; nothing to repair",
+                        path.display()
+                    );
+                    Ok(())
+                }
+                Some(torn) => {
+                    let mut log = custody::audit::AuditLog::open(path, &config.audit.terminal_id)
+                        .map_err(|e| Failure::Failed(e.to_string()))?;
+                    let event = custody::audit::AuditEvent::success(
+                        mdoc_issuer::audit::events::AUDIT_REPAIR,
+                    )
+                    .actor("operator")
+                    .detail("torn_seq", torn.seq.to_string())
+                    .detail("torn_bytes", torn.bytes.to_string())
+                    .detail("torn_sha256", torn.sha256.clone())
+                    .detail("saved_to", torn.saved_to.display().to_string());
+                    let seq = log
+                        .append(event)
+                        .map_err(|e| Failure::Failed(e.to_string()))?;
+                    custody::say!(
+                        "cut a torn record #{} ({} bytes, SHA-256 {}), kept in {}; the repair is record #{seq}",
+                        torn.seq,
+                        torn.bytes,
+                        torn.sha256,
+                        torn.saved_to.display()
+                    );
+                    Ok(())
+                }
+            }
+        }
     }
 }
 

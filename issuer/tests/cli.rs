@@ -1,0 +1,82 @@
+//! The `mdoc-issuer` command line, run as an operator would.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use std::process::Command;
+
+use custody::audit::{AuditEvent, AuditLog};
+
+/// Issue 12, item 3: a crash that tears the audit log's last write used to leave the issuer
+/// unable to start, with no repair. `mdoc-issuer audit repair` cuts the torn record (kept
+/// aside), records the repair, and the log opens again; an intact log is left alone.
+#[test]
+fn audit_repair_cuts_a_torn_tail_and_records_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("issuer-audit.log");
+    {
+        let mut log = AuditLog::open(&log_path, "mdoc-issuer").unwrap();
+        for i in 0..3 {
+            log.append(AuditEvent::success("issuer.issue").detail("n", i.to_string()))
+                .unwrap();
+        }
+    }
+    let complete = std::fs::read(&log_path).unwrap();
+    let mut torn = complete.clone();
+    torn.extend_from_slice(b"{\"seq\":4,\"time\":\"2026-");
+    std::fs::write(&log_path, &torn).unwrap();
+    assert!(AuditLog::open(&log_path, "mdoc-issuer").is_err());
+
+    let config = dir.path().join("issuer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[audit]\npath = \"{}\"\nterminal_id = \"mdoc-issuer\"\n",
+            log_path.display()
+        ),
+    )
+    .unwrap();
+    let repair = || {
+        Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
+            .args(["audit", "repair", "--config", config.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let out = repair();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("torn record #4"), "{text}");
+    let saved = dir.path().join("issuer-audit.log.torn-4");
+    assert_eq!(std::fs::read(&saved).unwrap(), &torn[complete.len()..]);
+    // The log opens, and its last record is the repair, at the torn record's number.
+    let log = AuditLog::open(&log_path, "mdoc-issuer").unwrap();
+    assert_eq!(log.next_seq(), 5);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let last: serde_json::Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(last["event"], "issuer.audit_repair");
+    assert_eq!(last["seq"], 4);
+    assert_eq!(last["details"]["torn_bytes"], "22");
+
+    // Intact now: a second repair changes nothing.
+    let before = std::fs::read(&log_path).unwrap();
+    let out = repair();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("nothing to repair"));
+    assert_eq!(std::fs::read(&log_path).unwrap(), before);
+
+    // Damage that is not a torn tail is refused (exit 3), nothing changed.
+    let edited =
+        String::from_utf8(before.clone())
+            .unwrap()
+            .replacen("issuer.issue", "issuer.issuX", 1);
+    let mut edited = edited.into_bytes();
+    edited.extend_from_slice(b"{\"seq\"");
+    std::fs::write(&log_path, &edited).unwrap();
+    let out = repair();
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(&log_path).unwrap(), edited);
+}
