@@ -160,11 +160,19 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
         max_connections: server.max_connections.max(1),
         grace: Duration::from_secs(server.shutdown_grace_secs),
     };
+    // Before anything is served: records of operations a crash left uncommitted get their
+    // rollback record, and the start record marks where the next reconciliation begins.
+    let reconciled = issuer
+        .reconcile_audit()
+        .await
+        .map_err(|e| std::io::Error::other(format!("audit reconciliation: {e}")))?;
     let _ = issuer
         .audit_record(
             AuditEvent::success(events::START)
                 .actor("system")
-                .detail("listen", addr.to_string()),
+                .detail("listen", addr.to_string())
+                .detail("reconciled", reconciled.checked.to_string())
+                .detail("rolled_back", reconciled.rolled_back.len().to_string()),
         )
         .await;
     let audit_issuer = Arc::clone(&issuer);

@@ -24,6 +24,7 @@ mod errors;
 mod issuance;
 mod issuer;
 mod publish;
+mod reconcile;
 mod revocation;
 mod secrets;
 
@@ -36,6 +37,7 @@ pub use issuance::{
 };
 pub use issuer::{Issuer, Parts};
 pub use publish::Published;
+pub use reconcile::{Reconciled, NOT_COMMITTED};
 pub use revocation::{parse_reason, reason_name, RevokeOutcome};
 pub use secrets::{ServerSecret, MIN_SECRET_LEN};
 

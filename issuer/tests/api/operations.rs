@@ -179,3 +179,79 @@ pub(crate) async fn half_open_and_idle_connections_are_closed() {
         );
     }
 }
+
+/// Issue 12, item 3: after `kill -9` between an issuance's audit record and its commit, the
+/// log kept a success record for a document that never existed. At start-up the issuer now
+/// finds such records (since the previous start) and writes their rollback; committed
+/// operations are left alone, and a second start adds nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn an_audited_issuance_never_committed_is_rolled_back_at_start_up() {
+    use custody::audit::{AuditEvent, AuditLog};
+    let env = Env::start(|_| {}).await;
+    let issued = env
+        .issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    let audit_path = env.audit_path();
+    let dir = env.stack.dir.clone();
+    env.db.close().await;
+    let Env { stack, _tmp, .. } = env;
+    stack.stop().await.unwrap();
+
+    // What a crash between the record and the commit leaves behind.
+    let ghost = "00112233445566778899aabbccddeeff";
+    let ghost_seq = {
+        let mut log = AuditLog::open(&audit_path, "mdoc-issuer").unwrap();
+        log.append(
+            AuditEvent::success("issuer.issue")
+                .actor("portal")
+                .detail("document", ghost)
+                .detail("doctype", MDL)
+                .detail("ds_serial", "01")
+                .detail("msos", "1")
+                .detail("status_list", "http://127.0.0.1/v1/status-lists/1")
+                .detail("status_indices", "4242"),
+        )
+        .unwrap()
+    };
+    let restart = || async {
+        let mut opts = StackOptions::new(&dir);
+        opts.kdf = cheap_kdf();
+        DevStack::start(opts).await.unwrap().stop().await.unwrap();
+    };
+    restart().await;
+    let records = || -> Vec<Value> {
+        std::fs::read_to_string(&audit_path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let rollbacks = |log: &[Value]| -> Vec<Value> {
+        log.iter()
+            .filter(|r| r["details"]["rolled_back"] == mdoc_issuer::engine::NOT_COMMITTED)
+            .cloned()
+            .collect()
+    };
+    let log = records();
+    let found = rollbacks(&log);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["event"], "issuer.issue");
+    assert_eq!(found[0]["result"], "failure");
+    assert_eq!(found[0]["details"]["document"], ghost);
+    assert_eq!(found[0]["details"]["record"], ghost_seq.to_string());
+    assert!(
+        !log.iter().any(|r| r["details"]["rolled_back"].is_string()
+            && r["details"]["document"] == issued.document_id.as_str()),
+        "the committed issuance was rolled back"
+    );
+    let start = log
+        .iter()
+        .rev()
+        .find(|r| r["event"] == "issuer.start")
+        .unwrap();
+    assert_eq!(start["details"]["rolled_back"], "1");
+
+    // Reconciled once: the next start checks only what came after this start.
+    restart().await;
+    assert_eq!(rollbacks(&records()).len(), 1);
+}

@@ -1,0 +1,147 @@
+//! Start-up reconciliation of the audit log with the database.
+//!
+//! An issuance or refresh writes its success record *before* its transaction, so that no
+//! signed MSO can leave the service without a record on disk; if the transaction then fails,
+//! a second record says the first was rolled back. A crash (`kill -9`, power loss) between
+//! the record and the commit leaves a success record for MSOs that were never committed nor
+//! answered, and no rollback record. At start-up, before the `issuer.start` record, every
+//! issuance or refresh recorded since the previous start without a rollback is checked
+//! against the database, and each one whose MSOs are not there gets its rollback record now,
+//! naming the record it corrects.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+
+use custody::audit::AuditEvent;
+
+use super::{EngineError, Issuer};
+use crate::audit::events;
+use crate::store::{DocumentId, StoreError};
+
+/// The reason written into the rollback record of an operation found uncommitted.
+pub const NOT_COMMITTED: &str = "not_committed_at_crash";
+
+/// An issuance or refresh the log recorded as a success.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Recorded {
+    seq: u64,
+    event: String,
+    actor: String,
+    document: String,
+    status_list: String,
+    indices: BTreeSet<u64>,
+}
+
+/// What reconciliation found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reconciled {
+    /// Success records checked against the database.
+    pub checked: u64,
+    /// Sequence numbers of the success records found uncommitted (each now has its rollback
+    /// record).
+    pub rolled_back: Vec<u64>,
+}
+
+/// The issuances and refreshes recorded since the last `issuer.start` and not rolled back.
+fn since_last_start(path: &std::path::Path) -> Result<Vec<Recorded>, EngineError> {
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(EngineError::Internal(format!("audit log: {e}"))),
+    };
+    let mut open: Vec<Recorded> = Vec::new();
+    for line in BufReader::new(file).lines() {
+        let line = line.map_err(|e| EngineError::Internal(format!("audit log: {e}")))?;
+        // Only these events matter; skip the rest without parsing them.
+        if !(line.contains(events::START)
+            || line.contains(events::ISSUE)
+            || line.contains(events::REFRESH))
+        {
+            continue;
+        }
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        let text = |p: &str| v.pointer(p).and_then(|s| s.as_str()).unwrap_or_default();
+        let event = text("/event");
+        if event == events::START {
+            open.clear();
+            continue;
+        }
+        if event != events::ISSUE && event != events::REFRESH {
+            continue;
+        }
+        let document = text("/details/document").to_owned();
+        if text("/result") == "failure" {
+            // A rollback record closes the success record it follows.
+            if !text("/details/rolled_back").is_empty() {
+                if let Some(i) = open
+                    .iter()
+                    .rposition(|r| r.event == event && r.document == document)
+                {
+                    open.remove(i);
+                }
+            }
+            continue;
+        }
+        open.push(Recorded {
+            seq: v.get("seq").and_then(|s| s.as_u64()).unwrap_or(0),
+            event: event.to_owned(),
+            actor: v
+                .pointer("/actors/0")
+                .and_then(|s| s.as_str())
+                .unwrap_or("system")
+                .to_owned(),
+            document,
+            status_list: text("/details/status_list").to_owned(),
+            indices: text("/details/status_indices")
+                .split(',')
+                .filter_map(|i| i.parse().ok())
+                .collect(),
+        });
+    }
+    Ok(open)
+}
+
+impl Issuer {
+    /// Reconciles the audit log with the database (see the module documentation). Run at
+    /// start-up, before any request is served.
+    pub async fn reconcile_audit(&self) -> Result<Reconciled, EngineError> {
+        let mut done = Reconciled::default();
+        for r in since_last_start(&self.config.audit.path)? {
+            done.checked += 1;
+            let committed = match DocumentId::from_hex(&r.document) {
+                None => false,
+                Some(id) => match self.store.msos_of(id).await {
+                    Ok(msos) => {
+                        let held: BTreeSet<u64> = msos
+                            .iter()
+                            .filter(|m| m.record.status_list_uri == r.status_list)
+                            .map(|m| m.record.status_index)
+                            .collect();
+                        !r.indices.is_empty() && r.indices.is_subset(&held)
+                    }
+                    Err(StoreError::NotFound(_)) => false,
+                    Err(e) => return Err(e.into()),
+                },
+            };
+            if committed {
+                continue;
+            }
+            let event = AuditEvent::failure(r.event.as_str())
+                .actor(r.actor.as_str())
+                .detail("document", r.document.as_str())
+                .detail("rolled_back", NOT_COMMITTED)
+                .detail("record", r.seq.to_string());
+            self.audit.record(event).await?;
+            tracing::warn!(
+                record = r.seq,
+                document = %r.document,
+                "an audited {} was never committed (crash): rollback recorded",
+                r.event
+            );
+            done.rolled_back.push(r.seq);
+        }
+        Ok(done)
+    }
+}
