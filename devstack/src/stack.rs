@@ -223,6 +223,15 @@ impl DevStack {
             secret: ds_secret,
             kdf: opts.kdf,
         })?;
+        // The audit log's checkpoints are signed with a key of their own (made once).
+        let audit_key = dir.join("ds-keys").join(format!("{AUDIT_KEY_LABEL}.key"));
+        if !audit_key.exists() {
+            keys.generate(AUDIT_KEY_LABEL, Algorithm::Es256)?;
+        }
+        if config.audit.checkpoint_key_uri.is_none() {
+            config.audit.checkpoint_key_uri =
+                Some(custody::uri::KeyUri::file(audit_key).to_string());
+        }
         let store = Store::open(&config.database.url).await?;
         let ds_der = ensure_ds(&pki, &keys, &store, &dir, now).await?;
         store.close().await;
@@ -260,6 +269,9 @@ impl DevStack {
         self.dts.stop().await
     }
 }
+
+/// The dev keystore label of the key that signs the issuer's audit checkpoints.
+pub const AUDIT_KEY_LABEL: &str = "DEV-ONLY-audit-checkpoints";
 
 /// Makes sure an active DS exists: on first run, generates the DS key in the dev keystore,
 /// writes its CSR, has the dev root certify it, checks and installs the certificate.

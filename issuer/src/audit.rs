@@ -11,6 +11,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use custody::audit::{AuditEvent, AuditLog};
+use mso::crypto::Signer;
 use tokio::sync::oneshot;
 
 /// Event types written by the issuer.
@@ -46,7 +47,16 @@ pub enum AuditError {
     Stopped,
 }
 
-type Job = (AuditEvent, oneshot::Sender<Result<u64, String>>);
+type Reply = oneshot::Sender<Result<u64, String>>;
+
+/// What the writer thread is asked to do.
+enum Job {
+    /// Append a record.
+    Append(AuditEvent, Reply),
+    /// Sign a checkpoint over the records since the last one (answers 0 when there are
+    /// none, or no checkpoint key).
+    Checkpoint(Reply),
+}
 
 /// The most records written by one flush (bounds a batch's latency and memory).
 const MAX_BATCH: usize = 256;
@@ -59,9 +69,23 @@ pub struct Audit {
 
 impl Audit {
     /// Opens (verifying the existing chain) or creates the log at `path` and starts its writer.
-    pub fn open(path: &Path, terminal_id: &str) -> Result<Self, AuditError> {
-        let mut log =
-            AuditLog::open(path, terminal_id).map_err(|e| AuditError::Log(e.to_string()))?;
+    /// With `checkpoint_key`, every existing checkpoint must verify under it (a log rewritten
+    /// without the key is refused) and [`Audit::checkpoint`] signs new ones.
+    pub fn open(
+        path: &Path,
+        terminal_id: &str,
+        checkpoint_key: Option<Box<dyn Signer>>,
+    ) -> Result<Self, AuditError> {
+        let mut log = match &checkpoint_key {
+            Some(key) => {
+                let public = key
+                    .public_key()
+                    .map_err(|e| AuditError::Log(format!("checkpoint key: {e}")))?;
+                AuditLog::open_verified(path, terminal_id, &public)
+            }
+            None => AuditLog::open(path, terminal_id),
+        }
+        .map_err(|e| AuditError::Log(e.to_string()))?;
         // Bounded: if the disk stalls, handlers wait instead of memory growing without limit.
         let (tx, rx) = mpsc::sync_channel::<Job>(4096);
         thread::Builder::new()
@@ -78,18 +102,25 @@ impl Audit {
                             Err(_) => break,
                         }
                     }
-                    let (events, replies): (Vec<_>, Vec<_>) = jobs.into_iter().unzip();
-                    match log.append_batch(events) {
-                        Ok(outcomes) => {
-                            for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                                let _ = reply.send(outcome.map_err(|e| e.to_string()));
+                    let mut events = Vec::new();
+                    let mut replies = Vec::new();
+                    let mut checkpoints = Vec::new();
+                    for job in jobs {
+                        match job {
+                            Job::Append(event, reply) => {
+                                events.push(event);
+                                replies.push(reply);
                             }
+                            Job::Checkpoint(reply) => checkpoints.push(reply),
                         }
-                        Err(e) => {
-                            let message = e.to_string();
-                            for reply in replies {
-                                let _ = reply.send(Err(message.clone()));
-                            }
+                    }
+                    if !events.is_empty() {
+                        append(&mut log, events, replies);
+                    }
+                    if !checkpoints.is_empty() {
+                        let done = checkpoint(&mut log, checkpoint_key.as_deref());
+                        for reply in checkpoints {
+                            let _ = reply.send(done.clone());
                         }
                     }
                 }
@@ -98,23 +129,62 @@ impl Audit {
         Ok(Audit { tx })
     }
 
-    /// Appends `event` and waits until it is on disk; returns its sequence number.
-    pub async fn record(&self, event: AuditEvent) -> Result<u64, AuditError> {
+    /// Signs a checkpoint over the records since the last one; returns its sequence number,
+    /// or 0 when there was nothing to sign or no checkpoint key is configured.
+    pub async fn checkpoint(&self) -> Result<u64, AuditError> {
         let (reply, done) = oneshot::channel();
-        match self.tx.try_send((event, reply)) {
-            Ok(()) => {}
-            Err(mpsc::TrySendError::Disconnected(_)) => return Err(AuditError::Stopped),
+        self.send(Job::Checkpoint(reply)).await?;
+        done.await
+            .map_err(|_| AuditError::Stopped)?
+            .map_err(AuditError::Log)
+    }
+
+    async fn send(&self, job: Job) -> Result<(), AuditError> {
+        match self.tx.try_send(job) {
+            Ok(()) => Ok(()),
+            Err(mpsc::TrySendError::Disconnected(_)) => Err(AuditError::Stopped),
             // 4096 records queued: wait for room off the async threads.
             Err(mpsc::TrySendError::Full(job)) => {
                 let tx = self.tx.clone();
                 tokio::task::spawn_blocking(move || tx.send(job))
                     .await
                     .map_err(|_| AuditError::Stopped)?
-                    .map_err(|_| AuditError::Stopped)?;
+                    .map_err(|_| AuditError::Stopped)
             }
         }
+    }
+
+    /// Appends `event` and waits until it is on disk; returns its sequence number.
+    pub async fn record(&self, event: AuditEvent) -> Result<u64, AuditError> {
+        let (reply, done) = oneshot::channel();
+        self.send(Job::Append(event, reply)).await?;
         done.await
             .map_err(|_| AuditError::Stopped)?
             .map_err(AuditError::Log)
+    }
+}
+
+/// Writes `events` with one write and one fsync, answering each.
+fn append(log: &mut AuditLog, events: Vec<AuditEvent>, replies: Vec<Reply>) {
+    match log.append_batch(events) {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome.map_err(|e| e.to_string()));
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            for reply in replies {
+                let _ = reply.send(Err(message.clone()));
+            }
+        }
+    }
+}
+
+/// Signs a checkpoint if there is a key and something to cover.
+fn checkpoint(log: &mut AuditLog, key: Option<&dyn Signer>) -> Result<u64, String> {
+    match key {
+        Some(key) if log.summary().unanchored > 0 => log.checkpoint(key).map_err(|e| e.to_string()),
+        _ => Ok(0),
     }
 }

@@ -353,6 +353,12 @@ pub struct AuditConfig {
     pub path: PathBuf,
     /// Terminal id stamped on records.
     pub terminal_id: String,
+    /// The key (URI in the issuer's keystore, made by `mdoc-issuer audit key`) that signs the
+    /// log's checkpoints, used for nothing else (CA policy §5.4.4). With it, the service
+    /// checkpoints the log every upkeep and at shutdown, and refuses to start on a log whose
+    /// checkpoints do not verify under it. Without it, the log is chained but unsigned, and
+    /// a rewrite of the whole chain cannot be detected.
+    pub checkpoint_key_uri: Option<String>,
 }
 
 impl Default for AuditConfig {
@@ -360,6 +366,7 @@ impl Default for AuditConfig {
         AuditConfig {
             path: PathBuf::from("issuer-audit.log"),
             terminal_id: "mdoc-issuer".into(),
+            checkpoint_key_uri: None,
         }
     }
 }

@@ -111,7 +111,23 @@ pub async fn build_with(
             .map_err(|e| EngineError::Config(format!("doc types in {}: {e}", dir.display())))?;
         registry.overlay(extra);
     }
-    let audit = Audit::open(&config.audit.path, &config.audit.terminal_id)?;
+    let checkpoint_key = match &config.audit.checkpoint_key_uri {
+        Some(uri) => {
+            let uri = uri
+                .parse()
+                .map_err(|e| EngineError::Config(format!("audit.checkpoint_key_uri: {e}")))?;
+            Some(
+                keys.open_key(&uri)
+                    .map_err(|e| EngineError::Config(format!("audit checkpoint key: {e}")))?,
+            )
+        }
+        None => None,
+    };
+    let audit = Audit::open(
+        &config.audit.path,
+        &config.audit.terminal_id,
+        checkpoint_key,
+    )?;
     Issuer::new(Parts {
         config,
         store,
@@ -196,6 +212,10 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
         let _ = audit_issuer
             .audit_record(AuditEvent::success(events::STOP).actor("system"))
             .await;
+        // The log ends on a signed checkpoint (when a key is configured).
+        if let Err(e) = audit_issuer.audit_checkpoint().await {
+            tracing::error!(error = %e, "audit checkpoint at shutdown failed");
+        }
         result
     });
     let upkeep_issuer = Arc::clone(&issuer);

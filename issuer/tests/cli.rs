@@ -80,3 +80,92 @@ fn audit_repair_cuts_a_torn_tail_and_records_it() {
     );
     assert_eq!(std::fs::read(&log_path).unwrap(), edited);
 }
+
+/// `audit key` makes the checkpoint key and writes its public key; `audit verify` checks the
+/// log under it (exit 0), finds an edited record (exit 5), and refuses to call a log without
+/// any signed checkpoint verified.
+#[test]
+fn audit_key_and_verify() {
+    use mdoc_issuer::ds::{DsKeys, KeystoreConfig};
+    let dir = tempfile::tempdir().unwrap();
+    let keys_dir = dir.path().join("keys");
+    std::fs::create_dir(&keys_dir).unwrap();
+    let log_path = dir.path().join("issuer-audit.log");
+    let config = dir.path().join("issuer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[keystore]\nkind = \"dev-file\"\ndir = \"{}\"\nsecret_env = \"TEST_KEYSTORE_SECRET\"\n\
+             [audit]\npath = \"{}\"\n",
+            keys_dir.display(),
+            log_path.display()
+        ),
+    )
+    .unwrap();
+    let secret = "test keystore secret, long enough";
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
+            .args(args)
+            .args(["--config", config.to_str().unwrap()])
+            .env("TEST_KEYSTORE_SECRET", secret)
+            .output()
+            .unwrap()
+    };
+    let spki = dir.path().join("audit-key.spki.der");
+    let out = cli(&[
+        "audit",
+        "key",
+        "--label",
+        "audit-test",
+        "--out",
+        spki.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let uri = said
+        .lines()
+        .find_map(|l| l.strip_prefix("checkpoint_key_uri = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+
+    // A log checkpointed with that key, as the service writes it.
+    let keys = DsKeys::open(KeystoreConfig::DevFile {
+        dir: keys_dir.clone(),
+        secret: secret.as_bytes().to_vec().into(),
+        kdf: custody::softstore::KdfParams::RECOMMENDED,
+    })
+    .unwrap();
+    let signer = keys.open_key(&uri.parse().unwrap()).unwrap();
+    let verify = || cli(&["audit", "verify", "--key", spki.to_str().unwrap()]);
+    {
+        let mut log = AuditLog::open(&log_path, "mdoc-issuer").unwrap();
+        log.append(AuditEvent::success("issuer.start")).unwrap();
+    }
+    assert_eq!(
+        verify().status.code(),
+        Some(5),
+        "no checkpoint: nothing is signed"
+    );
+    {
+        let mut log = AuditLog::open(&log_path, "mdoc-issuer").unwrap();
+        log.append(AuditEvent::success("issuer.issue").detail("document", "ab"))
+            .unwrap();
+        log.checkpoint(signer.as_ref()).unwrap();
+    }
+    let out = verify();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    std::fs::write(&log_path, text.replacen("\"ab\"", "\"cd\"", 1)).unwrap();
+    let out = verify();
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
+}

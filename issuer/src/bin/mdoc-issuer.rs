@@ -7,6 +7,8 @@
 //! mdoc-issuer ds csr     --config issuer.toml --label ds-2026q4 --country NL --common-name "NL DS" --out ds.csr.pem
 //! mdoc-issuer ds install --config issuer.toml --key-uri <uri printed by ds csr> --cert ds.pem
 //! mdoc-issuer ds list    --config issuer.toml
+//! mdoc-issuer audit key    --config issuer.toml --label audit-2026 --out audit-key.spki.der
+//! mdoc-issuer audit verify --config issuer.toml --key audit-key.spki.der
 //! mdoc-issuer audit repair --config issuer.toml
 //! ```
 //!
@@ -63,6 +65,27 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
+    /// Generate the key that signs the log's checkpoints (used for nothing else), print its
+    /// URI for `audit.checkpoint_key_uri`, and write its public key (SPKI, DER) for `verify`.
+    Key {
+        #[arg(long)]
+        config: PathBuf,
+        /// Key label in the keystore (unique).
+        #[arg(long)]
+        label: String,
+        /// Where to write the public key.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify the log: every record's hash and chain, and every checkpoint's signature under
+    /// the audit public key. Exit 5 if anything was altered.
+    Verify {
+        #[arg(long)]
+        config: PathBuf,
+        /// The audit public key `audit key` wrote (SPKI, DER).
+        #[arg(long)]
+        key: PathBuf,
+    },
     /// After a crash tore the log's last write (the service then refuses to start): keeps the
     /// torn bytes beside the log, cuts them, and records the repair. Refuses, changing
     /// nothing, if anything before the torn line does not verify. Run with the service
@@ -142,6 +165,7 @@ enum Failure {
     Usage(String),
     Refused(String),
     Failed(String),
+    Tampered(String),
 }
 
 impl Failure {
@@ -150,6 +174,7 @@ impl Failure {
             Failure::Usage(_) => 2,
             Failure::Refused(_) => 3,
             Failure::Failed(_) => 4,
+            Failure::Tampered(_) => 5,
         }
     }
 }
@@ -205,6 +230,53 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         },
         Command::Ds { command } => ds(command).await,
+        Command::Audit {
+            command: AuditCommand::Key { config, label, out },
+        } => {
+            let config = load(&config)?;
+            let keys = server::open_keystore(&config.keystore)
+                .map_err(|e| Failure::Usage(e.to_string()))?;
+            let key = keys
+                .generate(&label, Algorithm::Es256)
+                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let public = key
+                .signer
+                .public_key()
+                .map_err(|e| Failure::Failed(e.to_string()))?;
+            let spki =
+                mso::x509::spki::encode(&public).map_err(|e| Failure::Failed(e.to_string()))?;
+            let der = der::Encode::to_der(&spki).map_err(|e| Failure::Failed(e.to_string()))?;
+            std::fs::write(&out, der)
+                .map_err(|e| Failure::Failed(format!("{}: {e}", out.display())))?;
+            custody::say!("checkpoint_key_uri = \"{}\"", key.uri);
+            custody::say!("public key         = {}", out.display());
+            custody::say!(
+                "fingerprint        = {}",
+                custody::audit::key_fingerprint(&public)
+            );
+            Ok(())
+        }
+        Command::Audit {
+            command: AuditCommand::Verify { config, key },
+        } => {
+            let config = load(&config)?;
+            let der = std::fs::read(&key)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", key.display())))?;
+            let spki = <spki::SubjectPublicKeyInfoRef as der::Decode>::from_der(&der)
+                .map_err(|e| Failure::Usage(format!("{}: {e}", key.display())))?;
+            let public =
+                mso::x509::spki::decode(&spki).map_err(|e| Failure::Usage(e.to_string()))?;
+            let summary = custody::audit::verify(&config.audit.path, &public)
+                .map_err(|e| Failure::Tampered(format!("audit log verification FAILED: {e}")))?;
+            custody::say!("{}: OK", config.audit.path.display());
+            custody::say!("  {summary:?}");
+            if summary.checkpoints == 0 {
+                return Err(Failure::Tampered(
+                    "the log has no signed checkpoint: nothing in it is signed".into(),
+                ));
+            }
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Repair { config },
         } => {
@@ -375,7 +447,10 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            let (Failure::Usage(m) | Failure::Refused(m) | Failure::Failed(m)) = &f;
+            let (Failure::Usage(m)
+            | Failure::Refused(m)
+            | Failure::Failed(m)
+            | Failure::Tampered(m)) = &f;
             eprintln!("mdoc-issuer: {m}");
             ExitCode::from(f.code())
         }

@@ -161,12 +161,19 @@ impl Issuer {
         self.audit.record(event).await
     }
 
+    /// Signs an audit checkpoint over the records since the last one (with the configured
+    /// checkpoint key; 0 when there is none or nothing to cover).
+    pub async fn audit_checkpoint(&self) -> Result<u64, crate::audit::AuditError> {
+        self.audit.checkpoint().await
+    }
+
     /// Background upkeep, run every minute: reload the DS set, purge expired nonces and
-    /// idempotency records.
+    /// idempotency records, checkpoint the audit log.
     pub async fn upkeep(&self, now: OffsetDateTime) -> Result<(), EngineError> {
         self.reload_ds(now).await?;
         self.store.purge_expired_nonces(now).await?;
         self.store.purge_expired_idempotency(now).await?;
+        self.audit.checkpoint().await?;
         Ok(())
     }
 }

@@ -137,13 +137,18 @@ pub(crate) async fn operational_endpoints_openapi_and_graceful_shutdown() {
         http.get(format!("{base}/healthz")).send().await.is_err(),
         "the server still answers after shutdown"
     );
-    let last = std::fs::read_to_string(audit_path)
+    // The stop record, then the signed checkpoint covering it.
+    let records: Vec<Value> = std::fs::read_to_string(audit_path)
         .unwrap()
         .lines()
-        .last()
         .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .unwrap();
-    assert_eq!(last["event"], "issuer.stop");
+        .collect();
+    let [.., stop, checkpoint] = records.as_slice() else {
+        panic!("{records:?}")
+    };
+    assert_eq!(stop["event"], "issuer.stop");
+    assert_eq!(checkpoint["event"], custody::audit::CHECKPOINT_EVENT);
+    assert_eq!(checkpoint["details"]["covers_seq"], stop["seq"].to_string());
 }
 
 /// A client that opens a connection and never finishes its request head (slowloris), or
@@ -254,4 +259,80 @@ pub(crate) async fn an_audited_issuance_never_committed_is_rolled_back_at_start_
     // Reconciled once: the next start checks only what came after this start.
     restart().await;
     assert_eq!(rollbacks(&records()).len(), 1);
+}
+
+/// Issue 12, item 2: a record deleted and the chain recomputed went unnoticed, and the issuer
+/// started on the rewritten log. The log's checkpoints are now signed with a key of its own
+/// (at every upkeep and at shutdown); the rewrite breaks them and the issuer refuses to start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn a_rechained_audit_log_is_refused_at_start_up() {
+    use custody::audit::AuditRecord;
+    let env = Env::start(|_| {}).await;
+    env.issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    let audit_path = env.audit_path();
+    let dir = env.stack.dir.clone();
+    env.db.close().await;
+    let Env { stack, _tmp, .. } = env;
+    stack.stop().await.unwrap();
+    let text = std::fs::read_to_string(&audit_path).unwrap();
+    let records: Vec<AuditRecord> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // The log ends on a signed checkpoint.
+    let last = records.last().unwrap();
+    assert_eq!(last.event, custody::audit::CHECKPOINT_EVENT);
+    assert!(last.sig.is_some());
+    let start_again = || async {
+        let mut opts = StackOptions::new(&dir);
+        opts.kdf = cheap_kdf();
+        DevStack::start(opts).await
+    };
+    // Untouched, it starts.
+    start_again().await.unwrap().stop().await.unwrap();
+    let text = std::fs::read_to_string(&audit_path).unwrap();
+    let mut records: Vec<AuditRecord> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+
+    // Delete the issuance record and recompute every later link, as someone with write
+    // access but without the key would.
+    let at = records
+        .iter()
+        .position(|r| r.event == "issuer.issue")
+        .unwrap();
+    records.remove(at);
+    for i in at..records.len() {
+        records[i].seq -= 1;
+        records[i].prev = records[i - 1].hash.clone();
+        if records[i].event == custody::audit::CHECKPOINT_EVENT {
+            // Even the checkpoints' own claims are made consistent: only their signatures,
+            // which need the key, cannot follow.
+            let (seq, prev) = (records[i].seq - 1, records[i].prev.clone());
+            records[i]
+                .details
+                .insert("covers_seq".into(), seq.to_string());
+            records[i].details.insert("covers_hash".into(), prev);
+        }
+        records[i].hash = records[i].compute_hash().unwrap();
+    }
+    let rewritten: String = records
+        .iter()
+        .map(|r| r.to_line().unwrap() + "\n")
+        .collect::<Vec<_>>()
+        .concat();
+    std::fs::write(&audit_path, &rewritten).unwrap();
+    let refused = start_again().await;
+    let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(
+        message.contains("audit") && message.contains("signature"),
+        "the issuer started on a rewritten log: {message:?}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&audit_path).unwrap(),
+        rewritten,
+        "nothing appended"
+    );
 }
