@@ -32,8 +32,18 @@ pub mod events {
     pub const START: &str = "issuer.start";
     /// The service stopped.
     pub const STOP: &str = "issuer.stop";
+    /// An admin suspended new issuance (the emergency stop).
+    pub const ISSUANCE_SUSPEND: &str = "issuer.issuance_suspend";
+    /// An admin resumed new issuance.
+    pub const ISSUANCE_RESUME: &str = "issuer.issuance_resume";
     /// `mdoc-issuer audit repair` cut a torn final record.
     pub const AUDIT_REPAIR: &str = "issuer.audit_repair";
+}
+
+/// The SHA-256 (hex) of operator or client text that the log must not carry verbatim.
+pub fn digest(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// The audit log could not record an event.

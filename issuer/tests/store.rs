@@ -121,6 +121,7 @@ both!(
     device_key_binds_one_document,
     idempotent_response_lookup,
     concurrent_issuances_keep_their_own_outcomes,
+    issuance_suspension_is_one_row,
 );
 
 fn now() -> OffsetDateTime {
@@ -1120,4 +1121,29 @@ async fn sqlite_files_are_owner_only() {
     let store = Store::open(&url).await.unwrap();
     store.close().await;
     assert_eq!(mode(&path), 0o600);
+}
+
+async fn issuance_suspension_is_one_row(store: Store) {
+    use mdoc_issuer::store::Suspension;
+    assert_eq!(store.issuance_suspension().await.unwrap(), None);
+    let first = Suspension {
+        since: now(),
+        reason: "key compromise".into(),
+        by: "admin-1".into(),
+    };
+    assert!(store.suspend_issuance(&first).await.unwrap());
+    // A second suspension keeps the first.
+    let second = Suspension {
+        reason: "again".into(),
+        by: "admin-2".into(),
+        ..first.clone()
+    };
+    assert!(!store.suspend_issuance(&second).await.unwrap());
+    assert_eq!(
+        store.issuance_suspension().await.unwrap(),
+        Some(first.clone())
+    );
+    assert_eq!(store.resume_issuance().await.unwrap(), Some(first));
+    assert_eq!(store.issuance_suspension().await.unwrap(), None);
+    assert_eq!(store.resume_issuance().await.unwrap(), None);
 }

@@ -24,7 +24,7 @@ use crate::timefmt::rfc3339;
 /// Longest accepted `Idempotency-Key`.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
-fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
+pub(super) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(body) => raw_json(status, body),
         Err(e) => ApiError::internal(format!("JSON answer: {e}")).into_response(),
@@ -47,7 +47,10 @@ fn raw_json(status: StatusCode, body: Vec<u8>) -> Response {
 }
 
 /// The body, refused unless it is JSON within the size limit.
-fn body_bytes(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+pub(super) fn body_bytes(
+    headers: &HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Bytes, ApiError> {
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
@@ -77,7 +80,7 @@ fn body_bytes(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Resul
 /// Parses a JSON body into `T`, naming the field at fault as a `/`-separated path
 /// (`device_keys/0/proof`); a missing field is named too. The body is one JSON value and
 /// nothing else: anything after it but whitespace is refused.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+pub(super) fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut *de).map_err(|e| {
         use serde_path_to_error::Segment;

@@ -104,9 +104,10 @@ impl From<EngineError> for ApiError {
             | EngineError::ApplicantMismatch
             | EngineError::IdempotencyConflict
             | EngineError::DeviceKeyInUse(_) => StatusCode::CONFLICT,
-            EngineError::NoSigningDs | EngineError::Audit(_) | EngineError::Storage(_) => {
-                StatusCode::SERVICE_UNAVAILABLE
-            }
+            EngineError::NoSigningDs
+            | EngineError::IssuanceSuspended(_)
+            | EngineError::Audit(_)
+            | EngineError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
             EngineError::Config(_) | EngineError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if !e.is_client_error() {

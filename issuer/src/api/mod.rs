@@ -8,6 +8,9 @@
 //! | `POST /v1/documents/{id}/refresh` | issue | new MSOs with new validity |
 //! | `POST /v1/documents/{id}/revoke` | revoke | revoke the document and all its MSOs |
 //! | `POST /v1/ds/{serial}/revoke` | admin | revoke everything a DS signed |
+//! | `GET /v1/admin/issuance` | admin | whether new issuance is suspended |
+//! | `POST /v1/admin/issuance/suspend` | admin | the emergency stop of new issuance (audited) |
+//! | `POST /v1/admin/issuance/resume` | admin | resume new issuance (audited) |
 //! | `GET /v1/status-lists/{n}` | public | Token Status List CWT |
 //! | `GET /v1/identifier-list` | public | Identifier List CWT |
 //! | `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` | public | operations |
@@ -15,6 +18,7 @@
 //! Every refusal is a JSON error ([`error::ApiError`]) with a 4xx status naming the field and
 //! the reason, and gets an audit record; 5xx only for faults of the service itself.
 
+mod admin;
 pub mod auth;
 mod documents;
 pub mod error;
@@ -64,6 +68,9 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
         .route("/v1/documents/{id}/refresh", post(documents::refresh))
         .route("/v1/documents/{id}/revoke", post(documents::revoke))
         .route("/v1/ds/{serial}/revoke", post(documents::revoke_ds))
+        .route("/v1/admin/issuance", get(admin::state))
+        .route("/v1/admin/issuance/suspend", post(admin::suspend))
+        .route("/v1/admin/issuance/resume", post(admin::resume))
         .route("/v1/status-lists/{n}", get(ops::status_list))
         .route("/v1/identifier-list", get(ops::identifier_list))
         .route("/healthz", get(ops::health))

@@ -71,6 +71,9 @@ pub enum EngineError {
     /// No DS certificate may sign now.
     #[error("no usable DS certificate")]
     NoSigningDs,
+    /// An admin suspended new issuance (the emergency stop); the reason is theirs.
+    #[error("new issuance is suspended: {0}")]
+    IssuanceSuspended(String),
     /// The audit log could not record the operation.
     #[error("{0}")]
     Audit(#[from] AuditError),
@@ -120,6 +123,7 @@ impl EngineError {
             EngineError::ApplicantMismatch => "applicant_mismatch",
             EngineError::IdempotencyConflict => "idempotency_conflict",
             EngineError::NoSigningDs => "no_signing_key",
+            EngineError::IssuanceSuspended(_) => "issuance_suspended",
             EngineError::Audit(_) => "audit_unavailable",
             EngineError::Storage(_) => "storage_unavailable",
             EngineError::Config(_) | EngineError::Internal(_) => "internal_error",
@@ -156,6 +160,7 @@ impl EngineError {
         !matches!(
             self,
             EngineError::NoSigningDs
+                | EngineError::IssuanceSuspended(_)
                 | EngineError::Audit(_)
                 | EngineError::Storage(_)
                 | EngineError::Config(_)

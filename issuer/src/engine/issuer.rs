@@ -34,6 +34,8 @@ pub struct Issuer {
     pub(crate) verifier: crate::fast_crypto::AwsLcVerifier,
     /// The block of status-list indices new MSOs take from.
     pub(super) list_cursor: tokio::sync::Mutex<Option<IndexBlock>>,
+    /// The last look at the emergency stop of issuance.
+    pub(super) suspension: super::suspension::SuspensionCache,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -91,6 +93,7 @@ impl Issuer {
             metrics,
             verifier: crate::fast_crypto::AwsLcVerifier,
             list_cursor: tokio::sync::Mutex::new(None),
+            suspension: std::sync::Mutex::new(None),
         });
         issuer.reload_ds(OffsetDateTime::now_utc()).await?;
         Ok(issuer)

@@ -27,6 +27,7 @@ mod publish;
 mod reconcile;
 mod revocation;
 mod secrets;
+mod suspension;
 
 pub use crl_intake::{CrlIntake, CrlIntakeError, CRL_INTAKE_ACTOR};
 pub use dsset::SigningDs;
@@ -40,6 +41,7 @@ pub use publish::Published;
 pub use reconcile::{Reconciled, NOT_COMMITTED};
 pub use revocation::{parse_reason, reason_name, RevokeOutcome};
 pub use secrets::{ServerSecret, MIN_SECRET_LEN};
+pub use suspension::{MAX_REASON_CHARS, SUSPENSION_CACHE};
 
 /// What an issuance or refresh did: kept with its idempotency record, carried by
 /// [`IssueOutcome`].

@@ -39,6 +39,7 @@ mod issuance;
 mod model;
 mod revocation;
 mod sqlite_batch;
+mod suspension;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -56,6 +57,7 @@ pub use model::{
     Idempotency, IssuanceRecord, MsoRecord, NewDocument, OutcomeKind, RecordOutcome,
     RevocationReason, Scope, StoredMso, StoredResponse, UsedNonce,
 };
+pub use suspension::Suspension;
 
 /// Runs `$body` once per backend with `$pool` bound to the concrete pool (on SQLite, the
 /// single writer connection).

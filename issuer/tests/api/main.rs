@@ -54,6 +54,9 @@ pub(crate) const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/documents/{id}/refresh"),
     ("post", "/v1/documents/{id}/revoke"),
     ("post", "/v1/ds/{serial}/revoke"),
+    ("get", "/v1/admin/issuance"),
+    ("post", "/v1/admin/issuance/suspend"),
+    ("post", "/v1/admin/issuance/resume"),
     ("get", "/v1/status-lists/{n}"),
     ("get", "/v1/identifier-list"),
     ("get", "/healthz"),
@@ -76,6 +79,7 @@ pub(crate) const ERROR_CODES: &[&str] = &[
     "applicant_mismatch",
     "idempotency_conflict",
     "no_signing_key",
+    "issuance_suspended",
     "audit_unavailable",
     "storage_unavailable",
     "internal_error",
@@ -100,6 +104,7 @@ mod nonces;
 mod operations;
 mod stack;
 mod status_lists;
+mod suspension;
 mod wallet;
 
 #[allow(unused_imports)]

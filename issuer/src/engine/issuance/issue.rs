@@ -201,6 +201,7 @@ impl Issuer {
         cx: RequestContext<'_>,
         req: &IssueRequest,
     ) -> Result<IssueOutcome, EngineError> {
+        self.check_issuance_allowed().await?;
         let inputs = Inputs {
             kind: OutcomeKind::Issued,
             claims: &req.claims,
@@ -260,6 +261,7 @@ impl Issuer {
         document: DocumentId,
         req: &RefreshRequest,
     ) -> Result<IssueOutcome, EngineError> {
+        self.check_issuance_allowed().await?;
         let inputs = Inputs {
             kind: OutcomeKind::Refreshed,
             claims: &req.claims,
