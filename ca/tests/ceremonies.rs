@@ -293,6 +293,18 @@ async fn the_ca_lifecycle_end_to_end() {
     let emergency = ca.pem(&comp.artifacts[0].1, "emergency.pem");
     let (ok, text) = verify_ds(&new_iaca, &emergency, &ds2_pem, AT);
     assert!(!ok && text.contains("certificate revoked"), "{text}");
+    // The emergency CRL also lists the compromised root's own certificate.
+    let root_serial =
+        mso::x509::Certificate::from_der(&std::fs::read(&roll.artifacts[0].1).unwrap())
+            .unwrap()
+            .serial_number()
+            .to_vec();
+    let emergency_der = std::fs::read(&comp.artifacts[0].1).unwrap();
+    let emergency_crl = mso::crl::Crl::from_der(&emergency_der).unwrap();
+    assert!(
+        emergency_crl.is_revoked(&root_serial),
+        "the root is not on its emergency CRL"
+    );
     let csr3 = ca.csr("ds3", "JP");
     let sign3 = format!(
         "ceremony = \"sign-ds\"\n{roll_head}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",

@@ -102,6 +102,32 @@ fn revoked_ds_is_caught() {
     assert!(!verify(&s, &is).is_valid());
 }
 
+/// Issue 12, Build 6: the root-compromise procedure lists the root's own certificate on its
+/// emergency CRL. Then nothing it certified is trusted, not even a DS the CRL does not list
+/// (one made with the stolen key would not be on it).
+#[test]
+fn a_root_listed_on_its_own_crl_trusts_nothing() {
+    let pki = pki::TestPki::new();
+    let is = doc(&pki);
+    let mut s = store(&pki, RevocationPolicy::default());
+    let iaca_serial = pki.iaca().serial_number().to_vec();
+    s.add_crl(
+        &pki.crl(&[&iaca_serial], 1, THIS_UPDATE, NEXT_UPDATE),
+        pki::AT,
+        V,
+    )
+    .unwrap();
+    let r = verify(&s, &is);
+    let hex: String = iaca_serial.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(
+        failure(&r, CheckKind::DsRevocation),
+        Some(Failure::IacaRevoked {
+            serial: hex.trim_start_matches("00").to_owned()
+        })
+    );
+    assert!(!r.is_valid());
+}
+
 #[test]
 fn expired_crl_is_a_hard_or_soft_failure_by_policy() {
     let pki = pki::TestPki::new();

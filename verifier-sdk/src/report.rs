@@ -419,6 +419,12 @@ pub enum CheckFailure {
         /// The DS serial number, hex.
         serial: String,
     },
+    /// The IACA is listed on its own CRL (the root was declared compromised): nothing it
+    /// certified is trusted.
+    IacaRevoked {
+        /// The IACA serial number, hex.
+        serial: String,
+    },
     /// The IACA's CRL is past its nextUpdate.
     CrlExpired {
         /// Its nextUpdate.
@@ -874,6 +880,12 @@ fn failure(f: &Failure) -> (CheckFailure, String) {
                 serial: serial.clone(),
             },
             format!("DS certificate {serial} is revoked by its IACA's CRL"),
+        ),
+        Failure::IacaRevoked { serial } => (
+            CheckFailure::IacaRevoked {
+                serial: serial.clone(),
+            },
+            format!("the IACA {serial} is revoked on its own CRL: its root was compromised"),
         ),
         Failure::CrlExpired { next_update, at } => (
             CheckFailure::CrlExpired {

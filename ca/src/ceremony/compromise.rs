@@ -1,5 +1,5 @@
 //! `compromise`: the policy's root-compromise procedure (§5.7.3): revoke every certificate the
-//! compromised key signed, issue an emergency CRL series (numbers above every earlier CRL, so it
+//! compromised key signed (its own root certificate included), issue an emergency CRL series (numbers above every earlier CRL, so it
 //! supersedes them), mark the key compromised, and stop DS signing until a re-key (rollover).
 
 use super::activation::{self, audit_key_label};
@@ -29,7 +29,9 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     }
     let mut rec = ctx.record();
     for cert in ctx.ledger.certificates(Some(&key.label)).await? {
-        if cert.kind == "iaca" || ctx.ledger.is_revoked(&cert.serial).await? {
+        // The root's own certificate too: verifiers then trust nothing under it, including a
+        // DS certificate made with the stolen key that no CRL could list.
+        if ctx.ledger.is_revoked(&cert.serial).await? {
             continue;
         }
         ctx.say(format!(

@@ -141,6 +141,13 @@ pub enum Failure {
         /// The DS serial number, hex, without leading zero octets.
         serial: String,
     },
+    /// The IACA is listed on its own CRL: the root-compromise procedure revoked the root
+    /// itself, so nothing it certified is trusted, whatever else the CRL lists (policy
+    /// §5.7.3; a DS made with the stolen key would not be on the CRL).
+    IacaRevoked {
+        /// The IACA serial number, hex, without leading zero octets.
+        serial: String,
+    },
     /// The IACA's CRL has passed its nextUpdate (a failure under
     /// [`ExpiredCrlPolicy::Fail`](crate::trust::ExpiredCrlPolicy::Fail), else a warning).
     CrlExpired {

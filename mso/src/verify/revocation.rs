@@ -44,6 +44,16 @@ pub(super) fn check_ds_revocation(
         }
         return;
     };
+    // A root revoked on its own CRL (the compromise procedure) trusts nothing any more.
+    if crl.is_certificate_revoked(iaca).unwrap_or(false) {
+        report.fail(
+            KIND,
+            Failure::IacaRevoked {
+                serial: hex(iaca.serial_number()),
+            },
+        );
+        return;
+    }
     match crl.is_certificate_revoked(ds) {
         Err(e) => report.fail(KIND, Failure::Error(e)),
         // Revocation is final: an expired CRL still proves it.
