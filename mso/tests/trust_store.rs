@@ -164,6 +164,47 @@ fn link_certificate_needs_a_trusted_issuer() {
     assert!(s.links().is_empty());
 }
 
+/// Issue 12, Build 6: a link certificate its issuer's CRL lists is not trusted: refused when
+/// the CRL came first, dropped when the CRL comes later. Another root's CRL cannot revoke it.
+#[test]
+fn a_revoked_link_certificate_is_not_trusted() {
+    let old = pki::TestPki::new();
+    let (new, link) = old.rollover();
+    let link_serial = mso::x509::Certificate::from_der(&link)
+        .unwrap()
+        .serial_number()
+        .to_vec();
+    let revoking = old.crl(&[&link_serial], 1, THIS_UPDATE, NEXT_UPDATE);
+
+    // CRL first: the link is refused.
+    let mut s = store_with(&old);
+    s.add_crl(&revoking, pki::AT, V).unwrap();
+    let e = s.add_link(&link, V).unwrap_err();
+    assert!(
+        matches!(&e, Error::Certificate(m) if m.contains("revoked")),
+        "{e:?}"
+    );
+    assert!(s.links().is_empty());
+    assert!(!verify(&s, &doc(&new)).is_valid());
+
+    // Link first: the CRL drops it, and documents under the new key no longer verify.
+    let mut s = store_with(&old);
+    s.add_link(&link, V).unwrap();
+    assert!(verify(&s, &doc(&new)).is_valid());
+    s.add_crl(&revoking, pki::AT, V).unwrap();
+    assert!(s.links().is_empty());
+    assert!(!verify(&s, &doc(&new)).is_valid());
+    // Documents under the old key, not revoked, still verify.
+    assert!(verify(&s, &doc(&old)).is_valid());
+
+    // The new root's own CRL listing the same serial is out of scope for the link.
+    let mut s = store_with(&old);
+    s.add_link(&link, V).unwrap();
+    let other = new.crl(&[&link_serial], 1, THIS_UPDATE, NEXT_UPDATE);
+    s.add_crl(&other, pki::AT, V).unwrap();
+    assert_eq!(s.links().len(), 1);
+}
+
 // ---- CRLs -----------------------------------------------------------------------------------
 
 #[test]

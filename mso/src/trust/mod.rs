@@ -225,6 +225,17 @@ impl TrustStore {
             verifier,
             &policy,
         )?;
+        // A link its issuer's CRL lists (the root-compromise procedure revokes them) leads
+        // nowhere trusted. Only the issuer's own CRL can answer: others are out of scope.
+        if self.crls.iter().any(|c| revokes(&c.crl, &cert)) {
+            return Err(Error::Certificate(format!(
+                "link certificate {} is revoked by its issuer's CRL",
+                cert.serial_number()
+                    .iter()
+                    .map(|b| format!("{b:02x}"))
+                    .collect::<String>()
+            )));
+        }
         self.links.push(cert);
         self.rebuild();
         Ok(AddOutcome::Added)
@@ -343,6 +354,12 @@ impl TrustStore {
                 .into()
             })
         })?;
+        // Links this CRL revokes are no longer trusted, whenever they were added.
+        let before = self.links.len();
+        self.links.retain(|link| !revokes(&crl, link));
+        if self.links.len() != before {
+            self.rebuild();
+        }
         match self.crls.iter_mut().find(|c| c.iaca == iaca) {
             Some(held) if held.der == der => Ok(AddOutcome::Duplicate),
             Some(held) if held.crl.crl_number().is_some_and(|n| *n >= number) => {
@@ -454,4 +471,9 @@ impl TrustStore {
             })
             .collect()
     }
+}
+
+/// Whether `crl` lists `cert` and may speak for it (same issuer name and key).
+fn revokes(crl: &VerifiedCrl, cert: &Certificate) -> bool {
+    crl.is_certificate_revoked(cert).unwrap_or(false)
 }
