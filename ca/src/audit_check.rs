@@ -253,20 +253,20 @@ async fn reconcile(ledger: &Ledger, recorded: &Recorded) -> Result<(), AuditChec
                     .map_err(|e| unrecorded(format!("CRL #{} is unreadable: {e}", c.number)))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let own = || certs.iter().filter(|c| c.signed_by == key.label);
         for (i, (earlier, later)) in parsed.iter().zip(parsed.iter().skip(1)).enumerate() {
-            for c in certs.iter().filter(|c| c.signed_by == key.label) {
-                let serial = hex::decode(&c.serial).unwrap_or_default();
-                if c.not_after >= later.this_update()
-                    && earlier.is_revoked(&serial)
-                    && !later.is_revoked(&serial)
-                {
-                    return Err(unrecorded(format!(
-                        "certificate {} is on CRL #{} but dropped from CRL #{} before it expires",
-                        c.serial,
-                        series.get(i).map_or(0, |s| s.number),
-                        series.get(i + 1).map_or(0, |s| s.number),
-                    )));
-                }
+            let kept = |c: &crate::ledger::CertRecord| {
+                hex::decode(&c.serial).is_ok_and(|serial| later.is_revoked(&serial))
+            };
+            if let Some(c) =
+                crate::crl::dropped_before_expiry(own(), earlier, later.this_update(), kept)
+            {
+                return Err(unrecorded(format!(
+                    "certificate {} is on CRL #{} but dropped from CRL #{} before it expires",
+                    c.serial,
+                    series.get(i).map_or(0, |s| s.number),
+                    series.get(i + 1).map_or(0, |s| s.number),
+                )));
             }
         }
     }

@@ -306,6 +306,23 @@ fn put_time(buf: &mut Vec<u8>, t: OffsetDateTime) {
     buf.push(b'Z');
 }
 
+/// The first of `certs` that `earlier` lists, that has not expired at `at` (the next CRL's
+/// thisUpdate), and that the next CRL does not keep (`kept`): a CRL entry stays until the
+/// certificate expires (CPS §4.9.7), so such a certificate means the next CRL dropped a
+/// revocation. The one rule behind the CRL ceremony's check and `audit verify`'s.
+pub fn dropped_before_expiry<'a>(
+    certs: impl IntoIterator<Item = &'a crate::ledger::CertRecord>,
+    earlier: &mso::crl::Crl<'_>,
+    at: OffsetDateTime,
+    kept: impl Fn(&crate::ledger::CertRecord) -> bool,
+) -> Option<&'a crate::ledger::CertRecord> {
+    certs.into_iter().find(|c| {
+        c.not_after >= at
+            && hex::decode(&c.serial).is_ok_and(|serial| earlier.is_revoked(&serial))
+            && !kept(c)
+    })
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

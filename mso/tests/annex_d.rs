@@ -53,6 +53,14 @@ fn reader_key() -> AgreementKey {
 }
 
 fn verify_at(at: OffsetDateTime, trust: &IssuerTrust) -> mso::verify::ResponseReport {
+    verify_response_at(&response(), at, trust)
+}
+
+fn verify_response_at(
+    response: &DeviceResponse,
+    at: OffsetDateTime,
+    trust: &IssuerTrust,
+) -> mso::verify::ResponseReport {
     let transcript = transcript();
     let reader = reader_key();
     let session = DeviceAuthInput {
@@ -63,7 +71,7 @@ fn verify_at(at: OffsetDateTime, trust: &IssuerTrust) -> mso::verify::ResponseRe
         skew: Duration::ZERO,
         ..VerifyOptions::new(at, trust, &SoftwareVerifier)
     };
-    verify_device_response(&response(), &session, &opts)
+    verify_device_response(response, &session, &opts)
 }
 
 const IN_WINDOW: OffsetDateTime = datetime!(2021-01-01 00:00:00 UTC);
@@ -329,16 +337,6 @@ fn device_request_reader_auth_verifies() {
 fn a_response_with_a_status_other_than_ok_is_not_valid() {
     let ds = Certificate::from_der(&vector("annex_d_ds.der")).unwrap();
     let trust = IssuerTrust::PinnedDocumentSigner(Box::new(ds));
-    let transcript = transcript();
-    let reader = reader_key();
-    let session = DeviceAuthInput {
-        transcript: &transcript,
-        e_reader_key: Some(&reader),
-    };
-    let opts = VerifyOptions {
-        skew: Duration::ZERO,
-        ..VerifyOptions::new(IN_WINDOW, &trust, &SoftwareVerifier)
-    };
     for (status, valid) in [
         (0, true),
         (10, false),
@@ -348,7 +346,7 @@ fn a_response_with_a_status_other_than_ok_is_not_valid() {
     ] {
         let mut r = response();
         r.status = status;
-        let report = verify_device_response(&r, &session, &opts);
+        let report = verify_response_at(&r, IN_WINDOW, &trust);
         assert_eq!(report.is_valid(), valid, "status {status}");
         assert!(
             report.documents.iter().all(|d| d.is_valid()),

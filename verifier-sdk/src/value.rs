@@ -109,7 +109,8 @@ pub struct MapEntry {
 impl ElementValue {
     /// Converts a decoded CBOR value of at most [`MAX_VALUE_NODES`] nodes.
     pub fn from_cbor(value: &Value) -> Self {
-        Self::from_cbor_within(value, &mut MAX_VALUE_NODES.clone())
+        let mut budget = MAX_VALUE_NODES;
+        Self::from_cbor_within(value, &mut budget)
     }
 
     /// Converts a decoded CBOR value if it has at most `budget` nodes (and at most

@@ -110,21 +110,16 @@ async fn still_listed(
     let latest = mso::crl::Crl::from_der(latest_der).map_err(|e| {
         CeremonyError::Refused(format!("the last CRL of {label} is unreadable: {e}"))
     })?;
-    for cert in ctx.ledger.certificates(Some(label)).await? {
-        let serial = hex::decode(&cert.serial)
-            .map_err(|_| CeremonyError::Refused(format!("bad serial {}", cert.serial)))?;
-        if cert.not_after >= this_update
-            && latest.is_revoked(&serial)
-            && !listed.iter().any(|(s, _)| *s == cert.serial)
-        {
-            return Err(CeremonyError::Refused(format!(
-                "certificate {} is on the last CRL of {label} and valid until {}, but the ledger \
-                 no longer lists its revocation: the ledger was altered; run `mdoc-ca audit \
-                 verify` and restore the state from its backup",
-                cert.serial,
-                crate::ledger::ts(cert.not_after)
-            )));
-        }
+    let certs = ctx.ledger.certificates(Some(label)).await?;
+    let kept = |c: &crate::ledger::CertRecord| listed.iter().any(|(s, _)| *s == c.serial);
+    if let Some(cert) = crate::crl::dropped_before_expiry(&certs, &latest, this_update, kept) {
+        return Err(CeremonyError::Refused(format!(
+            "certificate {} is on the last CRL of {label} and valid until {}, but the ledger \
+             no longer lists its revocation: the ledger was altered; run `mdoc-ca audit \
+             verify` and restore the state from its backup",
+            cert.serial,
+            crate::ledger::ts(cert.not_after)
+        )));
     }
     Ok(())
 }

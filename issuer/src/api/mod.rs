@@ -103,13 +103,8 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
 /// word that reads as a secret, 70 kB): the audit record carries only their number and this
 /// digest, which matches the paths the client was told in its 400 answer.
 fn fields_digest(paths: &[String]) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    for p in paths {
-        h.update(p.as_bytes());
-        h.update(b"\n");
-    }
-    hex::encode(h.finalize())
+    let listed: String = paths.iter().map(|p| format!("{p}\n")).collect();
+    crate::audit::digest(&listed)
 }
 
 /// Metrics, the access log line, and the audit record of every refusal.

@@ -196,16 +196,12 @@ pub(crate) async fn an_audited_issuance_never_committed_is_rolled_back_at_start_
     let issued = env
         .issue(&claims_with_portrait(1024), &[device_key()])
         .await;
-    let audit_path = env.audit_path();
-    let dir = env.stack.dir.clone();
-    env.db.close().await;
-    let Env { stack, _tmp, .. } = env;
-    stack.stop().await.unwrap();
+    let stopped = env.stop_keeping_state().await;
 
     // What a crash between the record and the commit leaves behind.
     let ghost = "00112233445566778899aabbccddeeff";
     let ghost_seq = {
-        let mut log = AuditLog::open(&audit_path, "mdoc-issuer").unwrap();
+        let mut log = AuditLog::open(&stopped.audit_path, "mdoc-issuer").unwrap();
         log.append(
             AuditEvent::success("issuer.issue")
                 .actor("portal")
@@ -218,26 +214,15 @@ pub(crate) async fn an_audited_issuance_never_committed_is_rolled_back_at_start_
         )
         .unwrap()
     };
-    let restart = || async {
-        let mut opts = StackOptions::new(&dir);
-        opts.kdf = cheap_kdf();
-        DevStack::start(opts).await.unwrap().stop().await.unwrap();
-    };
+    let restart = || async { stopped.start().await.unwrap().stop().await.unwrap() };
     restart().await;
-    let records = || -> Vec<Value> {
-        std::fs::read_to_string(&audit_path)
-            .unwrap()
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect()
-    };
     let rollbacks = |log: &[Value]| -> Vec<Value> {
         log.iter()
             .filter(|r| r["details"]["rolled_back"] == mdoc_issuer::engine::NOT_COMMITTED)
             .cloned()
             .collect()
     };
-    let log = records();
+    let log = stopped.audit();
     let found = rollbacks(&log);
     assert_eq!(found.len(), 1, "{found:?}");
     assert_eq!(found[0]["event"], "issuer.issue");
@@ -258,7 +243,7 @@ pub(crate) async fn an_audited_issuance_never_committed_is_rolled_back_at_start_
 
     // Reconciled once: the next start checks only what came after this start.
     restart().await;
-    assert_eq!(rollbacks(&records()).len(), 1);
+    assert_eq!(rollbacks(&stopped.audit()).len(), 1);
 }
 
 /// Issue 12, item 2: a record deleted and the chain recomputed went unnoticed, and the issuer
@@ -270,32 +255,21 @@ pub(crate) async fn a_rechained_audit_log_is_refused_at_start_up() {
     let env = Env::start(|_| {}).await;
     env.issue(&claims_with_portrait(1024), &[device_key()])
         .await;
-    let audit_path = env.audit_path();
-    let dir = env.stack.dir.clone();
-    env.db.close().await;
-    let Env { stack, _tmp, .. } = env;
-    stack.stop().await.unwrap();
-    let text = std::fs::read_to_string(&audit_path).unwrap();
-    let records: Vec<AuditRecord> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    let stopped = env.stop_keeping_state().await;
+    let records = || -> Vec<AuditRecord> {
+        std::fs::read_to_string(&stopped.audit_path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
     // The log ends on a signed checkpoint.
-    let last = records.last().unwrap();
+    let last = records().pop().unwrap();
     assert_eq!(last.event, custody::audit::CHECKPOINT_EVENT);
     assert!(last.sig.is_some());
-    let start_again = || async {
-        let mut opts = StackOptions::new(&dir);
-        opts.kdf = cheap_kdf();
-        DevStack::start(opts).await
-    };
     // Untouched, it starts.
-    start_again().await.unwrap().stop().await.unwrap();
-    let text = std::fs::read_to_string(&audit_path).unwrap();
-    let mut records: Vec<AuditRecord> = text
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    stopped.start().await.unwrap().stop().await.unwrap();
+    let mut records = records();
 
     // Delete the issuance record and recompute every later link, as someone with write
     // access but without the key would.
@@ -323,15 +297,15 @@ pub(crate) async fn a_rechained_audit_log_is_refused_at_start_up() {
         .map(|r| r.to_line().unwrap() + "\n")
         .collect::<Vec<_>>()
         .concat();
-    std::fs::write(&audit_path, &rewritten).unwrap();
-    let refused = start_again().await;
+    std::fs::write(&stopped.audit_path, &rewritten).unwrap();
+    let refused = stopped.start().await;
     let message = refused.err().map(|e| e.to_string()).unwrap_or_default();
     assert!(
         message.contains("audit") && message.contains("signature"),
         "the issuer started on a rewritten log: {message:?}"
     );
     assert_eq!(
-        std::fs::read_to_string(&audit_path).unwrap(),
+        std::fs::read_to_string(&stopped.audit_path).unwrap(),
         rewritten,
         "nothing appended"
     );

@@ -78,6 +78,31 @@ impl Resp {
     }
 }
 
+/// A stopped [`Env`]'s state directory, kept for a restart.
+pub(crate) struct Stopped {
+    pub(crate) dir: PathBuf,
+    pub(crate) audit_path: PathBuf,
+    _tmp: tempfile::TempDir,
+}
+
+impl Stopped {
+    /// Starts the stack again on the same state.
+    pub(crate) async fn start(&self) -> devstack::Result<DevStack> {
+        let mut opts = StackOptions::new(&self.dir);
+        opts.kdf = cheap_kdf();
+        DevStack::start(opts).await
+    }
+
+    /// The audit log's lines as JSON.
+    pub(crate) fn audit(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.audit_path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
 pub(crate) struct Env {
     pub(crate) stack: DevStack,
     pub(crate) http: reqwest::Client,
@@ -290,6 +315,20 @@ impl Env {
 
     pub(crate) fn audit_path(&self) -> PathBuf {
         self.stack.dir.join("issuer-audit.log")
+    }
+
+    /// Stops the service gracefully and keeps its state directory, to start it again.
+    pub(crate) async fn stop_keeping_state(self) -> Stopped {
+        let audit_path = self.audit_path();
+        let dir = self.stack.dir.clone();
+        self.db.close().await;
+        let Env { stack, _tmp, .. } = self;
+        stack.stop().await.unwrap();
+        Stopped {
+            dir,
+            audit_path,
+            _tmp,
+        }
     }
 
     pub(crate) fn audit(&self) -> Vec<Value> {
