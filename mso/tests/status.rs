@@ -550,3 +550,66 @@ fn thumbprint_input_is_the_required_members_in_canonical_order() {
         <[u8; 32]>::from(Sha256::digest(&enc))
     );
 }
+
+/// Issue 12, Build 4: a list signer of ISO/IEC 18013-5 second edition Table B.9 (issued by the
+/// IACA, no extendedKeyUsage) signs the lists; the token carries its x5chain in the protected
+/// header (12.3.6.3); the profile finds nothing in it, and reports one valid past 1187 days.
+#[test]
+fn a_table_b9_list_signer_signs_the_lists_with_a_protected_x5chain() {
+    use mso::cbor::{from_slice, Limits, Value};
+    use mso::x509::profile::{inspect_list_signer, Violation};
+    let f = fixture();
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let der = f.pki.issue_ds_variant(
+        &key,
+        pki::DS_NOT_BEFORE,
+        pki::DS_NOT_AFTER,
+        pki::DsVariant::NoEku,
+    );
+    let cert = mso::x509::Certificate::from_der(&der).unwrap();
+    let iaca = f.pki.iaca();
+    let findings = inspect_list_signer(cert.tbs(), Some(iaca.tbs())).into_findings();
+    assert!(findings.is_empty(), "{findings:?}");
+    let token = StatusListToken::prepare(
+        &vector_list(),
+        None,
+        &claims(),
+        Algorithm::Es256,
+        std::slice::from_ref(&der),
+    )
+    .unwrap()
+    .sign(&key)
+    .unwrap();
+    let v = verify(&f, &token, URI, pki::AT).unwrap();
+    assert_eq!(v.signer.der(), der.as_slice());
+
+    let Value::Tag(18, sign1) = from_slice::<Value>(&token, &Limits::DEFAULT).unwrap() else {
+        panic!("not a tagged COSE_Sign1");
+    };
+    let Value::Array(parts) = *sign1 else {
+        panic!("not an array");
+    };
+    let Value::Bytes(protected) = &parts[0] else {
+        panic!("protected header is not a bstr");
+    };
+    let x5chain_in = |m: &Value| matches!(m, Value::Map(e) if e.iter().any(|(k, _)| *k == Value::Integer(33.into())));
+    assert!(x5chain_in(
+        &from_slice::<Value>(protected, &Limits::DEFAULT).unwrap()
+    ));
+    assert!(!x5chain_in(&parts[1]), "not in the unprotected header");
+
+    let long = f.pki.issue_ds_variant(
+        &key,
+        pki::DS_NOT_BEFORE,
+        pki::DS_NOT_BEFORE + Duration::days(1188),
+        pki::DsVariant::NoEku,
+    );
+    let long = mso::x509::Certificate::from_der(&long).unwrap();
+    let findings = inspect_list_signer(long.tbs(), Some(iaca.tbs())).into_findings();
+    assert!(
+        findings.iter().any(
+            |f| matches!(&f.violation, Violation::ValidityTooLong { limit, .. } if limit == "1187 days")
+        ),
+        "{findings:?}"
+    );
+}

@@ -340,18 +340,18 @@ pub struct PreparedToken {
 
 impl PreparedToken {
     fn new(alg: Algorithm, typ: &str, payload: Vec<u8>, x5chain: &[Vec<u8>]) -> Result<Self> {
+        // ISO/IEC 18013-5 (second edition) 12.3.6.3: the x5chain goes in the protected header.
         let header = HeaderBuilder::new()
             .algorithm(alg.iana())
             .value(HEADER_TYP, Value::Text(typ.to_owned()))
+            .value(X5CHAIN, x5chain_value(x5chain)?)
             .build();
         let encoded = header.clone().to_cbor_value().map_err(cose_err)?;
         let protected = ProtectedHeader {
             original_data: Some(encode_value(&encoded)),
             header,
         };
-        let unprotected = HeaderBuilder::new()
-            .value(X5CHAIN, x5chain_value(x5chain)?)
-            .build();
+        let unprotected = HeaderBuilder::new().build();
         let tbs = sig_structure_data(
             SignatureContext::CoseSign1,
             protected.clone(),

@@ -24,6 +24,10 @@ pub const DEFAULT_ALGORITHMS: &[Algorithm] = &[
 /// RFC 5280 §4.1.2.5 counts validity (ISO/IEC 18013-5 Annex B, Table B.3: 457 days).
 pub const MAX_DS_VALIDITY_DAYS: u32 = 457;
 
+/// Longest MSO revocation list signer certificate validity, in days of 86,400 s counted
+/// inclusively (ISO/IEC 18013-5 second edition, Table B.9: 1187 days).
+pub const MAX_LIST_SIGNER_VALIDITY_DAYS: u32 = 1187;
+
 /// Longest IACA (and link) certificate validity in calendar months (Annex B, Table B.1:
 /// 20 years). The CPS's own value (5 years 4 months, §6.3.2) is the CA's configuration.
 pub const MAX_IACA_VALIDITY_MONTHS: u32 = 240;

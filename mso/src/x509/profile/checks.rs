@@ -204,14 +204,18 @@ fn validity(tbs: &TbsCertificate, role: Role, out: &mut Vec<Violation>) {
                 format!("{months} months"),
             )
         }
-        Role::DocumentSigner => {
-            let days = policy::MAX_DS_VALIDITY_DAYS;
+        Role::DocumentSigner | Role::ListSigner => {
+            let days = if role == Role::ListSigner {
+                policy::MAX_LIST_SIGNER_VALIDITY_DAYS
+            } else {
+                policy::MAX_DS_VALIDITY_DAYS
+            };
             (
                 length > Duration::days(i64::from(days)),
                 format!("{days} days"),
             )
         }
-        Role::ListSigner | Role::VicalSigner => (false, String::new()),
+        Role::VicalSigner => (false, String::new()),
     };
     if too_long {
         out.push(Violation::ValidityTooLong {
@@ -267,6 +271,31 @@ fn profile_extensions(role: Role) -> Option<&'static [(ObjectIdentifier, bool)]>
         Role::Link => Some(LINK),
         Role::DocumentSigner => Some(DS),
         Role::ListSigner | Role::VicalSigner => None,
+    }
+}
+
+/// The criticality ISO/IEC 18013-5 (second edition) gives a list signer's extensions: key
+/// usage critical (Table B.9), extended key usage, when present, not critical (12.3.6.3), the
+/// identifiers not critical (RFC 5280 §4.2.1.1, §4.2.1.2).
+fn list_signer_criticality(ext: &Extension, out: &mut Vec<Violation>) {
+    let critical = match ext.extn_id {
+        id if id == oid::KEY_USAGE => true,
+        id if [
+            oid::EXT_KEY_USAGE,
+            oid::SUBJECT_KEY_IDENTIFIER,
+            oid::AUTHORITY_KEY_IDENTIFIER,
+        ]
+        .contains(&id) =>
+        {
+            false
+        }
+        _ => return,
+    };
+    if ext.critical != critical {
+        out.push(Violation::Criticality {
+            oid: ext.extn_id,
+            critical: ext.critical,
+        });
     }
 }
 
@@ -351,6 +380,9 @@ fn extensions(tbs: &TbsCertificate, role: Role, out: &mut Vec<Violation>) {
             out.push(Violation::ForbiddenExtension { oid: id });
             continue;
         }
+        if role == Role::ListSigner {
+            list_signer_criticality(ext, out);
+        }
         if let Some(profile) = profile {
             match profile.iter().find(|(o, _)| *o == id) {
                 None => out.push(Violation::UnexpectedExtension {
@@ -371,6 +403,12 @@ fn extensions(tbs: &TbsCertificate, role: Role, out: &mut Vec<Violation>) {
     let required: Vec<ObjectIdentifier> = match (profile, role) {
         (Some(p), _) => p.iter().map(|(o, _)| *o).collect(),
         (None, Role::VicalSigner) => vec![oid::EXT_KEY_USAGE],
+        // Table B.9: subject and authority key identifiers and key usage are mandatory.
+        (None, Role::ListSigner) => vec![
+            oid::SUBJECT_KEY_IDENTIFIER,
+            oid::AUTHORITY_KEY_IDENTIFIER,
+            oid::KEY_USAGE,
+        ],
         (None, _) => Vec::new(),
     };
     for id in required {

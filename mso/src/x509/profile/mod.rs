@@ -258,6 +258,7 @@ fn severity(role: Role, v: &Violation) -> Severity {
         V::MissingExtension { oid } => match role {
             Role::Iaca | Role::Link if *oid == oid::BASIC_CONSTRAINTS => Error,
             Role::DocumentSigner if *oid == oid::KEY_USAGE || *oid == oid::EXT_KEY_USAGE => Error,
+            Role::ListSigner if *oid == oid::KEY_USAGE => Error,
             Role::VicalSigner if *oid == oid::EXT_KEY_USAGE => Error,
             _ => Warning,
         },
