@@ -87,7 +87,7 @@ pub async fn verify_records(
 /// What the audit log says the CA did.
 #[derive(Debug, Default)]
 struct Recorded {
-    /// Certificate digest → (kind, serial), from `ca.{iaca,ds,link}.issue`.
+    /// Certificate digest → (kind, serial), from `ca.{iaca,ds,link,list_signer}.issue`.
     certificates: BTreeMap<String, (String, String)>,
     /// Revoked serials, from `ca.revoke`.
     revocations: BTreeSet<String>,
@@ -110,7 +110,7 @@ impl Recorded {
             };
             let event = v.get("event").and_then(|e| e.as_str()).unwrap_or_default();
             match event {
-                "ca.iaca.issue" | "ca.ds.issue" | "ca.link.issue" => {
+                "ca.iaca.issue" | "ca.ds.issue" | "ca.link.issue" | "ca.list_signer.issue" => {
                     let kind = event.trim_start_matches("ca.").trim_end_matches(".issue");
                     if let (Some(sha), Some(serial)) = (detail("sha256"), detail("serial")) {
                         r.certificates.insert(sha, (kind.to_owned(), serial));

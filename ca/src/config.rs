@@ -43,6 +43,8 @@ pub enum CeremonyKind {
     Init,
     /// Issue DS certificates from PKCS#10 CSRs.
     SignDs,
+    /// Issue MSO revocation list signer certificates from PKCS#10 CSRs.
+    SignListSigner,
     /// Revoke certificates by serial.
     Revoke,
     /// Pre-sign a CRL series.
@@ -61,6 +63,7 @@ impl CeremonyKind {
         match self {
             CeremonyKind::Init => "init",
             CeremonyKind::SignDs => "sign-ds",
+            CeremonyKind::SignListSigner => "sign-list-signer",
             CeremonyKind::Revoke => "revoke",
             CeremonyKind::Crl => "crl",
             CeremonyKind::Rollover => "rollover",
@@ -95,6 +98,8 @@ pub struct CeremonyConfig {
     pub iaca: Option<IacaConfig>,
     /// `sign-ds`.
     pub sign_ds: Option<SignDsConfig>,
+    /// `sign-list-signer` (the same fields as `sign-ds`).
+    pub sign_list_signer: Option<SignDsConfig>,
     /// `revoke`.
     pub revoke: Option<RevokeConfig>,
     /// `crl`.
@@ -149,6 +154,9 @@ pub struct Policy {
     pub root_key_usage_months: u32,
     /// Longest DS certificate validity in days (at most the Annex B maximum, 457).
     pub ds_max_validity_days: u32,
+    /// Longest list signer certificate validity in days (at most the Table B.9 maximum,
+    /// 1187; default 457, a DS's, so a list signer key is renewed as often as a DS's).
+    pub list_signer_max_validity_days: u32,
     /// Days between CRL thisUpdates (§7.2.2: 1).
     pub crl_interval_days: u32,
     /// CRL validity in days: nextUpdate = thisUpdate + this (§7.2.2: 3).
@@ -163,6 +171,7 @@ impl Default for Policy {
             iaca_validity_months: crate::profile::DEFAULT_IACA_VALIDITY_MONTHS,
             root_key_usage_months: 60,
             ds_max_validity_days: policy::MAX_DS_VALIDITY_DAYS,
+            list_signer_max_validity_days: policy::MAX_DS_VALIDITY_DAYS,
             crl_interval_days: crate::crl::DEFAULT_CRL_UPDATE_INTERVAL_DAYS,
             crl_validity_days: crate::crl::DEFAULT_CRL_VALIDITY_DAYS,
             ds_curves: vec!["P-256".into(), "P-384".into(), "P-521".into()],
@@ -255,7 +264,10 @@ impl CeremonyConfig {
         // Relative paths are relative to the config file, so a ceremony folder is portable.
         let base = path.parent().unwrap_or(Path::new("."));
         cfg.state_dir = base.join(&cfg.state_dir);
-        if let Some(s) = cfg.sign_ds.as_mut() {
+        for s in [cfg.sign_ds.as_mut(), cfg.sign_list_signer.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             s.csrs = s.csrs.iter().map(|c| base.join(c)).collect();
         }
         if let Some(e) = cfg.export.as_mut() {
@@ -295,6 +307,14 @@ impl CeremonyConfig {
                 "DS validity must be at most {max_days} days (Annex B)"
             ));
         }
+        let max_days = policy::MAX_LIST_SIGNER_VALIDITY_DAYS;
+        if self.policy.list_signer_max_validity_days == 0
+            || self.policy.list_signer_max_validity_days > max_days
+        {
+            return p(format!(
+                "list signer validity must be at most {max_days} days (Table B.9)"
+            ));
+        }
         if self.policy.crl_interval_days == 0
             || self.policy.crl_validity_days < self.policy.crl_interval_days
         {
@@ -319,6 +339,18 @@ impl CeremonyConfig {
                         return p(format!(
                             "DS validity {} days exceeds the policy maximum of {}",
                             s.validity_days, self.policy.ds_max_validity_days
+                        ));
+                    }
+                }
+            }
+            CeremonyKind::SignListSigner => {
+                section(self.sign_list_signer.is_some(), "sign_list_signer")?;
+                if let Some(s) = &self.sign_list_signer {
+                    let max = self.policy.list_signer_max_validity_days;
+                    if s.validity_days == 0 || s.validity_days > max {
+                        return p(format!(
+                            "list signer validity {} days exceeds the policy maximum of {max}",
+                            s.validity_days
                         ));
                     }
                 }

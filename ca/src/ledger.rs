@@ -67,7 +67,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 pub struct CertRecord {
     /// Serial number, lower-case hex.
     pub serial: String,
-    /// "iaca", "ds" or "link".
+    /// "iaca", "ds", "link" or "list_signer".
     pub kind: String,
     /// Subject DN as text.
     pub subject: String,

@@ -689,6 +689,35 @@ pub fn build_ds(
     params: &DsParams,
     signer: &dyn Signer,
 ) -> Result<Vec<u8>, ProfileError> {
+    build_signer(csr, issuer_cert_der, params, signer, CertKind::Ds)
+}
+
+/// Builds and signs an MSO revocation list signer certificate (ISO/IEC 18013-5 second
+/// edition, 12.3.6.2 and Table B.9) for a validated PKCS#10 request: the certificate whose key
+/// signs the status and identifier list tokens, issued directly by the IACA so the lists stay
+/// published and verifiable when every DS is revoked.
+///
+/// As [`build_ds`] (subject, validity, SKI, AKI, IAN, CRL DP, KU critical digitalSignature
+/// only), with no extendedKeyUsage: Table B.9 makes it optional and defines no purpose for
+/// it, so a list signer key is recognised by being certified for nothing else. Validity at
+/// most `params.policy.max_list_signer_validity_days` (Table B.9: 1187 days).
+pub fn build_list_signer(
+    csr: &ValidatedCsr,
+    issuer_cert_der: &[u8],
+    params: &DsParams,
+    signer: &dyn Signer,
+) -> Result<Vec<u8>, ProfileError> {
+    build_signer(csr, issuer_cert_der, params, signer, CertKind::ListSigner)
+}
+
+/// The DS and list signer certificates differ only in the extendedKeyUsage.
+fn build_signer(
+    csr: &ValidatedCsr,
+    issuer_cert_der: &[u8],
+    params: &DsParams,
+    signer: &dyn Signer,
+    kind: CertKind,
+) -> Result<Vec<u8>, ProfileError> {
     let issuer = Issuer::load(issuer_cert_der, signer)?;
     let subject = ds_subject(&csr.subject, &issuer.tbs().subject)?;
     let spki = subject_public_key_info(&csr.public_key)?;
@@ -717,7 +746,7 @@ pub fn build_ds(
         not_before: x509_time(not_before)?,
         not_after: x509_time(not_after)?,
     };
-    let exts = vec![
+    let mut exts = vec![
         extension(
             oid::SUBJECT_KEY_IDENTIFIER,
             false,
@@ -729,14 +758,16 @@ pub fn build_ds(
             true,
             &KeyUsage(KeyUsages::DigitalSignature.into()),
         )?,
-        extension(
+    ];
+    if kind == CertKind::Ds {
+        exts.push(extension(
             oid::EXT_KEY_USAGE,
             true,
             &ExtendedKeyUsage(vec![oid::MDL_DS_EKU]),
-        )?,
-        ian_extension(&params.issuer_alt_name)?,
-        crl_dp_extension(&params.crl_distribution_points)?,
-    ];
+        )?);
+    }
+    exts.push(ian_extension(&params.issuer_alt_name)?);
+    exts.push(crl_dp_extension(&params.crl_distribution_points)?);
     let tbs = new_tbs(
         signer,
         issuer.tbs().subject.clone(),
@@ -745,7 +776,7 @@ pub fn build_ds(
         spki,
         exts,
     )?;
-    lint_sign_certificate(tbs, CertKind::Ds, &params.policy, Some(&issuer), signer)
+    lint_sign_certificate(tbs, kind, &params.policy, Some(&issuer), signer)
 }
 
 /// Builds and signs a link certificate for a root key rollover.

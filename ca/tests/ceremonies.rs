@@ -675,3 +675,211 @@ async fn an_altered_ledger_is_found_and_no_ceremony_starts_from_it() {
         audit_verify(&ca).await.expect("restored");
     }
 }
+
+/// Issue 12, Build 4: the list signer (ISO/IEC 18013-5 second edition, Table B.9) is certified
+/// from a CSR under its own profile — issued by the IACA, keyUsage critical digitalSignature
+/// only, no extendedKeyUsage — recorded as its own kind, verified by `openssl`, and its key is
+/// never certified for the other role (nor a DS key for lists).
+#[tokio::test]
+async fn a_list_signer_is_certified_under_its_own_profile_and_never_as_a_ds() {
+    let ca = Ca::new();
+    let init = ca
+        .run("init.toml", &format!("ceremony = \"init\"\n{HEAD}"))
+        .await;
+    let iaca_der = std::fs::read(&init.artifacts[0].1).unwrap();
+    let iaca = mso::x509::Certificate::from_der(&iaca_der).unwrap();
+    let body = |kind: &str, section: &str, csr: &Path, days: u32| {
+        format!(
+            "ceremony = \"{kind}\"\n{HEAD}\n[{section}]\ncsrs = [\"{}\"]\nvalidity_days = {days}\n",
+            csr.display()
+        )
+    };
+    let ls_csr = ca.csr("ls1", "JP");
+    let out = ca
+        .run(
+            "ls.toml",
+            &body("sign-list-signer", "sign_list_signer", &ls_csr, 457),
+        )
+        .await;
+    let der = std::fs::read(&out.artifacts[0].1).unwrap();
+    let cert = mso::x509::Certificate::from_der(&der).unwrap();
+    assert_eq!(cert.extended_key_usage().unwrap(), None, "no purpose");
+    assert!(cert.key_usage().unwrap().unwrap().digital_signature());
+    let findings =
+        mso::x509::profile::inspect_list_signer(cert.tbs(), Some(iaca.tbs())).into_findings();
+    assert!(findings.is_empty(), "{findings:?}");
+    assert_eq!(
+        cert.authority_key_id(),
+        iaca.subject_key_id(),
+        "issued by the IACA itself"
+    );
+    // A DS profile check would refuse it: it is not a DS.
+    assert!(
+        !mso::x509::profile::inspect_ds(cert.tbs(), Some(iaca.tbs()))
+            .into_findings()
+            .is_empty()
+    );
+
+    // openssl builds the path to the IACA (strict X.509).
+    let iaca_pem = ca.pem(&init.artifacts[0].1, "iaca.pem");
+    let ls_pem = ca.pem(&out.artifacts[0].1, "ls.pem");
+    let (ok, text) = openssl(&[
+        Path::new("verify"),
+        Path::new("-x509_strict"),
+        Path::new("-attime"),
+        Path::new(AT),
+        Path::new("-CAfile"),
+        &iaca_pem,
+        &ls_pem,
+    ]);
+    assert!(ok, "{text}");
+
+    // The ledger and the log agree on the new kind.
+    let verified = audit_verify(&ca).await;
+    assert!(verified.is_ok(), "{verified:?}");
+    let log = std::fs::read_to_string(ca.path("state/audit.log")).unwrap();
+    assert!(log.contains("\"event\":\"ca.list_signer.issue\""), "{log}");
+
+    // One key, one role: the list signer's key is refused as a DS, a DS key as a list signer.
+    let r = ca
+        .run_with(
+            "ls-as-ds.toml",
+            &body("sign-ds", "sign_ds", &ls_csr, 365),
+            &custodians(),
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(CeremonyError::Refused(m)) if m.contains("already certified")),
+        "{r:?}"
+    );
+    let ds_csr = ca.csr("ds1", "JP");
+    ca.run("ds.toml", &body("sign-ds", "sign_ds", &ds_csr, 365))
+        .await;
+    let r = ca
+        .run_with(
+            "ds-as-ls.toml",
+            &body("sign-list-signer", "sign_list_signer", &ds_csr, 365),
+            &custodians(),
+        )
+        .await;
+    assert!(
+        matches!(&r, Err(CeremonyError::Refused(m)) if m.contains("already certified")),
+        "{r:?}"
+    );
+
+    // Past Table B.9's 1187 days (and the default policy's 457): refused by the config.
+    let r = ca
+        .run_with(
+            "long.toml",
+            &body(
+                "sign-list-signer",
+                "sign_list_signer",
+                &ca.csr("ls2", "JP"),
+                1188,
+            ),
+            &custodians(),
+        )
+        .await;
+    assert!(matches!(r, Err(CeremonyError::Config(_))), "{r:?}");
+
+    // The DTS bundle carries no signer certificate of either kind.
+    let export = ca.path("export");
+    ca.run(
+        "export.toml",
+        &format!(
+            "ceremony = \"export\"\n{HEAD}\n[export]\nout_dir = \"{}\"\n",
+            export.display()
+        ),
+    )
+    .await;
+    let manifest = std::fs::read_to_string(export.join("MANIFEST.sha256")).unwrap();
+    assert!(!manifest.contains(&hex::encode(cert.serial_number())));
+}
+
+/// The list signer migration rebuilds `certificates` and `revocations` on a ledger made by the
+/// earlier schema: every row is kept, references still hold, revocations stay irreversible,
+/// and the new kind is accepted while an unknown one is still refused.
+#[tokio::test]
+async fn a_ledger_of_the_earlier_schema_is_migrated_keeping_every_row() {
+    use sqlx::{Connection, Row};
+    let state = tempfile::tempdir().unwrap();
+    let migrations = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/0001_ledger.sql"),
+        migrations.path().join("0001_ledger.sql"),
+    )
+    .unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        state.path().join("ledger.sqlite").display()
+    );
+    {
+        let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::migrate::Migrator::new(migrations.path())
+            .await
+            .unwrap()
+            .run(&mut db)
+            .await
+            .unwrap();
+        for sql in [
+            "PRAGMA foreign_keys = ON",
+            "INSERT INTO ceremonies VALUES (1, 'sign-ds', 'aa', 't', '[]', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'success')",
+            "INSERT INTO certificates VALUES ('01ab', 'ds', 'CN=DS', 'bb', 'iaca-2026', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 'cc', x'3000', 1)",
+            "INSERT INTO certificates VALUES ('02cd', 'ds', 'CN=DS2', 'dd', 'iaca-2026', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', 'ee', x'3001', 1)",
+            "INSERT INTO revocations VALUES ('01ab', '2026-02-01T00:00:00Z', 'keyCompromise', 1)",
+        ] {
+            sqlx::query(sql).execute(&mut db).await.unwrap();
+        }
+        db.close().await.unwrap();
+    }
+
+    let ledger = mdoc_ca::ledger::Ledger::open(state.path()).await.unwrap();
+    assert!(ledger.is_revoked("01ab").await.unwrap());
+    assert!(!ledger.is_revoked("02cd").await.unwrap());
+    assert_eq!(ledger.certificates(None).await.unwrap().len(), 2);
+    drop(ledger);
+
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    let orphans = sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    assert!(orphans.is_empty());
+    let e = sqlx::query("DELETE FROM revocations WHERE serial = '01ab'")
+        .execute(&mut db)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("revocation is irreversible"), "{e}");
+    let e = sqlx::query("INSERT INTO revocations VALUES ('ffff', 'x', 'y', 1)")
+        .execute(&mut db)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("FOREIGN KEY"), "{e}");
+    sqlx::query("INSERT INTO certificates VALUES ('03ef', 'list_signer', 'CN=LS', 'ff', 'iaca-2026', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', '11', x'3002', 1)")
+        .execute(&mut db)
+        .await
+        .unwrap();
+    // One key, one role, across the two signer kinds.
+    let e = sqlx::query("INSERT INTO certificates VALUES ('04aa', 'list_signer', 'CN=LS', 'bb', 'iaca-2026', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', '22', x'3003', 1)")
+        .execute(&mut db)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("UNIQUE"), "{e}");
+    let e = sqlx::query("INSERT INTO certificates VALUES ('05bb', 'bogus', 'CN=X', '33', 'iaca-2026', '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', '44', x'3004', 1)")
+        .execute(&mut db)
+        .await
+        .unwrap_err();
+    assert!(e.to_string().contains("CHECK"), "{e}");
+    let kinds: Vec<String> = sqlx::query("SELECT kind FROM certificates ORDER BY serial")
+        .fetch_all(&mut db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(kinds, ["ds", "ds", "list_signer"]);
+}

@@ -201,7 +201,10 @@ pub async fn run(
         }
         Ok(()) => match kind {
             CeremonyKind::Init => init::run(&mut ctx).await,
-            CeremonyKind::SignDs => sign_ds::run(&mut ctx).await,
+            CeremonyKind::SignDs => sign_ds::run(&mut ctx, sign_ds::SignerKind::Ds).await,
+            CeremonyKind::SignListSigner => {
+                sign_ds::run(&mut ctx, sign_ds::SignerKind::ListSigner).await
+            }
             CeremonyKind::Revoke => revoke::run(&mut ctx).await,
             CeremonyKind::Crl => crl_series::run(&mut ctx).await,
             CeremonyKind::Rollover => rollover::run(&mut ctx).await,

@@ -1,5 +1,6 @@
-//! `sign-ds`: DS certificates from PKCS#10 requests. Every request is checked before the key
-//! is activated: proof of possession, curve and point, a key never certified before and never
+//! `sign-ds` and `sign-list-signer`: DS and MSO revocation list signer certificates from
+//! PKCS#10 requests. Every request is checked before the key is activated: proof of
+//! possession, curve and point, a key never certified before (for either role) and never
 //! reported compromised, C/ST equal to the IACA's, validity within policy and the IACA's.
 
 use std::collections::BTreeSet;
@@ -9,9 +10,71 @@ use mso::crypto::Curve;
 use super::activation::{self, audit_key_label};
 use super::init::{cert_record, describe};
 use super::{checkpoint, CeremonyError, Context, Outcome, Result};
+use crate::config::SignDsConfig;
 use crate::csr::{parse_csr, CsrPolicy, ValidatedCsr};
 use crate::ledger::{sha256_hex, KeyHistory};
-use crate::profile::{build_ds, issuer_locators, DsParams};
+use crate::profile::{build_ds, build_list_signer, issuer_locators, DsParams};
+
+/// Which signer certificate a ceremony issues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum SignerKind {
+    /// Document Signer (`sign-ds`).
+    Ds,
+    /// MSO revocation list signer (`sign-list-signer`).
+    ListSigner,
+}
+
+impl SignerKind {
+    /// The config section, the ledger's certificate kind, the audit event and the name in
+    /// messages.
+    fn section(self) -> &'static str {
+        match self {
+            SignerKind::Ds => "sign_ds",
+            SignerKind::ListSigner => "sign_list_signer",
+        }
+    }
+
+    fn ledger_kind(self) -> &'static str {
+        match self {
+            SignerKind::Ds => "ds",
+            SignerKind::ListSigner => "list_signer",
+        }
+    }
+
+    fn event(self) -> &'static str {
+        match self {
+            SignerKind::Ds => "ca.ds.issue",
+            SignerKind::ListSigner => "ca.list_signer.issue",
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            SignerKind::Ds => "DS",
+            SignerKind::ListSigner => "list signer",
+        }
+    }
+
+    fn config(self, ctx: &Context<'_>) -> Option<SignDsConfig> {
+        match self {
+            SignerKind::Ds => ctx.cfg.sign_ds.clone(),
+            SignerKind::ListSigner => ctx.cfg.sign_list_signer.clone(),
+        }
+    }
+
+    fn build(
+        self,
+        csr: &ValidatedCsr,
+        iaca_der: &[u8],
+        params: &DsParams,
+        key: &dyn mso::crypto::Signer,
+    ) -> std::result::Result<Vec<u8>, crate::profile::ProfileError> {
+        match self {
+            SignerKind::Ds => build_ds(csr, iaca_der, params, key),
+            SignerKind::ListSigner => build_list_signer(csr, iaca_der, params, key),
+        }
+    }
+}
 
 fn curve(name: &str) -> Option<Curve> {
     match name {
@@ -22,15 +85,15 @@ fn curve(name: &str) -> Option<Curve> {
     }
 }
 
-pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
-    let cfg = ctx
-        .cfg
-        .sign_ds
-        .clone()
-        .ok_or_else(|| CeremonyError::Refused("no [sign_ds] section".into()))?;
+pub(super) async fn run(ctx: &mut Context<'_>, kind: SignerKind) -> Result<Outcome> {
+    let cfg = kind
+        .config(ctx)
+        .ok_or_else(|| CeremonyError::Refused(format!("no [{}] section", kind.section())))?;
+    // A compromised root signs nothing until a re-key, list signers included.
     if let Some(reason) = ctx.ledger.ds_signing_suspended().await? {
         return Err(CeremonyError::Refused(format!(
-            "DS signing is suspended: {reason}"
+            "{} signing is suspended: {reason}",
+            kind.name()
         )));
     }
     let root = ctx.ledger.active_root().await?.ok_or_else(|| {
@@ -53,9 +116,10 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     .map_err(|e| CeremonyError::Profile(e.to_string()))?;
     if ctx.at >= usage_end {
         return Err(CeremonyError::Refused(format!(
-            "root key {} passed its usage period on {}: roll over before signing DS certificates",
+            "root key {} passed its usage period on {}: roll over before signing {} certificates",
             root.label,
-            crate::ledger::ts(usage_end)
+            crate::ledger::ts(usage_end),
+            kind.name()
         )));
     }
     let policy = CsrPolicy {
@@ -84,8 +148,9 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
             KeyHistory::Unknown => {}
             KeyHistory::Certified(serial) => {
                 return Err(CeremonyError::Refused(format!(
-                    "{}: this key is already certified (serial {serial}); a new DS needs a new key",
-                    path.display()
+                    "{}: this key is already certified (serial {serial}); a new {} needs a new key",
+                    path.display(),
+                    kind.name()
                 )))
             }
             KeyHistory::Compromised => {
@@ -110,10 +175,12 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
         issuer_locators(&iaca.der).map_err(|e| CeremonyError::Profile(e.to_string()))?;
     let mut params = DsParams::new(ctx.at, ian, dps);
     params.validity_days = cfg.validity_days;
+    params.policy.max_list_signer_validity_days = ctx.cfg.policy.list_signer_max_validity_days;
     if ctx.dry_run {
         for (path, csr) in &requests {
             ctx.say(format!(
-                "would sign a DS certificate for {} ({}, key SHA-256 {}), valid {} days from {}",
+                "would sign a {} certificate for {} ({}, key SHA-256 {}), valid {} days from {}",
+                kind.name(),
                 path.display(),
                 csr.subject,
                 hex::encode(csr.spki_sha256),
@@ -132,12 +199,13 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     let mut rec = ctx.record();
     let mut artifacts = Vec::new();
     for (path, csr) in &requests {
-        let der = build_ds(csr, &iaca.der, &params, key.signer())
+        let der = kind
+            .build(csr, &iaca.der, &params, key.signer())
             .map_err(|e| CeremonyError::Profile(format!("{}: {e}", path.display())))?;
-        let cert = cert_record(&der, "ds", &root.label)?;
-        ctx.say(format!("  signed DS: {}", describe(&der)));
+        let cert = cert_record(&der, kind.ledger_kind(), &root.label)?;
+        ctx.say(format!("  signed {}: {}", kind.name(), describe(&der)));
         artifacts.push((
-            format!("DS certificate for {}", path.display()),
+            format!("{} certificate for {}", kind.name(), path.display()),
             ctx.ledger.cert_path(&cert.serial),
             sha256_hex(&der),
         ));
@@ -147,7 +215,7 @@ pub(super) async fn run(ctx: &mut Context<'_>) -> Result<Outcome> {
     ctx.ledger.commit(&rec, "success").await?;
     for cert in &rec.certificates {
         let event = ctx
-            .event("ca.ds.issue", true)
+            .event(kind.event(), true)
             .detail("serial", cert.serial.clone())
             .detail("spki_sha256", cert.spki_sha256.clone())
             .detail("sha256", sha256_hex(&cert.der));

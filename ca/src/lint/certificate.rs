@@ -62,11 +62,17 @@ fn validity(tbs: &TbsCertificate, kind: CertKind, policy: &LintPolicy, out: &mut
             months_end(policy.max_link_validity_months).is_none_or(|end| na >= end),
             format!("{} months", policy.max_link_validity_months),
         ),
-        CertKind::Ds => (
-            x509_time::inclusive_length(nb, na)
-                > Duration::days(i64::from(policy.max_ds_validity_days)),
-            format!("{} days", policy.max_ds_validity_days),
-        ),
+        CertKind::Ds | CertKind::ListSigner => {
+            let days = if kind == CertKind::Ds {
+                policy.max_ds_validity_days
+            } else {
+                policy.max_list_signer_validity_days
+            };
+            (
+                x509_time::inclusive_length(nb, na) > Duration::days(i64::from(days)),
+                format!("{days} days"),
+            )
+        }
     };
     if exceeded {
         out.err(
@@ -88,7 +94,7 @@ fn key(tbs: &TbsCertificate, kind: CertKind, policy: &LintPolicy, out: &mut Out)
     };
     let curves = match kind {
         CertKind::Iaca | CertKind::Link => &policy.iaca_curves,
-        CertKind::Ds => &policy.ds_curves,
+        CertKind::Ds | CertKind::ListSigner => &policy.ds_curves,
     };
     if !curves.contains(&key.curve()) {
         out.err(

@@ -69,6 +69,9 @@ pub enum CertKind {
     Ds,
     /// A link certificate (NewWithOld or OldWithNew).
     Link,
+    /// An MSO revocation list signer (status and identifier list tokens; ISO/IEC 18013-5
+    /// second edition, Table B.9).
+    ListSigner,
 }
 
 impl CertKind {
@@ -78,6 +81,7 @@ impl CertKind {
             CertKind::Iaca => Role::Iaca,
             CertKind::Ds => Role::DocumentSigner,
             CertKind::Link => Role::Link,
+            CertKind::ListSigner => Role::ListSigner,
         }
     }
 }
@@ -92,11 +96,14 @@ pub struct LintPolicy {
     pub max_link_validity_months: u32,
     /// Longest DS certificate validity in days of 86,400 s, counted inclusively (Annex B: 457).
     pub max_ds_validity_days: u32,
+    /// Longest list signer certificate validity in days of 86,400 s, counted inclusively
+    /// (Table B.9: 1187).
+    pub max_list_signer_validity_days: u32,
     /// Longest CRL validity, nextUpdate − thisUpdate, in days (CPS §7.2.2: 3).
     pub max_crl_validity_days: u32,
     /// Curves allowed for IACA and link certificate keys (CPS §6.1.5.1: P-384).
     pub iaca_curves: Vec<Curve>,
-    /// Curves allowed for DS keys (Annex B: P-256, P-384, P-521).
+    /// Curves allowed for DS and list signer keys (Annex B: P-256, P-384, P-521).
     pub ds_curves: Vec<Curve>,
     /// Fewest serial number octets (8 holds the ≥ 63 random bits of the profile; the builders
     /// always write 20).
@@ -112,6 +119,7 @@ impl Default for LintPolicy {
             max_iaca_validity_months: policy::MAX_IACA_VALIDITY_MONTHS,
             max_link_validity_months: policy::MAX_IACA_VALIDITY_MONTHS,
             max_ds_validity_days: policy::MAX_DS_VALIDITY_DAYS,
+            max_list_signer_validity_days: policy::MAX_LIST_SIGNER_VALIDITY_DAYS,
             max_crl_validity_days: MAX_CRL_VALIDITY_DAYS,
             iaca_curves: vec![Curve::P384],
             ds_curves: vec![Curve::P256, Curve::P384, Curve::P521],
