@@ -6,8 +6,8 @@ use custody::softstore::{KdfParams, SoftKeystore};
 use mdoc_ca::crl::{build_crl, CrlParams, RevokedEntry};
 use mdoc_ca::csr::{parse_csr, CsrPolicy};
 use mdoc_ca::profile::{
-    build_ds, build_iaca, build_link, DsParams, IacaParams, IssuerAltNames, LinkKind, LinkParams,
-    SubjectName,
+    build_ds, build_iaca, build_link, build_list_signer, DsParams, IacaParams, IssuerAltNames,
+    LinkKind, LinkParams, SubjectName,
 };
 use mso::crypto::{Algorithm, Signer, SoftwareKey};
 use time::{Duration, OffsetDateTime};
@@ -51,6 +51,14 @@ fn subject() -> SubjectName {
         common_name: "DEV-ONLY mdoc IACA (not for production)".into(),
     }
 }
+
+/// `build_ds` or `build_list_signer`.
+type BuildSigner = fn(
+    &mdoc_ca::csr::ValidatedCsr,
+    &[u8],
+    &DsParams,
+    &dyn Signer,
+) -> std::result::Result<Vec<u8>, mdoc_ca::profile::ProfileError>;
 
 impl DevPki {
     /// Opens the dev root in `dir` (`iaca.key`, `iaca.der`), creating it on first use with
@@ -132,11 +140,20 @@ impl DevPki {
 
     /// Certifies a DS CSR (PEM or DER) as `mdoc-ca sign-ds` would.
     pub fn sign_csr(&self, csr: &[u8], now: OffsetDateTime) -> Result<Vec<u8>> {
+        self.certify(csr, now, build_ds)
+    }
+
+    /// Certifies a list signer CSR (PEM or DER) as `mdoc-ca sign-list-signer` would.
+    pub fn sign_list_signer_csr(&self, csr: &[u8], now: OffsetDateTime) -> Result<Vec<u8>> {
+        self.certify(csr, now, build_list_signer)
+    }
+
+    fn certify(&self, csr: &[u8], now: OffsetDateTime, build: BuildSigner) -> Result<Vec<u8>> {
         let csr = parse_csr(csr, &CsrPolicy::default())?;
         let (ian, crldp) = locators(&self.crl_url);
         let mut params = DsParams::new(now - Duration::minutes(5), ian, crldp);
         params.clip_to_issuer_validity = true;
-        Ok(build_ds(&csr, &self.iaca_der, &params, &self.key)?)
+        Ok(build(&csr, &self.iaca_der, &params, &self.key)?)
     }
 
     /// A CRL listing `revoked` serials (big-endian bytes), valid for 3 days from `now`.

@@ -9,7 +9,8 @@ use mdoc_dts::bundle::Bundle;
 use mdoc_dts::{Dts, DtsConfig, SystemClock};
 use mdoc_issuer::config::{KeystoreSection, ServiceConfig};
 use mdoc_issuer::ds::{
-    csr_pem, generate_csr, install_certificate, DsKeys, DsSubject, KeystoreConfig,
+    csr_pem, generate_csr, install_certificate, install_list_signer_certificate, DsKeys, DsSubject,
+    KeystoreConfig,
 };
 use mdoc_issuer::engine::{Issuer, ServerSecret};
 use mdoc_issuer::server::{self, Running};
@@ -162,6 +163,8 @@ pub struct DevStack {
     pub dir: PathBuf,
     /// The DS certificate in use (DER).
     pub ds_der: Vec<u8>,
+    /// The list signer certificate in use (DER).
+    pub list_signer_der: Vec<u8>,
     /// The dev DTS publishing the root and its CRL.
     pub dts: DevDts,
 }
@@ -233,7 +236,9 @@ impl DevStack {
                 Some(custody::uri::KeyUri::file(audit_key).to_string());
         }
         let store = Store::open(&config.database.url).await?;
-        let ds_der = ensure_ds(&pki, &keys, &store, &dir, now).await?;
+        let ds_der = ensure_signer(Signer::Ds, &pki, &keys, &store, &dir, now).await?;
+        let list_signer_der =
+            ensure_signer(Signer::ListSigner, &pki, &keys, &store, &dir, now).await?;
         store.close().await;
         let crl = pki.crl(&[], now)?;
         let dts = start_dts(&dir, dts_listener, &pki, &[crl], now).await?;
@@ -248,6 +253,7 @@ impl DevStack {
             running,
             dir,
             ds_der,
+            list_signer_der,
             dts,
         })
     }
@@ -275,44 +281,75 @@ pub const AUDIT_KEY_LABEL: &str = "DEV-ONLY-audit-checkpoints";
 
 /// Makes sure an active DS exists: on first run, generates the DS key in the dev keystore,
 /// writes its CSR, has the dev root certify it, checks and installs the certificate.
-async fn ensure_ds(
+/// The two signer keys the dev root certifies for the issuer.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Signer {
+    Ds,
+    ListSigner,
+}
+
+/// The active certificate of `signer` in the store, or a new key certified by the dev root
+/// and installed as an operator would (`mdoc-issuer ds|list-signer csr`, the root's
+/// ceremony, `... install`).
+async fn ensure_signer(
+    signer: Signer,
     pki: &DevPki,
     keys: &DsKeys,
     store: &Store,
     dir: &Path,
     now: OffsetDateTime,
 ) -> Result<Vec<u8>> {
-    if let Some(ds) = store
-        .ds_certificates()
-        .await?
+    let installed = match signer {
+        Signer::Ds => store.ds_certificates().await?,
+        Signer::ListSigner => store.list_signer_certificates().await?,
+    };
+    if let Some(c) = installed
         .into_iter()
         .find(|c| c.state == DsState::Active && c.not_after > now)
     {
-        return Ok(ds.der);
+        return Ok(c.der);
     }
-    let label = format!("ds-{}", now.unix_timestamp());
-    let key = keys.generate(&label, Algorithm::Es256)?;
+    let (prefix, name) = match signer {
+        Signer::Ds => ("ds", "DEV-ONLY mdoc Document Signer"),
+        Signer::ListSigner => ("list-signer", "DEV-ONLY mdoc Revocation List Signer"),
+    };
+    let key = keys.generate(
+        &format!("{prefix}-{}", now.unix_timestamp()),
+        Algorithm::Es256,
+    )?;
     let subject = DsSubject {
         country: COUNTRY.into(),
         state: None,
         organization: Some("DEV-ONLY Test Authority".into()),
-        common_name: "DEV-ONLY mdoc Document Signer".into(),
+        common_name: name.into(),
     };
     let csr = generate_csr(key.signer.as_ref(), &subject)?;
-    std::fs::write(dir.join("ds.csr.pem"), csr_pem(&csr)?)?;
-    let cert = pki.sign_csr(&csr, now)?;
-    let iaca = Certificate::from_der(&pki.iaca_der)?;
-    let checked = install_certificate(&cert, key.signer.as_ref(), &[iaca], now)?;
-    store
-        .insert_ds_certificate(&DsCertificate {
-            serial: checked.serial().to_owned(),
-            der: cert.clone(),
-            not_before: checked.not_before(),
-            not_after: checked.not_after(),
-            state: DsState::Active,
-            key_uri: key.uri.to_string(),
-            installed_at: now - time::Duration::minutes(5),
-        })
-        .await?;
+    std::fs::write(dir.join(format!("{prefix}.csr.pem")), csr_pem(&csr)?)?;
+    let iaca = [Certificate::from_der(&pki.iaca_der)?];
+    let (cert, checked) = match signer {
+        Signer::Ds => {
+            let cert = pki.sign_csr(&csr, now)?;
+            let checked = install_certificate(&cert, key.signer.as_ref(), &iaca, now)?;
+            (cert, checked)
+        }
+        Signer::ListSigner => {
+            let cert = pki.sign_list_signer_csr(&csr, now)?;
+            let checked = install_list_signer_certificate(&cert, key.signer.as_ref(), &iaca, now)?;
+            (cert, checked)
+        }
+    };
+    let row = DsCertificate {
+        serial: checked.serial().to_owned(),
+        der: cert.clone(),
+        not_before: checked.not_before(),
+        not_after: checked.not_after(),
+        state: DsState::Active,
+        key_uri: key.uri.to_string(),
+        installed_at: now - time::Duration::minutes(5),
+    };
+    match signer {
+        Signer::Ds => store.insert_ds_certificate(&row).await?,
+        Signer::ListSigner => store.insert_list_signer_certificate(&row).await?,
+    }
     Ok(cert)
 }

@@ -27,6 +27,9 @@ pub struct Metrics {
     pub ds_rotation_due: IntGauge,
     /// notAfter (Unix seconds) of the DS in use; 0 if none.
     pub ds_not_after: IntGauge,
+    /// notAfter (Unix seconds) of the list signer in use; 0 if none (the lists are then
+    /// signed by the DS in use, and go dark when it is revoked).
+    pub list_signer_not_after: IntGauge,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -75,13 +78,17 @@ impl Metrics {
                 "list_tokens_signed_total",
                 "Status and identifier list tokens signed",
             ),
-            &["kind"],
+            &["kind", "signer"],
         )?;
         let ds_rotation_due = IntGauge::new(
             "ds_rotation_due",
             "1 when the DS in use is due for rotation or none is usable",
         )?;
         let ds_not_after = IntGauge::new("ds_not_after_seconds", "notAfter of the DS in use")?;
+        let list_signer_not_after = IntGauge::new(
+            "list_signer_not_after_seconds",
+            "notAfter of the list signer in use (0: none, the DS signs the lists)",
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         registry.register(Box::new(msos_signed.clone()))?;
@@ -91,6 +98,7 @@ impl Metrics {
         registry.register(Box::new(list_tokens_signed.clone()))?;
         registry.register(Box::new(ds_rotation_due.clone()))?;
         registry.register(Box::new(ds_not_after.clone()))?;
+        registry.register(Box::new(list_signer_not_after.clone()))?;
         Ok(Metrics {
             registry,
             requests,
@@ -102,6 +110,7 @@ impl Metrics {
             list_tokens_signed,
             ds_rotation_due,
             ds_not_after,
+            list_signer_not_after,
         })
     }
 

@@ -9,8 +9,9 @@
 
 use der::{Decode, Encode};
 use mdoc_issuer::ds::{
-    csr_pem, generate_csr, install_certificate, refused_at_install, DsCertificate, DsError,
-    DsInventory, DsKeys, DsSubject, KeystoreConfig, RotationPolicy,
+    csr_pem, generate_csr, install_certificate, install_list_signer_certificate,
+    refused_at_install, DsCertificate, DsError, DsInventory, DsKeys, DsSubject, KeystoreConfig,
+    RotationPolicy,
 };
 use mso::crypto::{Algorithm, Signer, SoftwareKey};
 use mso::x509::profile::{EncodingProblem, Finding, Severity, Violation};
@@ -107,6 +108,8 @@ impl rcgen::PublicKeyData for CsrKey {
 
 #[derive(Clone, Copy, PartialEq)]
 enum Eku {
+    /// No extendedKeyUsage: a list signer (ISO/IEC 18013-5 second edition, Table B.9).
+    None,
     CriticalMdlDs,
     NonCriticalMdlDs,
     CriticalReaderAuth,
@@ -193,6 +196,7 @@ fn certify(iaca: &Iaca, csr_der: &[u8], opts: &DsOpts) -> Vec<u8> {
     }
     p.custom_extensions = vec![ian()];
     match opts.eku {
+        Eku::None => {}
         Eku::NonCriticalMdlDs => {
             // rcgen writes extendedKeyUsage non-critical.
             p.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(MDL_DS.to_vec())];
@@ -1027,4 +1031,55 @@ fn full_loop_with_pkcs11_token() {
         reopened.public_key().unwrap(),
         installed.certificate().public_key().unwrap()
     );
+}
+
+// ---------------------------------------------------------------- list signer
+
+/// A list signer's certificate (no extendedKeyUsage) installs as a list signer and is refused
+/// as a DS; a DS certificate is refused as a list signer (a key signs MSOs or lists, never
+/// both); past Table B.9's 1187 days it is refused.
+#[test]
+fn list_signer_and_ds_certificates_install_only_in_their_own_role() {
+    let iaca = Iaca::new(None);
+    let ls_opts = DsOpts {
+        eku: Eku::None,
+        ..DsOpts::default()
+    };
+    let (key, cert) = ds(&iaca, &ls_opts);
+    // (The rcgen test CA's encoding findings stay warnings, as for a DS.)
+    let installed = install_list_signer_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap();
+    assert_eq!(installed.der(), cert.as_slice());
+    let as_ds = install_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap_err();
+    assert_finding(
+        &as_ds,
+        &Violation::MissingExtension {
+            oid: oid::EXT_KEY_USAGE,
+        },
+    );
+
+    let (key, cert) = ds(&iaca, &DsOpts::default());
+    let as_ls = install_list_signer_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap_err();
+    assert_finding(
+        &as_ls,
+        &Violation::ExtendedKeyUsage {
+            expected: None,
+            found: vec![oid::MDL_DS_EKU],
+        },
+    );
+
+    let long = DsOpts {
+        eku: Eku::None,
+        not_after: datetime!(2026-01-01 00:00:00 UTC) + Duration::days(1188),
+        ..DsOpts::default()
+    };
+    let (key, cert) = ds(&iaca, &long);
+    match install_list_signer_certificate(&cert, &key, &[iaca.parsed()], AT).unwrap_err() {
+        DsError::Profile { findings } => assert!(
+            findings
+                .iter()
+                .any(|f| matches!(&f.violation, Violation::ValidityTooLong { limit, .. } if limit == "1187 days")),
+            "{findings:?}"
+        ),
+        other => panic!("expected a profile refusal, got {other:?}"),
+    }
 }

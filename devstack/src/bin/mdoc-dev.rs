@@ -83,12 +83,13 @@ struct Verifier<'a> {
 }
 
 impl Verifier<'_> {
-    /// Fetches and verifies both lists; returns (status-list status, listed in identifier list).
+    /// Fetches and verifies both lists; returns (status-list status, listed in identifier list,
+    /// the subject of the list signer that signed both).
     async fn revocation_status(
         &self,
         issued: &IssuerSigned,
         now: OffsetDateTime,
-    ) -> Result<(u8, bool)> {
+    ) -> Result<(u8, bool, String)> {
         let status = issued
             .issuer_auth
             .mso()
@@ -120,7 +121,14 @@ impl Verifier<'_> {
         let ids =
             IdentifierListToken::verify(&ids, &il.uri, now, &self.anchors, &SoftwareVerifier)?;
         let _ = self.base;
-        Ok((list.status(sl.idx)?.value(), ids.contains(&il.id)))
+        if ids.signer != list.signer {
+            return Err("the two lists are signed by different keys".into());
+        }
+        Ok((
+            list.status(sl.idx)?.value(),
+            ids.contains(&il.id),
+            list.signer.subject().to_string(),
+        ))
     }
 }
 
@@ -215,6 +223,11 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         pem("CERTIFICATE", &stack.pki.iaca_der).as_bytes(),
     )?;
     write(&art, "ds.pem", pem("CERTIFICATE", &stack.ds_der).as_bytes())?;
+    write(
+        &art,
+        "list_signer.pem",
+        pem("CERTIFICATE", &stack.list_signer_der).as_bytes(),
+    )?;
     println!(
         "     DTS publishing the root and its CRL on {} (pinned root {})",
         stack.dts.url,
@@ -376,7 +389,7 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     };
     let report = verify(now)?;
     print_report(&report);
-    let (status, listed) = verifier.revocation_status(&issuer_signed, now).await?;
+    let (status, listed, _) = verifier.revocation_status(&issuer_signed, now).await?;
     println!(
         "     document checks: {} — status list: {status} (0 = valid) — identifier list: {}",
         if report.is_valid() {
@@ -406,7 +419,7 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     resp.error_for_status()?;
 
     println!("6. Verifier fetches the lists again and refuses the document");
-    let (status, listed) = verifier.revocation_status(&issuer_signed, now).await?;
+    let (status, listed, signer) = verifier.revocation_status(&issuer_signed, now).await?;
     let verdict = if status == 0 && !listed {
         "ACCEPTED"
     } else {
@@ -416,6 +429,7 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         "     status list: {status} (1 = invalid) — identifier list: {} — verdict: {verdict}",
         if listed { "LISTED" } else { "not listed" }
     );
+    println!("     both lists signed by the list signer ({signer})");
     let sl = http
         .get(&credential.status_list.uri)
         .send()

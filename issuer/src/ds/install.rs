@@ -87,6 +87,31 @@ pub fn install_certificate(
     iaca: &[Certificate],
     at: OffsetDateTime,
 ) -> Result<DsCertificate> {
+    install_as(Role::DocumentSigner, cert_der, key, iaca, at)
+}
+
+/// Checks `cert_der`, the certificate returned for the list signer key `key`, as
+/// [`install_certificate`] checks a DS but against the MSO revocation list signer profile
+/// (ISO/IEC 18013-5 second edition, Table B.9): issued directly by a configured IACA,
+/// keyUsage critical and digitalSignature only, subject and authority key identifiers,
+/// validity at most 1187 days and inside the IACA's, and no extendedKeyUsage of another mdoc
+/// role — a DS certificate is refused here, so a key never signs both MSOs and lists.
+pub fn install_list_signer_certificate(
+    cert_der: &[u8],
+    key: &dyn Signer,
+    iaca: &[Certificate],
+    at: OffsetDateTime,
+) -> Result<DsCertificate> {
+    install_as(Role::ListSigner, cert_der, key, iaca, at)
+}
+
+fn install_as(
+    role: Role,
+    cert_der: &[u8],
+    key: &dyn Signer,
+    iaca: &[Certificate],
+    at: OffsetDateTime,
+) -> Result<DsCertificate> {
     let cert = Certificate::from_der(cert_der)
         .map_err(|e| DsError::MalformedCertificate(format!("not an X.509 certificate: {e}")))?;
     let cert_key = cert
@@ -103,19 +128,24 @@ pub fn install_certificate(
         inspect_leaf: false,
         ..PathPolicy::default()
     };
-    let verified = path::validate_with(
-        &cert,
-        &[],
-        &anchors,
-        at,
-        Role::DocumentSigner,
-        &SoftwareVerifier,
-        &policy,
-    )
-    .map_err(DsError::Untrusted)?;
+    let verified = path::validate_with(&cert, &[], &anchors, at, role, &SoftwareVerifier, &policy)
+        .map_err(DsError::Untrusted)?;
     let issuer = verified.anchor();
 
-    let findings = profile::inspect_ds(cert.tbs(), Some(issuer.tbs())).into_findings();
+    let mut findings = profile::inspect(role, cert.tbs(), Some(issuer.tbs())).into_findings();
+    if role == Role::ListSigner {
+        // A relying party tolerates a DS signing lists (the first edition's practice); the
+        // issuer installs only a certificate made for lists.
+        if let Ok(Some(eku)) = cert.extended_key_usage() {
+            findings.push(Finding {
+                severity: Severity::Error,
+                violation: Violation::ExtendedKeyUsage {
+                    expected: None,
+                    found: eku,
+                },
+            });
+        }
+    }
     if findings.iter().any(refused_at_install) {
         return Err(DsError::Profile { findings });
     }

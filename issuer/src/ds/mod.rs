@@ -23,6 +23,8 @@ mod keys;
 
 pub use csr::{csr_pem, generate_csr, DsSubject};
 pub use error::{DsError, Result};
-pub use install::{install_certificate, refused_at_install, DsCertificate};
+pub use install::{
+    install_certificate, install_list_signer_certificate, refused_at_install, DsCertificate,
+};
 pub use inventory::{DsEntry, DsInventory, RotationPolicy};
 pub use keys::{DsKeys, GeneratedKey, KeystoreConfig};

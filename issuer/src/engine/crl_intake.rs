@@ -1,7 +1,8 @@
 //! CRL intake: the issuer follows its roots' CRLs (at the URLs its IACA certificates name, as
 //! the DTS publishes them) and revokes every installed DS certificate the root has revoked,
 //! with all its documents — what `POST /v1/ds/{serial}/revoke` does by hand (policy
-//! §4.4.1.2), automatically and audited with the originator [`CRL_INTAKE_ACTOR`].
+//! §4.4.1.2), automatically and audited with the originator [`CRL_INTAKE_ACTOR`]. A list
+//! signer the root has revoked stops signing the lists.
 //!
 //! A CRL is applied only if one of the issuer's IACAs signed it (issuer name, key identifier,
 //! signature; thisUpdate not in the future). Revocation is final, so an older or stale CRL can
@@ -45,6 +46,8 @@ pub struct CrlIntake {
     pub crl_number: Option<String>,
     /// DS serials newly revoked, with the number of documents each took with it.
     pub revoked: Vec<(String, u64)>,
+    /// List signer serials newly revoked (they sign no list from now on).
+    pub list_signers_revoked: Vec<String>,
 }
 
 impl Issuer {
@@ -102,6 +105,34 @@ impl Issuer {
                 revoked.push((ds.serial.clone(), out.documents));
             }
         }
+        let mut list_signers_revoked = Vec::new();
+        for ls in self
+            .store
+            .list_signer_certificates()
+            .await
+            .map_err(EngineError::from)?
+        {
+            let serial = hex::decode(&ls.serial).map_err(|_| {
+                EngineError::Internal(format!(
+                    "stored list signer serial {} is not hex",
+                    ls.serial
+                ))
+            })?;
+            if ls.state != DsState::Revoked
+                && crl.is_revoked(&serial)
+                && self
+                    .store
+                    .revoke_list_signer(&ls.serial)
+                    .await
+                    .map_err(EngineError::from)?
+            {
+                tracing::warn!(serial = %ls.serial, "list signer revoked by its root's CRL");
+                list_signers_revoked.push(ls.serial);
+            }
+        }
+        if !list_signers_revoked.is_empty() {
+            self.reload_list_signer(now).await?;
+        }
         let serials: Vec<&str> = revoked.iter().map(|(s, _)| s.as_str()).collect();
         self.audit
             .record(
@@ -109,13 +140,15 @@ impl Issuer {
                     .actor(CRL_INTAKE_ACTOR)
                     .detail("source", source)
                     .detail("crl_number", number.clone().unwrap_or_default())
-                    .detail("ds_revoked", serials.join(",")),
+                    .detail("ds_revoked", serials.join(","))
+                    .detail("list_signers_revoked", list_signers_revoked.join(",")),
             )
             .await
             .map_err(EngineError::from)?;
         Ok(CrlIntake {
             crl_number: number,
             revoked,
+            list_signers_revoked,
         })
     }
 }

@@ -12,6 +12,16 @@ use super::issuer::Issuer;
 use crate::ds::install_certificate;
 use crate::store::DsState;
 
+/// A stored DS certificate with its key opened and its certificate checked.
+type Opened = (
+    crate::store::DsCertificate,
+    (
+        custody::uri::KeyUri,
+        Arc<dyn Signer>,
+        crate::ds::DsCertificate,
+    ),
+);
+
 impl Issuer {
     /// The DS to sign with at `now`: the newest usable one (never expired, not yet valid,
     /// retired or revoked).
@@ -38,7 +48,7 @@ impl Issuer {
 
     /// Re-reads the DS certificates from the store: new active ones are re-checked (key match,
     /// chain to a configured IACA, DS profile) and their keys opened; revoked ones are marked
-    /// so they never sign again. A certificate that fails the checks is skipped with a log
+    /// so they never sign again. The list signer is reloaded too. A certificate that fails the checks is skipped with a log
     /// line, never used.
     pub async fn reload_ds(&self, now: OffsetDateTime) -> Result<(), EngineError> {
         let rows = self.store.ds_certificates().await?;
@@ -77,6 +87,18 @@ impl Issuer {
                 }
             }
         }
+        self.install_opened(&rows, opened, now)?;
+        self.reload_list_signer(now).await
+    }
+
+    /// Adds the opened DS certificates to the set and marks the revoked ones (under the set's
+    /// lock, which is not held across an await).
+    fn install_opened(
+        &self,
+        rows: &[crate::store::DsCertificate],
+        opened: Vec<Opened>,
+        now: OffsetDateTime,
+    ) -> Result<(), EngineError> {
         let mut set = self
             .ds
             .write()

@@ -26,6 +26,8 @@ pub struct Issuer {
     pub(crate) keys: DsKeys,
     pub(crate) iacas: Vec<Certificate>,
     pub(crate) ds: RwLock<DsSet>,
+    /// The list signer in use, if any (`list_signer`).
+    pub(super) list_signer: RwLock<Option<super::list_signer::ListSigner>>,
     pub(crate) nonces: Nonces,
     pub(crate) secret: ServerSecret,
     pub(crate) audit: Audit,
@@ -83,6 +85,7 @@ impl Issuer {
             nonces: Nonces::new(secret.derive(b"pop-nonce"), nonce_ttl),
             publisher: Publisher::new(&config),
             ds: RwLock::new(DsSet::new(DsInventory::new(config.rotation.policy()))),
+            list_signer: RwLock::new(None),
             config,
             store,
             registry,

@@ -15,6 +15,7 @@
 //! - `dsset`: the DS set (data); `ds_keys`: choosing the signing DS and reloading the set;
 //! - `issuance`: issuing, refreshing and idempotent replay (see its own layout);
 //! - `revocation`: revoking documents and DS certificates;
+//! - `list_signer`: the key that signs the list tokens (a list signer, else the DS in use);
 //! - `publish`: the signed Token Status List and Identifier List tokens and their cache.
 
 mod crl_intake;
@@ -23,6 +24,7 @@ mod dsset;
 mod errors;
 mod issuance;
 mod issuer;
+mod list_signer;
 mod publish;
 mod reconcile;
 mod revocation;

@@ -306,7 +306,8 @@ impl DsState {
     }
 }
 
-/// A DS certificate installed in the issuer.
+/// A signer certificate installed in the issuer: a DS, or (in a table of its own, active or
+/// revoked only) a list signer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DsCertificate {
     /// Serial, lower-case hex.

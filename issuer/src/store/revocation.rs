@@ -1,4 +1,5 @@
-//! Status-list allocation, DS certificates, revocation and the revocation lists' contents.
+//! Status-list allocation, DS and list signer certificates, revocation and the revocation
+//! lists' contents.
 
 use sqlx::Row;
 use time::OffsetDateTime;
@@ -20,6 +21,22 @@ const REVOKE_DOCUMENTS_OF_DS: &str = "UPDATE documents SET state = 'revoked', \
      AND id IN (SELECT document_id FROM msos WHERE ds_serial = $1)";
 const REVOKE_MSOS_OF_DS: &str = "UPDATE msos SET revoked_at = $2 WHERE revoked_at IS NULL \
      AND document_id IN (SELECT document_id FROM msos WHERE ds_serial = $1)";
+/// The two tables of signer certificates (same columns).
+#[derive(Debug, Clone, Copy)]
+enum SignerTable {
+    Ds,
+    ListSigner,
+}
+
+impl SignerTable {
+    fn name(self) -> &'static str {
+        match self {
+            SignerTable::Ds => "ds_certificates",
+            SignerTable::ListSigner => "list_signer_certificates",
+        }
+    }
+}
+
 const DS_COLUMNS: &str = "serial, der, not_before, not_after, state, key_uri, created_at";
 
 macro_rules! ds_from_row {
@@ -189,12 +206,46 @@ impl Store {
 
     /// Records an installed DS certificate. Fails with a database error if the serial exists.
     pub async fn insert_ds_certificate(&self, cert: &DsCertificate) -> Result<()> {
-        on_pool!(self, pool => {
+        self.insert_signer(SignerTable::Ds, cert).await
+    }
+
+    /// Records an installed list signer certificate (state active). Fails with a database
+    /// error if the serial exists.
+    pub async fn insert_list_signer_certificate(&self, cert: &DsCertificate) -> Result<()> {
+        if cert.state != DsState::Active {
+            return Err(StoreError::Invalid("a list signer is installed active"));
+        }
+        self.insert_signer(SignerTable::ListSigner, cert).await
+    }
+
+    /// Every list signer certificate, newest notBefore first.
+    pub async fn list_signer_certificates(&self) -> Result<Vec<DsCertificate>> {
+        self.signers(SignerTable::ListSigner).await
+    }
+
+    /// Marks a list signer revoked (its root listed it on a CRL); final. Whether it changed.
+    pub async fn revoke_list_signer(&self, serial: &str) -> Result<bool> {
+        let changed = on_pool!(self, pool => {
             sqlx::query(
-                "INSERT INTO ds_certificates \
-                 (serial, der, not_before, not_after, state, key_uri, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                "UPDATE list_signer_certificates SET state = 'revoked' \
+                 WHERE serial = $1 AND state <> 'revoked'",
             )
+            .bind(serial)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(changed > 0)
+    }
+
+    async fn insert_signer(&self, table: SignerTable, cert: &DsCertificate) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO {} (serial, der, not_before, not_after, state, key_uri, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            table.name()
+        );
+        on_pool!(self, pool => {
+            sqlx::query(&sql)
             .bind(&cert.serial)
             .bind(&cert.der[..])
             .bind(secs(cert.not_before))
@@ -247,8 +298,14 @@ impl Store {
 
     /// Every DS certificate, newest notBefore first.
     pub async fn ds_certificates(&self) -> Result<Vec<DsCertificate>> {
-        let sql =
-            format!("SELECT {DS_COLUMNS} FROM ds_certificates ORDER BY not_before DESC, serial");
+        self.signers(SignerTable::Ds).await
+    }
+
+    async fn signers(&self, table: SignerTable) -> Result<Vec<DsCertificate>> {
+        let sql = format!(
+            "SELECT {DS_COLUMNS} FROM {} ORDER BY not_before DESC, serial",
+            table.name()
+        );
         on_read_pool!(self, pool => {
             let rows = sqlx::query(&sql).fetch_all(pool).await?;
             let mut out = Vec::with_capacity(rows.len());

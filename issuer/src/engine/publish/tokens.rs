@@ -53,7 +53,8 @@ impl Issuer {
     }
 
     /// Status list `Some(n)` or the identifier list (`None`): from the cache when fresh,
-    /// otherwise built from the store and signed by the DS in use, one builder at a time.
+    /// otherwise built from the store and signed by the list signer (else the DS in use), one
+    /// builder at a time.
     async fn list_token(
         &self,
         status_list: Option<u64>,
@@ -71,10 +72,10 @@ impl Issuer {
             return Ok(p);
         }
         let generation = self.publisher.generation.load(Ordering::SeqCst);
-        let ds = self.signing_ds(now)?;
+        let signing = self.list_signing(now)?;
         let claims = self.claims(&uri, now);
-        let alg = ds.signer.algorithm();
-        let x5chain = [ds.cert.der().to_vec()];
+        let alg = signing.signer.algorithm();
+        let x5chain = [signing.cert.der().to_vec()];
         let internal = |e: mso::Error| EngineError::Internal(e.to_string());
         let (prepared, media_type, kind) = match status_list {
             Some(_) => {
@@ -93,10 +94,10 @@ impl Issuer {
                 (prepared, TYP_IDENTIFIER_LIST, "identifier_list")
             }
         };
-        let bytes = self.sign_token(prepared, Arc::clone(&ds.signer)).await?;
+        let bytes = self.sign_token(prepared, signing.signer).await?;
         self.metrics
             .list_tokens_signed
-            .with_label_values(&[kind])
+            .with_label_values(&[kind, signing.kind])
             .inc();
         let p = Published::new(bytes, media_type, &claims, generation);
         self.publisher.put(uri, Arc::clone(&p));
