@@ -64,6 +64,15 @@
 //! can be replaced by an older copy of itself; the external anchor of the latest head detects
 //! that too.
 //!
+//! # Segments
+//!
+//! A log is kept one year and then may be deleted by auditors (CA policy §5.4.3, §5.4.4): the
+//! live file is sealed into read-only segments that stay one chain, and old segments are
+//! pruned whole ([`AuditLog::seal_at`], [`verify_segments`], [`prune_sealed`]; the `segment`
+//! module has the details). A segment after a sealed one opens with a [`SEGMENT_EVENT`] record
+//! that continues the sequence and the chain, so its first `seq` is above 1 and its first
+//! `prev` is the sealed segment's head.
+//!
 //! # Secrets
 //!
 //! No record ever carries a private key, PIN, passphrase or custodian share (§5.4.1). Before
@@ -94,6 +103,13 @@ use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
 use crate::error::{Error, Result};
+
+mod segment;
+
+pub use segment::{
+    prune_sealed, sealed_segments, verify_segments, Pruned, SealedSegment, Segment,
+    SegmentsSummary, PRUNED_EVENT, RETENTION, SEGMENT_EVENT,
+};
 
 /// Longest accepted line in bytes, without its `\n`. Longer lines are refused on append and
 /// reported by [`verify`] without being read into memory past this bound.
@@ -459,6 +475,8 @@ pub struct AuditLog {
     clock: Box<dyn Clock>,
     next_seq: u64,
     head: String,
+    /// The first sequence number in the file (above 1 in a segment after a sealed one).
+    first_seq: u64,
     records: u64,
     checkpoints: u64,
     last_checkpoint_seq: Option<u64>,
@@ -503,6 +521,7 @@ impl AuditLog {
 
     fn open_inner(path: &Path, terminal_id: String, key: Option<&PublicKey>) -> Result<Self> {
         check_terminal_id(&terminal_id)?;
+        segment::finish_interrupted_seal(path)?;
         let (file, created) = open_append(path)?;
         if created {
             sync_parent_dir(path)?;
@@ -515,6 +534,7 @@ impl AuditLog {
             clock: Box::new(SystemClock),
             next_seq: state.next_seq,
             head: state.head,
+            first_seq: state.first_seq,
             records: state.records,
             checkpoints: state.checkpoints,
             last_checkpoint_seq: state.last_checkpoint_seq,
@@ -556,6 +576,7 @@ impl AuditLog {
             self.records,
             self.checkpoints,
             self.last_checkpoint_seq,
+            self.next_seq,
             &self.head,
         )
     }
@@ -632,9 +653,10 @@ impl AuditLog {
 
     /// Checks `event` and builds its record, chained to the current head.
     fn new_record(&self, event: AuditEvent, at: OffsetDateTime) -> Result<AuditRecord> {
-        if event.event == CHECKPOINT_EVENT {
+        if event.event == CHECKPOINT_EVENT || event.event == SEGMENT_EVENT {
             return Err(refused(format!(
-                "event type {CHECKPOINT_EVENT:?} is reserved for AuditLog::checkpoint"
+                "event type {:?} is reserved for AuditLog::checkpoint and AuditLog::seal_at",
+                event.event
             )));
         }
         // Secrets first, so a secret is always refused as such, whatever else is wrong.
@@ -775,6 +797,12 @@ struct ScanState {
     checkpoints: u64,
     last_checkpoint_seq: Option<u64>,
     key_fingerprint: Option<String>,
+    /// The first sequence number read (1, or where a segment record continues the chain).
+    first_seq: u64,
+    /// The segment record the file opens with, if it continues a sealed segment.
+    opening: Option<AuditRecord>,
+    /// The time of the last record read.
+    last_time: Option<String>,
 }
 
 impl ScanState {
@@ -783,6 +811,7 @@ impl ScanState {
             self.records,
             self.checkpoints,
             self.last_checkpoint_seq,
+            self.next_seq,
             &self.head,
         )
     }
@@ -792,13 +821,17 @@ fn summarise(
     records: u64,
     checkpoints: u64,
     last_checkpoint_seq: Option<u64>,
+    next_seq: u64,
     head: &str,
 ) -> VerifySummary {
+    // The records after the last checkpoint (every record when there is none).
+    let unanchored =
+        last_checkpoint_seq.map_or(records, |cp| next_seq.saturating_sub(1).saturating_sub(cp));
     VerifySummary {
         records,
         checkpoints,
         last_checkpoint_seq,
-        unanchored: records.saturating_sub(last_checkpoint_seq.unwrap_or(0)),
+        unanchored,
         head: head.to_owned(),
     }
 }
@@ -815,6 +848,9 @@ fn scan(reader: impl Read, path: &Path, key: Option<&PublicKey>) -> Result<ScanS
         checkpoints: 0,
         last_checkpoint_seq: None,
         key_fingerprint: None,
+        first_seq: 1,
+        opening: None,
+        last_time: None,
     };
     let limit = u64::try_from(MAX_LINE_LEN)
         .unwrap_or(u64::MAX)
@@ -844,8 +880,31 @@ fn scan(reader: impl Read, path: &Path, key: Option<&PublicKey>) -> Result<ScanS
                 )))
             }
         };
+        // A segment after a sealed one continues the chain where the sealed one ended.
+        let start = if state.records == 0 {
+            segment::segment_start(line)
+        } else {
+            None
+        };
+        let opens_segment = start.is_some();
+        if let Some((first, prev)) = start {
+            state.next_seq = first;
+            state.head = prev;
+            state.first_seq = first;
+        }
+        let seq = state.next_seq;
+        let tampered = |reason: String| Error::AuditTampered { seq, reason };
         let record =
             check_line(line, &state, expected_fingerprint.as_deref(), key).map_err(tampered)?;
+        if record.event == SEGMENT_EVENT {
+            if !opens_segment {
+                return Err(tampered(
+                    "a segment record anywhere but at the start of a file".to_owned(),
+                ));
+            }
+            state.opening = Some(record.clone());
+        }
+        state.last_time = Some(record.time.clone());
         if record.is_checkpoint() {
             state.checkpoints = state.checkpoints.saturating_add(1);
             state.last_checkpoint_seq = Some(record.seq);

@@ -1010,3 +1010,235 @@ fn a_torn_tail_is_repaired_and_anything_else_is_refused() {
     assert!(audit::repair_torn_tail(&path, Some(&public(&key))).is_err());
     assert_eq!(std::fs::read(&path).unwrap(), tampered);
 }
+
+// ---- sealed segments (CA policy §5.4.3: kept one year) ----------------------------------------
+
+/// The live log at `dir/audit.log` sealed twice: segments 1..=5 (4 events, a checkpoint) and
+/// 6..=9 (the segment record, 2 events, a checkpoint), then a live log holding the second
+/// segment record and one event (10, 11).
+fn sealed_twice(dir: &Path, key: &SoftwareKey, times: [OffsetDateTime; 3]) -> PathBuf {
+    let path = dir.join("audit.log");
+    let mut log = AuditLog::open_verified(&path, TERMINAL, &public(key))
+        .unwrap()
+        .with_clock(Box::new(FixedClock(times[0])));
+    for i in 1..=4 {
+        log.append(event(i)).unwrap();
+    }
+    let first = log.seal_at(key, times[0]).unwrap();
+    assert_eq!((first.first_seq, first.last_seq), (1, 5));
+    let mut log = log.with_clock(Box::new(FixedClock(times[1])));
+    assert_eq!(log.append(event(7)).unwrap(), 7, "6 opened the segment");
+    log.append(event(8)).unwrap();
+    let second = log.seal_at(key, times[1]).unwrap();
+    assert_eq!((second.first_seq, second.last_seq), (6, 9));
+    let mut log = log.with_clock(Box::new(FixedClock(times[2])));
+    assert_eq!(log.append(event(11)).unwrap(), 11);
+    path
+}
+
+const YEARS: [OffsetDateTime; 3] = [
+    datetime!(2024-03-01 00:00:00 UTC),
+    datetime!(2026-01-15 00:00:00 UTC),
+    datetime!(2026-11-01 00:00:00 UTC),
+];
+
+#[test]
+fn sealed_segments_are_read_only_and_verify_as_one_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let path = sealed_twice(dir.path(), &key, YEARS);
+    let summary = audit::verify_segments(&path, &public(&key)).unwrap();
+    assert_eq!(summary.first_seq, 1);
+    let ranges: Vec<(u64, u64)> = summary
+        .sealed
+        .iter()
+        .map(|(s, _)| (s.first_seq, s.last_seq))
+        .collect();
+    assert_eq!(ranges, [(1, 5), (6, 9)]);
+    assert_eq!(summary.live.records, 2);
+    assert_eq!(summary.live.unanchored, 2);
+    #[cfg(unix)]
+    for (s, _) in &summary.sealed {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(&s.path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o440, "{}", s.path.display());
+    }
+    // Each segment verifies alone too, and the live log reopens and continues the chain.
+    for (s, _) in &summary.sealed {
+        audit::verify(&s.path, &public(&key)).unwrap();
+    }
+    let mut log = AuditLog::open_verified(&path, TERMINAL, &public(&key))
+        .unwrap()
+        .with_clock(clock());
+    assert_eq!(log.append(event(12)).unwrap(), 12);
+    audit::verify_segments(&path, &public(&key)).unwrap();
+    // The segment record is reserved.
+    let e = log
+        .append(AuditEvent::success(audit::SEGMENT_EVENT))
+        .unwrap_err();
+    assert!(matches!(e, Error::AuditRefused(_)), "{e:?}");
+}
+
+#[test]
+fn a_missing_replaced_or_rechained_segment_is_found_with_the_file_named() {
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let writable = |p: &Path| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        }
+    };
+
+    // A deleted middle segment: the next one no longer continues the chain.
+    let dir = tempfile::tempdir().unwrap();
+    let path = sealed_twice(dir.path(), &key, YEARS);
+    let segs = audit::sealed_segments(&path).unwrap();
+    std::fs::remove_file(&segs[1].path).unwrap();
+    let e = audit::verify_segments(&path, &public(&key)).unwrap_err();
+    assert!(
+        matches!(&e, Error::AuditTampered { seq: 10, reason } if reason.contains("audit.log:") && reason.contains("does not continue")),
+        "{e:?}"
+    );
+
+    // A sealed segment replaced by another log with the same name and a valid chain of its
+    // own: its digest no longer matches the record that sealed it.
+    let dir = tempfile::tempdir().unwrap();
+    let path = sealed_twice(dir.path(), &key, YEARS);
+    let segs = audit::sealed_segments(&path).unwrap();
+    let mut sealed: Vec<String> = lines(&segs[0].path);
+    let mut third = parse(&sealed[2]);
+    third.details.insert("serial".into(), "ffff".into());
+    // Recompute the chain from the edited record on (as someone with the file would), which
+    // breaks the checkpoint signature: replace the checkpoint too, with a forged key's.
+    let forger = SoftwareKey::generate(Algorithm::Es256);
+    third.hash = third.compute_hash().unwrap();
+    sealed[2] = third.to_line().unwrap();
+    let mut prev = third.hash.clone();
+    for line in sealed.iter_mut().skip(3) {
+        let mut r = parse(line);
+        r.prev = prev.clone();
+        if r.is_checkpoint() {
+            r.details.insert("covers_hash".into(), prev.clone());
+            r.details
+                .insert("key_fingerprint".into(), key_fingerprint(&public(&forger)));
+            r.sig = None;
+            let sig = forger.sign(&r.signed_message().unwrap()).unwrap();
+            r.sig = Some(base64_std(&sig));
+        }
+        r.hash = r.compute_hash().unwrap();
+        prev = r.hash.clone();
+        *line = r.to_line().unwrap();
+    }
+    writable(&segs[0].path);
+    write_lines(&segs[0].path, &sealed);
+    let e = audit::verify_segments(&path, &public(&key)).unwrap_err();
+    assert!(
+        matches!(&e, Error::AuditTampered { seq: 5, reason } if reason.contains("00000000000000000001-00000000000000000005.sealed") && reason.contains("audit key")),
+        "{e:?}"
+    );
+
+    // A live log whose segment record was rewritten to name a different digest.
+    let dir = tempfile::tempdir().unwrap();
+    let path = sealed_twice(dir.path(), &key, YEARS);
+    let lines_live = lines(&path);
+    let mut opening = parse(&lines_live[0]);
+    opening
+        .details
+        .insert("sealed_sha256".into(), "00".repeat(32));
+    opening.hash = opening.compute_hash().unwrap();
+    let mut next = parse(&lines_live[1]);
+    next.prev = opening.hash.clone();
+    next.hash = next.compute_hash().unwrap();
+    write_lines(
+        &path,
+        &[opening.to_line().unwrap(), next.to_line().unwrap()],
+    );
+    let e = audit::verify_segments(&path, &public(&key)).unwrap_err();
+    assert!(
+        matches!(&e, Error::AuditTampered { seq: 10, reason } if reason.contains("was replaced")),
+        "{e:?}"
+    );
+}
+
+fn base64_std(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn an_interrupted_seal_is_finished_or_undone_when_the_log_is_opened() {
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    // Crash after the live log was renamed, before the next segment took its place.
+    let dir = tempfile::tempdir().unwrap();
+    let path = sealed_twice(dir.path(), &key, YEARS);
+    let next = dir.path().join("audit.log.next");
+    std::fs::rename(&path, &next).unwrap();
+    let mut log = AuditLog::open_verified(&path, TERMINAL, &public(&key)).unwrap();
+    assert!(!next.exists());
+    assert_eq!(log.append(event(12)).unwrap(), 12);
+    audit::verify_segments(&path, &public(&key)).unwrap();
+
+    // Crash before the rename: a stray next segment beside an intact live log is dropped.
+    std::fs::write(&next, b"{\"partial\":").unwrap();
+    drop(log);
+    let mut log = AuditLog::open_verified(&path, TERMINAL, &public(&key)).unwrap();
+    assert!(!next.exists());
+    assert_eq!(log.append(event(13)).unwrap(), 13);
+    audit::verify_segments(&path, &public(&key)).unwrap();
+}
+
+#[test]
+fn pruning_keeps_a_year_records_what_it_deleted_and_leaves_a_verifiable_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let path = sealed_twice(dir.path(), &key, YEARS);
+    let now = datetime!(2026-11-02 00:00:00 UTC);
+    let mut log = AuditLog::open_verified(&path, TERMINAL, &public(&key)).unwrap();
+
+    // A cut-off inside the year is refused, nothing deleted.
+    let e = audit::prune_sealed(
+        &mut log,
+        &public(&key),
+        now - time::Duration::days(100),
+        now,
+        "auditor-01",
+    )
+    .unwrap_err();
+    assert!(matches!(e, Error::AuditRefused(_)), "{e:?}");
+    assert_eq!(audit::sealed_segments(&path).unwrap().len(), 2);
+
+    // A year back: the segment that ended in 2024 goes; the one that ended in January 2026
+    // (under a year before now) stays.
+    let pruned = audit::prune_sealed(
+        &mut log,
+        &public(&key),
+        now - audit::RETENTION,
+        now,
+        "auditor-01",
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(pruned.segments.len(), 1);
+    assert_eq!(pruned.segments[0].first_seq, 1);
+    assert!(!pruned.segments[0].path.exists());
+    let summary = audit::verify_segments(&path, &public(&key)).unwrap();
+    assert_eq!(summary.first_seq, 6, "records before 6 were pruned");
+    let last = parse(lines(&path).last().unwrap());
+    assert_eq!(last.seq, pruned.record_seq);
+    assert_eq!(last.event, audit::PRUNED_EVENT);
+    assert_eq!(last.actors, ["auditor-01"]);
+    assert_eq!(last.details["first_seq"], "1");
+    assert_eq!(last.details["last_seq"], "5");
+    assert_eq!(last.details["sha256"].len(), 64);
+    // Nothing else is old enough.
+    assert!(audit::prune_sealed(
+        &mut log,
+        &public(&key),
+        now - audit::RETENTION,
+        now,
+        "auditor-01"
+    )
+    .unwrap()
+    .is_none());
+}

@@ -81,10 +81,13 @@ impl Audit {
     /// Opens (verifying the existing chain) or creates the log at `path` and starts its writer.
     /// With `checkpoint_key`, every existing checkpoint must verify under it (a log rewritten
     /// without the key is refused) and [`Audit::checkpoint`] signs new ones.
+    /// The live log is sealed at a checkpoint when `segmenting` says it is due (never without
+    /// a checkpoint key, which signs the closing checkpoint).
     pub fn open(
         path: &Path,
         terminal_id: &str,
         checkpoint_key: Option<Box<dyn Signer>>,
+        segmenting: Segmenting,
     ) -> Result<Self, AuditError> {
         let mut log = match &checkpoint_key {
             Some(key) => {
@@ -128,7 +131,11 @@ impl Audit {
                         append(&mut log, events, replies);
                     }
                     if !checkpoints.is_empty() {
-                        let done = checkpoint(&mut log, checkpoint_key.as_deref());
+                        let done =
+                            checkpoint(&mut log, checkpoint_key.as_deref()).and_then(|seq| {
+                                seal_if_due(&mut log, checkpoint_key.as_deref(), segmenting)
+                                    .map(|_| seq)
+                            });
                         for reply in checkpoints {
                             let _ = reply.send(done.clone());
                         }
@@ -189,6 +196,51 @@ fn append(log: &mut AuditLog, events: Vec<AuditEvent>, replies: Vec<Reply>) {
             }
         }
     }
+}
+
+/// When the live log is sealed into a segment (see [`custody::audit::AuditLog::seal_at`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Segmenting {
+    /// Once its first record is this old.
+    pub max_age: Option<time::Duration>,
+    /// Once the file holds this many bytes.
+    pub max_bytes: Option<u64>,
+}
+
+/// Seals the live log if `segmenting` says it is due and there is a key to close it with.
+fn seal_if_due(
+    log: &mut AuditLog,
+    key: Option<&dyn Signer>,
+    segmenting: Segmenting,
+) -> Result<(), String> {
+    let Some(key) = key else { return Ok(()) };
+    let now = time::OffsetDateTime::now_utc();
+    let old = match (
+        segmenting.max_age,
+        log.segment_started().map_err(|e| e.to_string())?,
+    ) {
+        (Some(age), Some(started)) => now - started >= age,
+        _ => false,
+    };
+    let big = match segmenting.max_bytes {
+        Some(max) => {
+            std::fs::metadata(log.path())
+                .map_err(|e| e.to_string())?
+                .len()
+                >= max
+        }
+        None => false,
+    };
+    if old || big {
+        let sealed = log.seal_at(key, now).map_err(|e| e.to_string())?;
+        tracing::info!(
+            file = %sealed.path.display(),
+            first_seq = sealed.first_seq,
+            last_seq = sealed.last_seq,
+            "audit log segment sealed"
+        );
+    }
+    Ok(())
 }
 
 /// Signs a checkpoint if there is a key and something to cover.

@@ -359,6 +359,12 @@ pub struct AuditConfig {
     /// checkpoints do not verify under it. Without it, the log is chained but unsigned, and
     /// a rewrite of the whole chain cannot be detected.
     pub checkpoint_key_uri: Option<String>,
+    /// With a checkpoint key, the live log is sealed (read-only, chained to the next one) once
+    /// its first record is this many days old (0: never by age), so segments older than the
+    /// one-year retention (CA policy §5.4.3) can be archived and pruned whole.
+    pub segment_days: u32,
+    /// ... or once it holds this many bytes (0: never by size).
+    pub segment_max_bytes: u64,
 }
 
 impl Default for AuditConfig {
@@ -367,6 +373,19 @@ impl Default for AuditConfig {
             path: PathBuf::from("issuer-audit.log"),
             terminal_id: "mdoc-issuer".into(),
             checkpoint_key_uri: None,
+            segment_days: 30,
+            segment_max_bytes: 1 << 30,
+        }
+    }
+}
+
+impl AuditConfig {
+    /// When the live log is sealed.
+    pub fn segmenting(&self) -> crate::audit::Segmenting {
+        crate::audit::Segmenting {
+            max_age: (self.segment_days > 0)
+                .then(|| time::Duration::days(i64::from(self.segment_days))),
+            max_bytes: (self.segment_max_bytes > 0).then_some(self.segment_max_bytes),
         }
     }
 }

@@ -127,6 +127,7 @@ pub async fn build_with(
         &config.audit.path,
         &config.audit.terminal_id,
         checkpoint_key,
+        config.audit.segmenting(),
     )?;
     Issuer::new(Parts {
         config,

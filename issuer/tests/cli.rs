@@ -169,3 +169,141 @@ fn audit_key_and_verify() {
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
 }
+
+/// Issue 12, Build 2 (CA policy §5.4.3, one year): `audit verify` checks the sealed segments
+/// and the live log as one chain (exit 5 when a sealed segment was altered), and `audit prune`
+/// deletes whole segments only past the year, recording the deletion and the auditor.
+#[test]
+fn audit_verify_and_prune_cover_the_sealed_segments() {
+    use custody::audit::FixedClock;
+    use mdoc_issuer::ds::{DsKeys, KeystoreConfig};
+    use time::macros::datetime;
+    let dir = tempfile::tempdir().unwrap();
+    let keys_dir = dir.path().join("keys");
+    std::fs::create_dir(&keys_dir).unwrap();
+    let log_path = dir.path().join("issuer-audit.log");
+    let config = dir.path().join("issuer.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[keystore]\nkind = \"dev-file\"\ndir = \"{}\"\nsecret_env = \"TEST_KEYSTORE_SECRET\"\n\
+             [audit]\npath = \"{}\"\n",
+            keys_dir.display(),
+            log_path.display()
+        ),
+    )
+    .unwrap();
+    let secret = "test keystore secret, long enough";
+    let cli = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
+            .args(args)
+            .args(["--config", config.to_str().unwrap()])
+            .env("TEST_KEYSTORE_SECRET", secret)
+            .output()
+            .unwrap()
+    };
+    let spki = dir.path().join("audit-key.spki.der");
+    let out = cli(&[
+        "audit",
+        "key",
+        "--label",
+        "audit-test",
+        "--out",
+        spki.to_str().unwrap(),
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    let uri = said
+        .lines()
+        .find_map(|l| l.strip_prefix("checkpoint_key_uri = "))
+        .unwrap()
+        .trim_matches('"')
+        .to_owned();
+    let keys = DsKeys::open(KeystoreConfig::DevFile {
+        dir: keys_dir.clone(),
+        secret: secret.as_bytes().to_vec().into(),
+        kdf: custody::softstore::KdfParams::RECOMMENDED,
+    })
+    .unwrap();
+    let signer = keys.open_key(&uri.parse().unwrap()).unwrap();
+
+    // Two segments sealed long ago and a live log, as the service leaves them.
+    {
+        let old = datetime!(2024-01-10 00:00:00 UTC);
+        let mut log = AuditLog::open(&log_path, "mdoc-issuer")
+            .unwrap()
+            .with_clock(Box::new(FixedClock(old)));
+        log.append(AuditEvent::success("issuer.start")).unwrap();
+        log.seal_at(signer.as_ref(), old).unwrap();
+        let recent = time::OffsetDateTime::now_utc() - time::Duration::days(30);
+        let mut log = log.with_clock(Box::new(FixedClock(recent)));
+        log.append(AuditEvent::success("issuer.stop")).unwrap();
+        log.seal_at(signer.as_ref(), recent).unwrap();
+        log.append(AuditEvent::success("issuer.start")).unwrap();
+        log.checkpoint(signer.as_ref()).unwrap();
+    }
+    let key = spki.to_str().unwrap();
+    let out = cli(&["audit", "verify", "--key", key]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{said}");
+    assert_eq!(said.matches("OK (sealed)").count(), 2, "{said}");
+
+    // Within the year: refused (exit 3), nothing deleted.
+    let recent = (time::OffsetDateTime::now_utc() - time::Duration::days(100))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let out = cli(&[
+        "audit",
+        "prune",
+        "--key",
+        key,
+        "--before",
+        &recent,
+        "--auditor",
+        "auditor-01",
+    ]);
+    assert_eq!(out.status.code(), Some(3));
+    assert_eq!(custody::audit::sealed_segments(&log_path).unwrap().len(), 2);
+
+    // A year back: the 2024 segment goes, recorded with the auditor.
+    let year = (time::OffsetDateTime::now_utc() - time::Duration::days(366))
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let out = cli(&[
+        "audit",
+        "prune",
+        "--key",
+        key,
+        "--before",
+        &year,
+        "--auditor",
+        "auditor-01",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("deleted"), "{said}");
+    let remaining = custody::audit::sealed_segments(&log_path).unwrap();
+    assert_eq!(remaining.len(), 1);
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    assert!(text.contains("\"event\":\"audit.segment.pruned\""));
+    assert!(text.contains("\"actors\":[\"auditor-01\"]"));
+    let out = cli(&["audit", "verify", "--key", key]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("were pruned"), "{said}");
+
+    // A sealed segment altered: exit 5, the file named.
+    let sealed = &remaining[0].path;
+    let mut perms = std::fs::metadata(sealed).unwrap().permissions();
+    #[allow(clippy::permissions_set_readonly_false)]
+    perms.set_readonly(false);
+    std::fs::set_permissions(sealed, perms).unwrap();
+    let text = std::fs::read_to_string(sealed).unwrap();
+    std::fs::write(sealed, text.replacen("issuer.stop", "issuer.stap", 1)).unwrap();
+    let out = cli(&["audit", "verify", "--key", key]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(".sealed"));
+}

@@ -7,9 +7,11 @@
 //! mdoc-issuer ds csr     --config issuer.toml --label ds-2026q4 --country NL --common-name "NL DS" --out ds.csr.pem
 //! mdoc-issuer ds install --config issuer.toml --key-uri <uri printed by ds csr> --cert ds.pem
 //! mdoc-issuer ds list    --config issuer.toml
+//! mdoc-issuer list-signer csr|install|list ...   (the same arguments as `ds`)
 //! mdoc-issuer audit key    --config issuer.toml --label audit-2026 --out audit-key.spki.der
 //! mdoc-issuer audit verify --config issuer.toml --key audit-key.spki.der
 //! mdoc-issuer audit repair --config issuer.toml
+//! mdoc-issuer audit prune  --config issuer.toml --key audit-key.spki.der --before 2025-12-01T00:00:00Z --auditor auditor-01
 //! ```
 //!
 //! Secrets come from the environment variables the configuration names, never from arguments.
@@ -20,7 +22,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use mdoc_issuer::config::ServiceConfig;
-use mdoc_issuer::ds::{csr_pem, generate_csr, install_certificate, DsSubject};
+use mdoc_issuer::ds::{
+    csr_pem, generate_csr, install_certificate, install_list_signer_certificate, DsSubject,
+};
 use mdoc_issuer::server;
 use mdoc_issuer::store::{DsCertificate, DsState, Scope, Store};
 use mso::crypto::Algorithm;
@@ -56,6 +60,12 @@ enum Command {
         #[command(subcommand)]
         command: DsCommand,
     },
+    /// The list signer's keys and certificates: the key that signs the status and identifier
+    /// lists (certified by the root with `mdoc-ca` ceremony `sign-list-signer`).
+    ListSigner {
+        #[command(subcommand)]
+        command: DsCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -65,6 +75,23 @@ enum Command {
 
 #[derive(Subcommand)]
 enum AuditCommand {
+    /// Delete the sealed segments whose every record is older than `--before`, which must be
+    /// at least a year ago (CA policy §5.4.3), after verifying every segment; the deletion is
+    /// recorded in the log first, with the auditor's id. Run with the service stopped (the
+    /// service is the log's only writer while it runs).
+    Prune {
+        #[arg(long)]
+        config: PathBuf,
+        /// The audit public key `audit key` wrote (SPKI, DER).
+        #[arg(long)]
+        key: PathBuf,
+        /// The cut-off, RFC 3339 (e.g. 2025-12-01T00:00:00Z).
+        #[arg(long)]
+        before: String,
+        /// The auditor's id, recorded as the originator.
+        #[arg(long)]
+        auditor: String,
+    },
     /// Generate the key that signs the log's checkpoints (used for nothing else), print its
     /// URI for `audit.checkpoint_key_uri`, and write its public key (SPKI, DER) for `verify`.
     Key {
@@ -77,8 +104,9 @@ enum AuditCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Verify the log: every record's hash and chain, and every checkpoint's signature under
-    /// the audit public key. Exit 5 if anything was altered.
+    /// Verify the log and its sealed segments as one chain: every record's hash and chain,
+    /// every checkpoint's signature under the audit public key, every segment's link to the
+    /// one before. Exit 5 if anything was altered.
     Verify {
         #[arg(long)]
         config: PathBuf,
@@ -118,9 +146,10 @@ enum ClientCommand {
     },
 }
 
+/// The commands of `ds` and `list-signer` (a signer key's life: CSR, install, list).
 #[derive(Subcommand)]
 enum DsCommand {
-    /// Generate a DS key in the keystore and write a PKCS#10 CSR for the offline root.
+    /// Generate a key in the keystore and write a PKCS#10 CSR for the offline root.
     Csr {
         #[arg(long)]
         config: PathBuf,
@@ -143,18 +172,18 @@ enum DsCommand {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Install the DS certificate the root issued for a key.
+    /// Install the certificate the root issued for a key.
     Install {
         #[arg(long)]
         config: PathBuf,
-        /// The key URI `ds csr` printed.
+        /// The key URI `csr` printed.
         #[arg(long)]
         key_uri: String,
         /// The certificate (PEM or DER).
         #[arg(long)]
         cert: PathBuf,
     },
-    /// List installed DS certificates.
+    /// List the installed certificates.
     List {
         #[arg(long)]
         config: PathBuf,
@@ -229,7 +258,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     .map_err(|e| Failure::Refused(e.to_string()))
             }
         },
-        Command::Ds { command } => ds(command).await,
+        Command::Ds { command } => signer(command, Purpose::Ds).await,
+        Command::ListSigner { command } => signer(command, Purpose::ListSigner).await,
         Command::Audit {
             command: AuditCommand::Key { config, label, out },
         } => {
@@ -260,20 +290,74 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             command: AuditCommand::Verify { config, key },
         } => {
             let config = load(&config)?;
-            let der = std::fs::read(&key)
-                .map_err(|e| Failure::Usage(format!("{}: {e}", key.display())))?;
-            let spki = <spki::SubjectPublicKeyInfoRef as der::Decode>::from_der(&der)
-                .map_err(|e| Failure::Usage(format!("{}: {e}", key.display())))?;
-            let public =
-                mso::x509::spki::decode(&spki).map_err(|e| Failure::Usage(e.to_string()))?;
-            let summary = custody::audit::verify(&config.audit.path, &public)
+            let public = audit_public_key(&key)?;
+            let summary = custody::audit::verify_segments(&config.audit.path, &public)
                 .map_err(|e| Failure::Tampered(format!("audit log verification FAILED: {e}")))?;
+            for (segment, s) in &summary.sealed {
+                custody::say!("{}: OK (sealed)", segment.path.display());
+                custody::say!("  {s:?}");
+            }
             custody::say!("{}: OK", config.audit.path.display());
-            custody::say!("  {summary:?}");
-            if summary.checkpoints == 0 {
+            custody::say!("  {:?}", summary.live);
+            if summary.first_seq > 1 {
+                custody::say!(
+                    "  records before #{} were pruned (see the audit.segment.pruned records)",
+                    summary.first_seq
+                );
+            }
+            let checkpoints = summary.live.checkpoints
+                + summary
+                    .sealed
+                    .iter()
+                    .map(|(_, s)| s.checkpoints)
+                    .sum::<u64>();
+            if checkpoints == 0 {
                 return Err(Failure::Tampered(
                     "the log has no signed checkpoint: nothing in it is signed".into(),
                 ));
+            }
+            Ok(())
+        }
+        Command::Audit {
+            command:
+                AuditCommand::Prune {
+                    config,
+                    key,
+                    before,
+                    auditor,
+                },
+        } => {
+            let config = load(&config)?;
+            let public = audit_public_key(&key)?;
+            let before =
+                OffsetDateTime::parse(&before, &time::format_description::well_known::Rfc3339)
+                    .map_err(|e| Failure::Usage(format!("--before {before:?}: {e}")))?;
+            let mut log = custody::audit::AuditLog::open_verified(
+                &config.audit.path,
+                &config.audit.terminal_id,
+                &public,
+            )
+            .map_err(|e| Failure::Tampered(e.to_string()))?;
+            let pruned = custody::audit::prune_sealed(
+                &mut log,
+                &public,
+                before,
+                OffsetDateTime::now_utc(),
+                &auditor,
+            )
+            .map_err(|e| match e {
+                custody::Error::AuditTampered { .. } => Failure::Tampered(e.to_string()),
+                custody::Error::AuditRefused(_) => Failure::Refused(e.to_string()),
+                other => Failure::Failed(other.to_string()),
+            })?;
+            match pruned {
+                None => custody::say!("no sealed segment ends before {before}"),
+                Some(p) => {
+                    for s in &p.segments {
+                        custody::say!("deleted {}", s.path.display());
+                    }
+                    custody::say!("recorded as #{}", p.record_seq);
+                }
             }
             Ok(())
         }
@@ -320,7 +404,32 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
-async fn ds(command: DsCommand) -> Result<(), Failure> {
+/// What a `ds` or `list-signer` command's key is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Ds,
+    ListSigner,
+}
+
+impl Purpose {
+    fn name(self) -> &'static str {
+        match self {
+            Purpose::Ds => "DS",
+            Purpose::ListSigner => "list signer",
+        }
+    }
+}
+
+/// Reads the audit public key `audit key` wrote (SPKI, DER).
+fn audit_public_key(path: &std::path::Path) -> Result<mso::crypto::PublicKey, Failure> {
+    let der =
+        std::fs::read(path).map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    let spki = <spki::SubjectPublicKeyInfoRef as der::Decode>::from_der(&der)
+        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+    mso::x509::spki::decode(&spki).map_err(|e| Failure::Usage(e.to_string()))
+}
+
+async fn signer(command: DsCommand, purpose: Purpose) -> Result<(), Failure> {
     match command {
         DsCommand::Csr {
             config,
@@ -378,23 +487,30 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
                 .map(|c| c.der().to_vec())
                 .ok_or_else(|| Failure::Refused("no certificate".into()))?;
             let now = OffsetDateTime::now_utc();
-            let checked = install_certificate(&der, signer.as_ref(), &iacas, now)
+            let install = match purpose {
+                Purpose::Ds => install_certificate,
+                Purpose::ListSigner => install_list_signer_certificate,
+            };
+            let checked = install(&der, signer.as_ref(), &iacas, now)
                 .map_err(|e| Failure::Refused(e.to_string()))?;
-            store(&config)
-                .await?
-                .insert_ds_certificate(&DsCertificate {
-                    serial: checked.serial().to_owned(),
-                    der,
-                    not_before: checked.not_before(),
-                    not_after: checked.not_after(),
-                    state: DsState::Active,
-                    key_uri: uri.to_string(),
-                    installed_at: now,
-                })
-                .await
-                .map_err(|e| Failure::Refused(e.to_string()))?;
+            let row = DsCertificate {
+                serial: checked.serial().to_owned(),
+                der,
+                not_before: checked.not_before(),
+                not_after: checked.not_after(),
+                state: DsState::Active,
+                key_uri: uri.to_string(),
+                installed_at: now,
+            };
+            let store = store(&config).await?;
+            match purpose {
+                Purpose::Ds => store.insert_ds_certificate(&row).await,
+                Purpose::ListSigner => store.insert_list_signer_certificate(&row).await,
+            }
+            .map_err(|e| Failure::Refused(e.to_string()))?;
             custody::say!(
-                "installed DS {} (valid until {})",
+                "installed {} {} (valid until {})",
+                purpose.name(),
                 checked.serial(),
                 checked.not_after()
             );
@@ -405,12 +521,13 @@ async fn ds(command: DsCommand) -> Result<(), Failure> {
         }
         DsCommand::List { config } => {
             let config = load(&config)?;
-            for c in store(&config)
-                .await?
-                .ds_certificates()
-                .await
-                .map_err(|e| Failure::Failed(e.to_string()))?
-            {
+            let store = store(&config).await?;
+            let certificates = match purpose {
+                Purpose::Ds => store.ds_certificates().await,
+                Purpose::ListSigner => store.list_signer_certificates().await,
+            }
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+            for c in certificates {
                 custody::say!(
                     "{}  {:?}  {} .. {}  {}",
                     c.serial,

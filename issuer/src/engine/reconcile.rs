@@ -42,14 +42,40 @@ pub struct Reconciled {
     pub rolled_back: Vec<u64>,
 }
 
-/// The issuances and refreshes recorded since the last `issuer.start` and not rolled back.
+/// The issuances and refreshes recorded since the last `issuer.start` and not rolled back, in
+/// the live log and the segment sealed last before it (a seal while running may have closed
+/// the segment an interrupted issuance's record is in; an issuance is in flight for far less
+/// than a segment's lifetime, so none is older).
 fn since_last_start(path: &std::path::Path) -> Result<Vec<Recorded>, EngineError> {
-    let file = match std::fs::File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(EngineError::Internal(format!("audit log: {e}"))),
+    let internal = |e: custody::Error| EngineError::Internal(format!("audit log: {e}"));
+    let mut files: Vec<std::path::PathBuf> = match custody::audit::sealed_segments(path) {
+        Ok(sealed) => sealed
+            .into_iter()
+            .last()
+            .map(|s| s.path)
+            .into_iter()
+            .collect(),
+        Err(custody::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Vec::new()
+        }
+        Err(e) => return Err(internal(e)),
     };
+    files.push(path.to_path_buf());
     let mut open: Vec<Recorded> = Vec::new();
+    for file in files {
+        let file = match std::fs::File::open(&file) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(EngineError::Internal(format!("audit log: {e}"))),
+        };
+        scan_for_open(file, &mut open)?;
+    }
+    Ok(open)
+}
+
+/// Adds to `open` the success records of `file` (dropping them at each start record and when
+/// their rollback record follows).
+fn scan_for_open(file: std::fs::File, open: &mut Vec<Recorded>) -> Result<(), EngineError> {
     for line in BufReader::new(file).lines() {
         let line = line.map_err(|e| EngineError::Internal(format!("audit log: {e}")))?;
         // Only these events matter; skip the rest without parsing them.
@@ -100,7 +126,7 @@ fn since_last_start(path: &std::path::Path) -> Result<Vec<Recorded>, EngineError
                 .collect(),
         });
     }
-    Ok(open)
+    Ok(())
 }
 
 impl Issuer {

@@ -310,3 +310,47 @@ pub(crate) async fn a_rechained_audit_log_is_refused_at_start_up() {
         "nothing appended"
     );
 }
+
+/// Issue 12, Build 2: the running service seals its log into chained segments when they are
+/// due (here: at every checkpoint, by size), the segments and the live log verify as one
+/// chain under the audit key, and the service restarts on a log that continues a sealed one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn the_service_seals_its_log_into_segments_that_verify_as_one_chain() {
+    let env = Env::start(|c| c.audit.segment_max_bytes = 1).await;
+    env.issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    env.stack.issuer.audit_checkpoint().await.unwrap();
+    env.issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    env.stack.issuer.audit_checkpoint().await.unwrap();
+    let stopped = env.stop_keeping_state().await;
+    let key = stopped.audit_public_key();
+    let summary = custody::audit::verify_segments(&stopped.audit_path, &key).unwrap();
+    assert!(summary.sealed.len() >= 2, "{summary:?}");
+    assert_eq!(summary.first_seq, 1);
+    let issued = |events: &[Value]| {
+        events
+            .iter()
+            .filter(|r| r["event"] == "issuer.issue")
+            .count()
+    };
+    let sealed_events: Vec<Value> = summary
+        .sealed
+        .iter()
+        .flat_map(|(s, _)| {
+            std::fs::read_to_string(&s.path)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        issued(&sealed_events),
+        2,
+        "both issuances are in sealed segments"
+    );
+    // It starts again on the live segment, which continues the sealed ones.
+    stopped.start().await.unwrap().stop().await.unwrap();
+    custody::audit::verify_segments(&stopped.audit_path, &key).unwrap();
+}

@@ -93,6 +93,24 @@ impl Stopped {
         DevStack::start(opts).await
     }
 
+    /// The public key of the dev stack's audit checkpoint key.
+    pub(crate) fn audit_public_key(&self) -> PublicKey {
+        use mdoc_issuer::ds::{DsKeys, KeystoreConfig};
+        let secret = std::fs::read_to_string(self.dir.join("DEV-ONLY-ds-keystore.secret")).unwrap();
+        let keys = DsKeys::open(KeystoreConfig::DevFile {
+            dir: self.dir.join("ds-keys"),
+            secret: secret.trim().as_bytes().to_vec().into(),
+            kdf: cheap_kdf(),
+        })
+        .unwrap();
+        let uri = custody::uri::KeyUri::file(
+            self.dir
+                .join("ds-keys")
+                .join(format!("{}.key", devstack::stack::AUDIT_KEY_LABEL)),
+        );
+        keys.open_key(&uri).unwrap().public_key().unwrap()
+    }
+
     /// The audit log's lines as JSON.
     pub(crate) fn audit(&self) -> Vec<Value> {
         std::fs::read_to_string(&self.audit_path)
