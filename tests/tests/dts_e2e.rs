@@ -3,7 +3,10 @@
 //! serving it on loopback, `openssl verify -x509_strict -crl_check` with the CRL fetched from
 //! the URL the DS certificate names, then a revocation ceremony: the DTS serves the new CRL,
 //! openssl reports the DS revoked, and the issuer, following the DTS, has revoked the DS and
-//! its documents.
+//! its documents while its lists, signed by the list signer the root certified
+//! (`sign-list-signer`), stay published and list the document's device key. Last, the root
+//! is declared compromised: the DTS serves the emergency CRL, which lists the root's own
+//! certificate, and the verifier refuses everything under it.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -27,7 +30,8 @@ use mdoc_dts::{Dts, DtsConfig, SystemClock};
 use mdoc_issuer::config::{KeystoreSection, ServiceConfig};
 use mdoc_issuer::crl_follow::CrlFollower;
 use mdoc_issuer::ds::{
-    csr_pem, generate_csr, install_certificate, DsKeys, DsSubject, KeystoreConfig,
+    csr_pem, generate_csr, install_certificate, install_list_signer_certificate, DsKeys, DsSubject,
+    KeystoreConfig,
 };
 use mdoc_issuer::engine::ServerSecret;
 use mdoc_issuer::server;
@@ -197,6 +201,42 @@ async fn ca_ceremonies_to_dts_to_openssl_and_the_issuer_follows_a_revocation() {
         })
         .await
         .unwrap();
+    // The list signer: a key of its own, certified by a sign-list-signer ceremony.
+    let ls_key = keys.generate("lists-1", Algorithm::Es256).unwrap();
+    let ls_subject = DsSubject {
+        common_name: "Japan mDL revocation lists".into(),
+        ..subject.clone()
+    };
+    let ls_csr = generate_csr(ls_key.signer.as_ref(), &ls_subject).unwrap();
+    std::fs::write(dir.join("ls.csr.pem"), csr_pem(&ls_csr).unwrap()).unwrap();
+    let ls_signed = ceremony(
+        dir,
+        "sign-ls.toml",
+        &format!(
+            "ceremony = \"sign-list-signer\"\n{head}\n[sign_list_signer]\ncsrs = [\"ls.csr.pem\"]\nvalidity_days = 365\n"
+        ),
+    )
+    .await;
+    let ls_der = std::fs::read(&ls_signed[0]).unwrap();
+    let ls_checked = install_list_signer_certificate(
+        &ls_der,
+        ls_key.signer.as_ref(),
+        &[Certificate::from_der(&iaca_der).unwrap()],
+        now,
+    )
+    .unwrap();
+    store
+        .insert_list_signer_certificate(&DsCertificate {
+            serial: ls_checked.serial().to_owned(),
+            der: ls_der.clone(),
+            not_before: ls_checked.not_before(),
+            not_after: ls_checked.not_after(),
+            state: DsState::Active,
+            key_uri: ls_key.uri.to_string(),
+            installed_at: now - time::Duration::minutes(5),
+        })
+        .await
+        .unwrap();
     store.close().await;
 
     // CRL series and export, ingested by the DTS, served on loopback.
@@ -346,6 +386,25 @@ async fn ca_ceremonies_to_dts_to_openssl_and_the_issuer_follows_a_revocation() {
     assert_eq!(done.revoked, [(serial.clone(), 1)]);
     let ds = issuer.store().ds_certificate(&serial).await.unwrap();
     assert_eq!(ds.state, DsState::Revoked);
+
+    // With its only DS revoked, the issuer's identifier list is still published, signed by
+    // the list signer the root certified, and lists the document's device key.
+    let list_uri = format!("{issuer_url}/v1/identifier-list");
+    let r = http.get(&list_uri).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let anchors = mso::x509::TrustAnchors::new(vec![Certificate::from_der(&iaca_der).unwrap()]);
+    let ids = mso::status::IdentifierListToken::verify(
+        &r.bytes().await.unwrap(),
+        &list_uri,
+        OffsetDateTime::now_utc(),
+        &anchors,
+        &mso::crypto::SoftwareVerifier,
+    )
+    .unwrap();
+    assert_eq!(ids.signer.der(), ls_der.as_slice());
+    assert!(ids.contains(&mso::status::cose_key_thumbprint(
+        &mso::crypto::Signer::public_key(&device).unwrap()
+    )));
     // An unchanged CRL is a 304 the next time.
     let polled = follower.poll(&issuer, OffsetDateTime::now_utc()).await;
     assert!(polled[0].1.as_ref().unwrap().is_none());
@@ -355,5 +414,44 @@ async fn ca_ceremonies_to_dts_to_openssl_and_the_issuer_follows_a_revocation() {
         audit.contains("issuer.revoke_ds") && audit.contains("crl-intake"),
         "{audit}"
     );
+
+    // The root is compromised: the emergency CRL lists the root's own certificate, the DTS
+    // publishes it at the same URL, and a verifier holding it trusts nothing under the root.
+    ceremony(
+        dir,
+        "compromise.toml",
+        &format!("ceremony = \"compromise\"\n{head}\n[compromise]\ncompromised_label = \"iaca-2026\"\nnote = \"HSM tamper alarm\"\n"),
+    )
+    .await;
+    ceremony(
+        dir,
+        "export3.toml",
+        &format!("ceremony = \"export\"\n{head}\n[export]\nout_dir = \"bundle-3\"\n"),
+    )
+    .await;
+    dts.ingest(
+        Bundle::from_dir(&dir.join("bundle-3"), &limits),
+        "cli:bundle-3",
+        "op-yamada",
+    )
+    .await
+    .unwrap();
+    let crl3 = reqwest::get(&cdp).await.unwrap().bytes().await.unwrap();
+    let crl3 = mso::crl::Crl::from_der(&crl3).unwrap();
+    let iaca = Certificate::from_der(&iaca_der).unwrap();
+    assert!(
+        crl3.is_revoked(iaca.serial_number()),
+        "the root lists itself"
+    );
+    assert!(crl3.is_revoked(Certificate::from_der(&ls_der).unwrap().serial_number()));
+    let crl3 = crl3
+        .verify(
+            &iaca,
+            &mso::crl::CrlVerifyOptions::new(OffsetDateTime::now_utc()),
+            &mso::crypto::SoftwareVerifier,
+        )
+        .unwrap();
+    // The check a verifier runs before anything else under this root (IacaRevoked).
+    assert!(crl3.is_certificate_revoked(&iaca).unwrap());
     let _ = stop_tx.send(());
 }
