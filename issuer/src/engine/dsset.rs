@@ -1,5 +1,6 @@
 //! The DS certificates the engine may sign with, and their opened keys (the data; choosing,
-//! reloading and forgetting them is in `ds_keys`).
+//! reloading and forgetting them is in `ds_keys`); the list signer in use (the data; choosing
+//! and reloading it is in `list_signer`).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -57,4 +58,11 @@ impl std::fmt::Debug for SigningDs {
             .field("serial", &self.serial)
             .finish_non_exhaustive()
     }
+}
+
+/// The list signer in use.
+pub(crate) struct ListSigner {
+    pub(super) serial: String,
+    pub(super) cert: Certificate,
+    pub(super) signer: Arc<dyn Signer>,
 }

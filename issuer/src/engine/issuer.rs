@@ -27,7 +27,7 @@ pub struct Issuer {
     pub(crate) iacas: Vec<Certificate>,
     pub(crate) ds: RwLock<DsSet>,
     /// The list signer in use, if any (`list_signer`).
-    pub(super) list_signer: RwLock<Option<super::list_signer::ListSigner>>,
+    pub(super) list_signer: RwLock<Option<super::dsset::ListSigner>>,
     pub(crate) nonces: Nonces,
     pub(crate) secret: ServerSecret,
     pub(crate) audit: Audit,

@@ -13,17 +13,11 @@ use mso::crypto::Signer;
 use mso::x509::Certificate;
 use time::OffsetDateTime;
 
+use super::dsset::ListSigner;
 use super::errors::EngineError;
 use super::issuer::Issuer;
 use crate::ds::install_list_signer_certificate;
 use crate::store::DsState;
-
-/// The list signer in use.
-pub(crate) struct ListSigner {
-    serial: String,
-    cert: Certificate,
-    signer: Arc<dyn Signer>,
-}
 
 /// Who signs a list token now.
 pub(super) struct ListSigning {
