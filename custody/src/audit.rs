@@ -803,6 +803,9 @@ struct ScanState {
     opening: Option<AuditRecord>,
     /// The time of the last record read.
     last_time: Option<String>,
+    /// The highest sequence number a prune record says was deleted (pruning is oldest first,
+    /// so every record up to it is gone on purpose).
+    pruned_through: Option<u64>,
 }
 
 impl ScanState {
@@ -851,6 +854,7 @@ fn scan(reader: impl Read, path: &Path, key: Option<&PublicKey>) -> Result<ScanS
         first_seq: 1,
         opening: None,
         last_time: None,
+        pruned_through: None,
     };
     let limit = u64::try_from(MAX_LINE_LEN)
         .unwrap_or(u64::MAX)
@@ -905,6 +909,10 @@ fn scan(reader: impl Read, path: &Path, key: Option<&PublicKey>) -> Result<ScanS
             state.opening = Some(record.clone());
         }
         state.last_time = Some(record.time.clone());
+        if record.event == PRUNED_EVENT {
+            let last = record.details.get("last_seq").and_then(|v| v.parse().ok());
+            state.pruned_through = state.pruned_through.max(last);
+        }
         if record.is_checkpoint() {
             state.checkpoints = state.checkpoints.saturating_add(1);
             state.last_checkpoint_seq = Some(record.seq);

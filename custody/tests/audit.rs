@@ -1242,3 +1242,25 @@ fn pruning_keeps_a_year_records_what_it_deleted_and_leaves_a_verifiable_chain() 
     .unwrap()
     .is_none());
 }
+
+/// Deleting sealed segments by hand (all of them, or the oldest) leaves records missing that
+/// no prune record accounts for: found, at the first sequence number held.
+#[test]
+fn sealed_segments_deleted_by_hand_are_found() {
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let dir = tempfile::tempdir().unwrap();
+    let path = sealed_twice(dir.path(), &key, YEARS);
+    let segs = audit::sealed_segments(&path).unwrap();
+    std::fs::remove_file(&segs[0].path).unwrap();
+    let e = audit::verify_segments(&path, &public(&key)).unwrap_err();
+    assert!(
+        matches!(&e, Error::AuditTampered { seq: 6, reason } if reason.contains("no prune record")),
+        "{e:?}"
+    );
+    std::fs::remove_file(&segs[1].path).unwrap();
+    let e = audit::verify_segments(&path, &public(&key)).unwrap_err();
+    assert!(
+        matches!(&e, Error::AuditTampered { seq: 10, reason } if reason.contains("no prune record")),
+        "{e:?}"
+    );
+}

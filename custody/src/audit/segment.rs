@@ -32,7 +32,8 @@
 //! least [`RETENTION`] in the past, oldest first, after the whole set verified, and records
 //! what it deleted (files, digests, ranges) in the live log first. The earliest segment left
 //! then opens with a segment record whose predecessor is gone, which [`verify_segments`]
-//! reports as [`SegmentsSummary::first_seq`] above 1.
+//! reports as [`SegmentsSummary::first_seq`] above 1 — and accepts only when a prune record
+//! accounts for every missing record, so deleting segments by hand is found.
 
 use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
@@ -315,6 +316,7 @@ pub struct SegmentsSummary {
 /// [`Error::AuditTampered`] at the sequence number where it was found, naming the file.
 pub fn verify_segments(live: &Path, audit_key: &PublicKey) -> Result<SegmentsSummary> {
     let mut sealed = Vec::new();
+    let mut sealed_states = Vec::new();
     let mut previous: Option<(Segment, ScanState)> = None;
     for segment in sealed_segments(live)? {
         let state = scan_file(&segment.path, audit_key)?;
@@ -338,6 +340,7 @@ pub fn verify_segments(live: &Path, audit_key: &PublicKey) -> Result<SegmentsSum
             check_link(before, before_state, &state).map_err(at)?;
         }
         sealed.push((segment.clone(), state.summary()));
+        sealed_states.push(state.pruned_through);
         previous = Some((segment, state));
     }
     let live_state = scan_file(live, audit_key)?;
@@ -347,16 +350,31 @@ pub fn verify_segments(live: &Path, audit_key: &PublicKey) -> Result<SegmentsSum
             reason: format!("{}: {reason}", live.display()),
         })?;
     }
-    // A live log that continues a sealed segment no longer here is what pruning leaves: it is
-    // reported through `first_seq`, not refused.
+    // Records missing before the oldest segment held must have been pruned, and recorded as
+    // such by a prune record in a later segment: otherwise segments were deleted.
     let first_seq = sealed
         .first()
         .map_or(live_state.first_seq, |(s, _)| s.first_seq);
+    let pruned_through = previous_pruned(&sealed_states).max(live_state.pruned_through);
+    if first_seq > 1 && pruned_through.is_none_or(|p| p.saturating_add(1) < first_seq) {
+        return Err(Error::AuditTampered {
+            seq: first_seq,
+            reason: format!(
+                "records before #{first_seq} are missing and no prune record accounts for them: \
+                 sealed segments were deleted"
+            ),
+        });
+    }
     Ok(SegmentsSummary {
         sealed,
         live: live_state.summary(),
         first_seq,
     })
+}
+
+/// The highest `pruned_through` of the sealed segments.
+fn previous_pruned(states: &[Option<u64>]) -> Option<u64> {
+    states.iter().copied().flatten().max()
 }
 
 /// Scans one segment; a problem names the file.
