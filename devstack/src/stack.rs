@@ -239,8 +239,20 @@ impl DevStack {
         let dts = start_dts(&dir, dts_listener, &pki, &[crl], now).await?;
 
         let secret = ServerSecret::new(dev_secret(&dir, "DEV-ONLY-server.secret")?.to_vec())?;
-        let issuer = server::build_with(config, keys, secret).await?;
-        let running = server::start(Arc::clone(&issuer), listener).await?;
+        let started: Result<_> = async {
+            let issuer = server::build_with(config, keys, secret).await?;
+            let running = server::start(Arc::clone(&issuer), listener).await?;
+            Ok((issuer, running))
+        }
+        .await;
+        // A refused start (e.g. an altered audit log) frees the DTS's address for the next one.
+        let (issuer, running) = match started {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = dts.stop().await;
+                return Err(e);
+            }
+        };
         Ok(DevStack {
             pki,
             issuer,
@@ -255,6 +267,21 @@ impl DevStack {
     /// Creates an API client with `scopes`.
     pub async fn client(&self, name: &str, scopes: &[Scope]) -> Result<ApiToken> {
         Ok(self.issuer.store().create_client(name, scopes).await?.1)
+    }
+
+    /// Certifies and installs another DS, which the engine then signs with (the newest usable
+    /// one): a spare, so issuance goes on after the DS in use is revoked. Returns its serial.
+    pub async fn add_ds(&self, kdf: KdfParams) -> Result<String> {
+        let keys = DsKeys::open(KeystoreConfig::DevFile {
+            dir: self.dir.join("ds-keys"),
+            secret: dev_secret(&self.dir, "DEV-ONLY-ds-keystore.secret")?,
+            kdf,
+        })?;
+        let now = OffsetDateTime::now_utc();
+        let store = self.issuer.store();
+        let (serial, _) = certify_ds(&self.pki, &keys, store, &self.dir, now).await?;
+        self.issuer.reload_ds(now).await?;
+        Ok(serial)
     }
 
     /// The IACA certificate.
@@ -273,8 +300,8 @@ impl DevStack {
 /// The dev keystore label of the key that signs the issuer's audit checkpoints.
 pub const AUDIT_KEY_LABEL: &str = "DEV-ONLY-audit-checkpoints";
 
-/// Makes sure an active DS exists: on first run, generates the DS key in the dev keystore,
-/// writes its CSR, has the dev root certify it, checks and installs the certificate.
+/// Makes sure an active DS exists: on first run, has the dev root certify a new one
+/// ([`certify_ds`]).
 async fn ensure_ds(
     pki: &DevPki,
     keys: &DsKeys,
@@ -290,7 +317,20 @@ async fn ensure_ds(
     {
         return Ok(ds.der);
     }
-    let label = format!("ds-{}", now.unix_timestamp());
+    Ok(certify_ds(pki, keys, store, dir, now).await?.1)
+}
+
+/// Generates a DS key in the dev keystore, writes its CSR, has the dev root certify it, checks
+/// and installs the certificate; returns its serial and DER.
+async fn certify_ds(
+    pki: &DevPki,
+    keys: &DsKeys,
+    store: &Store,
+    dir: &Path,
+    now: OffsetDateTime,
+) -> Result<(String, Vec<u8>)> {
+    // Nanoseconds: several DS keys may be made within one second.
+    let label = format!("ds-{}", now.unix_timestamp_nanos());
     let key = keys.generate(&label, Algorithm::Es256)?;
     let subject = DsSubject {
         country: COUNTRY.into(),
@@ -303,9 +343,10 @@ async fn ensure_ds(
     let cert = pki.sign_csr(&csr, now)?;
     let iaca = Certificate::from_der(&pki.iaca_der)?;
     let checked = install_certificate(&cert, key.signer.as_ref(), &[iaca], now)?;
+    let serial = checked.serial().to_owned();
     store
         .insert_ds_certificate(&DsCertificate {
-            serial: checked.serial().to_owned(),
+            serial: serial.clone(),
             der: cert.clone(),
             not_before: checked.not_before(),
             not_after: checked.not_after(),
@@ -314,5 +355,5 @@ async fn ensure_ds(
             installed_at: now - time::Duration::minutes(5),
         })
         .await?;
-    Ok(cert)
+    Ok((serial, cert))
 }

@@ -18,7 +18,7 @@
 )]
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -96,6 +96,7 @@ pub(crate) const PERSONAL: &[&str] = &["Jansen", "Eva Maria", "DEV0012345", "199
 
 mod auth;
 mod claims;
+mod crash;
 mod device_keys;
 mod ds_revocation;
 mod issuance;
