@@ -94,6 +94,7 @@ pub(crate) const ERROR_CODES: &[&str] = &[
 /// Personal data of the sample applicant that must never reach the audit log.
 pub(crate) const PERSONAL: &[&str] = &["Jansen", "Eva Maria", "DEV0012345", "1990-02-28"];
 
+mod audit_tamper;
 mod auth;
 mod claims;
 mod crash;
