@@ -651,6 +651,59 @@ async fn an_altered_ledger_is_found_and_no_ceremony_starts_from_it() {
             "DELETE FROM crls WHERE number = (SELECT MAX(number) FROM crls)".into(),
             "CRL #",
         ),
+        (
+            "deleted certificate row",
+            "DELETE FROM certificates WHERE kind = 'ds' \
+             AND serial NOT IN (SELECT serial FROM revocations)"
+                .into(),
+            "which the ledger does not hold",
+        ),
+        (
+            // The next CRLs would give the forged date as the revocation date.
+            "edited revocation time",
+            format!(
+                "UPDATE revocations SET revoked_at = '2026-01-01T00:00:00Z' WHERE serial = '{serial}'"
+            ),
+            "revoked at 2026-01-01T00:00:00Z",
+        ),
+        (
+            "edited CRL number",
+            "UPDATE crls SET number = 99 WHERE number = (SELECT MAX(number) FROM crls)".into(),
+            "CRL #99",
+        ),
+        (
+            "edited CRL bytes",
+            "UPDATE crls SET der = (SELECT der FROM certificates LIMIT 1) \
+             WHERE number = (SELECT MIN(number) FROM crls)"
+                .into(),
+            "is in the ledger but not in the audit log",
+        ),
+        (
+            "inserted CRL row",
+            "INSERT INTO crls (number, this_update, next_update, signed_by, sha256, der, \
+             ceremony_id) SELECT number + 100, this_update, next_update, signed_by, sha256, der, \
+             ceremony_id FROM crls WHERE number = (SELECT MAX(number) FROM crls)"
+                .into(),
+            "is in the ledger but not in the audit log",
+        ),
+        (
+            "edited ceremony actors",
+            "UPDATE ceremonies SET actors = '[\"op-mallory\"]' WHERE kind = 'revoke'".into(),
+            "edited or inserted row",
+        ),
+        (
+            "edited ceremony result",
+            "UPDATE ceremonies SET result = 'failure' WHERE kind = 'sign-ds'".into(),
+            "edited or inserted row",
+        ),
+        (
+            "inserted ceremony row",
+            "INSERT INTO ceremonies (kind, config_sha256, terminal_id, actors, started_at, \
+             finished_at, result) SELECT 'revoke', config_sha256, terminal_id, actors, \
+             started_at, finished_at, result FROM ceremonies WHERE kind = 'crl'"
+                .into(),
+            "edited or inserted row",
+        ),
     ];
     for (name, sql, says) in cases {
         tamper(&ca, sql).await;
