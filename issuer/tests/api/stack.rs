@@ -153,11 +153,21 @@ pub(crate) struct Stopped {
 }
 
 impl Stopped {
-    /// Starts the stack again on the same state.
+    /// Starts the stack again on the same state. The dev DTS must get its recorded address
+    /// back, which a parallel test's connection may hold for a moment: a few tries.
     pub(crate) async fn start(&self) -> devstack::Result<DevStack> {
-        let mut opts = StackOptions::new(&self.dir);
-        opts.kdf = cheap_kdf();
-        DevStack::start(opts).await
+        let mut tries = 0;
+        loop {
+            let mut opts = StackOptions::new(&self.dir);
+            opts.kdf = cheap_kdf();
+            match DevStack::start(opts).await {
+                Err(e) if e.to_string().contains("is taken") && tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// The URI of the key that signs the log's checkpoints (the dev stack makes it).
