@@ -283,7 +283,11 @@ async fn reconcile(ledger: &Ledger, recorded: &Recorded) -> Result<(), AuditChec
             Some(_) => {}
         }
     }
-    if let Some(s) = recorded.revocations.keys().find(|s| !revoked.contains_key(*s)) {
+    if let Some(s) = recorded
+        .revocations
+        .keys()
+        .find(|s| !revoked.contains_key(*s))
+    {
         return Err(unrecorded(format!(
             "the audit log recorded the revocation of {s}, which the ledger does not hold"
         )));

@@ -846,7 +846,11 @@ async fn an_altered_audit_log_or_archive_is_found_and_no_ceremony_starts_from_it
             Box::new(move |r| {
                 r.remove(ds_issue);
             }),
-            format!("record {}: expected record {}", seq(ds_issue), seq(ds_issue)),
+            format!(
+                "record {}: expected record {}",
+                seq(ds_issue),
+                seq(ds_issue)
+            ),
         ),
         (
             "an edited revocation record",
@@ -886,8 +890,7 @@ async fn an_altered_audit_log_or_archive_is_found_and_no_ceremony_starts_from_it
             Box::new(move |r| {
                 use base64::Engine as _;
                 use mso::crypto::Signer as _;
-                let fingerprint =
-                    custody::audit::key_fingerprint(&other_key.public_key().unwrap());
+                let fingerprint = custody::audit::key_fingerprint(&other_key.public_key().unwrap());
                 let c = &mut r[after_revoke];
                 c.details.insert("key_fingerprint".into(), fingerprint);
                 c.sig = None;
@@ -896,7 +899,10 @@ async fn an_altered_audit_log_or_archive_is_found_and_no_ceremony_starts_from_it
                 c.hash = c.compute_hash().unwrap();
                 rechain(r, after_revoke + 1);
             }),
-            format!("record {}: checkpoint signed by another key", seq(after_revoke)),
+            format!(
+                "record {}: checkpoint signed by another key",
+                seq(after_revoke)
+            ),
         ),
         (
             // The chain and every checkpoint left verify: the ledger's rows of the ceremonies
@@ -963,7 +969,12 @@ async fn an_altered_audit_log_or_archive_is_found_and_no_ceremony_starts_from_it
     std::fs::copy(&files[1], &planted).unwrap();
     let says = format!("{} is not in the ledger", planted.display());
     let next = ca.run_with("crl2.toml", &crl, &custodians()).await;
-    check(&mut fails, "a certificate planted in the archive", &says, next);
+    check(
+        &mut fails,
+        "a certificate planted in the archive",
+        &says,
+        next,
+    );
     restore();
 
     assert!(

@@ -683,7 +683,11 @@ async fn msos_of_a_ds_revoked_while_they_were_signed_are_refused(store: Store) {
     );
     for (name, r) in [("one MSO", &one), ("a batch", &batch)] {
         let got = store
-            .record_issuance(r, Some(&idem(&client, name, name.as_bytes())), &response(b""))
+            .record_issuance(
+                r,
+                Some(&idem(&client, name, name.as_bytes())),
+                &response(b""),
+            )
             .await;
         assert!(matches!(got, Err(StoreError::DsRevoked)), "{name}: {got:?}");
         assert!(

@@ -82,7 +82,14 @@ fn since_last_start(path: &std::path::Path) -> Result<Vec<Recorded>, EngineError
             open.clear();
             continue;
         }
-        if ![events::ISSUE, events::REFRESH, events::REVOKE, events::REVOKE_DS].contains(&event) {
+        if ![
+            events::ISSUE,
+            events::REFRESH,
+            events::REVOKE,
+            events::REVOKE_DS,
+        ]
+        .contains(&event)
+        {
             continue;
         }
         let subject = text(&format!("/details/{}", subject_key(event))).to_owned();

@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use super::error::{Result, StoreError};
 use super::model::{
-    Document, DocumentId, DocumentState, DsState, Idempotency, IssuanceRecord, MsoRecord, OutcomeKind,
-    RecordOutcome, RevocationReason, StoredMso, StoredResponse, UsedNonce,
+    Document, DocumentId, DocumentState, DsState, Idempotency, IssuanceRecord, MsoRecord,
+    OutcomeKind, RecordOutcome, RevocationReason, StoredMso, StoredResponse, UsedNonce,
 };
 use super::{from_secs, in_tx, on_pool, on_read_pool, secs, to_array, to_i64, to_u64, Store};
 

@@ -54,8 +54,8 @@ fn forge_checkpoint(records: &mut [AuditRecord], i: usize, key: &SoftwareKey, fi
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-pub(crate) async fn every_alteration_of_the_issuer_log_is_named_by_audit_verify_and_refused_at_start()
-{
+pub(crate) async fn every_alteration_of_the_issuer_log_is_named_by_audit_verify_and_refused_at_start(
+) {
     // A real log: issuances (one a batch), a revocation, a stop and its checkpoint, then a
     // second start, stop and checkpoint.
     let env = Env::start(|_| {}).await;
@@ -102,9 +102,7 @@ pub(crate) async fn every_alteration_of_the_issuer_log_is_named_by_audit_verify_
         (
             "an edited document id",
             Box::new(move |r| {
-                r[issue]
-                    .details
-                    .insert("document".into(), "00".repeat(16));
+                r[issue].details.insert("document".into(), "00".repeat(16));
             }),
             seq(issue),
             "hash mismatch",
@@ -128,9 +126,7 @@ pub(crate) async fn every_alteration_of_the_issuer_log_is_named_by_audit_verify_
             "an inserted record, chained to the one before",
             Box::new(move |r| {
                 let mut forged = r[issue].clone();
-                forged
-                    .details
-                    .insert("document".into(), "11".repeat(16));
+                forged.details.insert("document".into(), "11".repeat(16));
                 forged.hash = forged.compute_hash().unwrap();
                 r.insert(issue, forged);
             }),
@@ -148,7 +144,9 @@ pub(crate) async fn every_alteration_of_the_issuer_log_is_named_by_audit_verify_
         ),
         (
             "a checkpoint replaced by one another key signed",
-            Box::new(move |r| forge_checkpoint(r, first_checkpoint, &other_key, &other_fingerprint)),
+            Box::new(move |r| {
+                forge_checkpoint(r, first_checkpoint, &other_key, &other_fingerprint)
+            }),
             seq(first_checkpoint),
             "checkpoint signed by another key",
         ),

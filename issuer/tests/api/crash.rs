@@ -59,8 +59,8 @@ struct Server {
 impl Server {
     fn spawn(&mut self) {
         self.starts += 1;
-        let log = std::fs::File::create(self.dir.join(format!("serve-{}.log", self.starts)))
-            .unwrap();
+        let log =
+            std::fs::File::create(self.dir.join(format!("serve-{}.log", self.starts))).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
             .args(["serve", "--config", self.config.to_str().unwrap()])
             .envs(self.secrets.iter().map(|(k, v)| (*k, v.as_str())))
@@ -272,8 +272,8 @@ impl Shared {
                     };
                     let keys: Vec<_> = (0..n_keys).map(|_| device_key()).collect();
                     let nonce = self.nonce(&token).await;
-                    let body = sample::issue_body(MDL, &claims, &nonce, &self.base, &keys, now())
-                        .unwrap();
+                    let body =
+                        sample::issue_body(MDL, &claims, &nonce, &self.base, &keys, now()).unwrap();
                     let x = self
                         .exchange(
                             kind,
@@ -291,9 +291,15 @@ impl Shared {
                 Kind::Refresh => {
                     let doc = mine[(rng.next_u32() as usize) % mine.len()].clone();
                     let nonce = self.nonce(&token).await;
-                    let mut body =
-                        sample::issue_body(MDL, &claims, &nonce, &self.base, &[device_key()], now())
-                            .unwrap();
+                    let mut body = sample::issue_body(
+                        MDL,
+                        &claims,
+                        &nonce,
+                        &self.base,
+                        &[device_key()],
+                        now(),
+                    )
+                    .unwrap();
                     body.as_object_mut().unwrap().remove("doctype");
                     self.exchange(
                         kind,
@@ -668,8 +674,10 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
         }
         let subject = r["details"][subject_key].as_str().unwrap();
         let committed = match event {
-            "issuer.revoke_ds" => store.ds_certificate(subject).await.unwrap().state
-                == mdoc_issuer::store::DsState::Revoked,
+            "issuer.revoke_ds" => {
+                store.ds_certificate(subject).await.unwrap().state
+                    == mdoc_issuer::store::DsState::Revoked
+            }
             "issuer.revoke" => {
                 store
                     .get_document(DocumentId::from_hex(subject).unwrap())
@@ -707,7 +715,8 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
             .find(|f| {
                 same(f)
                     && f["details"]["rolled_back"] == mdoc_issuer::engine::NOT_COMMITTED
-                    && f["details"]["record"] == r["seq"].to_string()
+                    && f["details"]["record"].as_str().and_then(|s| s.parse().ok())
+                        == r["seq"].as_u64()
             })
             .or_else(|| {
                 log[i + 1..]
@@ -763,7 +772,13 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
     let said: usize = log
         .iter()
         .filter(|r| r["event"] == "issuer.start")
-        .map(|r| r["details"]["rolled_back"].as_str().unwrap().parse::<usize>().unwrap())
+        .map(|r| {
+            r["details"]["rolled_back"]
+                .as_str()
+                .unwrap()
+                .parse::<usize>()
+                .unwrap()
+        })
         .sum();
     let written = log
         .iter()
@@ -842,8 +857,8 @@ pub(crate) async fn kill_nine_under_load_loses_and_duplicates_nothing_sqlite() {
 pub(crate) async fn kill_nine_under_load_loses_and_duplicates_nothing_postgres() {
     let pg = PgSchema::create().await;
     let url = pg.url.clone();
-    let result = tokio::spawn(async move { kill_nine_under_load(Some(url), 0x5eed_0002).await })
-        .await;
+    let result =
+        tokio::spawn(async move { kill_nine_under_load(Some(url), 0x5eed_0002).await }).await;
     pg.drop().await;
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());

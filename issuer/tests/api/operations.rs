@@ -317,7 +317,10 @@ pub(crate) async fn audited_revocations_never_committed_are_rolled_back_at_start
         .collect();
     assert_eq!(rollbacks.len(), 2, "{rollbacks:?}");
     assert_eq!(rollbacks[0]["event"], "issuer.revoke");
-    assert_eq!(rollbacks[0]["details"]["document"], untouched.document_id.as_str());
+    assert_eq!(
+        rollbacks[0]["details"]["document"],
+        untouched.document_id.as_str()
+    );
     assert_eq!(rollbacks[0]["details"]["record"], ghost_revoke.to_string());
     assert_eq!(rollbacks[1]["event"], "issuer.revoke_ds");
     assert_eq!(rollbacks[1]["details"]["ds_serial"], serial.as_str());

@@ -184,7 +184,10 @@ impl Stopped {
     pub(crate) fn audit_public_key(&self) -> PathBuf {
         let keys = mdoc_issuer::ds::DsKeys::open(mdoc_issuer::ds::KeystoreConfig::DevFile {
             dir: self.dir.join("ds-keys"),
-            secret: self.secret("DEV-ONLY-ds-keystore.secret").into_bytes().into(),
+            secret: self
+                .secret("DEV-ONLY-ds-keystore.secret")
+                .into_bytes()
+                .into(),
             kdf: cheap_kdf(),
         })
         .unwrap();
@@ -208,7 +211,10 @@ impl Stopped {
         let config = self.dir.join("verify.toml");
         std::fs::write(
             &config,
-            format!("[audit]\npath = {:?}\n", self.audit_path.display().to_string()),
+            format!(
+                "[audit]\npath = {:?}\n",
+                self.audit_path.display().to_string()
+            ),
         )
         .unwrap();
         let key = self.audit_public_key();
