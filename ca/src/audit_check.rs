@@ -84,13 +84,30 @@ pub async fn verify_records(
     Ok(report)
 }
 
+/// A ceremony as the audit log and the ledger both describe it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct CeremonySeen {
+    kind: String,
+    config_sha256: String,
+    terminal_id: String,
+    actors: Vec<String>,
+    /// The ceremony's moment (RFC 3339, as both write it).
+    at: String,
+    /// Refused (a `ceremony.<kind>.refused` failure record; a `failure` row).
+    refused: bool,
+}
+
 /// What the audit log says the CA did.
 #[derive(Debug, Default)]
 struct Recorded {
     /// Certificate digest → (kind, serial), from `ca.{iaca,ds,link,list_signer}.issue`.
     certificates: BTreeMap<String, (String, String)>,
-    /// Revoked serials, from `ca.revoke`.
-    revocations: BTreeSet<String>,
+    /// Revoked serial → the time of its `ca.revoke` record (the ceremony's moment, which is
+    /// the revocation's time).
+    revocations: BTreeMap<String, String>,
+    /// The ceremonies the log records (from every record a ceremony wrote with its config
+    /// digest), as the ledger's `ceremonies` rows must read.
+    ceremonies: BTreeSet<CeremonySeen>,
     /// CRL digest → number, from `ca.crl.issue`.
     crls: BTreeMap<String, i64>,
 }
@@ -109,6 +126,23 @@ impl Recorded {
                     .map(str::to_owned)
             };
             let event = v.get("event").and_then(|e| e.as_str()).unwrap_or_default();
+            let text = |k: &str| v.get(k).and_then(|s| s.as_str()).unwrap_or_default();
+            if let (Some(kind), Some(config_sha256)) = (detail("ceremony"), detail("config_sha256"))
+            {
+                let actors = v
+                    .get("actors")
+                    .and_then(|a| serde_json::from_value(a.clone()).ok())
+                    .unwrap_or_default();
+                r.ceremonies.insert(CeremonySeen {
+                    refused: event == format!("ceremony.{kind}.refused")
+                        && text("result") == "failure",
+                    kind,
+                    config_sha256,
+                    terminal_id: text("terminal_id").to_owned(),
+                    actors,
+                    at: text("time").to_owned(),
+                });
+            }
             match event {
                 "ca.iaca.issue" | "ca.ds.issue" | "ca.link.issue" | "ca.list_signer.issue" => {
                     let kind = event.trim_start_matches("ca.").trim_end_matches(".issue");
@@ -118,7 +152,8 @@ impl Recorded {
                 }
                 "ca.revoke" => {
                     if let Some(serial) = detail("serial") {
-                        r.revocations.insert(serial);
+                        let at = v.get("time").and_then(|t| t.as_str()).unwrap_or_default();
+                        r.revocations.insert(serial, at.to_owned());
                     }
                 }
                 "ca.crl.issue" => {
@@ -141,6 +176,25 @@ fn unrecorded(what: String) -> AuditCheckError {
 async fn reconcile(ledger: &Ledger, recorded: &Recorded) -> Result<(), AuditCheckError> {
     if let Some(problem) = ledger.integrity_problems().await?.into_iter().next() {
         return Err(unrecorded(problem));
+    }
+    // Every ceremony row is a ceremony the log recorded, as it recorded it (who, where,
+    // when, with which reviewed config, and whether it was refused).
+    for c in ledger.ceremonies().await? {
+        let seen = CeremonySeen {
+            kind: c.kind.clone(),
+            config_sha256: c.config_sha256.clone(),
+            terminal_id: c.terminal_id.clone(),
+            actors: c.actors.clone(),
+            at: c.started_at.clone(),
+            refused: c.result == "failure",
+        };
+        if !recorded.ceremonies.contains(&seen) {
+            return Err(unrecorded(format!(
+                "ceremony {} ({} {}, {}) in the ledger is not a ceremony the audit log \
+                 recorded (edited or inserted row)",
+                c.id, c.kind, c.result, c.started_at
+            )));
+        }
     }
     let certs = ledger.certificates(None).await?;
     let by_serial: BTreeMap<&str, &crate::ledger::CertRecord> =
@@ -206,18 +260,34 @@ async fn reconcile(ledger: &Ledger, recorded: &Recorded) -> Result<(), AuditChec
         )));
     }
 
-    let revoked: BTreeSet<String> = ledger
+    let revoked: BTreeMap<String, String> = ledger
         .revocations()
         .await?
         .into_iter()
-        .map(|(s, _)| s)
+        .map(|(s, at)| (s, crate::ledger::ts(at)))
         .collect();
-    if let Some(s) = revoked.difference(&recorded.revocations).next() {
-        return Err(unrecorded(format!(
-            "revocation of {s} is in the ledger but not in the audit log"
-        )));
+    for (s, at) in &revoked {
+        match recorded.revocations.get(s) {
+            None => {
+                return Err(unrecorded(format!(
+                    "revocation of {s} is in the ledger but not in the audit log"
+                )))
+            }
+            // The time the next CRLs give as its revocation date.
+            Some(logged) if logged != at => {
+                return Err(unrecorded(format!(
+                    "revocation of {s}: the ledger says revoked at {at}, the audit log \
+                     recorded {logged} (edited row)"
+                )))
+            }
+            Some(_) => {}
+        }
     }
-    if let Some(s) = recorded.revocations.difference(&revoked).next() {
+    if let Some(s) = recorded
+        .revocations
+        .keys()
+        .find(|s| !revoked.contains_key(*s))
+    {
         return Err(unrecorded(format!(
             "the audit log recorded the revocation of {s}, which the ledger does not hold"
         )));

@@ -83,6 +83,25 @@ pub struct CertRecord {
     pub der: Vec<u8>,
 }
 
+/// A ceremony the ledger recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CeremonyRow {
+    /// Row id (what the other rows' `ceremony_id` refer to).
+    pub id: i64,
+    /// Ceremony kind ("init", "sign-ds", …).
+    pub kind: String,
+    /// SHA-256 of the reviewed config file.
+    pub config_sha256: String,
+    /// Terminal that ran it.
+    pub terminal_id: String,
+    /// Operators and custodians present.
+    pub actors: Vec<String>,
+    /// Start time (RFC 3339, as stored).
+    pub started_at: String,
+    /// "success" or "failure".
+    pub result: String,
+}
+
 /// A root key known to the ledger.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootKey {
@@ -341,6 +360,28 @@ impl Ledger {
             }
         }
         Ok(out)
+    }
+
+    /// Every ceremony, by id. Actors that are not a JSON list of ids read as none.
+    pub async fn ceremonies(&self) -> Result<Vec<CeremonyRow>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, config_sha256, terminal_id, actors, started_at, result \
+             FROM ceremonies ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CeremonyRow {
+                id: r.get(0),
+                kind: r.get(1),
+                config_sha256: r.get(2),
+                terminal_id: r.get(3),
+                actors: serde_json::from_str(r.get::<String, _>(4).as_str()).unwrap_or_default(),
+                started_at: r.get(5),
+                result: r.get(6),
+            })
+            .collect())
     }
 
     /// Every revocation, as (serial hex, revoked at).

@@ -651,6 +651,59 @@ async fn an_altered_ledger_is_found_and_no_ceremony_starts_from_it() {
             "DELETE FROM crls WHERE number = (SELECT MAX(number) FROM crls)".into(),
             "CRL #",
         ),
+        (
+            "deleted certificate row",
+            "DELETE FROM certificates WHERE kind = 'ds' \
+             AND serial NOT IN (SELECT serial FROM revocations)"
+                .into(),
+            "which the ledger does not hold",
+        ),
+        (
+            // The next CRLs would give the forged date as the revocation date.
+            "edited revocation time",
+            format!(
+                "UPDATE revocations SET revoked_at = '2026-01-01T00:00:00Z' WHERE serial = '{serial}'"
+            ),
+            "revoked at 2026-01-01T00:00:00Z",
+        ),
+        (
+            "edited CRL number",
+            "UPDATE crls SET number = 99 WHERE number = (SELECT MAX(number) FROM crls)".into(),
+            "CRL #99",
+        ),
+        (
+            "edited CRL bytes",
+            "UPDATE crls SET der = (SELECT der FROM certificates LIMIT 1) \
+             WHERE number = (SELECT MIN(number) FROM crls)"
+                .into(),
+            "is in the ledger but not in the audit log",
+        ),
+        (
+            "inserted CRL row",
+            "INSERT INTO crls (number, this_update, next_update, signed_by, sha256, der, \
+             ceremony_id) SELECT number + 100, this_update, next_update, signed_by, sha256, der, \
+             ceremony_id FROM crls WHERE number = (SELECT MAX(number) FROM crls)"
+                .into(),
+            "is in the ledger but not in the audit log",
+        ),
+        (
+            "edited ceremony actors",
+            "UPDATE ceremonies SET actors = '[\"op-mallory\"]' WHERE kind = 'revoke'".into(),
+            "edited or inserted row",
+        ),
+        (
+            "edited ceremony result",
+            "UPDATE ceremonies SET result = 'failure' WHERE kind = 'sign-ds'".into(),
+            "edited or inserted row",
+        ),
+        (
+            "inserted ceremony row",
+            "INSERT INTO ceremonies (kind, config_sha256, terminal_id, actors, started_at, \
+             finished_at, result) SELECT 'revoke', config_sha256, terminal_id, actors, \
+             started_at, finished_at, result FROM ceremonies WHERE kind = 'crl'"
+                .into(),
+            "edited or inserted row",
+        ),
     ];
     for (name, sql, says) in cases {
         tamper(&ca, sql).await;
@@ -882,4 +935,262 @@ async fn a_ledger_of_the_earlier_schema_is_migrated_keeping_every_row() {
         .map(|r| r.get(0))
         .collect();
     assert_eq!(kinds, ["ds", "ds", "list_signer"]);
+}
+
+/// Copies the directory `from` to `to` (created), recursively.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let target = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &target);
+        } else {
+            std::fs::copy(&p, &target).unwrap();
+        }
+    }
+}
+
+/// `mdoc-ca audit verify` on `state`: the exit code and everything printed.
+fn audit_verify_cli(state: &Path) -> (Option<i32>, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_mdoc-ca"))
+        .args(["audit", "verify", "--state-dir", state.to_str().unwrap()])
+        .output()
+        .unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+fn audit_records(state: &Path) -> Vec<custody::audit::AuditRecord> {
+    std::fs::read_to_string(state.join("audit.log"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// Renumbers and re-links the records from `from` on, checkpoints' claims included, as
+/// someone with file access but without the audit key would.
+fn rechain(records: &mut [custody::audit::AuditRecord], from: usize) {
+    for i in from..records.len() {
+        records[i].seq = records[i - 1].seq + 1;
+        records[i].prev = records[i - 1].hash.clone();
+        if records[i].is_checkpoint() {
+            let (seq, prev) = (records[i].seq - 1, records[i].prev.clone());
+            records[i]
+                .details
+                .insert("covers_seq".into(), seq.to_string());
+            records[i].details.insert("covers_hash".into(), prev);
+        }
+        records[i].hash = records[i].compute_hash().unwrap();
+    }
+}
+
+/// Issue 12: the tamper matrix of the root CA's audit log and archive through the product
+/// (the ledger's rows are in `an_altered_ledger_is_found_and_no_ceremony_starts_from_it`, the
+/// log format's own matrix in `custody/tests/audit.rs`). Each alteration is found by
+/// `mdoc-ca audit verify` (exit 6, naming the record or file), and no ceremony starts from it:
+/// nothing is signed.
+#[tokio::test]
+async fn an_altered_audit_log_or_archive_is_found_and_no_ceremony_starts_from_it() {
+    use custody::audit::AuditRecord;
+    let ca = Ca::new();
+    ca.run("init.toml", &format!("ceremony = \"init\"\n{HEAD}"))
+        .await;
+    let sign = |n: &str| {
+        format!(
+            "ceremony = \"sign-ds\"\n{HEAD}\n[sign_ds]\ncsrs = [\"{}\"]\nvalidity_days = 365\n",
+            ca.csr(n, "JP").display()
+        )
+    };
+    let ds = ca.run("sign1.toml", &sign("ds1")).await;
+    ca.run("sign2.toml", &sign("ds2")).await;
+    let serial = {
+        let c =
+            mso::x509::Certificate::from_der(&std::fs::read(&ds.artifacts[0].1).unwrap()).unwrap();
+        hex::encode(c.inner().tbs_certificate.serial_number.as_bytes())
+    };
+    ca.run("revoke.toml", &format!("ceremony = \"revoke\"\n{HEAD}\n[revoke]\nserials = [\"{serial}\"]\nreason = \"key compromise\"\n")).await;
+    let crl = format!("ceremony = \"crl\"\n{HEAD}\n[crl]\nseries_days = 1\n");
+    ca.run("crl1.toml", &crl).await;
+    let state = ca.path("state");
+    let (code, said) = audit_verify_cli(&state);
+    assert_eq!(code, Some(0), "{said}");
+    let backup = ca.path("backup");
+    copy_dir(&state, &backup);
+    let restore = || {
+        std::fs::remove_dir_all(&state).unwrap();
+        copy_dir(&backup, &state);
+    };
+    let crls = || {
+        std::fs::read_dir(state.join("archive/crls"))
+            .unwrap()
+            .count()
+    };
+    let signed_crls = crls();
+
+    let original = audit_records(&state);
+    let at = |event: &str| original.iter().position(|r| r.event == event).unwrap();
+    let ds_issue = at("ca.ds.issue");
+    let revoke = at("ca.revoke");
+    let seq = |i: usize| original[i].seq;
+    let next_checkpoint = |i: usize| (i..original.len()).find(|&j| original[j].is_checkpoint());
+    let after_revoke = next_checkpoint(revoke).unwrap();
+    let crl_issue = at("ca.crl.issue");
+    // The checkpoint before the CRL ceremony: cutting the log back to it loses only unanchored
+    // history as far as the log can tell.
+    let before_crl = (0..crl_issue)
+        .rev()
+        .find(|&j| original[j].is_checkpoint())
+        .unwrap();
+    let other_key = mso::crypto::SoftwareKey::generate(mso::crypto::Algorithm::Es256);
+
+    type Alter = Box<dyn Fn(&mut Vec<AuditRecord>)>;
+    let log_cases: Vec<(&str, Alter, String)> = vec![
+        (
+            "a deleted record",
+            Box::new(move |r| {
+                r.remove(ds_issue);
+            }),
+            format!(
+                "record {}: expected record {}",
+                seq(ds_issue),
+                seq(ds_issue)
+            ),
+        ),
+        (
+            "an edited revocation record",
+            Box::new(move |r| {
+                r[revoke].details.insert("serial".into(), "01".into());
+            }),
+            format!("record {}: hash mismatch", seq(revoke)),
+        ),
+        (
+            "two records swapped",
+            Box::new(move |r| r.swap(ds_issue, ds_issue + 1)),
+            format!("record {}: expected record", seq(ds_issue)),
+        ),
+        (
+            "an inserted record chained to the one before",
+            Box::new(move |r| {
+                let mut forged = r[revoke].clone();
+                forged.details.insert("serial".into(), "02".into());
+                forged.hash = forged.compute_hash().unwrap();
+                r.insert(revoke, forged);
+            }),
+            format!("record {}: expected record", seq(revoke) + 1),
+        ),
+        (
+            "the revocation deleted and the chain recomputed",
+            Box::new(move |r| {
+                r.remove(revoke);
+                rechain(r, revoke);
+            }),
+            format!(
+                "record {}: checkpoint signature does not verify",
+                seq(after_revoke) - 1
+            ),
+        ),
+        (
+            "a checkpoint replaced by one another key signed",
+            Box::new(move |r| {
+                use base64::Engine as _;
+                use mso::crypto::Signer as _;
+                let fingerprint = custody::audit::key_fingerprint(&other_key.public_key().unwrap());
+                let c = &mut r[after_revoke];
+                c.details.insert("key_fingerprint".into(), fingerprint);
+                c.sig = None;
+                let sig = other_key.sign(&c.signed_message().unwrap()).unwrap();
+                c.sig = Some(base64::engine::general_purpose::STANDARD.encode(sig));
+                c.hash = c.compute_hash().unwrap();
+                rechain(r, after_revoke + 1);
+            }),
+            format!(
+                "record {}: checkpoint signed by another key",
+                seq(after_revoke)
+            ),
+        ),
+        (
+            // The chain and every checkpoint left verify: the ledger's rows of the ceremonies
+            // cut (the revocation's, which signs no checkpoint, and the CRL's) are what tell.
+            "the log cut back to the checkpoint before the CRL ceremony",
+            Box::new(move |r| r.truncate(before_crl + 1)),
+            "in the ledger".into(),
+        ),
+    ];
+    let mut fails = Vec::new();
+    let check = |fails: &mut Vec<String>,
+                 name: &str,
+                 says: &str,
+                 next: Result<ceremony::Outcome, CeremonyError>| {
+        let (code, said) = audit_verify_cli(&state);
+        if code != Some(6) || !said.contains(says) {
+            fails.push(format!(
+                "[{name}] audit verify exit {code:?}, wanted 6 saying {says:?}: {said}"
+            ));
+        }
+        if next.is_ok() || crls() != signed_crls {
+            fails.push(format!("[{name}] a ceremony ran on it: {next:?}"));
+        }
+    };
+    for (name, alter, says) in &log_cases {
+        let mut records = original.clone();
+        alter(&mut records);
+        let text: String = records
+            .iter()
+            .map(|r| r.to_line().unwrap() + "\n")
+            .collect();
+        std::fs::write(state.join("audit.log"), text).unwrap();
+        let next = ca.run_with("crl2.toml", &crl, &custodians()).await;
+        check(&mut fails, name, says, next);
+        restore();
+    }
+
+    // A log cut inside its last record (a torn write or a truncation).
+    let log = state.join("audit.log");
+    let text = std::fs::read(&log).unwrap();
+    std::fs::write(&log, &text[..text.len() - 25]).unwrap();
+    let says = format!(
+        "record {}: incomplete final line",
+        original.last().unwrap().seq
+    );
+    let next = ca.run_with("crl2.toml", &crl, &custodians()).await;
+    check(&mut fails, "a log cut inside its last record", &says, next);
+    restore();
+
+    // The archive: a certificate replaced by another the CA issued, and a file it never
+    // issued.
+    let certs = state.join("archive/certs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&certs)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    std::fs::copy(&files[1], &files[0]).unwrap();
+    let says = format!("{} differs from the ledger", files[0].display());
+    let next = ca.run_with("crl2.toml", &crl, &custodians()).await;
+    check(&mut fails, "an archived certificate replaced", &says, next);
+    restore();
+    let planted = certs.join("0badc0de.der");
+    std::fs::copy(&files[1], &planted).unwrap();
+    let says = format!("{} is not in the ledger", planted.display());
+    let next = ca.run_with("crl2.toml", &crl, &custodians()).await;
+    check(
+        &mut fails,
+        "a certificate planted in the archive",
+        &says,
+        next,
+    );
+    restore();
+
+    assert!(
+        fails.is_empty(),
+        "{} check(s) failed:\n  {}",
+        fails.len(),
+        fails.join("\n  ")
+    );
+    // Untouched again, the next ceremony runs.
+    ca.run("crl2.toml", &crl).await;
 }

@@ -244,8 +244,20 @@ impl DevStack {
         let dts = start_dts(&dir, dts_listener, &pki, &[crl], now).await?;
 
         let secret = ServerSecret::new(dev_secret(&dir, "DEV-ONLY-server.secret")?.to_vec())?;
-        let issuer = server::build_with(config, keys, secret).await?;
-        let running = server::start(Arc::clone(&issuer), listener).await?;
+        let started: Result<_> = async {
+            let issuer = server::build_with(config, keys, secret).await?;
+            let running = server::start(Arc::clone(&issuer), listener).await?;
+            Ok((issuer, running))
+        }
+        .await;
+        // A refused start (e.g. an altered audit log) frees the DTS's address for the next one.
+        let (issuer, running) = match started {
+            Ok(started) => started,
+            Err(e) => {
+                let _ = dts.stop().await;
+                return Err(e);
+            }
+        };
         Ok(DevStack {
             pki,
             issuer,
@@ -261,6 +273,21 @@ impl DevStack {
     /// Creates an API client with `scopes`.
     pub async fn client(&self, name: &str, scopes: &[Scope]) -> Result<ApiToken> {
         Ok(self.issuer.store().create_client(name, scopes).await?.1)
+    }
+
+    /// Certifies and installs another DS, which the engine then signs with (the newest usable
+    /// one): a spare, so issuance goes on after the DS in use is revoked. Returns its serial.
+    pub async fn add_ds(&self, kdf: KdfParams) -> Result<String> {
+        let keys = DsKeys::open(KeystoreConfig::DevFile {
+            dir: self.dir.join("ds-keys"),
+            secret: dev_secret(&self.dir, "DEV-ONLY-ds-keystore.secret")?,
+            kdf,
+        })?;
+        let now = OffsetDateTime::now_utc();
+        let store = self.issuer.store();
+        let (serial, _) = certify(Signer::Ds, &self.pki, &keys, store, &self.dir, now).await?;
+        self.issuer.reload_ds(now).await?;
+        Ok(serial)
     }
 
     /// The IACA certificate.
@@ -279,8 +306,6 @@ impl DevStack {
 /// The dev keystore label of the key that signs the issuer's audit checkpoints.
 pub const AUDIT_KEY_LABEL: &str = "DEV-ONLY-audit-checkpoints";
 
-/// Makes sure an active DS exists: on first run, generates the DS key in the dev keystore,
-/// writes its CSR, has the dev root certify it, checks and installs the certificate.
 /// The two signer keys the dev root certifies for the issuer.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Signer {
@@ -288,9 +313,7 @@ enum Signer {
     ListSigner,
 }
 
-/// The active certificate of `signer` in the store, or a new key certified by the dev root
-/// and installed as an operator would (`mdoc-issuer ds|list-signer csr`, the root's
-/// ceremony, `... install`).
+/// The active certificate of `signer` in the store, or a new one ([`certify`]).
 async fn ensure_signer(
     signer: Signer,
     pki: &DevPki,
@@ -309,12 +332,27 @@ async fn ensure_signer(
     {
         return Ok(c.der);
     }
+    Ok(certify(signer, pki, keys, store, dir, now).await?.1)
+}
+
+/// A new `signer` key in the dev keystore, certified by the dev root and installed as an
+/// operator would (`mdoc-issuer ds|list-signer csr`, the root's ceremony, `... install`);
+/// returns its serial and DER.
+async fn certify(
+    signer: Signer,
+    pki: &DevPki,
+    keys: &DsKeys,
+    store: &Store,
+    dir: &Path,
+    now: OffsetDateTime,
+) -> Result<(String, Vec<u8>)> {
     let (prefix, name) = match signer {
         Signer::Ds => ("ds", "DEV-ONLY mdoc Document Signer"),
         Signer::ListSigner => ("list-signer", "DEV-ONLY mdoc Revocation List Signer"),
     };
+    // Nanoseconds: several keys may be made within one second.
     let key = keys.generate(
-        &format!("{prefix}-{}", now.unix_timestamp()),
+        &format!("{prefix}-{}", now.unix_timestamp_nanos()),
         Algorithm::Es256,
     )?;
     let subject = DsSubject {
@@ -338,8 +376,9 @@ async fn ensure_signer(
             (cert, checked)
         }
     };
+    let serial = checked.serial().to_owned();
     let row = DsCertificate {
-        serial: checked.serial().to_owned(),
+        serial: serial.clone(),
         der: cert.clone(),
         not_before: checked.not_before(),
         not_after: checked.not_after(),
@@ -351,5 +390,5 @@ async fn ensure_signer(
         Signer::Ds => store.insert_ds_certificate(&row).await?,
         Signer::ListSigner => store.insert_list_signer_certificate(&row).await?,
     }
-    Ok(cert)
+    Ok((serial, cert))
 }

@@ -113,6 +113,7 @@ both!(
     concurrent_retries_issue_once,
     revoke_document_revokes_all_msos,
     revoke_by_ds_revokes_its_documents,
+    msos_of_a_ds_revoked_while_they_were_signed_are_refused,
     expired_msos_drop_off_the_lists,
     refresh_adds_msos_only_to_active_documents,
     client_token_lookup,
@@ -649,6 +650,74 @@ async fn revoke_by_ds_revokes_its_documents(store: Store) {
         Err(StoreError::NotFound(_))
     ));
     assert_eq!(store.ds_certificates().await.unwrap().len(), 2);
+}
+
+/// Issue 12 (`kill -9` under load): an issuance signed while a DS revocation committed was
+/// recorded afterwards, its document left active with a valid MSO of the revoked DS. The
+/// transaction now refuses MSOs of a revoked DS, for a one-MSO issuance (the SQLite batch
+/// writer), a batch and a refresh, and records nothing; a replay of an earlier answer still
+/// replays.
+async fn msos_of_a_ds_revoked_while_they_were_signed_are_refused(store: Store) {
+    add_ds(&store, "01").await;
+    add_ds(&store, "02").await;
+    let client = client_id(&store).await;
+    let earlier = issuance(&store, "01", 1).await;
+    let key = idem(&client, "k-earlier", b"earlier");
+    store
+        .record_issuance(&earlier, Some(&key), &response(b"first"))
+        .await
+        .unwrap();
+    // Signed with DS 01, then the DS revocation commits before the issuance is recorded.
+    let one = issuance(&store, "01", 1).await;
+    let batch = issuance(&store, "01", 3).await;
+    let refresh = vec![mso(&store, "01", now() + Duration::days(30)).await];
+    let survivor = issuance(&store, "02", 1).await;
+    store
+        .record_issuance(&survivor, None, &response(b""))
+        .await
+        .unwrap();
+    store.revoke_by_ds("01", now()).await.unwrap();
+    let before = (
+        store.revoked_entries(LIST, now()).await.unwrap(),
+        store.status_lists().await.unwrap(),
+    );
+    for (name, r) in [("one MSO", &one), ("a batch", &batch)] {
+        let got = store
+            .record_issuance(
+                r,
+                Some(&idem(&client, name, name.as_bytes())),
+                &response(b""),
+            )
+            .await;
+        assert!(matches!(got, Err(StoreError::DsRevoked)), "{name}: {got:?}");
+        assert!(
+            matches!(
+                store.get_document(r.document.id).await,
+                Err(StoreError::NotFound(_))
+            ),
+            "{name}: recorded"
+        );
+    }
+    let got = store
+        .record_refresh(survivor.document.id, &refresh, None, None, &refreshed(b""))
+        .await;
+    assert!(matches!(got, Err(StoreError::DsRevoked)), "{got:?}");
+    assert_eq!(store.msos_of(survivor.document.id).await.unwrap().len(), 1);
+    assert_eq!(
+        (
+            store.revoked_entries(LIST, now()).await.unwrap(),
+            store.status_lists().await.unwrap(),
+        ),
+        before
+    );
+    // The retry of a request recorded before the revocation gets its answer back.
+    let again = issuance(&store, "01", 1).await;
+    assert!(matches!(
+        store
+            .record_issuance(&again, Some(&key), &response(b"second"))
+            .await,
+        Ok(RecordOutcome::Replayed(r)) if r.body == b"first"
+    ));
 }
 
 async fn expired_msos_drop_off_the_lists(store: Store) {

@@ -96,6 +96,8 @@ impl From<StoreError> for EngineError {
             StoreError::Revoked => EngineError::Revoked,
             StoreError::DeviceKeyInUse => EngineError::DeviceKeyInUse(None),
             StoreError::NonceReused => EngineError::NonceReused,
+            // Signed by a DS revoked meanwhile: a retry signs with a usable one.
+            StoreError::DsRevoked => EngineError::NoSigningDs,
             other => EngineError::Storage(other),
         }
     }

@@ -24,6 +24,10 @@ pub enum StoreError {
     /// The proof-of-possession nonce was already used.
     #[error("nonce already used")]
     NonceReused,
+    /// The DS certificate that signed the MSOs was revoked before they could be recorded (a
+    /// DS revocation raced the issuance): nothing was recorded.
+    #[error("the signing DS certificate was revoked")]
+    DsRevoked,
     /// The caller passed a value the store cannot represent (e.g. an index beyond `i64`).
     #[error("invalid input: {0}")]
     Invalid(&'static str),
@@ -56,6 +60,7 @@ impl StoreError {
             StoreError::Revoked => "document is revoked",
             StoreError::DeviceKeyInUse => "device key is already bound to another document",
             StoreError::NonceReused => "nonce was already used",
+            StoreError::DsRevoked => "the signing key was revoked; retry",
             StoreError::Invalid(_) => "invalid request",
             StoreError::Corrupt(_)
             | StoreError::UnsupportedUrl

@@ -5,8 +5,8 @@ use time::OffsetDateTime;
 
 use super::error::{Result, StoreError};
 use super::model::{
-    Document, DocumentId, DocumentState, Idempotency, IssuanceRecord, MsoRecord, OutcomeKind,
-    RecordOutcome, RevocationReason, StoredMso, StoredResponse, UsedNonce,
+    Document, DocumentId, DocumentState, DsState, Idempotency, IssuanceRecord, MsoRecord,
+    OutcomeKind, RecordOutcome, RevocationReason, StoredMso, StoredResponse, UsedNonce,
 };
 use super::{from_secs, in_tx, on_pool, on_read_pool, secs, to_array, to_i64, to_u64, Store};
 
@@ -32,6 +32,11 @@ const BIND_DEVICE_KEY: &str = "INSERT INTO device_keys (thumbprint, document_id)
      ON CONFLICT (thumbprint) DO UPDATE SET thumbprint = excluded.thumbprint \
      RETURNING document_id";
 const DEVICE_KEY_OWNER: &str = "SELECT document_id FROM device_keys WHERE thumbprint = $1";
+/// The state of the DS that signed the MSOs, read under a lock `revoke_by_ds`'s update of the
+/// same row waits for (and that waits for it): on PostgreSQL a `FOR SHARE` row lock; on SQLite
+/// the write transaction (`BEGIN IMMEDIATE`) already excludes every other writer.
+const DS_STATE_PG: &str = "SELECT state FROM ds_certificates WHERE serial = $1 FOR SHARE";
+const DS_STATE_SQLITE: &str = "SELECT state FROM ds_certificates WHERE serial = $1";
 const LOCK_DOCUMENT: &str = "UPDATE documents SET state = state WHERE id = $1 RETURNING state";
 const DOCUMENT_COLUMNS: &str =
     "id, doctype, state, created_at, revoked_at, revocation_reason, applicant_ref, client_id";
@@ -173,6 +178,30 @@ macro_rules! consume_nonce {
     }};
 }
 
+/// Refuses, inside `$tx` and before anything is written, MSOs signed by a DS that is revoked:
+/// a DS revocation that committed while they were being signed would otherwise miss them (its
+/// documents revoked, these left valid). Lock order: this row first, as in `revoke_by_ds`, so
+/// the two cannot deadlock.
+macro_rules! check_ds_not_revoked {
+    ($store:expr, $tx:ident, $msos:expr) => {{
+        let sql = match $store.backend() {
+            super::Backend::Postgres => DS_STATE_PG,
+            super::Backend::Sqlite => DS_STATE_SQLITE,
+        };
+        let serials: std::collections::BTreeSet<&str> =
+            $msos.iter().map(|m| m.ds_serial.as_str()).collect();
+        for serial in serials {
+            let state: Option<String> = sqlx::query_scalar(sql)
+                .bind(serial)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            if state.as_deref() == Some(DsState::Revoked.as_str()) {
+                return Err(StoreError::DsRevoked);
+            }
+        }
+    }};
+}
+
 /// Inserts every MSO of `$msos` for document `$doc` inside `$tx`, binding each device key to
 /// the document first: a key bound to another document fails the transaction with
 /// [`StoreError::DeviceKeyInUse`] (the primary key serialises concurrent binders).
@@ -242,6 +271,7 @@ impl Store {
             if let Some(replay) = claim_idempotency!(tx, idempotency, response, now) {
                 return Ok(replay);
             }
+            check_ds_not_revoked!(self, tx, &record.msos);
             consume_nonce!(tx, record.nonce.as_ref());
             sqlx::query(INSERT_DOCUMENT)
                 .bind(&doc.id.0[..])
@@ -274,6 +304,7 @@ impl Store {
             if let Some(replay) = claim_idempotency!(tx, idempotency, response, now) {
                 return Ok(replay);
             }
+            check_ds_not_revoked!(self, tx, msos);
             let state: Option<String> = sqlx::query_scalar(LOCK_DOCUMENT)
                 .bind(&document.0[..])
                 .fetch_optional(&mut *tx)

@@ -18,7 +18,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::{Result, StoreError};
 use super::model::{
-    Idempotency, IssuanceRecord, MsoRecord, OutcomeKind, RecordOutcome, StoredResponse,
+    DsState, Idempotency, IssuanceRecord, MsoRecord, OutcomeKind, RecordOutcome, StoredResponse,
 };
 use super::{secs, to_i64};
 
@@ -128,13 +128,15 @@ fn only_mso(record: &IssuanceRecord) -> Result<&MsoRecord> {
     }
 }
 
-/// Stored idempotency hash, outcome kind and body; nonce use count; the key's document.
+/// Stored idempotency hash, outcome kind and body; nonce use count; the key's document; the
+/// signing DS's state.
 type CheckRow = (
     Option<Vec<u8>>,
     Option<String>,
     Option<Vec<u8>>,
     i64,
     Option<Vec<u8>>,
+    Option<String>,
 );
 
 /// Checks and writes one issuance inside the batch's transaction: the inner result is the
@@ -144,7 +146,8 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
     // Every check in one statement, so it costs one round trip.
     const CHECK: &str = "SELECT i.request_sha256, i.response_kind, i.response_body, \
          (SELECT COUNT(*) FROM used_nonces WHERE nonce_sha256 = $3), \
-         (SELECT document_id FROM device_keys WHERE thumbprint = $4) \
+         (SELECT document_id FROM device_keys WHERE thumbprint = $4), \
+         (SELECT state FROM ds_certificates WHERE serial = $6) \
          FROM (SELECT 1) LEFT JOIN idempotency i \
          ON i.client_id = $1 AND i.idem_key = $2 AND i.expires_at > $5";
     let (record, idempotency) = (&job.record, job.idempotency.as_ref());
@@ -153,12 +156,13 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
         Err(e) => return Ok(Err(e)),
     };
     let (client, key) = idempotency.map_or(("", ""), |i| (i.client_id.as_str(), i.key.as_str()));
-    let (hash, kind, body, used, owner): CheckRow = sqlx::query_as(CHECK)
+    let (hash, kind, body, used, owner, ds_state): CheckRow = sqlx::query_as(CHECK)
         .bind(client)
         .bind(key)
         .bind(record.nonce.as_ref().map(|n| n.sha256.to_vec()))
         .bind(&m.device_key_thumbprint[..])
         .bind(job.now)
+        .bind(&m.ds_serial)
         .fetch_one(&mut *conn)
         .await?;
     if let (Some(idem), Some(hash)) = (idempotency, hash) {
@@ -166,6 +170,11 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
             return Ok(Err(StoreError::Conflict));
         }
         return Ok(replayed(kind, body));
+    }
+    // A DS revocation committed while this MSO was signed (the batch's transaction keeps any
+    // other from committing now): see `check_ds_not_revoked` in `issuance.rs`.
+    if ds_state.as_deref() == Some(DsState::Revoked.as_str()) {
+        return Ok(Err(StoreError::DsRevoked));
     }
     if used > 0 {
         return Ok(Err(StoreError::NonceReused));

@@ -649,22 +649,8 @@ pub(crate) async fn idempotency_sqlite() {
 /// dropped afterwards. A missing server fails the test.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 pub(crate) async fn happy_path_and_idempotency_postgres() {
-    use sqlx::Connection;
-    let base = std::env::var("ISSUER_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.into());
-    let mut admin = match sqlx::PgConnection::connect(&base).await {
-        Ok(c) => c,
-        Err(e) => panic!(
-            "the PostgreSQL API test needs a server: cannot connect to {base}: {e}. \
-             Start PostgreSQL or set ISSUER_TEST_POSTGRES_URL."
-        ),
-    };
-    let schema = format!("api_{}", hex::encode(rand_bytes()));
-    sqlx::query(&format!("CREATE SCHEMA {schema}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-csearch_path%3D{schema}");
+    let pg = PgSchema::create().await;
+    let url = pg.url.clone();
     let result = tokio::spawn(async move {
         let env = Env::start_on(Some(url), |_| {}).await;
         assert_eq!(
@@ -677,10 +663,7 @@ pub(crate) async fn happy_path_and_idempotency_postgres() {
         env.stack.stop().await.unwrap();
     })
     .await;
-    sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    pg.drop().await;
     if let Err(e) = result {
         std::panic::resume_unwind(e.into_panic());
     }

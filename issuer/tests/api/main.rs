@@ -18,7 +18,7 @@
 )]
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -94,8 +94,10 @@ pub(crate) const ERROR_CODES: &[&str] = &[
 /// Personal data of the sample applicant that must never reach the audit log.
 pub(crate) const PERSONAL: &[&str] = &["Jansen", "Eva Maria", "DEV0012345", "1990-02-28"];
 
+mod audit_tamper;
 mod auth;
 mod claims;
+mod crash;
 mod device_keys;
 mod ds_revocation;
 mod issuance;

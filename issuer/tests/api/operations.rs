@@ -246,6 +246,93 @@ pub(crate) async fn an_audited_issuance_never_committed_is_rolled_back_at_start_
     assert_eq!(rollbacks(&stopped.audit()).len(), 1);
 }
 
+/// Issue 12 (`kill -9` under load): a revocation was committed before its audit record, so a
+/// crash between the two left a revoked document (or DS) with no record of the change. The
+/// record now comes first, and a crash between it and the commit is reconciled at the next
+/// start like an issuance: the revocations recorded but not committed get their rollback,
+/// the committed one keeps its record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn audited_revocations_never_committed_are_rolled_back_at_start_up() {
+    use custody::audit::{AuditEvent, AuditLog};
+    let env = Env::start(|_| {}).await;
+    let revoked = env
+        .issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    let untouched = env
+        .issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    let r = env
+        .send(env.post_json(
+            &format!("/v1/documents/{}/revoke", revoked.document_id),
+            Some(&env.token),
+            &json!({}),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    // The revocation's record is on disk, claiming the change.
+    let record = |log: &[Value], doc: &str| {
+        log.iter()
+            .find(|r| {
+                r["event"] == "issuer.revoke"
+                    && r["result"] == "success"
+                    && r["details"]["document"] == doc
+            })
+            .cloned()
+    };
+    assert_eq!(
+        record(&env.audit(), &revoked.document_id).unwrap()["details"]["changed"],
+        "true"
+    );
+    let serial = env.stack.issuer.store().ds_certificates().await.unwrap()[0]
+        .serial
+        .clone();
+    let stopped = env.stop_keeping_state().await;
+
+    // What a crash between each record and its commit leaves behind.
+    let (ghost_revoke, ghost_ds) = {
+        let mut log = AuditLog::open(&stopped.audit_path, "mdoc-issuer").unwrap();
+        let a = log
+            .append(
+                AuditEvent::success("issuer.revoke")
+                    .actor("portal")
+                    .detail("document", untouched.document_id.as_str())
+                    .detail("reason", "unspecified")
+                    .detail("changed", "true"),
+            )
+            .unwrap();
+        let b = log
+            .append(
+                AuditEvent::success("issuer.revoke_ds")
+                    .actor("admin")
+                    .detail("ds_serial", serial.as_str()),
+            )
+            .unwrap();
+        (a, b)
+    };
+    stopped.start().await.unwrap().stop().await.unwrap();
+    let log = stopped.audit();
+    let rollbacks: Vec<&Value> = log
+        .iter()
+        .filter(|r| r["details"]["rolled_back"] == mdoc_issuer::engine::NOT_COMMITTED)
+        .collect();
+    assert_eq!(rollbacks.len(), 2, "{rollbacks:?}");
+    assert_eq!(rollbacks[0]["event"], "issuer.revoke");
+    assert_eq!(
+        rollbacks[0]["details"]["document"],
+        untouched.document_id.as_str()
+    );
+    assert_eq!(rollbacks[0]["details"]["record"], ghost_revoke.to_string());
+    assert_eq!(rollbacks[1]["event"], "issuer.revoke_ds");
+    assert_eq!(rollbacks[1]["details"]["ds_serial"], serial.as_str());
+    assert_eq!(rollbacks[1]["details"]["record"], ghost_ds.to_string());
+    let start = log
+        .iter()
+        .rev()
+        .find(|r| r["event"] == "issuer.start")
+        .unwrap();
+    assert_eq!(start["details"]["rolled_back"], "2");
+}
+
 /// Issue 12, item 2: a record deleted and the chain recomputed went unnoticed, and the issuer
 /// started on the rewritten log. The log's checkpoints are now signed with a key of its own
 /// (at every upkeep and at shutdown); the rewrite breaks them and the issuer refuses to start.

@@ -13,8 +13,37 @@ pub(crate) enum Db {
 }
 
 impl Db {
+    /// The database at `url` (PostgreSQL), or the SQLite file of the stack in `dir`, read-only.
+    pub(crate) async fn open(url: Option<&str>, dir: &Path) -> Db {
+        match url {
+            Some(url) => Db::Pg(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(2)
+                    .connect(url)
+                    .await
+                    .unwrap(),
+            ),
+            None => Db::Sqlite(
+                sqlx::sqlite::SqlitePoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(
+                        sqlx::sqlite::SqliteConnectOptions::new()
+                            .filename(dir.join("issuer.sqlite"))
+                            .read_only(true),
+                    )
+                    .await
+                    .unwrap(),
+            ),
+        }
+    }
+
     pub(crate) async fn count(&self, table: &str) -> i64 {
-        let sql = format!("SELECT COUNT(*) FROM {table}");
+        self.count_where(table, "TRUE").await
+    }
+
+    /// Rows of `table` where `condition` (SQL both backends read alike) holds.
+    pub(crate) async fn count_where(&self, table: &str, condition: &str) -> i64 {
+        let sql = format!("SELECT COUNT(*) FROM {table} WHERE {condition}");
         match self {
             Db::Sqlite(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
             Db::Pg(p) => sqlx::query_scalar(&sql).fetch_one(p).await.unwrap(),
@@ -78,6 +107,44 @@ impl Resp {
     }
 }
 
+/// A fresh PostgreSQL schema on the test server (`ISSUER_TEST_POSTGRES_URL`, else
+/// [`DEFAULT_PG`]), dropped by [`PgSchema::drop`]. A missing server fails the test.
+pub(crate) struct PgSchema {
+    /// The server URL with the schema as its search path.
+    pub(crate) url: String,
+    name: String,
+    admin: sqlx::PgConnection,
+}
+
+impl PgSchema {
+    pub(crate) async fn create() -> PgSchema {
+        use sqlx::Connection;
+        let base = std::env::var("ISSUER_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_PG.into());
+        let mut admin = match sqlx::PgConnection::connect(&base).await {
+            Ok(c) => c,
+            Err(e) => panic!(
+                "the PostgreSQL API test needs a server: cannot connect to {base}: {e}. \
+                 Start PostgreSQL or set ISSUER_TEST_POSTGRES_URL."
+            ),
+        };
+        let name = format!("api_{}", hex::encode(rand_bytes()));
+        sqlx::query(&format!("CREATE SCHEMA {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{name}");
+        PgSchema { url, name, admin }
+    }
+
+    pub(crate) async fn drop(mut self) {
+        sqlx::query(&format!("DROP SCHEMA {} CASCADE", self.name))
+            .execute(&mut self.admin)
+            .await
+            .unwrap();
+    }
+}
+
 /// A stopped [`Env`]'s state directory, kept for a restart.
 pub(crate) struct Stopped {
     pub(crate) dir: PathBuf,
@@ -86,29 +153,86 @@ pub(crate) struct Stopped {
 }
 
 impl Stopped {
-    /// Starts the stack again on the same state.
+    /// Starts the stack again on the same state. The dev DTS must get its recorded address
+    /// back, which a parallel test's connection may hold for a moment: a few tries.
     pub(crate) async fn start(&self) -> devstack::Result<DevStack> {
-        let mut opts = StackOptions::new(&self.dir);
-        opts.kdf = cheap_kdf();
-        DevStack::start(opts).await
+        let mut tries = 0;
+        loop {
+            let mut opts = StackOptions::new(&self.dir);
+            opts.kdf = cheap_kdf();
+            match DevStack::start(opts).await {
+                Err(e) if e.to_string().contains("is taken") && tries < 20 => {
+                    tries += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// The URI of the key that signs the log's checkpoints (the dev stack makes it).
+    pub(crate) fn checkpoint_key_uri(&self) -> String {
+        let path = self
+            .dir
+            .join("ds-keys")
+            .join(format!("{}.key", devstack::stack::AUDIT_KEY_LABEL));
+        custody::uri::KeyUri::file(path).to_string()
+    }
+
+    /// Writes the checkpoint key's public key (SPKI, DER) as `mdoc-issuer audit key` does, for
+    /// `mdoc-issuer audit verify --key`; returns its path.
+    pub(crate) fn audit_public_key_file(&self) -> PathBuf {
+        let spki = mso::x509::spki::encode(&self.audit_public_key()).unwrap();
+        let path = self.dir.join("audit-key.spki.der");
+        std::fs::write(&path, der::Encode::to_der(&spki).unwrap()).unwrap();
+        path
     }
 
     /// The public key of the dev stack's audit checkpoint key.
     pub(crate) fn audit_public_key(&self) -> PublicKey {
-        use mdoc_issuer::ds::{DsKeys, KeystoreConfig};
-        let secret = std::fs::read_to_string(self.dir.join("DEV-ONLY-ds-keystore.secret")).unwrap();
-        let keys = DsKeys::open(KeystoreConfig::DevFile {
+        let keys = mdoc_issuer::ds::DsKeys::open(mdoc_issuer::ds::KeystoreConfig::DevFile {
             dir: self.dir.join("ds-keys"),
-            secret: secret.trim().as_bytes().to_vec().into(),
+            secret: self
+                .secret("DEV-ONLY-ds-keystore.secret")
+                .into_bytes()
+                .into(),
             kdf: cheap_kdf(),
         })
         .unwrap();
-        let uri = custody::uri::KeyUri::file(
-            self.dir
-                .join("ds-keys")
-                .join(format!("{}.key", devstack::stack::AUDIT_KEY_LABEL)),
-        );
-        keys.open_key(&uri).unwrap().public_key().unwrap()
+        keys.open_key(&self.checkpoint_key_uri().parse().unwrap())
+            .unwrap()
+            .public_key()
+            .unwrap()
+    }
+
+    /// A dev secret of the stack (DEV ONLY: kept in files of the state directory).
+    pub(crate) fn secret(&self, name: &str) -> String {
+        std::fs::read_to_string(self.dir.join(name)).unwrap()
+    }
+
+    /// Runs `mdoc-issuer audit verify` on the log with the checkpoint key; returns the exit
+    /// code and everything printed.
+    pub(crate) fn audit_verify(&self) -> (Option<i32>, String) {
+        let config = self.dir.join("verify.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[audit]\npath = {:?}\n",
+                self.audit_path.display().to_string()
+            ),
+        )
+        .unwrap();
+        let key = self.audit_public_key_file();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
+            .args(["audit", "verify", "--config", config.to_str().unwrap()])
+            .args(["--key", key.to_str().unwrap()])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr),
+        )
     }
 
     /// The audit log's lines as JSON.
@@ -173,26 +297,7 @@ impl Env {
         opts.tweak = tweak;
         opts.database_url = database_url.clone();
         let stack = DevStack::start(opts).await.unwrap();
-        let db = match database_url {
-            Some(url) => Db::Pg(
-                sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(2)
-                    .connect(&url)
-                    .await
-                    .unwrap(),
-            ),
-            None => Db::Sqlite(
-                sqlx::sqlite::SqlitePoolOptions::new()
-                    .max_connections(1)
-                    .connect_with(
-                        sqlx::sqlite::SqliteConnectOptions::new()
-                            .filename(dir.join("issuer.sqlite"))
-                            .read_only(true),
-                    )
-                    .await
-                    .unwrap(),
-            ),
-        };
+        let db = Db::open(database_url.as_deref(), &dir).await;
         let token = stack
             .client("portal", &[Scope::Issue, Scope::Revoke])
             .await
