@@ -359,6 +359,18 @@ pub struct AuditConfig {
     /// checkpoints do not verify under it. Without it, the log is chained but unsigned, and
     /// a rewrite of the whole chain cannot be detected.
     pub checkpoint_key_uri: Option<String>,
+    /// An RFC 3161 time-stamping authority (HTTP URL) that time-stamps every checkpoint; the
+    /// token is kept in the log. Needs `tsa_trust_anchors` and a checkpoint key. A TSA that is
+    /// down never stops issuance: the failure is logged and counted
+    /// (`mdoc_issuer_audit_timestamp_failures_total`).
+    pub tsa_url: Option<String>,
+    /// PEM file of the trusted TSA root certificates; replies that do not verify under them
+    /// are not recorded.
+    pub tsa_trust_anchors: Option<PathBuf>,
+    /// The TSA policy OID to ask for; when set, only tokens under it are accepted.
+    pub tsa_policy: Option<String>,
+    /// Timeout of one exchange with the TSA, in seconds.
+    pub tsa_timeout_secs: u64,
 }
 
 impl Default for AuditConfig {
@@ -367,6 +379,10 @@ impl Default for AuditConfig {
             path: PathBuf::from("issuer-audit.log"),
             terminal_id: "mdoc-issuer".into(),
             checkpoint_key_uri: None,
+            tsa_url: None,
+            tsa_trust_anchors: None,
+            tsa_policy: None,
+            tsa_timeout_secs: 10,
         }
     }
 }

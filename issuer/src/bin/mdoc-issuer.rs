@@ -85,6 +85,10 @@ enum AuditCommand {
         /// The audit public key `audit key` wrote (SPKI, DER).
         #[arg(long)]
         key: PathBuf,
+        /// Trusted TSA root certificates (PEM): verify the RFC 3161 time-stamp tokens kept in
+        /// the log. Without it they are reported as present but unchecked.
+        #[arg(long)]
+        tsa_anchors: Option<PathBuf>,
     },
     /// After a crash tore the log's last write (the service then refuses to start): keeps the
     /// torn bytes beside the log, cuts them, and records the repair. Refuses, changing
@@ -257,8 +261,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify { config, key },
+            command:
+                AuditCommand::Verify {
+                    config,
+                    key,
+                    tsa_anchors,
+                },
         } => {
+            let trust = tsa_anchors
+                .map(|path| {
+                    let pem = std::fs::read(&path)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+                    custody::timestamp::TsaTrust::from_pem(&pem)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+                })
+                .transpose()?;
             let config = load(&config)?;
             let der = std::fs::read(&key)
                 .map_err(|e| Failure::Usage(format!("{}: {e}", key.display())))?;
@@ -266,10 +283,31 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 .map_err(|e| Failure::Usage(format!("{}: {e}", key.display())))?;
             let public =
                 mso::x509::spki::decode(&spki).map_err(|e| Failure::Usage(e.to_string()))?;
-            let summary = custody::audit::verify(&config.audit.path, &public)
-                .map_err(|e| Failure::Tampered(format!("audit log verification FAILED: {e}")))?;
+            let report =
+                custody::timestamp::anchor::verify_log(&config.audit.path, &public, trust.as_ref())
+                    .map_err(|e| {
+                        Failure::Tampered(format!("audit log verification FAILED: {e}"))
+                    })?;
+            let summary = &report.summary;
             custody::say!("{}: OK", config.audit.path.display());
             custody::say!("  {summary:?}");
+            let stamps = report.stamps.len();
+            match (stamps, report.tokens_verified) {
+                (0, _) => custody::say!("  time-stamps: none"),
+                (n, true) => custody::say!(
+                    "  time-stamps: {n} verified against the TSA trust anchors; records up to {} \
+                     existed at {}",
+                    report.stamped_through().unwrap_or(0),
+                    report
+                        .stamps
+                        .last()
+                        .map(|s| s.gen_time.to_string())
+                        .unwrap_or_default()
+                ),
+                (n, false) => {
+                    custody::say!("  time-stamps: {n} present, NOT verified (no --tsa-anchors)")
+                }
+            }
             if summary.checkpoints == 0 {
                 return Err(Failure::Tampered(
                     "the log has no signed checkpoint: nothing in it is signed".into(),
