@@ -470,3 +470,93 @@ fn tokens_out_of_time_order_are_detected() {
         "out of order",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Without openssl: requests, bounds, untrusted input
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_request_is_sha256_with_a_fresh_positive_nonce_and_reads_back() {
+    let d = digest("checkpoint");
+    let a = TimeStampRequest::new(d, None).unwrap();
+    let b = TimeStampRequest::new(d, Some(OTHER_POLICY.parse().unwrap())).unwrap();
+    assert_ne!(a.nonce(), b.nonce());
+    assert_eq!(a.nonce().len(), 8);
+    assert!(a.nonce()[0] > 0 && a.nonce()[0] < 0x80);
+    assert_eq!(TimeStampRequest::from_der(a.der()).unwrap(), a);
+    let b2 = TimeStampRequest::from_der(b.der()).unwrap();
+    assert_eq!(b2.policy().unwrap().to_string(), OTHER_POLICY);
+    assert_eq!(b2.digest(), &d);
+    assert!(matches!(
+        TimeStampRequest::from_der(&[0x30; 5000]),
+        Err(TimeStampError::TooLarge { .. })
+    ));
+    assert!(matches!(
+        TimeStampRequest::from_der(b"\x30\x00"),
+        Err(TimeStampError::Malformed { .. })
+    ));
+}
+
+#[test]
+fn trust_anchors_and_untrusted_bytes_are_refused_with_typed_errors() {
+    assert!(matches!(
+        TsaTrust::new(Vec::new()),
+        Err(TimeStampError::Anchors(_))
+    ));
+    assert!(matches!(
+        TsaTrust::from_pem(b"not a certificate"),
+        Err(TimeStampError::Anchors(_))
+    ));
+    let pki = test_kit::pki::TestPki::new();
+    let iaca = mso::x509::Certificate::from_der(&pki.iaca_der).unwrap();
+    let trust = TsaTrust::new(vec![iaca]).unwrap();
+    let d = digest("x");
+    for garbage in [&b""[..], b"\x30", b"\x30\x03\x02\x01\x01", &[0xff; 100]] {
+        assert!(verify_token(garbage, &d, None, &trust).is_err());
+        assert!(custody::timestamp::token_from_response(garbage).is_err());
+    }
+    assert!(matches!(
+        custody::timestamp::token_from_response(&vec![0x30; 64 * 1024]),
+        Err(TimeStampError::TooLarge { .. })
+    ));
+}
+
+#[test]
+fn a_log_without_time_stamps_verifies_as_before_and_a_forged_one_is_caught_without_anchors() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = audit_key();
+    let public = key.public_key().unwrap();
+    let path = dir.path().join("audit.log");
+    let mut log = open(&path);
+    log.append(AuditEvent::success("ds.issue")).unwrap();
+    log.checkpoint(&key).unwrap();
+    log.append(AuditEvent::success("ds.issue")).unwrap();
+    drop(log);
+    let report = anchor::verify_log(&path, &public, None).unwrap();
+    assert!(report.stamps.is_empty());
+    assert_eq!(
+        report.summary,
+        custody::audit::verify(&path, &public).unwrap()
+    );
+    assert_eq!(report.last_checkpoint.unwrap().seq, 2);
+    // A time-stamp record written by hand (the reserved event bypassed) over a non-checkpoint.
+    tamper(&path, 3, |r| {
+        r.event = TIMESTAMP_EVENT.into();
+        for (k, v) in [
+            ("covers_seq", "1"),
+            ("covers_hash", "00"),
+            ("gen_time", "2026-01-02T03:04:05Z"),
+            ("policy", DEFAULT_POLICY),
+            ("serial", "01"),
+            ("token", "AA=="),
+            ("tsa", "00"),
+        ] {
+            r.details.insert(k.into(), v.into());
+        }
+    });
+    assert_stamp_tampered(
+        anchor::verify_log(&path, &public, None),
+        3,
+        "covers_seq 1 is not an earlier checkpoint",
+    );
+}
