@@ -573,7 +573,8 @@ impl AuditLog {
     ///
     /// Refused with [`Error::AuditRefused`] (nothing written) if a detail looks like a secret
     /// ([`AuditEvent::check_no_secrets`]), the event type is malformed or reserved
-    /// ([`CHECKPOINT_EVENT`]), an actor id is empty, or the line would exceed [`MAX_LINE_LEN`].
+    /// ([`CHECKPOINT_EVENT`], [`TIMESTAMP_EVENT`]), an actor id is empty, or the line would
+    /// exceed [`MAX_LINE_LEN`].
     pub fn append(&mut self, event: AuditEvent) -> Result<u64> {
         let at = self.clock.now();
         self.append_at(event, at)
