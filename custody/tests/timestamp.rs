@@ -122,6 +122,12 @@ fn each_check_of_a_response_fails_named() {
     let asked = TimeStampRequest::new(d, Some(OTHER_POLICY.parse().unwrap())).unwrap();
     let stamp_other = verify_response(&good.reply(asked.der()), &asked, &only_other).unwrap();
     assert_eq!(stamp_other.policy.to_string(), OTHER_POLICY);
+    // A policy the TSA does not offer: it answers with a rejection, no token.
+    let unoffered = TimeStampRequest::new(d, Some("1.2.3.9".parse().unwrap())).unwrap();
+    assert_ts_err(
+        verify_response(&good.reply(unoffered.der()), &unoffered, &trust(&good)),
+        |e| matches!(e, TimeStampError::NotGranted { status: 2, .. }),
+    );
     // Oversized and garbage input: typed errors.
     assert_ts_err(
         verify_token(&vec![0x30; 40 * 1024], &d, None, &trust(&good)),

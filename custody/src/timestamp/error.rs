@@ -27,12 +27,12 @@ pub enum TimeStampError {
         reason: String,
     },
     /// The TSA did not grant the request (RFC 3161 §2.4.2 PKIStatus).
-    #[error("the TSA did not grant the request: status {status}{}", text.as_deref().map(|t| format!(" ({t})")).unwrap_or_default())]
+    #[error("the TSA did not grant the request: status {status} ({text})")]
     NotGranted {
         /// The PKIStatus value (0 granted, 1 granted with modifications, 2 rejection, …).
         status: u8,
-        /// The TSA's status text, if any.
-        text: Option<String>,
+        /// The TSA's status text (empty if it gave none).
+        text: String,
     },
     /// A granted response without a token.
     #[error("the response is granted but carries no time-stamp token")]

@@ -138,12 +138,17 @@ pub fn token_from_response(response: &[u8]) -> Result<Vec<u8>, TimeStampError> {
     // PKIStatus (RFC 3161 §2.4.2): granted (0) and grantedWithMods (1) carry a token.
     let status = resp.status.status as u8;
     if status > 1 {
-        let text = resp.status.status_string.as_ref().map(|t| {
-            t.iter()
-                .map(|s| s.as_str().to_owned())
-                .collect::<Vec<_>>()
-                .join("; ")
-        });
+        let text = resp
+            .status
+            .status_string
+            .as_ref()
+            .map(|t| {
+                t.iter()
+                    .map(|s| s.as_str().to_owned())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
+            .unwrap_or_default();
         return Err(TimeStampError::NotGranted { status, text });
     }
     let token = resp.time_stamp_token.ok_or(TimeStampError::NoToken)?;
