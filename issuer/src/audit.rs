@@ -6,7 +6,8 @@
 //! clients, documents, doc types, DS serials and error codes — never personal data, element
 //! values, tokens or keys.
 //!
-//! With a TSA configured (`audit.tsa_url`), every checkpoint is time-stamped (RFC 3161): the
+//! With a TSA configured (`audit.tsa_url`), checkpoints are time-stamped (RFC 3161; at most one
+//! token per `audit.tsa_interval_secs`, see [`Tsa::with_interval`]): the
 //! request is POSTed from the async side, so the writer never waits on the network, and the
 //! writer verifies the reply against the TSA trust anchors and appends it after the checkpoint
 //! ([`custody::timestamp::anchor`]). A TSA that is down or answers wrongly is logged and counted
@@ -97,6 +98,7 @@ pub struct Tsa {
     trust: TsaTrust,
     policy: Option<ObjectIdentifier>,
     client: reqwest::Client,
+    interval: Duration,
 }
 
 impl Tsa {
@@ -121,7 +123,17 @@ impl Tsa {
             trust,
             policy,
             client,
+            interval: Duration::ZERO,
         })
+    }
+
+    /// Time-stamps a checkpoint only when the last token is at least `interval` old (a token
+    /// with its chain is a few KiB: one a minute would grow the log by over a GiB a year). The
+    /// checkpoints in between are covered by the next token, which commits to them.
+    #[must_use]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
     }
 
     /// POSTs a DER TimeStampReq; returns the DER TimeStampResp (size-bounded).
@@ -170,7 +182,7 @@ impl Tsa {
 const MAX_BATCH: usize = 256;
 
 /// The TSA `[audit]` configures, if any: `tsa_url` with `tsa_trust_anchors` (PEM), optional
-/// `tsa_policy`, `tsa_timeout_secs`.
+/// `tsa_policy`, `tsa_timeout_secs`, `tsa_interval_secs`.
 pub fn tsa_from_config(config: &crate::config::AuditConfig) -> Result<Option<Tsa>, AuditError> {
     let Some(url) = &config.tsa_url else {
         return Ok(None);
@@ -198,7 +210,7 @@ pub fn tsa_from_config(config: &crate::config::AuditConfig) -> Result<Option<Tsa
         policy,
         Duration::from_secs(config.tsa_timeout_secs.max(1)),
     )
-    .map(Some)
+    .map(|tsa| Some(tsa.with_interval(Duration::from_secs(config.tsa_interval_secs))))
 }
 
 /// A handle to the audit writer. Cheap to clone.
@@ -207,6 +219,8 @@ pub struct Audit {
     tx: mpsc::SyncSender<Job>,
     tsa: Option<Arc<Tsa>>,
     timestamp_failures: IntCounter,
+    /// When the last token was recorded (see [`Tsa::with_interval`]).
+    last_stamp: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl Audit {
@@ -322,6 +336,7 @@ impl Audit {
             tx,
             tsa,
             timestamp_failures,
+            last_stamp: Arc::default(),
         })
     }
 
@@ -344,13 +359,27 @@ impl Audit {
             return Ok(0);
         };
         if let Some(tsa) = &self.tsa {
-            if let Err(e) = self.timestamp(tsa, &checkpoint).await {
-                self.timestamp_failures.inc();
-                tracing::error!(
-                    checkpoint = checkpoint.seq,
-                    error = %e,
-                    "audit checkpoint not time-stamped"
-                );
+            let due = self
+                .last_stamp
+                .lock()
+                .map(|last| last.is_none_or(|t| t.elapsed() >= tsa.interval))
+                .unwrap_or(true);
+            if due {
+                match self.timestamp(tsa, &checkpoint).await {
+                    Ok(_) => {
+                        if let Ok(mut last) = self.last_stamp.lock() {
+                            *last = Some(std::time::Instant::now());
+                        }
+                    }
+                    Err(e) => {
+                        self.timestamp_failures.inc();
+                        tracing::error!(
+                            checkpoint = checkpoint.seq,
+                            error = %e,
+                            "audit checkpoint not time-stamped"
+                        );
+                    }
+                }
             }
         }
         Ok(checkpoint.seq)

@@ -371,6 +371,10 @@ pub struct AuditConfig {
     pub tsa_policy: Option<String>,
     /// Timeout of one exchange with the TSA, in seconds.
     pub tsa_timeout_secs: u64,
+    /// Least time between two tokens, in seconds: checkpoints in between are covered by the
+    /// next token (each token with its chain is a few KiB of log). A failed attempt is retried
+    /// at the next checkpoint.
+    pub tsa_interval_secs: u64,
 }
 
 impl Default for AuditConfig {
@@ -383,6 +387,7 @@ impl Default for AuditConfig {
             tsa_trust_anchors: None,
             tsa_policy: None,
             tsa_timeout_secs: 10,
+            tsa_interval_secs: 3600,
         }
     }
 }
