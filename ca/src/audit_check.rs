@@ -1,11 +1,20 @@
-//! `mdoc-ca audit verify`: the audit chain and its checkpoint signatures, the archive against
-//! the ledger, and the ledger's artifacts against the digests the audit log recorded.
+//! `mdoc-ca audit verify`: the audit chain and its checkpoint signatures, the RFC 3161
+//! time-stamps over checkpoints, the archive against the ledger, and the ledger's artifacts
+//! against the digests the audit log recorded; `mdoc-ca audit timestamp`: a TSA's reply to a
+//! checkpoint's request recorded in the log.
+//!
+//! Archived artifacts (certificates, CRLs) are time-stamped transitively: the audit record of
+//! each carries its SHA-256, and a token over a later checkpoint covers that record through the
+//! hash chain. The report names, for each, the earliest time-stamp covering it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::Path;
 
+use custody::timestamp::anchor::{self, AnchorReport};
+use custody::timestamp::{TimeStampRequest, TsaTrust};
 use der::Decode;
+use time::OffsetDateTime;
 
 use crate::ledger::{sha256_hex, Ledger};
 
@@ -29,6 +38,104 @@ pub enum AuditCheckError {
     /// An artifact in the ledger was never recorded in the audit log.
     #[error("{0}")]
     Unrecorded(String),
+    /// A time-stamp request or reply file could not be used.
+    #[error("{path}: {reason}")]
+    TimeStampFile {
+        /// The file.
+        path: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// Where ceremonies write the time-stamp request of their checkpoint, under the state dir.
+pub const TIMESTAMP_REQUESTS_DIR: &str = "timestamp-requests";
+
+/// The request file of checkpoint `seq`.
+pub fn timestamp_request_path(state_dir: &Path, seq: u64) -> std::path::PathBuf {
+    state_dir
+        .join(TIMESTAMP_REQUESTS_DIR)
+        .join(format!("checkpoint-{seq}.tsq"))
+}
+
+fn audit_key_for(
+    state_dir: &Path,
+    audit_key: Option<&Path>,
+) -> Result<mso::crypto::PublicKey, AuditCheckError> {
+    let key_path =
+        audit_key.map_or_else(|| state_dir.join("audit-key.spki.der"), Path::to_path_buf);
+    let key_err = |reason: String| AuditCheckError::Key {
+        path: key_path.display().to_string(),
+        reason,
+    };
+    let der = std::fs::read(&key_path).map_err(|e| key_err(e.to_string()))?;
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(&der).map_err(|e| key_err(e.to_string()))?;
+    mso::x509::spki::decode(&spki).map_err(|e| key_err(e.to_string()))
+}
+
+/// Reads TSA trust anchors (PEM) for [`verify_state_with`] and [`record_timestamp`].
+pub fn tsa_trust(pem_file: &Path) -> Result<TsaTrust, AuditCheckError> {
+    let file_err = |reason: String| AuditCheckError::TimeStampFile {
+        path: pem_file.display().to_string(),
+        reason,
+    };
+    let pem = std::fs::read(pem_file).map_err(|e| file_err(e.to_string()))?;
+    TsaTrust::from_pem(&pem).map_err(|e| file_err(e.to_string()))
+}
+
+/// `mdoc-ca audit timestamp`: verifies the whole log, then the TSA's `response` to the request
+/// written for the log's last checkpoint (`query`, by default the ceremony's
+/// [`timestamp_request_path`]) against `trust`, and appends the time-stamp record. Returns a
+/// printable line.
+pub fn record_timestamp(
+    state_dir: &Path,
+    audit_key_file: Option<&Path>,
+    terminal_id: &str,
+    response: &Path,
+    query: Option<&Path>,
+    trust: &TsaTrust,
+) -> Result<String, AuditCheckError> {
+    let key = audit_key_for(state_dir, audit_key_file)?;
+    let log_path = state_dir.join("audit.log");
+    let report = anchor::verify_log(&log_path, &key, Some(trust))?;
+    let checkpoint = report
+        .last_checkpoint
+        .ok_or_else(|| AuditCheckError::TimeStampFile {
+            path: log_path.display().to_string(),
+            reason: "the log has no checkpoint to time-stamp".to_owned(),
+        })?;
+    let query = query.map_or_else(
+        || timestamp_request_path(state_dir, checkpoint.seq),
+        Path::to_path_buf,
+    );
+    let read = |path: &Path| {
+        std::fs::read(path).map_err(|e| AuditCheckError::TimeStampFile {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })
+    };
+    let request =
+        TimeStampRequest::from_der(&read(&query)?).map_err(|e| AuditCheckError::TimeStampFile {
+            path: query.display().to_string(),
+            reason: e.to_string(),
+        })?;
+    let reply = read(response)?;
+    let mut log = custody::audit::AuditLog::open_verified(&log_path, terminal_id, &key)?;
+    let (seq, stamp) = anchor::record_response(
+        &mut log,
+        &checkpoint,
+        &request,
+        &reply,
+        trust,
+        OffsetDateTime::now_utc(),
+    )?;
+    Ok(format!(
+        "checkpoint {} time-stamped at {} by TSA certificate {} (SHA-256 {}): record {seq}",
+        checkpoint.seq,
+        crate::ledger::ts(stamp.gen_time),
+        stamp.tsa_certificate.subject(),
+        stamp.tsa_fingerprint
+    ))
 }
 
 /// Verifies everything under `state_dir`; returns a printable report.
@@ -36,7 +143,17 @@ pub async fn verify_state(
     state_dir: &Path,
     audit_key: Option<&Path>,
 ) -> Result<String, AuditCheckError> {
-    let mut report = verify_records(state_dir, audit_key).await?;
+    verify_state_with(state_dir, audit_key, None).await
+}
+
+/// [`verify_state`], checking the time-stamp tokens against `tsa` when given (without, they are
+/// reported as present but unchecked).
+pub async fn verify_state_with(
+    state_dir: &Path,
+    audit_key: Option<&Path>,
+    tsa: Option<&TsaTrust>,
+) -> Result<String, AuditCheckError> {
+    let mut report = verify_records_with(state_dir, audit_key, tsa).await?;
     let archived = Ledger::open(state_dir).await?.verify_archive().await?;
     let _ = writeln!(report, "archive: {archived} files match the ledger");
     Ok(report)
@@ -49,17 +166,19 @@ pub async fn verify_records(
     state_dir: &Path,
     audit_key: Option<&Path>,
 ) -> Result<String, AuditCheckError> {
-    let key_path =
-        audit_key.map_or_else(|| state_dir.join("audit-key.spki.der"), Path::to_path_buf);
-    let key_err = |reason: String| AuditCheckError::Key {
-        path: key_path.display().to_string(),
-        reason,
-    };
-    let der = std::fs::read(&key_path).map_err(|e| key_err(e.to_string()))?;
-    let spki = spki::SubjectPublicKeyInfoRef::from_der(&der).map_err(|e| key_err(e.to_string()))?;
-    let key = mso::x509::spki::decode(&spki).map_err(|e| key_err(e.to_string()))?;
+    verify_records_with(state_dir, audit_key, None).await
+}
+
+/// [`verify_records`] with the time-stamp tokens checked against `tsa` when given.
+pub async fn verify_records_with(
+    state_dir: &Path,
+    audit_key: Option<&Path>,
+    tsa: Option<&TsaTrust>,
+) -> Result<String, AuditCheckError> {
+    let key = audit_key_for(state_dir, audit_key)?;
     let log = state_dir.join("audit.log");
-    let summary = custody::audit::verify(&log, &key)?;
+    let anchored = anchor::verify_log(&log, &key, tsa)?;
+    let summary = anchored.summary.clone();
     let ledger = Ledger::open(state_dir).await?;
 
     let text = std::fs::read_to_string(&log).map_err(|source| custody::Error::Io {
@@ -81,6 +200,7 @@ pub async fn verify_records(
         "ledger: agrees with the audit log both ways (certificates, revocations, CRLs); every \
          CRL keeps what the one before listed"
     );
+    report_timestamps(&mut report, &anchored, &recorded);
     Ok(report)
 }
 
@@ -97,6 +217,58 @@ struct CeremonySeen {
     refused: bool,
 }
 
+/// The time-stamp records and, for each archived artifact, the earliest one covering it.
+fn report_timestamps(report: &mut String, anchored: &AnchorReport, recorded: &Recorded) {
+    let state = if anchored.tokens_verified {
+        "verified against the TSA trust anchors"
+    } else {
+        "NOT verified (no --tsa-anchors): present but unchecked"
+    };
+    let _ = writeln!(
+        report,
+        "time-stamps: {} record(s), {state}",
+        anchored.stamps.len()
+    );
+    for stamp in &anchored.stamps {
+        let _ = writeln!(
+            report,
+            "  record {} stamps checkpoint {} at {} (TSA certificate SHA-256 {})",
+            stamp.seq,
+            stamp.covers_seq,
+            crate::ledger::ts(stamp.gen_time),
+            stamp.tsa
+        );
+    }
+    let mut covered = 0usize;
+    let mut lines = Vec::new();
+    for (seq, what) in &recorded.artifacts {
+        match anchored.stamp_covering(*seq) {
+            Some(stamp) => {
+                covered += 1;
+                lines.push(format!(
+                    "  {what} (record {seq}): time-stamped by record {} at {}",
+                    stamp.seq,
+                    crate::ledger::ts(stamp.gen_time)
+                ));
+            }
+            None => lines.push(format!("  {what} (record {seq}): not yet time-stamped")),
+        }
+    }
+    let _ = writeln!(
+        report,
+        "archived artifacts: {covered} of {} covered by a time-stamped checkpoint{}",
+        recorded.artifacts.len(),
+        if anchored.tokens_verified {
+            ""
+        } else {
+            " (unverified)"
+        }
+    );
+    for line in lines {
+        let _ = writeln!(report, "{line}");
+    }
+}
+
 /// What the audit log says the CA did.
 #[derive(Debug, Default)]
 struct Recorded {
@@ -110,6 +282,8 @@ struct Recorded {
     ceremonies: BTreeSet<CeremonySeen>,
     /// CRL digest → number, from `ca.crl.issue`.
     crls: BTreeMap<String, i64>,
+    /// (record seq, what) of every archived artifact (certificate or CRL), in log order.
+    artifacts: Vec<(u64, String)>,
 }
 
 impl Recorded {
@@ -143,10 +317,16 @@ impl Recorded {
                     at: text("time").to_owned(),
                 });
             }
+            let seq = v
+                .get("seq")
+                .and_then(serde_json::Value::as_u64)
+                .unwrap_or(0);
             match event {
                 "ca.iaca.issue" | "ca.ds.issue" | "ca.link.issue" | "ca.list_signer.issue" => {
                     let kind = event.trim_start_matches("ca.").trim_end_matches(".issue");
                     if let (Some(sha), Some(serial)) = (detail("sha256"), detail("serial")) {
+                        r.artifacts
+                            .push((seq, format!("{kind} certificate {serial} (SHA-256 {sha})")));
                         r.certificates.insert(sha, (kind.to_owned(), serial));
                     }
                 }
@@ -158,6 +338,7 @@ impl Recorded {
                 }
                 "ca.crl.issue" => {
                     if let (Some(sha), Some(n)) = (detail("sha256"), detail("number")) {
+                        r.artifacts.push((seq, format!("CRL #{n} (SHA-256 {sha})")));
                         r.crls.insert(sha, n.parse().unwrap_or(-1));
                     }
                 }

@@ -73,6 +73,10 @@
 //! that continues the sequence and the chain, so its first `seq` is above 1 and its first
 //! `prev` is the sealed segment's head.
 //!
+//! [`crate::timestamp::anchor`] keeps RFC 3161 time-stamp tokens over checkpoints in the log
+//! itself (event [`TIMESTAMP_EVENT`]); [`verify`] checks their records' chain only, and
+//! [`crate::timestamp::anchor::verify_log`] checks the tokens too.
+//!
 //! # Secrets
 //!
 //! No record ever carries a private key, PIN, passphrase or custodian share (§5.4.1). Before
@@ -120,6 +124,10 @@ pub const GENESIS_PREV: &str = "000000000000000000000000000000000000000000000000
 
 /// The event type of a checkpoint record (reserved: [`AuditLog::append`] refuses it).
 pub const CHECKPOINT_EVENT: &str = "audit.checkpoint";
+
+/// The event type of a record holding an RFC 3161 time-stamp token over a checkpoint
+/// (reserved: written and checked by [`crate::timestamp::anchor`]).
+pub const TIMESTAMP_EVENT: &str = "audit.timestamp";
 
 /// The domain-separation prefix of the bytes a checkpoint signature covers.
 pub const CHECKPOINT_CONTEXT: &[u8] = b"mdoc-custody audit checkpoint v1\n";
@@ -586,7 +594,8 @@ impl AuditLog {
     ///
     /// Refused with [`Error::AuditRefused`] (nothing written) if a detail looks like a secret
     /// ([`AuditEvent::check_no_secrets`]), the event type is malformed or reserved
-    /// ([`CHECKPOINT_EVENT`]), an actor id is empty, or the line would exceed [`MAX_LINE_LEN`].
+    /// ([`CHECKPOINT_EVENT`], [`TIMESTAMP_EVENT`]), an actor id is empty, or the line would
+    /// exceed [`MAX_LINE_LEN`].
     pub fn append(&mut self, event: AuditEvent) -> Result<u64> {
         let at = self.clock.now();
         self.append_at(event, at)
@@ -651,14 +660,29 @@ impl AuditLog {
         Ok(outcomes)
     }
 
+    /// Appends a record of a reserved event type (the time-stamp records of
+    /// [`crate::timestamp::anchor`]), checked as by [`append`](Self::append) otherwise.
+    pub(crate) fn append_reserved_at(
+        &mut self,
+        event: AuditEvent,
+        at: OffsetDateTime,
+    ) -> Result<u64> {
+        let record = self.build_record(event, at)?;
+        self.write_record(record)
+    }
+
     /// Checks `event` and builds its record, chained to the current head.
     fn new_record(&self, event: AuditEvent, at: OffsetDateTime) -> Result<AuditRecord> {
-        if event.event == CHECKPOINT_EVENT || event.event == SEGMENT_EVENT {
+        if [CHECKPOINT_EVENT, TIMESTAMP_EVENT, SEGMENT_EVENT].contains(&event.event.as_str()) {
             return Err(refused(format!(
-                "event type {:?} is reserved for AuditLog::checkpoint and AuditLog::seal_at",
+                "event type {:?} is reserved for the audit log's own records",
                 event.event
             )));
         }
+        self.build_record(event, at)
+    }
+
+    fn build_record(&self, event: AuditEvent, at: OffsetDateTime) -> Result<AuditRecord> {
         // Secrets first, so a secret is always refused as such, whatever else is wrong.
         event.check_no_secrets()?;
         check_event_type(&event.event).map_err(refused)?;
@@ -842,6 +866,29 @@ fn summarise(
 /// Reads the log line by line (never more than `MAX_LINE_LEN + 1` bytes of one line) and checks
 /// it; with `key`, checkpoint signatures too.
 fn scan(reader: impl Read, path: &Path, key: Option<&PublicKey>) -> Result<ScanState> {
+    scan_visiting(reader, path, key, &mut |_| Ok(()))
+}
+
+/// What checks records beyond the chain: called on each record once it verified, in order; an
+/// `Err` is reported as tampering at that record.
+pub(crate) type Visitor<'v> = dyn FnMut(&AuditRecord) -> core::result::Result<(), String> + 'v;
+
+/// [`verify`], handing every verified record to `visit` (see [`Visitor`]).
+pub(crate) fn verify_visiting(
+    path: &Path,
+    audit_key: &PublicKey,
+    visit: &mut Visitor<'_>,
+) -> Result<VerifySummary> {
+    let file = File::open(path).map_err(|e| io_err(path, e))?;
+    Ok(scan_visiting(file, path, Some(audit_key), visit)?.summary())
+}
+
+fn scan_visiting(
+    reader: impl Read,
+    path: &Path,
+    key: Option<&PublicKey>,
+    visit: &mut Visitor<'_>,
+) -> Result<ScanState> {
     let expected_fingerprint = key.map(key_fingerprint);
     let mut reader = BufReader::new(reader);
     let mut state = ScanState {
@@ -913,6 +960,7 @@ fn scan(reader: impl Read, path: &Path, key: Option<&PublicKey>) -> Result<ScanS
             let last = record.details.get("last_seq").and_then(|v| v.parse().ok());
             state.pruned_through = state.pruned_through.max(last);
         }
+        visit(&record).map_err(tampered)?;
         if record.is_checkpoint() {
             state.checkpoints = state.checkpoints.saturating_add(1);
             state.last_checkpoint_seq = Some(record.seq);

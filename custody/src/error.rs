@@ -62,6 +62,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// A time-stamp response or token was refused.
+    #[error("time stamp: {0}")]
+    TimeStamp(#[from] crate::timestamp::TimeStampError),
     /// A signing or key operation in `mso` failed.
     #[error(transparent)]
     Mso(#[from] mso::Error),

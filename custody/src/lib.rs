@@ -8,6 +8,8 @@
 //! - [`quorum`]: M-of-N activation: the token PIN or keystore secret is split with Shamir
 //!   secret sharing into shares sealed under each custodian's passphrase;
 //! - [`audit`]: the append-only, hash-chained audit log with signed checkpoints;
+//! - [`timestamp`]: RFC 3161 time-stamp tokens, and the audit log's checkpoints anchored by
+//!   them;
 //! - [`operator`]: what the operator tools share: owner-only files, quiet ends on a closed
 //!   standard output.
 
@@ -19,6 +21,7 @@ pub mod operator;
 pub mod pkcs11;
 pub mod quorum;
 pub mod softstore;
+pub mod timestamp;
 pub mod uri;
 
 pub use error::{Error, Result};

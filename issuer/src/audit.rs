@@ -5,13 +5,26 @@
 //! `fsync`ed together), so an answered request always has its audit record. Records name
 //! clients, documents, doc types, DS serials and error codes — never personal data, element
 //! values, tokens or keys.
+//!
+//! With a TSA configured (`audit.tsa_url`), checkpoints are time-stamped (RFC 3161; at most one
+//! token per `audit.tsa_interval_secs`, see [`Tsa::with_interval`]): the
+//! request is POSTed from the async side, so the writer never waits on the network, and the
+//! writer verifies the reply against the TSA trust anchors and appends it after the checkpoint
+//! ([`custody::timestamp::anchor`]). A TSA that is down or answers wrongly is logged and counted
+//! (`mdoc_issuer_audit_timestamp_failures_total`); issuance goes on and the checkpoint stays.
 
 use std::path::Path;
-use std::sync::mpsc;
+use std::sync::{mpsc, Arc};
 use std::thread;
+use std::time::Duration;
 
 use custody::audit::{AuditEvent, AuditLog};
+use custody::timestamp::anchor::{self, CheckpointRef};
+use custody::timestamp::{TimeStampError, TimeStampRequest, TsaTrust, MAX_RESPONSE_LEN};
+use der::asn1::ObjectIdentifier;
 use mso::crypto::Signer;
+use prometheus::IntCounter;
+use time::OffsetDateTime;
 use tokio::sync::oneshot;
 
 /// Event types written by the issuer.
@@ -63,18 +76,151 @@ type Reply = oneshot::Sender<Result<u64, String>>;
 enum Job {
     /// Append a record.
     Append(AuditEvent, Reply),
-    /// Sign a checkpoint over the records since the last one (answers 0 when there are
+    /// Sign a checkpoint over the records since the last one (answers `None` when there are
     /// none, or no checkpoint key).
-    Checkpoint(Reply),
+    Checkpoint(oneshot::Sender<Result<Option<CheckpointRef>, String>>),
+    /// Verify a TSA's reply for a checkpoint and append its time-stamp record.
+    Timestamp(Box<Stamp>, Reply),
+}
+
+/// A TSA's reply to the request for a checkpoint.
+struct Stamp {
+    checkpoint: CheckpointRef,
+    request: TimeStampRequest,
+    response: Vec<u8>,
+}
+
+/// An RFC 3161 time-stamping authority over HTTP (§3.4): the request is POSTed as
+/// `application/timestamp-query`, the reply must come back as `application/timestamp-reply`.
+#[derive(Debug)]
+pub struct Tsa {
+    url: String,
+    trust: TsaTrust,
+    policy: Option<ObjectIdentifier>,
+    client: reqwest::Client,
+    interval: Duration,
+}
+
+impl Tsa {
+    /// A TSA at `url` whose tokens verify under `trust`, asked for `policy` when given (and
+    /// then only tokens under it are accepted), each exchange bounded by `timeout`.
+    pub fn new(
+        url: String,
+        trust: TsaTrust,
+        policy: Option<ObjectIdentifier>,
+        timeout: Duration,
+    ) -> Result<Self, AuditError> {
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .build()
+            .map_err(|e| AuditError::Log(format!("TSA client: {e}")))?;
+        let trust = match policy {
+            Some(p) => trust.with_policies(vec![p]),
+            None => trust,
+        };
+        Ok(Tsa {
+            url,
+            trust,
+            policy,
+            client,
+            interval: Duration::ZERO,
+        })
+    }
+
+    /// Time-stamps a checkpoint only when the last token is at least `interval` old (a token
+    /// with its chain is a few KiB: one a minute would grow the log by over a GiB a year). The
+    /// checkpoints in between are covered by the next token, which commits to them.
+    #[must_use]
+    pub fn with_interval(mut self, interval: Duration) -> Self {
+        self.interval = interval;
+        self
+    }
+
+    /// POSTs a DER TimeStampReq; returns the DER TimeStampResp (size-bounded).
+    pub async fn post(&self, request: &[u8]) -> Result<Vec<u8>, TimeStampError> {
+        let transport = |e: reqwest::Error| TimeStampError::Transport(e.to_string());
+        let mut response = self
+            .client
+            .post(&self.url)
+            .header(reqwest::header::CONTENT_TYPE, "application/timestamp-query")
+            .body(request.to_vec())
+            .send()
+            .await
+            .map_err(transport)?;
+        if !response.status().is_success() {
+            return Err(TimeStampError::Transport(format!(
+                "HTTP status {}",
+                response.status()
+            )));
+        }
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if content_type != "application/timestamp-reply" {
+            return Err(TimeStampError::Transport(format!(
+                "content type {content_type:?}, expected application/timestamp-reply"
+            )));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_RESPONSE_LEN {
+                return Err(TimeStampError::TooLarge {
+                    what: "time-stamp response",
+                    size: body.len() + chunk.len(),
+                    limit: MAX_RESPONSE_LEN,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
 }
 
 /// The most records written by one flush (bounds a batch's latency and memory).
 const MAX_BATCH: usize = 256;
 
+/// The TSA `[audit]` configures, if any: `tsa_url` with `tsa_trust_anchors` (PEM), optional
+/// `tsa_policy`, `tsa_timeout_secs`, `tsa_interval_secs`.
+pub fn tsa_from_config(config: &crate::config::AuditConfig) -> Result<Option<Tsa>, AuditError> {
+    let Some(url) = &config.tsa_url else {
+        return Ok(None);
+    };
+    let anchors = config.tsa_trust_anchors.as_ref().ok_or_else(|| {
+        AuditError::Log("audit.tsa_url needs audit.tsa_trust_anchors (PEM)".to_owned())
+    })?;
+    let pem = std::fs::read(anchors).map_err(|e| {
+        AuditError::Log(format!(
+            "audit.tsa_trust_anchors {}: {e}",
+            anchors.display()
+        ))
+    })?;
+    let trust = TsaTrust::from_pem(&pem)
+        .map_err(|e| AuditError::Log(format!("audit.tsa_trust_anchors: {e}")))?;
+    let policy = config
+        .tsa_policy
+        .as_deref()
+        .map(str::parse)
+        .transpose()
+        .map_err(|e| AuditError::Log(format!("audit.tsa_policy: {e}")))?;
+    Tsa::new(
+        url.clone(),
+        trust,
+        policy,
+        Duration::from_secs(config.tsa_timeout_secs.max(1)),
+    )
+    .map(|tsa| Some(tsa.with_interval(Duration::from_secs(config.tsa_interval_secs))))
+}
+
 /// A handle to the audit writer. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Audit {
     tx: mpsc::SyncSender<Job>,
+    tsa: Option<Arc<Tsa>>,
+    timestamp_failures: IntCounter,
+    /// When the last token was recorded (see [`Tsa::with_interval`]).
+    last_stamp: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
 }
 
 impl Audit {
@@ -89,6 +235,25 @@ impl Audit {
         checkpoint_key: Option<Box<dyn Signer>>,
         segmenting: Segmenting,
     ) -> Result<Self, AuditError> {
+        Self::open_with_tsa(path, terminal_id, checkpoint_key, None, segmenting)
+    }
+
+    /// [`open`](Self::open), time-stamping every checkpoint with `tsa` (see the module docs).
+    pub fn open_with_tsa(
+        path: &Path,
+        terminal_id: &str,
+        checkpoint_key: Option<Box<dyn Signer>>,
+        tsa: Option<Tsa>,
+        segmenting: Segmenting,
+    ) -> Result<Self, AuditError> {
+        let tsa = tsa.map(Arc::new);
+        let writer_tsa = tsa.clone();
+        let timestamp_failures = IntCounter::new(
+            "audit_timestamp_failures_total",
+            "Audit checkpoints the TSA did not time-stamp (unreachable, refused, or a reply that \
+             does not verify)",
+        )
+        .map_err(|e| AuditError::Log(e.to_string()))?;
         let mut log = match &checkpoint_key {
             Some(key) => {
                 let public = key
@@ -107,6 +272,7 @@ impl Audit {
                 // Group commit: everything queued while the last flush ran is written with
                 // one write and one fsync, so the disk's flush time is paid once per batch
                 // rather than once per request.
+                let mut stamps_since_checkpoint = 0u64;
                 while let Ok(first) = rx.recv() {
                     let mut jobs = vec![first];
                     while jobs.len() < MAX_BATCH {
@@ -118,6 +284,7 @@ impl Audit {
                     let mut events = Vec::new();
                     let mut replies = Vec::new();
                     let mut checkpoints = Vec::new();
+                    let mut stamps = Vec::new();
                     for job in jobs {
                         match job {
                             Job::Append(event, reply) => {
@@ -125,17 +292,52 @@ impl Audit {
                                 replies.push(reply);
                             }
                             Job::Checkpoint(reply) => checkpoints.push(reply),
+                            Job::Timestamp(stamp, reply) => stamps.push((stamp, reply)),
                         }
+                    }
+                    for (stamp, reply) in stamps {
+                        // A time-stamp record alone does not call for another checkpoint (the
+                        // token anchors itself): otherwise an idle service would ask the TSA
+                        // at every upkeep forever.
+                        let done = match &writer_tsa {
+                            Some(tsa) => anchor::record_response(
+                                &mut log,
+                                &stamp.checkpoint,
+                                &stamp.request,
+                                &stamp.response,
+                                &tsa.trust,
+                                OffsetDateTime::now_utc(),
+                            )
+                            .map(|(seq, _)| {
+                                stamps_since_checkpoint += 1;
+                                seq
+                            })
+                            .map_err(|e| e.to_string()),
+                            None => Err("no TSA configured".to_owned()),
+                        };
+                        let _ = reply.send(done);
                     }
                     if !events.is_empty() {
                         append(&mut log, events, replies);
                     }
                     if !checkpoints.is_empty() {
-                        let done =
-                            checkpoint(&mut log, checkpoint_key.as_deref()).and_then(|seq| {
-                                seal_if_due(&mut log, checkpoint_key.as_deref(), segmenting)
-                                    .map(|_| seq)
-                            });
+                        // A segment due is sealed first, so the checkpoint (and its
+                        // time-stamp) is the new segment's, covering the sealed one through
+                        // its opening record.
+                        match seal_if_due(&mut log, checkpoint_key.as_deref(), segmenting) {
+                            Ok(true) => stamps_since_checkpoint = 0,
+                            Ok(false) => {}
+                            // The handle refuses appends until reopened: fail safe.
+                            Err(e) => tracing::error!(error = %e, "sealing the audit log failed"),
+                        }
+                        let done = checkpoint(
+                            &mut log,
+                            checkpoint_key.as_deref(),
+                            stamps_since_checkpoint,
+                        );
+                        if matches!(done, Ok(Some(_))) {
+                            stamps_since_checkpoint = 0;
+                        }
                         for reply in checkpoints {
                             let _ = reply.send(done.clone());
                         }
@@ -143,14 +345,75 @@ impl Audit {
                 }
             })
             .map_err(|e| AuditError::Log(e.to_string()))?;
-        Ok(Audit { tx })
+        Ok(Audit {
+            tx,
+            tsa,
+            timestamp_failures,
+            last_stamp: Arc::default(),
+        })
+    }
+
+    /// The counter of checkpoints left without a time-stamp, for the service's metrics.
+    pub fn timestamp_failures(&self) -> IntCounter {
+        self.timestamp_failures.clone()
     }
 
     /// Signs a checkpoint over the records since the last one; returns its sequence number,
-    /// or 0 when there was nothing to sign or no checkpoint key is configured.
+    /// or 0 when there was nothing to sign or no checkpoint key is configured. With a TSA,
+    /// then time-stamps it; a failure to do so is logged and counted, never returned.
     pub async fn checkpoint(&self) -> Result<u64, AuditError> {
         let (reply, done) = oneshot::channel();
         self.send(Job::Checkpoint(reply)).await?;
+        let checkpoint = done
+            .await
+            .map_err(|_| AuditError::Stopped)?
+            .map_err(AuditError::Log)?;
+        let Some(checkpoint) = checkpoint else {
+            return Ok(0);
+        };
+        if let Some(tsa) = &self.tsa {
+            let due = self
+                .last_stamp
+                .lock()
+                .map(|last| last.is_none_or(|t| t.elapsed() >= tsa.interval))
+                .unwrap_or(true);
+            if due {
+                match self.timestamp(tsa, &checkpoint).await {
+                    Ok(_) => {
+                        if let Ok(mut last) = self.last_stamp.lock() {
+                            *last = Some(std::time::Instant::now());
+                        }
+                    }
+                    Err(e) => {
+                        self.timestamp_failures.inc();
+                        tracing::error!(
+                            checkpoint = checkpoint.seq,
+                            error = %e,
+                            "audit checkpoint not time-stamped"
+                        );
+                    }
+                }
+            }
+        }
+        Ok(checkpoint.seq)
+    }
+
+    /// Asks the TSA for a token over `checkpoint` and has the writer record it.
+    async fn timestamp(&self, tsa: &Tsa, checkpoint: &CheckpointRef) -> Result<u64, AuditError> {
+        let request = checkpoint
+            .request(tsa.policy)
+            .map_err(|e| AuditError::Log(e.to_string()))?;
+        let response = tsa
+            .post(request.der())
+            .await
+            .map_err(|e| AuditError::Log(e.to_string()))?;
+        let (reply, done) = oneshot::channel();
+        let stamp = Stamp {
+            checkpoint: checkpoint.clone(),
+            request,
+            response,
+        };
+        self.send(Job::Timestamp(Box::new(stamp), reply)).await?;
         done.await
             .map_err(|_| AuditError::Stopped)?
             .map_err(AuditError::Log)
@@ -207,13 +470,14 @@ pub struct Segmenting {
     pub max_bytes: Option<u64>,
 }
 
-/// Seals the live log if `segmenting` says it is due and there is a key to close it with.
+/// Seals the live log if `segmenting` says it is due and there is a key to close it with;
+/// whether it did.
 fn seal_if_due(
     log: &mut AuditLog,
     key: Option<&dyn Signer>,
     segmenting: Segmenting,
-) -> Result<(), String> {
-    let Some(key) = key else { return Ok(()) };
+) -> Result<bool, String> {
+    let Some(key) = key else { return Ok(false) };
     let now = time::OffsetDateTime::now_utc();
     let old = match (
         segmenting.max_age,
@@ -240,13 +504,26 @@ fn seal_if_due(
             "audit log segment sealed"
         );
     }
-    Ok(())
+    Ok(old || big)
 }
 
-/// Signs a checkpoint if there is a key and something to cover.
-fn checkpoint(log: &mut AuditLog, key: Option<&dyn Signer>) -> Result<u64, String> {
+/// Signs a checkpoint if there is a key and something to cover besides the `stamps` time-stamp
+/// records written since the last one.
+fn checkpoint(
+    log: &mut AuditLog,
+    key: Option<&dyn Signer>,
+    stamps: u64,
+) -> Result<Option<CheckpointRef>, String> {
     match key {
-        Some(key) if log.summary().unanchored > 0 => log.checkpoint(key).map_err(|e| e.to_string()),
-        _ => Ok(0),
+        Some(key) if log.summary().unanchored > stamps => {
+            let at = OffsetDateTime::now_utc();
+            let seq = log.checkpoint_at(key, at).map_err(|e| e.to_string())?;
+            Ok(Some(CheckpointRef {
+                seq,
+                hash: log.head().to_owned(),
+                time: at,
+            }))
+        }
+        _ => Ok(None),
     }
 }

@@ -365,6 +365,22 @@ pub struct AuditConfig {
     pub segment_days: u32,
     /// ... or once it holds this many bytes (0: never by size).
     pub segment_max_bytes: u64,
+    /// An RFC 3161 time-stamping authority (HTTP URL) that time-stamps every checkpoint; the
+    /// token is kept in the log. Needs `tsa_trust_anchors` and a checkpoint key. A TSA that is
+    /// down never stops issuance: the failure is logged and counted
+    /// (`mdoc_issuer_audit_timestamp_failures_total`).
+    pub tsa_url: Option<String>,
+    /// PEM file of the trusted TSA root certificates; replies that do not verify under them
+    /// are not recorded.
+    pub tsa_trust_anchors: Option<PathBuf>,
+    /// The TSA policy OID to ask for; when set, only tokens under it are accepted.
+    pub tsa_policy: Option<String>,
+    /// Timeout of one exchange with the TSA, in seconds.
+    pub tsa_timeout_secs: u64,
+    /// Least time between two tokens, in seconds: checkpoints in between are covered by the
+    /// next token (each token with its chain is a few KiB of log). A failed attempt is retried
+    /// at the next checkpoint.
+    pub tsa_interval_secs: u64,
 }
 
 impl Default for AuditConfig {
@@ -375,6 +391,11 @@ impl Default for AuditConfig {
             checkpoint_key_uri: None,
             segment_days: 30,
             segment_max_bytes: 1 << 30,
+            tsa_url: None,
+            tsa_trust_anchors: None,
+            tsa_policy: None,
+            tsa_timeout_secs: 10,
+            tsa_interval_secs: 3600,
         }
     }
 }

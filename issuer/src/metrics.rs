@@ -39,6 +39,11 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
+    /// Registers a counter another part of the service owns (the audit writer's).
+    pub fn register_counter(&self, counter: IntCounter) -> Result<(), prometheus::Error> {
+        self.registry.register(Box::new(counter))
+    }
+
     /// Creates and registers every metric.
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new_custom(Some("mdoc_issuer".into()), None)?;

@@ -123,10 +123,18 @@ pub async fn build_with(
         }
         None => None,
     };
-    let audit = Audit::open(
+    let tsa = crate::audit::tsa_from_config(&config.audit)?;
+    if tsa.is_some() && checkpoint_key.is_none() {
+        return Err(EngineError::Config(
+            "audit.tsa_url needs audit.checkpoint_key_uri: only checkpoints are time-stamped"
+                .into(),
+        ));
+    }
+    let audit = Audit::open_with_tsa(
         &config.audit.path,
         &config.audit.terminal_id,
         checkpoint_key,
+        tsa,
         config.audit.segmenting(),
     )?;
     Issuer::new(Parts {

@@ -307,3 +307,138 @@ fn audit_verify_and_prune_cover_the_sealed_segments() {
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&out.stderr).contains(".sealed"));
 }
+
+/// RFC 3161 over HTTP (§3.4) with a real TSA (`openssl ts -reply` behind a loopback server):
+/// every checkpoint is time-stamped and the token kept in the log, an idle service does not ask
+/// again, a TSA that is down is counted and issuance goes on, and `audit verify --tsa-anchors`
+/// checks the tokens.
+#[tokio::test]
+#[ignore = "needs openssl (scripts/test.sh runs it)"]
+async fn checkpoints_are_time_stamped_over_http_and_verified() {
+    use der::Encode;
+    use mdoc_issuer::audit::{Audit, Tsa};
+    use mso::crypto::{Algorithm, Signer, SoftwareKey};
+    use test_kit::tsa::{OpensslTsa, TsaOptions, TsaServer};
+
+    let dir = tempfile::tempdir().unwrap();
+    let tsa_dir = dir.path().join("tsa");
+    std::fs::create_dir(&tsa_dir).unwrap();
+    let tsa = OpensslTsa::new(&tsa_dir, TsaOptions::default());
+    let anchors = tsa.root_pem_path();
+    let server = TsaServer::start(tsa);
+    let trust = custody::timestamp::TsaTrust::from_pem(&std::fs::read(&anchors).unwrap()).unwrap();
+    let client = Tsa::new(server.url(), trust, None, std::time::Duration::from_secs(5)).unwrap();
+
+    let key = SoftwareKey::generate(Algorithm::Es256);
+    let spki = dir.path().join("audit-key.spki.der");
+    let public = key.public_key().unwrap();
+    std::fs::write(
+        &spki,
+        mso::x509::spki::encode(&public).unwrap().to_der().unwrap(),
+    )
+    .unwrap();
+    let log_path = dir.path().join("issuer-audit.log");
+    let audit = Audit::open_with_tsa(
+        &log_path,
+        "mdoc-issuer",
+        Some(Box::new(key)),
+        Some(client),
+        mdoc_issuer::audit::Segmenting::default(),
+    )
+    .unwrap();
+    let failures = audit.timestamp_failures();
+    audit
+        .record(AuditEvent::success("issuer.issue").detail("document", "ab"))
+        .await
+        .unwrap();
+    assert_eq!(audit.checkpoint().await.unwrap(), 2);
+    assert_eq!(failures.get(), 0);
+    // Idle: only the time-stamp record since the checkpoint, nothing to sign or stamp.
+    assert_eq!(audit.checkpoint().await.unwrap(), 0);
+
+    // The TSA goes away: the checkpoint is still signed, the failure counted.
+    drop(server);
+    audit
+        .record(AuditEvent::success("issuer.issue").detail("document", "cd"))
+        .await
+        .unwrap();
+    assert_eq!(audit.checkpoint().await.unwrap(), 5);
+    assert_eq!(failures.get(), 1);
+    drop(audit);
+
+    let events: Vec<String> = std::fs::read_to_string(&log_path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["event"].to_string())
+        .collect();
+    assert_eq!(
+        events,
+        [
+            "\"issuer.issue\"",
+            "\"audit.checkpoint\"",
+            "\"audit.timestamp\"",
+            "\"issuer.issue\"",
+            "\"audit.checkpoint\""
+        ]
+    );
+
+    let config = dir.path().join("issuer.toml");
+    std::fs::write(
+        &config,
+        format!("[audit]\npath = \"{}\"\n", log_path.display()),
+    )
+    .unwrap();
+    let verify = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
+            .args(["audit", "verify", "--config", config.to_str().unwrap()])
+            .args(["--key", spki.to_str().unwrap()])
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let out = verify(&["--tsa-anchors", anchors.to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("time-stamps: 1 verified"), "{said}");
+    let out = verify(&[]);
+    let said = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(said.contains("NOT verified"), "{said}");
+
+    // The token edited (one byte), the chain recomputed from there: exit 5, the record named.
+    let text = std::fs::read_to_string(&log_path).unwrap();
+    let mut records: Vec<custody::audit::AuditRecord> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let mut token = b64.decode(&records[2].details["token"]).unwrap();
+    let at = token.len() - 10;
+    token[at] ^= 0x01;
+    records[2].details.insert("token".into(), b64.encode(token));
+    let mut prev = records[1].hash.clone();
+    let lines: Vec<String> = records
+        .iter_mut()
+        .enumerate()
+        .map(|(i, r)| {
+            if i >= 2 {
+                r.prev = prev.clone();
+                r.hash = r.compute_hash().unwrap();
+            }
+            prev = r.hash.clone();
+            r.to_line().unwrap()
+        })
+        .collect();
+    std::fs::write(&log_path, lines.join("\n") + "\n").unwrap();
+    let out = verify(&["--tsa-anchors", anchors.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("time-stamp record 3"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

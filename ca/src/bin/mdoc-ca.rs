@@ -2,8 +2,15 @@
 //!
 //! ```text
 //! mdoc-ca run CEREMONY.toml [--dry-run] [--passphrases prompt|env]
-//! mdoc-ca audit verify --state-dir DIR [--audit-key FILE]
+//! mdoc-ca audit verify --state-dir DIR [--audit-key FILE] [--tsa-anchors PEM]
+//! mdoc-ca audit timestamp --state-dir DIR --terminal-id ID --response FILE.tsr
+//!                         --tsa-anchors PEM [--query FILE.tsq] [--audit-key FILE]
 //! ```
+//!
+//! Each ceremony's closing checkpoint leaves an RFC 3161 request in
+//! `STATE_DIR/timestamp-requests/checkpoint-<seq>.tsq`; an operator takes it to the TSA (for
+//! instance `openssl ts -reply` or the TSA's own tool) and records the reply with `audit
+//! timestamp`, which verifies it against the TSA trust anchors before appending it to the log.
 //!
 //! Exit codes: 0 done; 2 config or usage error; 3 refused (policy, bad input); 4 key activation
 //! failed; 5 ledger, audit or I/O failure; 6 audit or archive verification found tampering.
@@ -55,6 +62,31 @@ enum AuditCommand {
         /// The CA state directory.
         #[arg(long)]
         state_dir: PathBuf,
+        /// The audit public key (SPKI DER); default: STATE_DIR/audit-key.spki.der.
+        #[arg(long)]
+        audit_key: Option<PathBuf>,
+        /// Trusted TSA root certificates (PEM): verify the time-stamp tokens in the log.
+        /// Without it they are reported as present but unchecked.
+        #[arg(long)]
+        tsa_anchors: Option<PathBuf>,
+    },
+    /// Record a TSA's reply (RFC 3161) to the time-stamp request of the log's last checkpoint.
+    Timestamp {
+        /// The CA state directory.
+        #[arg(long)]
+        state_dir: PathBuf,
+        /// This terminal's id, stamped on the record.
+        #[arg(long)]
+        terminal_id: String,
+        /// The TSA's reply (DER TimeStampResp, `.tsr`).
+        #[arg(long)]
+        response: PathBuf,
+        /// The request it answers; default: the one the ceremony wrote for that checkpoint.
+        #[arg(long)]
+        query: Option<PathBuf>,
+        /// Trusted TSA root certificates (PEM).
+        #[arg(long)]
+        tsa_anchors: PathBuf,
         /// The audit public key (SPKI DER); default: STATE_DIR/audit-key.spki.der.
         #[arg(long)]
         audit_key: Option<PathBuf>,
@@ -132,22 +164,89 @@ fn main() -> ExitCode {
         }
         Command::Audit {
             command:
+                AuditCommand::Timestamp {
+                    state_dir,
+                    terminal_id,
+                    response,
+                    query,
+                    tsa_anchors,
+                    audit_key,
+                },
+        } => {
+            let trust = match mdoc_ca::audit_check::tsa_trust(&tsa_anchors) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("mdoc-ca: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            match mdoc_ca::audit_check::record_timestamp(
+                &state_dir,
+                audit_key.as_deref(),
+                &terminal_id,
+                &response,
+                query.as_deref(),
+                &trust,
+            ) {
+                Ok(line) => {
+                    custody::say!("{line}");
+                    ExitCode::SUCCESS
+                }
+                // A log that does not verify is tampering; a reply that does not is refused.
+                Err(
+                    e @ mdoc_ca::audit_check::AuditCheckError::Audit(
+                        custody::Error::AuditTampered { .. },
+                    ),
+                ) => {
+                    eprintln!("mdoc-ca: audit verification FAILED: {e}");
+                    ExitCode::from(6)
+                }
+                Err(e) => {
+                    eprintln!("mdoc-ca: time-stamp refused: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
+        Command::Audit {
+            command:
                 AuditCommand::Verify {
                     state_dir,
                     audit_key,
+                    tsa_anchors,
                 },
-        } => match runtime.block_on(mdoc_ca::audit_check::verify_state(
-            &state_dir,
-            audit_key.as_deref(),
-        )) {
-            Ok(report) => {
-                custody::say!("{report}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("mdoc-ca: audit verification FAILED: {e}");
-                ExitCode::from(6)
-            }
-        },
+        } => {
+            let trust = match tsa_anchors
+                .as_deref()
+                .map(mdoc_ca::audit_check::tsa_trust)
+                .transpose()
+            {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("mdoc-ca: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            verify(&runtime, &state_dir, audit_key.as_deref(), trust.as_ref())
+        }
+    }
+}
+
+fn verify(
+    runtime: &tokio::runtime::Runtime,
+    state_dir: &std::path::Path,
+    audit_key: Option<&std::path::Path>,
+    trust: Option<&custody::timestamp::TsaTrust>,
+) -> ExitCode {
+    match runtime.block_on(mdoc_ca::audit_check::verify_state_with(
+        state_dir, audit_key, trust,
+    )) {
+        Ok(report) => {
+            custody::say!("{report}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("mdoc-ca: audit verification FAILED: {e}");
+            ExitCode::from(6)
+        }
     }
 }

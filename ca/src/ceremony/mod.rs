@@ -260,12 +260,36 @@ async fn verified_start(ctx: &mut Context<'_>, state: &std::path::Path) -> bool 
     }
 }
 
-/// Signs an audit checkpoint with the audit key if the ceremony activated it.
+/// Signs an audit checkpoint with the audit key if the ceremony activated it, and writes the
+/// RFC 3161 request for it (the CA is offline: an operator takes the `.tsq` to the TSA and
+/// records the reply with `mdoc-ca audit timestamp`).
 pub(crate) fn checkpoint(ctx: &mut Context<'_>, audit_key: &dyn Signer) -> Result<()> {
-    ctx.audit
+    let seq = ctx
+        .audit
         .checkpoint_at(audit_key, ctx.at)
-        .map(|_| ())
-        .map_err(CeremonyError::Audit)
+        .map_err(CeremonyError::Audit)?;
+    let checkpoint = custody::timestamp::anchor::CheckpointRef {
+        seq,
+        hash: ctx.audit.head().to_owned(),
+        time: ctx.at,
+    };
+    let request = checkpoint.request(None).map_err(CeremonyError::Audit)?;
+    let dir = ctx
+        .cfg
+        .state_dir
+        .join(crate::audit_check::TIMESTAMP_REQUESTS_DIR);
+    std::fs::create_dir_all(&dir).map_err(|source| CeremonyError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let path = crate::audit_check::timestamp_request_path(&ctx.cfg.state_dir, seq);
+    write_new(&path, request.der())?;
+    ctx.say(format!(
+        "  audit checkpoint {seq}: time-stamp request {} (imprint {})",
+        path.display(),
+        checkpoint.hash
+    ));
+    Ok(())
 }
 
 /// A secret that is zeroized on drop.

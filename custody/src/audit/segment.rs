@@ -141,6 +141,11 @@ pub struct SealedSegment {
 }
 
 impl AuditLog {
+    /// The first sequence number of the live segment (1, unless it continues a sealed one).
+    pub fn first_seq(&self) -> u64 {
+        self.first_seq
+    }
+
     /// The time of the live segment's first record (`None` for an empty log): how old the
     /// segment is, to decide when to seal it.
     pub fn segment_started(&self) -> Result<Option<OffsetDateTime>> {

@@ -113,6 +113,10 @@ enum AuditCommand {
         /// The audit public key `audit key` wrote (SPKI, DER).
         #[arg(long)]
         key: PathBuf,
+        /// Trusted TSA root certificates (PEM): verify the RFC 3161 time-stamp tokens kept in
+        /// the log. Without it they are reported as present but unchecked.
+        #[arg(long)]
+        tsa_anchors: Option<PathBuf>,
     },
     /// After a crash tore the log's last write (the service then refuses to start): keeps the
     /// torn bytes beside the log, cuts them, and records the repair. Refuses, changing
@@ -287,23 +291,72 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify { config, key },
+            command:
+                AuditCommand::Verify {
+                    config,
+                    key,
+                    tsa_anchors,
+                },
         } => {
+            let trust = tsa_anchors
+                .map(|path| {
+                    let pem = std::fs::read(&path)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))?;
+                    custody::timestamp::TsaTrust::from_pem(&pem)
+                        .map_err(|e| Failure::Usage(format!("{}: {e}", path.display())))
+                })
+                .transpose()?;
             let config = load(&config)?;
             let public = audit_public_key(&key)?;
-            let summary = custody::audit::verify_segments(&config.audit.path, &public)
-                .map_err(|e| Failure::Tampered(format!("audit log verification FAILED: {e}")))?;
-            for (segment, s) in &summary.sealed {
-                custody::say!("{}: OK (sealed)", segment.path.display());
-                custody::say!("  {s:?}");
+            let tampered = |e: custody::Error| {
+                Failure::Tampered(format!("audit log verification FAILED: {e}"))
+            };
+            // Each file in order, records and time-stamps (a stamp covers a checkpoint of its
+            // own segment), so the first problem is the one named; then the links between them.
+            let sealed = custody::audit::sealed_segments(&config.audit.path).map_err(tampered)?;
+            let mut stamps = 0usize;
+            let mut stamped = None;
+            for path in sealed
+                .iter()
+                .map(|seg| &seg.path)
+                .chain([&config.audit.path])
+            {
+                let report = custody::timestamp::anchor::verify_log(path, &public, trust.as_ref())
+                    .map_err(|e| {
+                        Failure::Tampered(format!(
+                            "audit log verification FAILED: {}: {e}",
+                            path.display()
+                        ))
+                    })?;
+                stamps += report.stamps.len();
+                if let Some(last) = report.stamps.last() {
+                    stamped = Some((report.stamped_through().unwrap_or(0), last.gen_time));
+                }
+                let kind = if *path == config.audit.path {
+                    ""
+                } else {
+                    " (sealed)"
+                };
+                custody::say!("{}: OK{kind}", path.display());
+                custody::say!("  {:?}", report.summary);
             }
-            custody::say!("{}: OK", config.audit.path.display());
-            custody::say!("  {:?}", summary.live);
+            let summary =
+                custody::audit::verify_segments(&config.audit.path, &public).map_err(tampered)?;
             if summary.first_seq > 1 {
                 custody::say!(
                     "  records before #{} were pruned (see the audit.segment.pruned records)",
                     summary.first_seq
                 );
+            }
+            match (stamps, trust.is_some(), stamped) {
+                (0, _, _) => custody::say!("  time-stamps: none"),
+                (n, true, Some((through, at))) => custody::say!(
+                    "  time-stamps: {n} verified against the TSA trust anchors; records up to \
+                     {through} existed at {at}"
+                ),
+                (n, _, _) => {
+                    custody::say!("  time-stamps: {n} present, NOT verified (no --tsa-anchors)")
+                }
             }
             let checkpoints = summary.live.checkpoints
                 + summary

@@ -79,6 +79,9 @@ impl Issuer {
             audit,
         } = parts;
         let metrics = Metrics::new().map_err(|e| EngineError::Internal(e.to_string()))?;
+        metrics
+            .register_counter(audit.timestamp_failures())
+            .map_err(|e| EngineError::Internal(e.to_string()))?;
         let nonce_ttl =
             Duration::seconds(i64::try_from(config.issuance.nonce_ttl_secs).unwrap_or(300));
         let issuer = Arc::new(Issuer {

@@ -84,6 +84,8 @@ pub const MDL_READER_AUTH_EKU: Oid = Oid::new_unwrap("1.0.18013.5.1.6");
 pub const VICAL_SIGNER_EKU: Oid = Oid::new_unwrap("1.0.18013.5.1.8");
 /// anyExtendedKeyUsage (RFC 5280 §4.2.1.12).
 pub const ANY_EXTENDED_KEY_USAGE: Oid = Oid::new_unwrap("2.5.29.37.0");
+/// id-kp-timeStamping: a time-stamping authority (RFC 5280 §4.2.1.12, RFC 3161 §2.3).
+pub const TIME_STAMPING_EKU: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.8");
 
 // Key algorithms and curves (RFC 5480, RFC 8410).
 
@@ -101,6 +103,32 @@ pub const SECP256K1: Oid = Oid::new_unwrap("1.3.132.0.10");
 pub const ED25519: Oid = Oid::new_unwrap("1.3.101.112");
 /// rsaEncryption (RFC 8017; never accepted, named in error messages).
 pub const RSA_ENCRYPTION: Oid = Oid::new_unwrap("1.2.840.113549.1.1.1");
+
+// Hash algorithms (RFC 5754 §2, RFC 3279 §2.2.1).
+
+/// id-sha1 (RFC 3279 §2.2.1; only to match ESS signingCertificate v1 certificate ids).
+pub const SHA1: Oid = Oid::new_unwrap("1.3.14.3.2.26");
+/// id-sha256 (RFC 5754 §2.2).
+pub const SHA256: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.1");
+/// id-sha384 (RFC 5754 §2.3).
+pub const SHA384: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.2");
+/// id-sha512 (RFC 5754 §2.4).
+pub const SHA512: Oid = Oid::new_unwrap("2.16.840.1.101.3.4.2.3");
+
+// CMS content types and attributes (RFC 5652, RFC 3161, RFC 2634, RFC 5035).
+
+/// id-signedData (RFC 5652 §5.1).
+pub const CMS_SIGNED_DATA: Oid = Oid::new_unwrap("1.2.840.113549.1.7.2");
+/// id-ct-TSTInfo, the content type of a time-stamp token (RFC 3161 §2.4.2).
+pub const CT_TST_INFO: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.1.4");
+/// id-contentType, a signed attribute (RFC 5652 §11.1).
+pub const CMS_CONTENT_TYPE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.3");
+/// id-messageDigest, a signed attribute (RFC 5652 §11.2).
+pub const CMS_MESSAGE_DIGEST: Oid = Oid::new_unwrap("1.2.840.113549.1.9.4");
+/// id-aa-signingCertificate, ESS (RFC 2634 §5.4).
+pub const SIGNING_CERTIFICATE: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.12");
+/// id-aa-signingCertificateV2, ESS (RFC 5035 §3).
+pub const SIGNING_CERTIFICATE_V2: Oid = Oid::new_unwrap("1.2.840.113549.1.9.16.2.47");
 
 // Signature algorithms (RFC 5758 §3.2).
 
