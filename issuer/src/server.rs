@@ -163,11 +163,16 @@ pub struct Running {
 impl Running {
     /// Asks the server to stop accepting, waits for in-flight requests, then returns.
     pub async fn shutdown(self) -> std::io::Result<()> {
-        let _ = self.stop.send(true);
+        // The background tasks end first (an abort takes effect at the task's next await, on
+        // another thread perhaps), so none of their records lands after the stop record and
+        // the final checkpoint.
         self.upkeep.abort();
-        if let Some(f) = &self.crl_follow {
+        let _ = self.upkeep.await;
+        if let Some(f) = self.crl_follow {
             f.abort();
+            let _ = f.await;
         }
+        let _ = self.stop.send(true);
         self.task
             .await
             .map_err(|e| std::io::Error::other(e.to_string()))?

@@ -18,7 +18,7 @@ use custody::audit::AuditEvent;
 
 use super::{EngineError, Issuer};
 use crate::audit::events;
-use crate::store::{DocumentId, DocumentState, DsState, StoreError};
+use crate::store::{DocumentId, DocumentState, DsState, RevocationReason, StoreError};
 
 /// The reason written into the rollback record of an operation found uncommitted.
 pub const NOT_COMMITTED: &str = "not_committed_at_crash";
@@ -197,8 +197,11 @@ impl Issuer {
             return Ok(false);
         };
         if r.event == events::REVOKE {
+            // Committed if the document is revoked by this request, not by a DS revocation
+            // that won the race (a client never gives that reason; the first reason stays).
             return match self.store.get_document(id).await {
-                Ok(doc) => Ok(doc.state == DocumentState::Revoked),
+                Ok(doc) => Ok(doc.state == DocumentState::Revoked
+                    && doc.revocation_reason != Some(RevocationReason::DsRevoked)),
                 Err(e) => found(e),
             };
         }
