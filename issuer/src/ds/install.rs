@@ -94,8 +94,9 @@ pub fn install_certificate(
 /// [`install_certificate`] checks a DS but against the MSO revocation list signer profile
 /// (ISO/IEC 18013-5 second edition, Table B.9): issued directly by a configured IACA,
 /// keyUsage critical and digitalSignature only, subject and authority key identifiers,
-/// validity at most 1187 days and inside the IACA's, and no extendedKeyUsage of another mdoc
-/// role — a DS certificate is refused here, so a key never signs both MSOs and lists.
+/// validity at most 1187 days and inside the IACA's, and no extendedKeyUsage at all (the
+/// root's `sign-list-signer` writes none; a DS certificate is refused here, so a key never
+/// signs both MSOs and lists).
 pub fn install_list_signer_certificate(
     cert_der: &[u8],
     key: &dyn Signer,
