@@ -470,6 +470,17 @@ pub struct Segmenting {
     pub max_bytes: Option<u64>,
 }
 
+impl Segmenting {
+    /// The `[audit]` section's `segment_days` and `segment_max_bytes` (0 disables either).
+    pub fn from_config(config: &crate::config::AuditConfig) -> Self {
+        Segmenting {
+            max_age: (config.segment_days > 0)
+                .then(|| time::Duration::days(i64::from(config.segment_days))),
+            max_bytes: (config.segment_max_bytes > 0).then_some(config.segment_max_bytes),
+        }
+    }
+}
+
 /// Seals the live log if `segmenting` says it is due and there is a key to close it with;
 /// whether it did.
 fn seal_if_due(

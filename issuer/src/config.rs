@@ -400,17 +400,6 @@ impl Default for AuditConfig {
     }
 }
 
-impl AuditConfig {
-    /// When the live log is sealed.
-    pub fn segmenting(&self) -> crate::audit::Segmenting {
-        crate::audit::Segmenting {
-            max_age: (self.segment_days > 0)
-                .then(|| time::Duration::days(i64::from(self.segment_days))),
-            max_bytes: (self.segment_max_bytes > 0).then_some(self.segment_max_bytes),
-        }
-    }
-}
-
 impl ServiceConfig {
     /// Reads `path`, applies environment overrides and checks the values.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {

@@ -135,7 +135,7 @@ pub async fn build_with(
         &config.audit.terminal_id,
         checkpoint_key,
         tsa,
-        config.audit.segmenting(),
+        crate::audit::Segmenting::from_config(&config.audit),
     )?;
     Issuer::new(Parts {
         config,
