@@ -35,7 +35,6 @@
 //! reports as [`SegmentsSummary::first_seq`] above 1 — and accepts only when a prune record
 //! accounts for every missing record, so deleting segments by hand is found.
 
-use std::collections::BTreeMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -190,30 +189,17 @@ impl AuditLog {
             return Err(refused(format!("{} exists", sealed.display())));
         }
         let sha256 = file_sha256(&self.path)?;
-        let mut details = BTreeMap::new();
-        details.insert(
-            "sealed_file".to_owned(),
-            sealed
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned(),
-        );
-        details.insert("sealed_sha256".to_owned(), sha256.clone());
-        details.insert("sealed_first_seq".to_owned(), first_seq.to_string());
-        details.insert("sealed_last_seq".to_owned(), last_seq.to_string());
-        let mut record = AuditRecord {
-            seq: self.next_seq,
-            time: format_time(at)?,
-            terminal_id: self.terminal_id.clone(),
-            event: SEGMENT_EVENT.to_owned(),
-            actors: Vec::new(),
-            result: Outcome::Success,
-            details,
-            prev: self.head.clone(),
-            sig: None,
-            hash: String::new(),
-        };
+        let name = sealed
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let event = AuditEvent::new(SEGMENT_EVENT, Outcome::Success)
+            .detail("sealed_file", name)
+            .detail("sealed_sha256", sha256.clone())
+            .detail("sealed_first_seq", first_seq.to_string())
+            .detail("sealed_last_seq", last_seq.to_string());
+        let mut record = self.build_record(event, at)?;
         let line = encode_line(&mut record)?;
         let next_seq = record
             .seq
