@@ -5,6 +5,89 @@ use std::process::Command;
 
 use custody::audit::{AuditEvent, AuditLog};
 
+/// A configuration with a dev keystore and an audit log in a temporary directory, the
+/// checkpoint key `mdoc-issuer audit key` made there, and the CLI run on it.
+struct AuditCli {
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    log_path: std::path::PathBuf,
+    /// The public key `audit key` wrote (SPKI, DER).
+    spki: std::path::PathBuf,
+    /// The checkpoint key itself, to write logs as the service does.
+    signer: Box<dyn mso::crypto::Signer>,
+}
+
+const KEYSTORE_SECRET: &str = "test keystore secret, long enough";
+
+impl AuditCli {
+    fn new() -> Self {
+        use mdoc_issuer::ds::{DsKeys, KeystoreConfig};
+        let dir = tempfile::tempdir().unwrap();
+        let keys_dir = dir.path().join("keys");
+        std::fs::create_dir(&keys_dir).unwrap();
+        let log_path = dir.path().join("issuer-audit.log");
+        let config = dir.path().join("issuer.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[keystore]\nkind = \"dev-file\"\ndir = \"{}\"\nsecret_env = \"TEST_KEYSTORE_SECRET\"\n\
+                 [audit]\npath = \"{}\"\n",
+                keys_dir.display(),
+                log_path.display()
+            ),
+        )
+        .unwrap();
+        let spki = dir.path().join("audit-key.spki.der");
+        let mut cli = AuditCli {
+            dir,
+            config,
+            log_path,
+            spki,
+            signer: Box::new(mso::crypto::SoftwareKey::generate(
+                mso::crypto::Algorithm::Es256,
+            )),
+        };
+        let out = cli.run(&[
+            "audit",
+            "key",
+            "--label",
+            "audit-test",
+            "--out",
+            cli.spki.to_str().unwrap(),
+        ]);
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let uri = said
+            .lines()
+            .find_map(|l| l.strip_prefix("checkpoint_key_uri = "))
+            .unwrap()
+            .trim_matches('"')
+            .to_owned();
+        let keys = DsKeys::open(KeystoreConfig::DevFile {
+            dir: keys_dir,
+            secret: KEYSTORE_SECRET.as_bytes().to_vec().into(),
+            kdf: custody::softstore::KdfParams::RECOMMENDED,
+        })
+        .unwrap();
+        cli.signer = keys.open_key(&uri.parse().unwrap()).unwrap();
+        cli
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
+            .args(args)
+            .args(["--config", self.config.to_str().unwrap()])
+            .env("TEST_KEYSTORE_SECRET", KEYSTORE_SECRET)
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap()
+    }
+}
+
 /// Issue 12, item 3: a crash that tears the audit log's last write used to leave the issuer
 /// unable to start, with no repair. `mdoc-issuer audit repair` cuts the torn record (kept
 /// aside), records the repair, and the log opens again; an intact log is left alone.
@@ -86,64 +169,12 @@ fn audit_repair_cuts_a_torn_tail_and_records_it() {
 /// any signed checkpoint verified.
 #[test]
 fn audit_key_and_verify() {
-    use mdoc_issuer::ds::{DsKeys, KeystoreConfig};
-    let dir = tempfile::tempdir().unwrap();
-    let keys_dir = dir.path().join("keys");
-    std::fs::create_dir(&keys_dir).unwrap();
-    let log_path = dir.path().join("issuer-audit.log");
-    let config = dir.path().join("issuer.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[keystore]\nkind = \"dev-file\"\ndir = \"{}\"\nsecret_env = \"TEST_KEYSTORE_SECRET\"\n\
-             [audit]\npath = \"{}\"\n",
-            keys_dir.display(),
-            log_path.display()
-        ),
-    )
-    .unwrap();
-    let secret = "test keystore secret, long enough";
-    let cli = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
-            .args(args)
-            .args(["--config", config.to_str().unwrap()])
-            .env("TEST_KEYSTORE_SECRET", secret)
-            .output()
-            .unwrap()
-    };
-    let spki = dir.path().join("audit-key.spki.der");
-    let out = cli(&[
-        "audit",
-        "key",
-        "--label",
-        "audit-test",
-        "--out",
-        spki.to_str().unwrap(),
-    ]);
-    let said = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{said}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let uri = said
-        .lines()
-        .find_map(|l| l.strip_prefix("checkpoint_key_uri = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_owned();
-
-    // A log checkpointed with that key, as the service writes it.
-    let keys = DsKeys::open(KeystoreConfig::DevFile {
-        dir: keys_dir.clone(),
-        secret: secret.as_bytes().to_vec().into(),
-        kdf: custody::softstore::KdfParams::RECOMMENDED,
-    })
-    .unwrap();
-    let signer = keys.open_key(&uri.parse().unwrap()).unwrap();
+    let t = AuditCli::new();
+    let cli = |args: &[&str]| t.run(args);
+    let (log_path, spki, signer) = (&t.log_path, &t.spki, &t.signer);
     let verify = || cli(&["audit", "verify", "--key", spki.to_str().unwrap()]);
     {
-        let mut log = AuditLog::open(&log_path, "mdoc-issuer").unwrap();
+        let mut log = AuditLog::open(log_path, "mdoc-issuer").unwrap();
         log.append(AuditEvent::success("issuer.start")).unwrap();
     }
     assert_eq!(
@@ -152,7 +183,7 @@ fn audit_key_and_verify() {
         "no checkpoint: nothing is signed"
     );
     {
-        let mut log = AuditLog::open(&log_path, "mdoc-issuer").unwrap();
+        let mut log = AuditLog::open(log_path, "mdoc-issuer").unwrap();
         log.append(AuditEvent::success("issuer.issue").detail("document", "ab"))
             .unwrap();
         log.checkpoint(signer.as_ref()).unwrap();
@@ -163,8 +194,8 @@ fn audit_key_and_verify() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let text = std::fs::read_to_string(&log_path).unwrap();
-    std::fs::write(&log_path, text.replacen("\"ab\"", "\"cd\"", 1)).unwrap();
+    let text = std::fs::read_to_string(log_path).unwrap();
+    std::fs::write(log_path, text.replacen("\"ab\"", "\"cd\"", 1)).unwrap();
     let out = verify();
     assert_eq!(out.status.code(), Some(5));
     assert!(String::from_utf8_lossy(&out.stderr).contains("FAILED"));
@@ -176,60 +207,15 @@ fn audit_key_and_verify() {
 #[test]
 fn audit_verify_and_prune_cover_the_sealed_segments() {
     use custody::audit::FixedClock;
-    use mdoc_issuer::ds::{DsKeys, KeystoreConfig};
     use time::macros::datetime;
-    let dir = tempfile::tempdir().unwrap();
-    let keys_dir = dir.path().join("keys");
-    std::fs::create_dir(&keys_dir).unwrap();
-    let log_path = dir.path().join("issuer-audit.log");
-    let config = dir.path().join("issuer.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[keystore]\nkind = \"dev-file\"\ndir = \"{}\"\nsecret_env = \"TEST_KEYSTORE_SECRET\"\n\
-             [audit]\npath = \"{}\"\n",
-            keys_dir.display(),
-            log_path.display()
-        ),
-    )
-    .unwrap();
-    let secret = "test keystore secret, long enough";
-    let cli = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_mdoc-issuer"))
-            .args(args)
-            .args(["--config", config.to_str().unwrap()])
-            .env("TEST_KEYSTORE_SECRET", secret)
-            .output()
-            .unwrap()
-    };
-    let spki = dir.path().join("audit-key.spki.der");
-    let out = cli(&[
-        "audit",
-        "key",
-        "--label",
-        "audit-test",
-        "--out",
-        spki.to_str().unwrap(),
-    ]);
-    let said = String::from_utf8_lossy(&out.stdout).into_owned();
-    let uri = said
-        .lines()
-        .find_map(|l| l.strip_prefix("checkpoint_key_uri = "))
-        .unwrap()
-        .trim_matches('"')
-        .to_owned();
-    let keys = DsKeys::open(KeystoreConfig::DevFile {
-        dir: keys_dir.clone(),
-        secret: secret.as_bytes().to_vec().into(),
-        kdf: custody::softstore::KdfParams::RECOMMENDED,
-    })
-    .unwrap();
-    let signer = keys.open_key(&uri.parse().unwrap()).unwrap();
+    let t = AuditCli::new();
+    let cli = |args: &[&str]| t.run(args);
+    let (log_path, spki, signer) = (&t.log_path, &t.spki, &t.signer);
 
     // Two segments sealed long ago and a live log, as the service leaves them.
     {
         let old = datetime!(2024-01-10 00:00:00 UTC);
-        let mut log = AuditLog::open(&log_path, "mdoc-issuer")
+        let mut log = AuditLog::open(log_path, "mdoc-issuer")
             .unwrap()
             .with_clock(Box::new(FixedClock(old)));
         log.append(AuditEvent::success("issuer.start")).unwrap();
@@ -262,7 +248,7 @@ fn audit_verify_and_prune_cover_the_sealed_segments() {
         "auditor-01",
     ]);
     assert_eq!(out.status.code(), Some(3));
-    assert_eq!(custody::audit::sealed_segments(&log_path).unwrap().len(), 2);
+    assert_eq!(custody::audit::sealed_segments(log_path).unwrap().len(), 2);
 
     // A year back: the 2024 segment goes, recorded with the auditor.
     let year = (time::OffsetDateTime::now_utc() - time::Duration::days(366))
@@ -285,9 +271,9 @@ fn audit_verify_and_prune_cover_the_sealed_segments() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(said.contains("deleted"), "{said}");
-    let remaining = custody::audit::sealed_segments(&log_path).unwrap();
+    let remaining = custody::audit::sealed_segments(log_path).unwrap();
     assert_eq!(remaining.len(), 1);
-    let text = std::fs::read_to_string(&log_path).unwrap();
+    let text = std::fs::read_to_string(log_path).unwrap();
     assert!(text.contains("\"event\":\"audit.segment.pruned\""));
     assert!(text.contains("\"actors\":[\"auditor-01\"]"));
     let out = cli(&["audit", "verify", "--key", key]);
