@@ -326,7 +326,7 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         "     document {} — status list {} idx {}, valid until {}",
         issued.document_id,
         credential.status_list.uri,
-        credential.status_list.idx.unwrap_or_default(),
+        credential.status_list.idx,
         credential.valid_until
     );
     let issuer_signed_bytes = URL_SAFE_NO_PAD.decode(&credential.issuer_signed)?;

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use super::error::ApiError;
 use super::AppState;
 use crate::config::RateLimitConfig;
+use crate::engine::ErrorCode;
 use crate::store::{Client, Scope};
 
 /// How long a looked-up client is trusted without asking the database again.
@@ -105,7 +106,7 @@ impl Guard {
             retry_after: Some(1),
             ..ApiError::new(
                 StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "too many unauthenticated requests from this address",
             )
         }
@@ -164,7 +165,7 @@ impl Caller {
         } else {
             Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "insufficient_scope",
+                ErrorCode::InsufficientScope,
                 format!("this operation needs the {:?} scope", scope.as_str()),
             ))
         }
@@ -189,7 +190,7 @@ impl CallerSlot {
 }
 
 fn unauthorized(message: &str) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized, message)
 }
 
 impl FromRequestParts<Arc<AppState>> for Caller {
@@ -250,7 +251,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
                 retry_after: Some(1),
                 ..ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
-                    "rate_limited",
+                    ErrorCode::RateLimited,
                     "request rate limit exceeded for this client",
                 )
             });

@@ -10,19 +10,22 @@ use axum::response::{IntoResponse, Response};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use utoipa::{IntoParams, Modify, ToSchema};
 
 use super::auth::Caller;
 use super::error::ApiError;
+use super::spec::{
+    BadRequest, Forbidden, IdempotencyKey, InternalError, IssuanceUnavailable, IssueConflict,
+    NotFound, PayloadTooLarge, RefreshConflict, ServiceUnavailable, TooManyRequests, Unauthorized,
+    Unprocessable, UnsupportedMediaType, MAX_IDEMPOTENCY_KEY_LEN,
+};
 use super::AppState;
 use crate::engine::{
-    parse_reason, reason_name, IssueOutcome, IssueRequest, OutcomeKind, RefreshRequest,
-    RequestContext,
+    ErrorCode, IdentifierListEntry, IssueOutcome, IssueRequest, IssueResponse, OutcomeKind,
+    RefreshRequest, RequestContext, StatusListEntry,
 };
 use crate::store::{DocumentId, DocumentState, RevocationReason, Scope};
 use crate::timefmt::rfc3339;
-
-/// Longest accepted `Idempotency-Key`.
-const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
 pub(super) fn json_response<T: Serialize>(status: StatusCode, value: &T) -> Response {
     match serde_json::to_vec(value) {
@@ -55,7 +58,7 @@ pub(super) fn body_bytes(
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                "body_too_large",
+                ErrorCode::BodyTooLarge,
                 "the request body exceeds the size limit",
             )
         } else {
@@ -70,7 +73,7 @@ pub(super) fn body_bytes(
     if !json {
         return Err(ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "Content-Type must be application/json",
         ));
     }
@@ -122,8 +125,19 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     Ok(Some(v.to_owned()))
 }
 
-fn document_id(id: &str) -> Result<DocumentId, ApiError> {
-    DocumentId::from_hex(id).ok_or_else(|| ApiError::not_found("document"))
+/// The document of a route (`/v1/documents/{id}/...`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct DocumentPath {
+    /// Document id: 32 hex digits. Anything else is answered 404 `not_found`.
+    #[param(pattern = "^[0-9a-fA-F]{32}$")]
+    id: String,
+}
+
+impl DocumentPath {
+    fn document_id(&self) -> Result<DocumentId, ApiError> {
+        DocumentId::from_hex(&self.id).ok_or_else(|| ApiError::not_found("document"))
+    }
 }
 
 /// The HTTP answer to an issuance or refresh: 201 for a new document, 200 for a refresh, and
@@ -150,13 +164,38 @@ fn outcome_response(o: IssueOutcome) -> Response {
     resp
 }
 
-#[derive(Serialize)]
-struct NonceResponse {
+/// A proof-of-possession nonce.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NonceResponse {
+    /// Put it in the key proofs' `nonce` claim and in the request's `nonce`. Single use.
+    #[schema(pattern = "^[A-Za-z0-9_-]+$", content_encoding = "base64url")]
     nonce: String,
+    /// After this (`issuance.nonce_ttl_secs`, default 300 s) it is refused.
+    #[schema(format = DateTime)]
     expires_at: String,
 }
 
-/// `POST /v1/nonces`.
+/// A proof-of-possession nonce.
+///
+/// A single-use nonce, stateless (HMAC under the server secret) until it is consumed by an
+/// issuance or refresh. No request body.
+#[utoipa::path(
+    post,
+    path = "/v1/nonces",
+    operation_id = "createNonce",
+    tag = "issuance",
+    security(("bearer" = ["issue"])),
+    responses(
+        (status = 200, description = "A nonce.", body = NonceResponse,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
 pub(super) async fn nonce(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -172,7 +211,43 @@ pub(super) async fn nonce(
     ))
 }
 
-/// `POST /v1/documents`.
+/// Issue a document.
+///
+/// Validates the claims, the nonce and every device key and proof, then signs one MSO per
+/// device key with the current DS and records the document, its MSOs and device-key bindings,
+/// the consumed nonce and the idempotency record in one transaction. The applicant data itself
+/// is not stored.
+#[utoipa::path(
+    post,
+    path = "/v1/documents",
+    operation_id = "issueDocument",
+    tag = "issuance",
+    security(("bearer" = ["issue"])),
+    params(IdempotencyKey),
+    request_body(content = IssueRequest, content_type = "application/json"),
+    responses(
+        (status = 201, body = IssueResponse,
+            description = "Issued (or, with `Idempotent-Replayed: true`, the stored answer of \
+                           the first attempt).",
+            headers(
+                ("Cache-Control" = String, description = "`no-store`."),
+                ("Idempotent-Replayed" = String, description = "Present (`true`) when this \
+                  response is the stored response of an earlier request with the same \
+                  `Idempotency-Key` and the same body: byte for byte what the first attempt \
+                  returned; nothing was signed or stored again."),
+            )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 409, response = IssueConflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = InternalError),
+        (status = 503, response = IssuanceUnavailable),
+    )
+)]
 pub(super) async fn issue(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -194,16 +269,49 @@ pub(super) async fn issue(
     Ok(outcome_response(state.issuer.issue(cx, &req).await?))
 }
 
-/// `POST /v1/documents/{id}/refresh`.
+/// New MSOs for an active document.
+///
+/// Signs new MSOs (new salts, status indices and validity) for an active document, given the
+/// same applicant data.
+#[utoipa::path(
+    post,
+    path = "/v1/documents/{id}/refresh",
+    operation_id = "refreshDocument",
+    tag = "issuance",
+    security(("bearer" = ["issue"])),
+    params(DocumentPath, IdempotencyKey),
+    request_body(content = RefreshRequest, content_type = "application/json"),
+    responses(
+        (status = 200, body = IssueResponse,
+            description = "Refreshed (or the replayed answer of the first attempt).",
+            headers(
+                ("Cache-Control" = String, description = "`no-store`."),
+                ("Idempotent-Replayed" = String, description = "Present (`true`) when this \
+                  response is the stored response of an earlier request with the same \
+                  `Idempotency-Key` and the same body."),
+            )),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 409, response = RefreshConflict),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 422, response = Unprocessable),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = InternalError),
+        (status = 503, response = IssuanceUnavailable),
+    )
+)]
 pub(super) async fn refresh(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(path): Path<DocumentPath>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Issue)?;
-    let doc = document_id(&id)?;
+    let doc = path.document_id()?;
     let body = body_bytes(&headers, body)?;
     let key = idempotency_key(&headers)?;
     let req: RefreshRequest = parse(&body)?;
@@ -219,45 +327,132 @@ pub(super) async fn refresh(
     Ok(outcome_response(state.issuer.refresh(cx, doc, &req).await?))
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RevokeRequest {
-    #[serde(default)]
-    reason: Option<String>,
+/// Why a client revokes a document (`ds_revoked` is the issuer's own). Anything else is 400
+/// `malformed_request`, path `reason`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RevokeReason {
+    /// No reason given.
+    #[default]
+    Unspecified,
+    /// The device key was compromised or the phone lost.
+    KeyCompromise,
+    /// Replaced by a new document.
+    Superseded,
+    /// The holder is no longer entitled to the document.
+    CessationOfOperation,
+    /// The holder asked for revocation.
+    HolderRequest,
 }
 
-#[derive(Serialize)]
-struct RevokeResponse {
+impl From<RevokeReason> for RevocationReason {
+    fn from(r: RevokeReason) -> Self {
+        match r {
+            RevokeReason::Unspecified => RevocationReason::Unspecified,
+            RevokeReason::KeyCompromise => RevocationReason::KeyCompromise,
+            RevokeReason::Superseded => RevocationReason::Superseded,
+            RevokeReason::CessationOfOperation => RevocationReason::CessationOfOperation,
+            RevokeReason::HolderRequest => RevocationReason::HolderRequest,
+        }
+    }
+}
+
+/// The optional body of a document revocation.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"reason": "holder_request"})))]
+pub(super) struct RevokeRequest {
+    /// Why; `unspecified` when absent.
+    #[serde(default)]
+    #[schema(nullable = false)]
+    reason: Option<RevokeReason>,
+}
+
+/// The revocation's body is optional (an empty body means reason `unspecified`). The path
+/// attribute can say so only with a nullable schema, which would document a JSON `null` body
+/// (refused); this marks the body not required instead, on the operation [`revoke`] declares.
+pub(super) struct OptionalRevokeBody;
+
+impl Modify for OptionalRevokeBody {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let path = <__path_revoke as utoipa::Path>::path();
+        let body = openapi
+            .paths
+            .paths
+            .get_mut(&path)
+            .and_then(|item| item.post.as_mut())
+            .and_then(|op| op.request_body.as_mut());
+        if let Some(body) = body {
+            body.required = Some(utoipa::openapi::Required::False);
+        }
+    }
+}
+
+/// A document revoked.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RevokeResponse {
+    /// The document id (32 hex digits).
+    #[schema(pattern = "^[0-9a-f]{32}$")]
     document_id: String,
-    state: &'static str,
+    /// Always `revoked`.
+    #[schema(inline)]
+    state: RevokedState,
+    /// `false` when the document was already revoked (its first time and reason stay).
     changed: bool,
 }
 
-/// `POST /v1/documents/{id}/revoke`.
+/// The state a revocation leaves: `revoked`.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(super) enum RevokedState {
+    /// Revoked (final).
+    Revoked,
+}
+
+/// Revoke a document and all its MSOs.
+///
+/// Final and idempotent. The status and identifier lists show it from the next fetch. The body
+/// is optional: an empty body means reason `unspecified`; a non-empty body must be
+/// `application/json`.
+#[utoipa::path(
+    post,
+    path = "/v1/documents/{id}/revoke",
+    operation_id = "revokeDocument",
+    tag = "revocation",
+    security(("bearer" = ["revoke"])),
+    params(DocumentPath),
+    request_body(content = RevokeRequest, content_type = "application/json",
+        description = "Optional: an empty body means reason `unspecified`."),
+    responses(
+        (status = 200, description = "Revoked.", body = RevokeResponse,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = PayloadTooLarge),
+        (status = 415, response = UnsupportedMediaType),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
 pub(super) async fn revoke(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(path): Path<DocumentPath>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Revoke)?;
-    let doc = document_id(&id)?;
+    let doc = path.document_id()?;
     // The body is optional: an empty one means reason `unspecified`.
     let req: RevokeRequest = match &body {
         Ok(b) if b.is_empty() => RevokeRequest::default(),
         _ => parse(&body_bytes(&headers, body)?)?,
     };
-    let reason = match req.reason.as_deref() {
-        None => RevocationReason::Unspecified,
-        Some(name) => parse_reason(name).ok_or_else(|| {
-            ApiError::malformed(
-                "reason",
-                "one of unspecified, key_compromise, superseded, cessation_of_operation, \
-                 holder_request",
-            )
-        })?,
-    };
+    let reason = RevocationReason::from(req.reason.unwrap_or_default());
     let out = state
         .issuer
         .revoke(
@@ -272,23 +467,61 @@ pub(super) async fn revoke(
         StatusCode::OK,
         &RevokeResponse {
             document_id: doc.to_hex(),
-            state: "revoked",
+            state: RevokedState::Revoked,
             changed: out.changed,
         },
     ))
 }
 
-#[derive(Serialize)]
-struct RevokeDsResponse {
+/// The DS certificate of a route (`/v1/ds/{serial}/revoke`).
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub(super) struct DsPath {
+    /// Serial number of the DS certificate, hex (case-insensitive). Anything else is 400
+    /// `malformed_request` with `details[0].path` = `serial`.
+    #[param(pattern = "^[0-9a-fA-F]{1,64}$")]
+    serial: String,
+}
+
+/// A DS certificate revoked, with what it signed.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RevokeDsResponse {
+    /// The serial, lowercase hex.
+    #[schema(pattern = "^[0-9a-f]+$")]
     ds_serial: String,
+    /// Documents this call revoked (reason `ds_revoked`).
     documents_revoked: u64,
 }
 
-/// `POST /v1/ds/{serial}/revoke`.
+/// Revoke a DS certificate and everything it signed.
+///
+/// After the root revoked a DS certificate: it never signs again (in this instance at once, in
+/// others within a minute), and every document with an MSO it signed is revoked with reason
+/// `ds_revoked`. No request body.
+#[utoipa::path(
+    post,
+    path = "/v1/ds/{serial}/revoke",
+    operation_id = "revokeDs",
+    tag = "revocation",
+    security(("bearer" = ["admin"])),
+    params(DsPath),
+    responses(
+        (status = 200, description = "Revoked.", body = RevokeDsResponse,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 400, response = BadRequest),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
 pub(super) async fn revoke_ds(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(serial): Path<String>,
+    Path(DsPath { serial }): Path<DsPath>,
 ) -> Result<Response, ApiError> {
     caller.require(Scope::Admin)?;
     if serial.is_empty() || serial.len() > 64 || !serial.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -307,39 +540,83 @@ pub(super) async fn revoke_ds(
     ))
 }
 
-#[derive(Serialize)]
-struct MsoView {
+/// One MSO of a document.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MsoView {
+    /// Serial of the DS certificate that signed it (lowercase hex).
+    #[schema(pattern = "^[0-9a-f]+$")]
     ds_serial: String,
-    status_list: crate::engine::StatusOut,
-    identifier_list: crate::engine::StatusOut,
+    /// Its status-list entry.
+    status_list: StatusListEntry,
+    /// Its identifier-list entry.
+    identifier_list: IdentifierListEntry,
+    /// validFrom (RFC 3339).
+    #[schema(format = DateTime)]
     valid_from: String,
+    /// validUntil (RFC 3339).
+    #[schema(format = DateTime)]
     valid_until: String,
+    /// Whether it is revoked.
     revoked: bool,
 }
 
-#[derive(Serialize)]
-struct DocumentView {
+/// A document's state and MSO references. No personal data is stored, so none is returned.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct DocumentView {
+    /// The document id (32 hex digits).
+    #[schema(pattern = "^[0-9a-f]{32}$")]
     document_id: String,
+    /// The doc type.
     doctype: String,
-    state: &'static str,
+    /// Active or revoked.
+    state: DocumentState,
+    /// When it was issued (RFC 3339).
+    #[schema(format = DateTime)]
     created_at: String,
+    /// When it was revoked (RFC 3339), if it is.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime, nullable = false)]
     revoked_at: Option<String>,
+    /// Why it was revoked, if it is.
     #[serde(skip_serializing_if = "Option::is_none")]
-    revocation_reason: Option<&'static str>,
+    #[schema(nullable = false)]
+    revocation_reason: Option<RevocationReason>,
+    /// Its MSOs.
     msos: Vec<MsoView>,
 }
 
-/// `GET /v1/documents/{id}`.
+/// A document's state and MSOs.
+///
+/// Needs the `issue` or the `revoke` scope.
+#[utoipa::path(
+    get,
+    path = "/v1/documents/{id}",
+    operation_id = "getDocument",
+    tags = ["issuance", "revocation"],
+    security(("bearer" = ["issue"]), ("bearer" = ["revoke"])),
+    params(DocumentPath),
+    responses(
+        (status = 200, description = "The document.", body = DocumentView,
+            headers(("Cache-Control" = String, description = "`no-store`."))),
+        (status = 401, response = Unauthorized),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 429, response = TooManyRequests),
+        (status = 500, response = InternalError),
+        (status = 503, response = ServiceUnavailable),
+    )
+)]
 pub(super) async fn get_document(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    Path(id): Path<String>,
+    Path(path): Path<DocumentPath>,
 ) -> Result<Response, ApiError> {
     if caller.require(Scope::Issue).is_err() {
         caller.require(Scope::Revoke)?;
     }
-    let doc_id = document_id(&id)?;
+    let doc_id = path.document_id()?;
     let store = state.issuer.store();
     let doc = store
         .get_document(doc_id)
@@ -360,34 +637,27 @@ pub(super) async fn get_document(
     let view = DocumentView {
         document_id: doc.id.to_hex(),
         doctype: doc.doctype,
-        state: match doc.state {
-            DocumentState::Active => "active",
-            DocumentState::Revoked => "revoked",
-        },
+        state: doc.state,
         created_at: rfc3339(doc.created_at).map_err(ApiError::internal)?,
         revoked_at: doc
             .revoked_at
             .map(rfc3339)
             .transpose()
             .map_err(ApiError::internal)?,
-        revocation_reason: doc.revocation_reason.map(reason_name),
+        revocation_reason: doc.revocation_reason,
         msos: msos
             .into_iter()
             .map(|m| {
                 Ok(MsoView {
                     ds_serial: m.record.ds_serial,
-                    status_list: crate::engine::StatusOut {
+                    status_list: StatusListEntry {
                         uri: m.record.status_list_uri,
-                        idx: Some(m.record.status_index),
-                        id: None,
+                        idx: m.record.status_index,
                     },
-                    identifier_list: crate::engine::StatusOut {
+                    identifier_list: IdentifierListEntry {
                         uri: state.issuer.identifier_list_uri(),
-                        idx: None,
-                        id: Some(
-                            base64::engine::general_purpose::URL_SAFE_NO_PAD
-                                .encode(&m.record.identifier),
-                        ),
+                        id: base64::engine::general_purpose::URL_SAFE_NO_PAD
+                            .encode(&m.record.identifier),
                     },
                     valid_from: rfc3339(m.record.valid_from).map_err(ApiError::internal)?,
                     valid_until: rfc3339(m.record.valid_until).map_err(ApiError::internal)?,

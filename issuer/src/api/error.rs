@@ -8,14 +8,15 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use crate::engine::{EngineError, FieldError};
+use crate::engine::{EngineError, ErrorCode, FieldError};
 
 /// What the audit/metrics middleware learns about a refusal (attached to the response).
 #[derive(Debug, Clone)]
 pub struct Refusal {
     /// The error code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// The paths of the fields at fault (never their values).
     pub paths: Vec<String>,
 }
@@ -26,7 +27,7 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// Human-readable message (never internal detail).
     pub message: String,
     /// Field-level problems.
@@ -35,22 +36,41 @@ pub struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: Inner<'a>,
+/// The body of every refusal: a stable code, a message for people and, when the problem is
+/// with fields, the fields at fault.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(examples(json!({"error": {
+    "code": "validation_failed",
+    "message": "claims do not match the doc type",
+    "details": [{
+        "path": "claims/org.iso.18013.5.1/birth_date",
+        "code": "invalid_date",
+        "message": "\"1990-02-30\" is not a valid full-date"
+    }]
+}})))]
+pub struct ErrorBody<'a> {
+    /// What went wrong.
+    pub error: ErrorDetail<'a>,
 }
 
-#[derive(Serialize)]
-struct Inner<'a> {
-    code: &'a str,
-    message: &'a str,
+/// The `error` member of an [`ErrorBody`].
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorDetail<'a> {
+    /// Stable machine-readable reason.
+    pub code: ErrorCode,
+    /// For people; never internal detail or personal data.
+    pub message: &'a str,
+    /// The fields at fault, when the problem is with fields; absent otherwise.
     #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    details: &'a [FieldError],
+    #[schema(min_items = 1)]
+    pub details: &'a [FieldError],
 }
 
 impl ApiError {
     /// An error without field details.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -65,7 +85,11 @@ impl ApiError {
         let message = message.into();
         ApiError {
             details: vec![FieldError::new(path, "malformed", message.clone())],
-            ..ApiError::new(StatusCode::BAD_REQUEST, "malformed_request", message)
+            ..ApiError::new(
+                StatusCode::BAD_REQUEST,
+                ErrorCode::MalformedRequest,
+                message,
+            )
         }
     }
 
@@ -74,7 +98,7 @@ impl ApiError {
         tracing::error!(error = %reason, code = "internal_error", "request failed");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal_error",
+            ErrorCode::InternalError,
             "internal error",
         )
     }
@@ -83,7 +107,7 @@ impl ApiError {
     pub fn not_found(what: &str) -> Self {
         ApiError::new(
             StatusCode::NOT_FOUND,
-            "not_found",
+            ErrorCode::NotFound,
             format!("{what} not found"),
         )
     }
@@ -111,7 +135,7 @@ impl From<EngineError> for ApiError {
             EngineError::Config(_) | EngineError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         if !e.is_client_error() {
-            tracing::error!(error = %e, code = e.code(), "request failed");
+            tracing::error!(error = %e, code = e.code().as_str(), "request failed");
         }
         ApiError {
             status,
@@ -125,8 +149,8 @@ impl From<EngineError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_vec(&Body {
-            error: Inner {
+        let body = serde_json::to_vec(&ErrorBody {
+            error: ErrorDetail {
                 code: self.code,
                 message: &self.message,
                 details: &self.details,

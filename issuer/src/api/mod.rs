@@ -17,12 +17,19 @@
 //!
 //! Every refusal is a JSON error ([`error::ApiError`]) with a 4xx status naming the field and
 //! the reason, and gets an audit record; 5xx only for faults of the service itself.
+//!
+//! The routes are one table (`routes.rs`) of handlers annotated with `#[utoipa::path]`; the
+//! OpenAPI document served at `/openapi.json` ([`openapi::document`]) is generated from that
+//! table and the request and response types, so it lists exactly the routes served.
 
 mod admin;
 pub mod auth;
 mod documents;
 pub mod error;
+pub mod openapi;
 mod ops;
+mod routes;
+pub mod spec;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -32,18 +39,14 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::Router;
 use custody::audit::AuditEvent;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::audit::events;
-use crate::engine::Issuer;
+use crate::engine::{ErrorCode, Issuer};
 use auth::{CallerSlot, Guard};
 use error::{ApiError, Refusal};
-
-/// The OpenAPI document served at `/openapi.json`.
-pub const OPENAPI: &str = include_str!("../../openapi.json");
 
 /// Shared state of every handler.
 #[derive(Debug)]
@@ -61,27 +64,15 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
         guard: Guard::new(&config.rate_limit),
         issuer,
     });
-    Router::new()
-        .route("/v1/nonces", post(documents::nonce))
-        .route("/v1/documents", post(documents::issue))
-        .route("/v1/documents/{id}", get(documents::get_document))
-        .route("/v1/documents/{id}/refresh", post(documents::refresh))
-        .route("/v1/documents/{id}/revoke", post(documents::revoke))
-        .route("/v1/ds/{serial}/revoke", post(documents::revoke_ds))
-        .route("/v1/admin/issuance", get(admin::state))
-        .route("/v1/admin/issuance/suspend", post(admin::suspend))
-        .route("/v1/admin/issuance/resume", post(admin::resume))
-        .route("/v1/status-lists/{n}", get(ops::status_list))
-        .route("/v1/identifier-list", get(ops::identifier_list))
-        .route("/healthz", get(ops::health))
-        .route("/readyz", get(ops::ready))
-        .route("/metrics", get(ops::metrics))
-        .route("/openapi.json", get(ops::openapi))
-        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route") })
+    let (served, _document) = routes::table().split_for_parts();
+    served
+        .fallback(|| async {
+            ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
+        })
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
+                ErrorCode::MethodNotAllowed,
                 "method not allowed on this route",
             )
         })
@@ -90,7 +81,7 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
         .layer(CatchPanicLayer::custom(|_| {
             ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
+                ErrorCode::InternalError,
                 "internal error",
             )
             .into_response()
@@ -129,7 +120,7 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             retry_after: Some(5),
             ..ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
+                ErrorCode::Timeout,
                 "the request took too long and was abandoned",
             )
         }
@@ -142,7 +133,7 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             .issuer
             .metrics()
             .refusals
-            .with_label_values(&[refusal.code])
+            .with_label_values(&[refusal.code.as_str()])
             .inc();
         // Refusals of public routes (404 on a list) are not security events.
         let auditable = status.is_client_error()
@@ -175,7 +166,7 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             let event = event
                 .detail("route", format!("{method} {route}"))
                 .detail("status", status.as_u16().to_string())
-                .detail("code", refusal.code)
+                .detail("code", refusal.code.as_str())
                 .detail("fields", refusal.paths.len().to_string())
                 .detail("fields_sha256", fields_digest(&refusal.paths));
             if let Err(e) = state.issuer.audit_record(event).await {

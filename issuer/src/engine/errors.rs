@@ -7,15 +7,131 @@ use crate::pop::PopError;
 use crate::store::StoreError;
 
 /// One problem with one field of a request.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct FieldError {
-    /// Where: a JSON-pointer-like path (`claims/org.iso.18013.5.1/family_name`,
-    /// `device_keys/2/proof`).
+    /// Where, `/`-separated: `claims/<namespace>/<element>`, `device_keys/<i>/proof`,
+    /// `device_keys`, `nonce`, `reason`, `serial`, `Idempotency-Key`; empty for the whole body.
     pub path: String,
-    /// A stable machine-readable code.
+    /// What is wrong with the field, machine-readable.
+    #[schema(examples(
+        "malformed",
+        "missing_mandatory",
+        "wrong_type",
+        "too_long",
+        "too_short",
+        "out_of_range",
+        "pattern_mismatch",
+        "not_allowed_value",
+        "invalid_character",
+        "invalid_encoding",
+        "invalid_date",
+        "not_jpeg",
+        "too_large",
+        "too_deep",
+        "unknown_namespace",
+        "unknown_element",
+        "too_many_errors",
+        "ds_mismatch",
+        "invalid_device_key",
+        "invalid_proof",
+        "batch_size"
+    ))]
     pub code: String,
     /// What is wrong, for people.
     pub message: String,
+}
+
+/// The stable, machine-readable code of every refusal or failure a client can be answered
+/// with: the engine's ([`EngineError::code`]) and the HTTP layer's own (authentication, rate
+/// limits, body, routing). The API's error body carries it; the audit log and the metrics use
+/// [`ErrorCode::as_str`], the same spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: the body is not the expected JSON shape, or a header or path parameter is malformed.
+    MalformedRequest,
+    /// 422: the claims do not match the doc type (every problem listed).
+    ValidationFailed,
+    /// 422: the doc type is not configured.
+    UnknownDoctype,
+    /// 422: a device key cannot be used.
+    InvalidDeviceKey,
+    /// 422: a proof of possession failed.
+    InvalidProof,
+    /// 422: the nonce is forged, expired or already used.
+    InvalidNonce,
+    /// 409: a device key is bound to another document.
+    DeviceKeyInUse,
+    /// 404: no such document, DS certificate, status list or route.
+    NotFound,
+    /// 409: the document is revoked (final).
+    DocumentRevoked,
+    /// 409: a refresh carried other applicant data than the document's.
+    ApplicantMismatch,
+    /// 409: the `Idempotency-Key` was used for a different request.
+    IdempotencyConflict,
+    /// 503: no DS certificate may sign now.
+    NoSigningKey,
+    /// 503: an admin suspended new issuance.
+    IssuanceSuspended,
+    /// 503: the audit log cannot record.
+    AuditUnavailable,
+    /// 503: the database is unavailable.
+    StorageUnavailable,
+    /// 503: the request took longer than `server.request_timeout_secs` and was abandoned.
+    Timeout,
+    /// 500: a fault of the service itself.
+    InternalError,
+    /// 401: no bearer token, an unknown one, or a disabled client.
+    Unauthorized,
+    /// 403: the client lacks the scope the operation needs.
+    InsufficientScope,
+    /// 429: the client's (or the source address's) request rate is exceeded.
+    RateLimited,
+    /// 413: the body exceeds `server.max_body_bytes`.
+    BodyTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 405: the route exists, but not for this method.
+    MethodNotAllowed,
+}
+
+impl ErrorCode {
+    /// The code as written on the wire, in the audit log and in the metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedRequest => "malformed_request",
+            ErrorCode::ValidationFailed => "validation_failed",
+            ErrorCode::UnknownDoctype => "unknown_doctype",
+            ErrorCode::InvalidDeviceKey => "invalid_device_key",
+            ErrorCode::InvalidProof => "invalid_proof",
+            ErrorCode::InvalidNonce => "invalid_nonce",
+            ErrorCode::DeviceKeyInUse => "device_key_in_use",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::DocumentRevoked => "document_revoked",
+            ErrorCode::ApplicantMismatch => "applicant_mismatch",
+            ErrorCode::IdempotencyConflict => "idempotency_conflict",
+            ErrorCode::NoSigningKey => "no_signing_key",
+            ErrorCode::IssuanceSuspended => "issuance_suspended",
+            ErrorCode::AuditUnavailable => "audit_unavailable",
+            ErrorCode::StorageUnavailable => "storage_unavailable",
+            ErrorCode::Timeout => "timeout",
+            ErrorCode::InternalError => "internal_error",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::InsufficientScope => "insufficient_scope",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::BodyTooLarge => "body_too_large",
+            ErrorCode::UnsupportedMediaType => "unsupported_media_type",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl FieldError {
@@ -111,24 +227,24 @@ impl From<crate::ds::DsError> for EngineError {
 
 impl EngineError {
     /// The stable error code clients see.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            EngineError::Malformed(_) => "malformed_request",
-            EngineError::Validation(_) => "validation_failed",
-            EngineError::UnknownDoctype(_) => "unknown_doctype",
-            EngineError::DeviceKey(_) => "invalid_device_key",
-            EngineError::Proof(_) => "invalid_proof",
-            EngineError::Nonce(_) | EngineError::NonceReused => "invalid_nonce",
-            EngineError::DeviceKeyInUse(_) => "device_key_in_use",
-            EngineError::NotFound(_) => "not_found",
-            EngineError::Revoked => "document_revoked",
-            EngineError::ApplicantMismatch => "applicant_mismatch",
-            EngineError::IdempotencyConflict => "idempotency_conflict",
-            EngineError::NoSigningDs => "no_signing_key",
-            EngineError::IssuanceSuspended(_) => "issuance_suspended",
-            EngineError::Audit(_) => "audit_unavailable",
-            EngineError::Storage(_) => "storage_unavailable",
-            EngineError::Config(_) | EngineError::Internal(_) => "internal_error",
+            EngineError::Malformed(_) => ErrorCode::MalformedRequest,
+            EngineError::Validation(_) => ErrorCode::ValidationFailed,
+            EngineError::UnknownDoctype(_) => ErrorCode::UnknownDoctype,
+            EngineError::DeviceKey(_) => ErrorCode::InvalidDeviceKey,
+            EngineError::Proof(_) => ErrorCode::InvalidProof,
+            EngineError::Nonce(_) | EngineError::NonceReused => ErrorCode::InvalidNonce,
+            EngineError::DeviceKeyInUse(_) => ErrorCode::DeviceKeyInUse,
+            EngineError::NotFound(_) => ErrorCode::NotFound,
+            EngineError::Revoked => ErrorCode::DocumentRevoked,
+            EngineError::ApplicantMismatch => ErrorCode::ApplicantMismatch,
+            EngineError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            EngineError::NoSigningDs => ErrorCode::NoSigningKey,
+            EngineError::IssuanceSuspended(_) => ErrorCode::IssuanceSuspended,
+            EngineError::Audit(_) => ErrorCode::AuditUnavailable,
+            EngineError::Storage(_) => ErrorCode::StorageUnavailable,
+            EngineError::Config(_) | EngineError::Internal(_) => ErrorCode::InternalError,
         }
     }
 
@@ -178,5 +294,49 @@ impl EngineError {
             EngineError::Config(_) | EngineError::Internal(_) => "internal error".into(),
             other => other.to_string(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::ErrorCode::{self, *};
+    use utoipa::PartialSchema;
+
+    /// The spelling of the audit log and the metrics is the one on the wire and in the
+    /// OpenAPI document, for every code.
+    #[test]
+    fn as_str_is_the_wire_spelling() {
+        let all = [
+            MalformedRequest,
+            ValidationFailed,
+            UnknownDoctype,
+            InvalidDeviceKey,
+            InvalidProof,
+            InvalidNonce,
+            DeviceKeyInUse,
+            NotFound,
+            DocumentRevoked,
+            ApplicantMismatch,
+            IdempotencyConflict,
+            NoSigningKey,
+            IssuanceSuspended,
+            AuditUnavailable,
+            StorageUnavailable,
+            Timeout,
+            InternalError,
+            Unauthorized,
+            InsufficientScope,
+            RateLimited,
+            BodyTooLarge,
+            UnsupportedMediaType,
+            MethodNotAllowed,
+        ];
+        for code in all {
+            assert_eq!(serde_json::to_value(code).unwrap(), code.as_str());
+        }
+        // The list above is every variant: the schema enumerates as many.
+        let schema = serde_json::to_value(ErrorCode::schema()).unwrap();
+        assert_eq!(schema["enum"].as_array().unwrap().len(), all.len());
     }
 }

@@ -33,15 +33,15 @@ mod suspension;
 
 pub use crl_intake::{CrlIntake, CrlIntakeError, CRL_INTAKE_ACTOR};
 pub use dsset::SigningDs;
-pub use errors::{EngineError, FieldError};
+pub use errors::{EngineError, ErrorCode, FieldError};
 pub use issuance::{
-    Credential, DeviceKeyInput, IssueOutcome, IssueRequest, IssueResponse, RefreshRequest,
-    RequestContext, StatusOut,
+    Credential, DeviceKeyInput, IdentifierListEntry, IssueOutcome, IssueRequest, IssueResponse,
+    RefreshRequest, RequestContext, StatusListEntry,
 };
 pub use issuer::{Issuer, Parts};
 pub use publish::Published;
 pub use reconcile::{Reconciled, NOT_COMMITTED};
-pub use revocation::{parse_reason, reason_name, RevokeOutcome, ALREADY_REVOKED};
+pub use revocation::{reason_name, RevokeOutcome, ALREADY_REVOKED};
 pub use secrets::{ServerSecret, MIN_SECRET_LEN};
 pub use suspension::{MAX_REASON_CHARS, SUSPENSION_CACHE};
 

@@ -21,18 +21,6 @@ pub struct RevokeOutcome {
     pub documents: u64,
 }
 
-/// Parses a revocation reason name.
-pub fn parse_reason(name: &str) -> Option<RevocationReason> {
-    Some(match name {
-        "unspecified" => RevocationReason::Unspecified,
-        "key_compromise" => RevocationReason::KeyCompromise,
-        "superseded" => RevocationReason::Superseded,
-        "cessation_of_operation" => RevocationReason::CessationOfOperation,
-        "holder_request" => RevocationReason::HolderRequest,
-        _ => return None,
-    })
-}
-
 /// The name of a revocation reason.
 pub fn reason_name(r: RevocationReason) -> &'static str {
     match r {
@@ -102,7 +90,7 @@ impl Issuer {
                 let e = EngineError::from(e);
                 // Only a record that claims a change needs its rollback.
                 if expected {
-                    self.audit.record(rollback(e.code())).await?;
+                    self.audit.record(rollback(e.code().as_str())).await?;
                 }
                 return Err(e);
             }
@@ -155,7 +143,7 @@ impl Issuer {
                         AuditEvent::failure(events::REVOKE_DS)
                             .actor(client_id)
                             .detail("ds_serial", &serial)
-                            .detail("rolled_back", e.code()),
+                            .detail("rolled_back", e.code().as_str()),
                     )
                     .await?;
                 return Err(e);

@@ -62,7 +62,8 @@ pub fn applicant_ref(secret: &[u8], canonical_applicant_record: &[u8]) -> [u8; 3
 }
 
 /// The state of a document.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum DocumentState {
     /// Issued and not revoked.
     Active,
@@ -70,8 +71,10 @@ pub enum DocumentState {
     Revoked,
 }
 
-/// Why a document was revoked. Codes are stored; they are stable and never reused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why a document was revoked. Codes are stored; they are stable and never reused. On the API
+/// they are named in snake case (`key_compromise`); `ds_revoked` is set by the issuer only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum RevocationReason {
     /// No reason given (code 0).
     Unspecified,

@@ -349,8 +349,8 @@ pub(crate) async fn device_keys_and_proofs_are_checked_before_anything_is_signed
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
     let doc: IssueResponse = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(
-        doc.credentials[0].identifier_list.id.as_deref(),
-        Some(b64(&cose_key_thumbprint(&pa)).as_str())
+        doc.credentials[0].identifier_list.id,
+        b64(&cose_key_thumbprint(&pa))
     );
     env.assert_no_personal_data_in_audit(&[]);
     finish(fails);

@@ -98,7 +98,7 @@ pub(crate) async fn after_the_last_ds_is_revoked_the_lists_list_every_key_it_sig
             StatusListToken::verify(&r.body, &uri, now(), &anchors, &SoftwareVerifier).unwrap();
         assert_eq!(list.signer.der(), env.stack.list_signer_der.as_slice());
         assert_eq!(
-            list.status(c.status_list.idx.unwrap()).unwrap(),
+            list.status(c.status_list.idx).unwrap(),
             mso::status::Status::Invalid
         );
         assert!(x5chain_is_protected(&r.body));

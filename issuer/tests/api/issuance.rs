@@ -45,7 +45,7 @@ pub(crate) async fn happy_path(env: &Env) {
     assert_eq!(doc1.credentials.len(), 1);
     let cred1 = &doc1.credentials[0];
     let issued1 = check_credential(env, cred1, &public(&k1));
-    let idx1 = cred1.status_list.idx.unwrap();
+    let idx1 = cred1.status_list.idx;
     let list_uri = cred1.status_list.uri.clone();
     let ds_serial = env.stack.issuer.store().ds_certificates().await.unwrap()[0]
         .serial
@@ -89,11 +89,7 @@ pub(crate) async fn happy_path(env: &Env) {
         .zip(&batch_keys)
         .map(|(c, k)| check_credential(env, c, &public(k)))
         .collect();
-    let idx2: Vec<u64> = doc2
-        .credentials
-        .iter()
-        .map(|c| c.status_list.idx.unwrap())
-        .collect();
+    let idx2: Vec<u64> = doc2.credentials.iter().map(|c| c.status_list.idx).collect();
     let mut all_idx: BTreeSet<u64> = idx2.iter().copied().collect();
     all_idx.insert(idx1);
     assert_eq!(
@@ -130,11 +126,11 @@ pub(crate) async fn happy_path(env: &Env) {
     let vm = view["msos"].as_array().unwrap();
     assert_eq!(vm.len(), 3);
     for (m, c) in vm.iter().zip(&doc2.credentials) {
-        assert_eq!(m["status_list"]["idx"], json!(c.status_list.idx.unwrap()));
+        assert_eq!(m["status_list"]["idx"], json!(c.status_list.idx));
         assert_eq!(m["status_list"]["uri"], c.status_list.uri.as_str());
         assert_eq!(
             m["identifier_list"]["id"],
-            json!(c.identifier_list.id.clone().unwrap())
+            json!(c.identifier_list.id.clone())
         );
         assert_eq!(m["ds_serial"], ds_serial.as_str());
         assert_eq!(m["revoked"], false);
@@ -171,7 +167,7 @@ pub(crate) async fn happy_path(env: &Env) {
     let idx3: Vec<u64> = refreshed
         .credentials
         .iter()
-        .map(|c| c.status_list.idx.unwrap())
+        .map(|c| c.status_list.idx)
         .collect();
     for i in &idx3 {
         assert!(all_idx.insert(*i), "refresh reused status index {i}");
@@ -431,7 +427,7 @@ pub(crate) async fn idempotency(env: &Env) {
     let doc: IssueResponse = serde_json::from_slice(&first.body).unwrap();
     // The replay took no status-list index (so nothing was signed): the next issuance gets
     // the index right after the first attempt's.
-    let first_idx = doc.credentials[0].status_list.idx.unwrap();
+    let first_idx = doc.credentials[0].status_list.idx;
     let next = env.probe().await;
     assert_eq!(
         next,

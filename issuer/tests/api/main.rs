@@ -46,51 +46,6 @@ use time::{Duration, OffsetDateTime};
 /// PostgreSQL server for the PostgreSQL half (`ISSUER_TEST_POSTGRES_URL` overrides it).
 pub(crate) const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
 
-/// Every route of `mdoc_issuer::api::router`, as the OpenAPI document must list them.
-pub(crate) const ROUTES: &[(&str, &str)] = &[
-    ("post", "/v1/nonces"),
-    ("post", "/v1/documents"),
-    ("get", "/v1/documents/{id}"),
-    ("post", "/v1/documents/{id}/refresh"),
-    ("post", "/v1/documents/{id}/revoke"),
-    ("post", "/v1/ds/{serial}/revoke"),
-    ("get", "/v1/admin/issuance"),
-    ("post", "/v1/admin/issuance/suspend"),
-    ("post", "/v1/admin/issuance/resume"),
-    ("get", "/v1/status-lists/{n}"),
-    ("get", "/v1/identifier-list"),
-    ("get", "/healthz"),
-    ("get", "/readyz"),
-    ("get", "/metrics"),
-    ("get", "/openapi.json"),
-];
-
-/// Every top-level error code the service can answer with (engine/errors.rs and api/*.rs).
-pub(crate) const ERROR_CODES: &[&str] = &[
-    "malformed_request",
-    "validation_failed",
-    "unknown_doctype",
-    "invalid_device_key",
-    "invalid_proof",
-    "invalid_nonce",
-    "device_key_in_use",
-    "not_found",
-    "document_revoked",
-    "applicant_mismatch",
-    "idempotency_conflict",
-    "no_signing_key",
-    "issuance_suspended",
-    "audit_unavailable",
-    "storage_unavailable",
-    "internal_error",
-    "unauthorized",
-    "insufficient_scope",
-    "rate_limited",
-    "body_too_large",
-    "unsupported_media_type",
-    "method_not_allowed",
-];
-
 /// Personal data of the sample applicant that must never reach the audit log.
 pub(crate) const PERSONAL: &[&str] = &["Jansen", "Eva Maria", "DEV0012345", "1990-02-28"];
 

@@ -520,7 +520,7 @@ impl Env {
             .issue(&claims_with_portrait(1024), &[device_key()])
             .await;
         let s = &d.credentials[0].status_list;
-        (s.uri.clone(), s.idx.unwrap())
+        (s.uri.clone(), s.idx)
     }
 
     pub(crate) async fn check_refusal(

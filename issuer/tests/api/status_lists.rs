@@ -29,10 +29,7 @@ pub(crate) async fn full_status_lists_roll_over_to_the_next_list() {
     }
     assert_eq!(c.credentials[0].status_list.uri, list(2));
     let idx = |d: &IssueResponse| -> Vec<u64> {
-        d.credentials
-            .iter()
-            .map(|c| c.status_list.idx.unwrap())
-            .collect()
+        d.credentials.iter().map(|c| c.status_list.idx).collect()
     };
     assert_eq!(idx(&a), vec![0, 1, 2]);
     assert_eq!(idx(&b), vec![0, 1, 2]);

@@ -86,7 +86,7 @@ pub(crate) fn check_credential(env: &Env, cred: &Credential, key: &PublicKey) ->
     assert_eq!(&mso.device_key_info.public_key().unwrap(), key);
     let status = mso.status.as_ref().expect("MSO carries status");
     let sl = status.status_list.as_ref().expect("status_list");
-    assert_eq!(Some(sl.idx), cred.status_list.idx);
+    assert_eq!(sl.idx, cred.status_list.idx);
     assert_eq!(sl.uri, cred.status_list.uri);
     assert!(
         sl.uri
@@ -103,12 +103,7 @@ pub(crate) fn check_credential(env: &Env, cred: &Credential, key: &PublicKey) ->
     );
     assert_eq!(il.uri, format!("{}/v1/identifier-list", env.stack.base_url));
     assert_eq!(cred.identifier_list.uri, il.uri);
-    assert_eq!(
-        cred.identifier_list.id.as_deref(),
-        Some(b64(&thumbprint).as_str())
-    );
-    assert_eq!(cred.identifier_list.idx, None);
-    assert_eq!(cred.status_list.id, None);
+    assert_eq!(cred.identifier_list.id, b64(&thumbprint));
 
     let v = &mso.validity_info;
     assert_eq!(

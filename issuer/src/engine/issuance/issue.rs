@@ -357,7 +357,7 @@ impl Issuer {
             }
             Err(e) => {
                 let e = EngineError::from(e);
-                self.audit.record(rollback(e.code())).await?;
+                self.audit.record(rollback(e.code().as_str())).await?;
                 Err(e)
             }
         }

@@ -27,6 +27,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
+use utoipa::ToSchema;
 
 use crate::store::OutcomeKind;
 
@@ -38,84 +39,150 @@ pub(crate) struct IndexBlock {
     end: u64,
 }
 
-/// One device key and its proof of possession.
-#[derive(Debug, Clone, Deserialize)]
+/// A device key and its proof of possession. Give the key as `cose_key` or `jwk` (not both),
+/// or leave both out and put it in the proof's `jwk` header. Private key members are refused.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeviceKeyInput {
-    /// The key as base64url of a COSE_Key.
+    /// base64url of a COSE_Key (EC2 P-256/P-384/P-521 or OKP Ed25519), at most 512 bytes, on the
+    /// curve, without `d`. Problems: 422 `invalid_device_key`, path `device_keys/<i>/cose_key`.
     #[serde(default)]
+    #[schema(pattern = "^[A-Za-z0-9_-]+$", content_encoding = "base64url")]
     pub cose_key: Option<String>,
-    /// The key as a public JWK.
+    /// A public JWK (RFC 7517): `{"kty": "EC", "crv": "P-256"|"P-384"|"P-521", "x", "y"}` or
+    /// `{"kty": "OKP", "crv": "Ed25519", "x"}`, coordinates base64url, no `d`. Problems: 422
+    /// `invalid_device_key`, path `device_keys/<i>/jwk`.
     #[serde(default)]
+    #[schema(value_type = Option<Object>)]
     pub jwk: Option<Json>,
-    /// An `openid4vci-proof+jwt` signed by the key over the nonce. When neither `cose_key`
-    /// nor `jwk` is given, its `jwk` header is the key.
+    /// Compact JWS, header `typ: openid4vci-proof+jwt`, `alg` matching the key (ES256, ES384,
+    /// ES512, EdDSA), no `x5c`/`kid`/`crit`; claims `aud` = this issuer's public URL, `nonce` =
+    /// the request's nonce, `iat` within the last 10 minutes. When neither `cose_key` nor `jwk`
+    /// is given, its `jwk` header is the key. Problems: 422 `invalid_proof`, path
+    /// `device_keys/<i>/proof`.
+    #[schema(max_length = 8192)]
     pub proof: String,
 }
 
-/// `POST /v1/documents`.
-#[derive(Debug, Clone, Deserialize)]
+/// The body of `POST /v1/documents`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(examples(json!({
+    "doctype": "org.iso.18013.5.1.mDL",
+    "claims": {"org.iso.18013.5.1": {
+        "family_name": "Doe",
+        "given_name": "Jane",
+        "birth_date": "1990-02-28",
+        "issue_date": "2026-01-15",
+        "expiry_date": "2036-01-14",
+        "issuing_country": "NL",
+        "issuing_authority": "Test Authority",
+        "document_number": "X0012345",
+        "portrait": "_9j_4AAQSkZJRgBCQkJC_9k",
+        "driving_privileges": [{
+            "vehicle_category_code": "B",
+            "issue_date": "2008-05-01",
+            "expiry_date": "2036-01-14"
+        }],
+        "un_distinguishing_sign": "NL",
+        "age_over_18": true
+    }},
+    "nonce": "p3hY2u0b7cTq8W1fI4mZ5A",
+    "device_keys": [{"proof": "eyJ0eXAiOiJvcGVuaWQ0dmNpLXByb29mK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7fX0.e30.c2ln"}]
+})))]
 pub struct IssueRequest {
-    /// The doc type, e.g. `org.iso.18013.5.1.mDL`.
+    /// A configured doc type, e.g. `org.iso.18013.5.1.mDL`; others are 422 `unknown_doctype`.
+    #[schema(examples("org.iso.18013.5.1.mDL"))]
     pub doctype: String,
-    /// `{namespace: {element: value}}`, checked against the doc type's schema.
+    /// `{namespace: {element identifier: value}}`, validated against the doc type's schema;
+    /// every problem is reported (422 `validation_failed`, one `details` entry each, path
+    /// `claims/<namespace>/<element>[/...]`). JSON encodings: `tstr` as string, `uint`/`int`
+    /// as integer, `bool`, `full-date` as `YYYY-MM-DD`, `tdate` as RFC 3339, `bstr` (portrait)
+    /// as base64url. `issuing_country` / `issuing_jurisdiction` must equal the DS
+    /// certificate's C / ST (`ds_mismatch`).
+    #[schema(value_type = HashMap<String, Object>)]
     pub claims: Json,
-    /// A nonce from `POST /v1/nonces`.
+    /// A nonce from `POST /v1/nonces`, unexpired and never used before; otherwise 422
+    /// `invalid_nonce`.
     pub nonce: String,
-    /// One entry per MSO to issue (a batch gives independent salts per MSO).
+    /// One entry per MSO to issue, at most `issuance.max_batch` (default 20); each MSO gets its
+    /// own salts, status-list index and identifier. The same key twice, or a key already bound
+    /// to another document, is refused.
+    #[schema(min_items = 1)]
     pub device_keys: Vec<DeviceKeyInput>,
 }
 
-/// `POST /v1/documents/{id}/refresh`.
-#[derive(Debug, Clone, Deserialize)]
+/// The body of `POST /v1/documents/{id}/refresh`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
-    /// The same claims the document was issued with.
+    /// The same applicant data the document was issued with (compared through a keyed hash);
+    /// different data is 409 `applicant_mismatch`.
+    #[schema(value_type = HashMap<String, Object>)]
     pub claims: Json,
-    /// A nonce from `POST /v1/nonces`.
+    /// A fresh nonce from `POST /v1/nonces`.
     pub nonce: String,
-    /// One entry per new MSO.
+    /// One entry per new MSO. The document's own device keys may be used again.
+    #[schema(min_items = 1)]
     pub device_keys: Vec<DeviceKeyInput>,
 }
 
-/// Where an MSO's status is published.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StatusOut {
+/// The MSO's `status.status_list`: its index in the Token Status List at `uri`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusListEntry {
     /// The list's URI.
+    #[schema(format = "uri")]
     pub uri: String,
     /// Index in the status list.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub idx: Option<u64>,
+    pub idx: u64,
+}
+
+/// The MSO's `status.identifier_list`: its identifier (the RFC 9679 COSE Key thumbprint of the
+/// device key, base64url) in the Identifier List at `uri`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifierListEntry {
+    /// The list's URI.
+    #[schema(format = "uri")]
+    pub uri: String,
     /// Identifier in the identifier list (base64url).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub id: Option<String>,
+    #[schema(pattern = "^[A-Za-z0-9_-]+$", content_encoding = "base64url")]
+    pub id: String,
 }
 
 /// One signed MSO with its namespaces.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct Credential {
-    /// base64url (no padding) of the CBOR IssuerSigned.
+    /// base64url (no padding) of the CBOR IssuerSigned (the OpenID4VCI `mso_mdoc` credential).
+    #[schema(pattern = "^[A-Za-z0-9_-]+$", content_encoding = "base64url")]
     pub issuer_signed: String,
-    /// Serial of the DS certificate that signed it.
+    /// Serial of the DS certificate that signed the MSO (lowercase hex).
+    #[schema(pattern = "^[0-9a-f]+$")]
     pub ds_serial: String,
     /// validFrom (RFC 3339).
+    #[schema(format = DateTime)]
     pub valid_from: String,
     /// validUntil (RFC 3339).
+    #[schema(format = DateTime)]
     pub valid_until: String,
-    /// expectedUpdate (RFC 3339), when set.
+    /// expectedUpdate (RFC 3339), present when the doc type's validity policy sets one.
     #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[schema(format = DateTime, nullable = false)]
     pub expected_update: Option<String>,
     /// The MSO's status-list entry.
-    pub status_list: StatusOut,
+    pub status_list: StatusListEntry,
     /// The MSO's identifier-list entry.
-    pub identifier_list: StatusOut,
+    pub identifier_list: IdentifierListEntry,
 }
 
 /// The body of a successful issuance or refresh.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct IssueResponse {
     /// The document id (32 hex digits).
+    #[schema(pattern = "^[0-9a-f]{32}$")]
     pub document_id: String,
     /// The doc type.
     pub doctype: String,

@@ -13,7 +13,7 @@ use rand_chacha::ChaCha20Rng;
 use schemas::Validated;
 use time::{Duration, OffsetDateTime};
 
-use super::{Credential, StatusOut};
+use super::{Credential, IdentifierListEntry, StatusListEntry};
 use crate::engine::dsset::SigningDs;
 use crate::engine::errors::EngineError;
 use crate::engine::issuer::Issuer;
@@ -148,15 +148,13 @@ impl Issuer {
                     valid_from: time(validity.valid_from)?,
                     valid_until: time(validity.valid_until)?,
                     expected_update: validity.expected_update.map(time).transpose()?,
-                    status_list: StatusOut {
+                    status_list: StatusListEntry {
                         uri: list_uri.to_owned(),
-                        idx: Some(idx),
-                        id: None,
+                        idx,
                     },
-                    identifier_list: StatusOut {
+                    identifier_list: IdentifierListEntry {
                         uri: id_uri.clone(),
-                        idx: None,
-                        id: Some(URL_SAFE_NO_PAD.encode(cose_key_thumbprint(key))),
+                        id: URL_SAFE_NO_PAD.encode(cose_key_thumbprint(key)),
                     },
                 })
             })
