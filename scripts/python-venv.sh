@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Creates (or refreshes) <repo>/.venv with the pinned pymdoccbor used by the interop tests
-# (tests/tests/pymdoccbor.rs, tests/interop/). Idempotent: a venv whose installed requirements
-# match tests/interop/requirements.txt is left alone. Needs python3 (with venv) and PyPI only.
+# (tests/tests/pymdoccbor.rs, tests/interop/) and the pinned openapi-spec-validator that checks
+# the issuer's generated OpenAPI document (issuer/tests/api/openapi.rs). Idempotent: a venv
+# whose installed requirements match tests/interop/requirements.txt is left alone. Needs python3
+# (with venv) and PyPI only.
 # Prints the interpreter path on stdout; export it as MDOC_PYTHON to use another venv.
 set -euo pipefail
 
@@ -13,7 +15,7 @@ python="${PYTHON:-python3}"
 
 want="$(sha256sum "$req" | cut -d' ' -f1)"
 if [[ -x "$venv/bin/python" && -f "$stamp" && "$(cat "$stamp")" == "$want" ]] \
-    && "$venv/bin/python" -c 'import pymdoccbor' 2>/dev/null; then
+    && "$venv/bin/python" -c 'import pymdoccbor, openapi_spec_validator' 2>/dev/null; then
     echo "$venv/bin/python"
     exit 0
 fi

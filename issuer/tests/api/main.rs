@@ -58,6 +58,7 @@ mod ds_revocation;
 mod issuance;
 mod malformed;
 mod nonces;
+mod openapi;
 mod operations;
 mod stack;
 mod status_lists;
@@ -78,6 +79,8 @@ use issuance::*;
 use malformed::*;
 #[allow(unused_imports)]
 use nonces::*;
+#[allow(unused_imports)]
+use openapi::*;
 #[allow(unused_imports)]
 use operations::*;
 #[allow(unused_imports)]

@@ -327,16 +327,28 @@ impl Env {
         self.stack.client(name, scopes).await.unwrap().0
     }
 
+    /// Sends the request; the answer must be as the OpenAPI document says
+    /// ([`Contract::conform`]), whatever the test then asserts about it.
     pub(crate) async fn send(&self, rb: RequestBuilder) -> Resp {
-        let r = rb.send().await.unwrap();
+        let (client, request) = rb.build_split();
+        let request = request.unwrap();
+        let (method, path) = (
+            request.method().to_string(),
+            request.url().path().to_owned(),
+        );
+        let r = client.execute(request).await.unwrap();
         let status = r.status();
         let headers = r.headers().clone();
         let body = r.bytes().await.unwrap().to_vec();
-        Resp {
+        let resp = Resp {
             status,
             headers,
             body,
+        };
+        if let Err(e) = Contract::get().conform(&method, &path, &resp) {
+            panic!("answer not as documented in the OpenAPI document: {e}");
         }
+        resp
     }
 
     pub(crate) fn post_json(
