@@ -13,6 +13,7 @@
 mod attestation;
 mod common;
 mod dpop;
+mod interop;
 mod jsonwebtoken_interop;
 mod jwk;
 mod proof;
