@@ -13,7 +13,7 @@
 //! # Why not a JOSE crate for verification
 //!
 //! The issue asked for a maintained JOSE library where one fits. `jsonwebtoken` 10.4 (the
-//! most used Rust JWT crate; 12.0 is the same in each point below) was read source first and
+//! most used Rust JWT crate; 12.0 still has the first two points) was read source first and
 //! does not fit the verifying side; the tests in `tests/jose/` pin each point, and it is a
 //! dev-dependency there as an independent implementation our tokens are checked against:
 //!
@@ -27,12 +27,11 @@
 //!   untagged-enum errors do not say which member is wrong; `Jwk::thumbprint` panics
 //!   (`panic!`) on such a JWK, which is untrusted input here (10.3 also hashed OKP keys wrongly).
 //!
-//! Other crates fit less: `jwt-compact` (0.9 still beta, `chrono` time, `anyhow`), `josekit`
-//! (OpenSSL), RustCrypto's `jose-jws` (0.1 of 2023, no compact verifier). So this module reads
-//! the compact serialization with `serde` into typed structures, refuses what the profiles do
-//! not allow with typed errors, and is proven against joserfc (Python) and jsonwebtoken
-//! (`tests/jose/`). The one piece of URL knowledge it needs (the
-//! RFC 9449 `htu` comparison) comes from the `url` crate.
+//! Other crates fit less: `jwt-compact` (newest release a 0.9 beta, `chrono` time, `anyhow`),
+//! `josekit` (OpenSSL), RustCrypto's `jose-jws` (still 0.1). So this module reads the compact
+//! serialization with `serde` into typed structures, refuses what the profiles do not allow with
+//! typed errors, and is proven against joserfc (Python) and jsonwebtoken (`tests/jose/`). The one
+//! piece of URL knowledge it needs (the RFC 9449 `htu` comparison) comes from the `url` crate.
 
 pub mod attestation;
 pub mod dpop;

@@ -186,7 +186,7 @@ impl Vci {
         }
         let proofs = jwt_proofs(&m, self.issuer.config().issuance.max_batch)?;
         let first = proofs.first().map(String::as_str).unwrap_or_default();
-        let nonce = crate::pop::proof_nonce(first)
+        let nonce = crate::jose::proof::unverified_nonce(first)
             .map_err(|e| VciError::InvalidProof(e.to_string()))?
             .ok_or_else(|| {
                 VciError::InvalidNonce("the proof has no nonce: get a c_nonce first".into())
