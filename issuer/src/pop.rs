@@ -296,3 +296,20 @@ pub fn make_proof(
     let sig = signer.sign(input.as_bytes())?;
     Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
 }
+
+/// The `nonce` claim of a proof, read without verifying anything (the credential endpoint
+/// learns from it which `c_nonce` the batch is over; [`verify_proof`] then checks it).
+pub fn proof_nonce(proof: &str) -> Result<Option<String>, PopError> {
+    if proof.len() > MAX_PROOF_LEN {
+        return Err(proof_err(format!("longer than {MAX_PROOF_LEN} bytes")));
+    }
+    let payload = proof
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| proof_err("not a compact JWS"))?;
+    let claims = decode_json(payload, "payload")?;
+    Ok(claims
+        .get("nonce")
+        .and_then(Json::as_str)
+        .map(str::to_owned))
+}

@@ -13,15 +13,27 @@
 //! | `POST /v1/admin/issuance/resume` | admin | resume new issuance (audited) |
 //! | `GET /v1/status-lists/{n}` | public | Token Status List CWT |
 //! | `GET /v1/identifier-list` | public | Identifier List CWT |
+//! | `POST /v1/offers` | issue | an OpenID4VCI credential offer for an identified applicant |
+//! | `GET /v1/offers/{id}` | issue | an offer's state (no secrets, no personal data) |
+//! | `PUT /v1/offers/{id}/claims` | issue | the record of a pending (deferred) offer |
+//! | `DELETE /v1/offers/{id}` | issue | withdraw an offer not yet issued |
+//! | `GET /.well-known/openid-credential-issuer`, `/.well-known/oauth-authorization-server` | public | OpenID4VCI and RFC 8414 metadata |
+//! | `GET /oid4vci/offers/{ref}` | public (the reference is the secret) | a credential offer by reference |
+//! | `POST /oid4vci/token`, `/oid4vci/nonce` | wallet | pre-authorized code → access token; `c_nonce` |
+//! | `POST /oid4vci/credential`, `/oid4vci/deferred`, `/oid4vci/notification` | wallet (access token, DPoP) | credentials, deferred credentials, notifications |
 //! | `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` | public | operations |
 //!
-//! Every refusal is a JSON error ([`error::ApiError`]) with a 4xx status naming the field and
-//! the reason, and gets an audit record; 5xx only for faults of the service itself.
+//! Every refusal is a JSON error ([`error::ApiError`]; on the wallet routes the OAuth form
+//! [`error::VciReply`]) with a 4xx status naming the field and the reason, and gets an audit
+//! record; 5xx only for faults of the service itself.
 
 mod admin;
 pub mod auth;
 mod documents;
+mod dpop;
 pub mod error;
+mod offers;
+mod oid4vci;
 mod ops;
 
 use std::net::SocketAddr;
@@ -39,6 +51,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::audit::events;
 use crate::engine::Issuer;
+use crate::oid4vci::{
+    Vci, AS_METADATA_PATH, CREDENTIAL_PATH, DEFERRED_PATH, ISSUER_METADATA_PATH, NONCE_PATH,
+    NOTIFICATION_PATH, OFFERS_PATH, TOKEN_PATH,
+};
 use auth::{CallerSlot, Guard};
 use error::{ApiError, Refusal};
 
@@ -52,6 +68,8 @@ pub struct AppState {
     pub issuer: Arc<Issuer>,
     /// Authentication and rate limits.
     pub guard: Guard,
+    /// OpenID4VCI over the same engine.
+    pub vci: Vci,
 }
 
 /// Builds the router.
@@ -59,6 +77,7 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
     let config = issuer.config().clone();
     let state = Arc::new(AppState {
         guard: Guard::new(&config.rate_limit),
+        vci: Vci::new(Arc::clone(&issuer)),
         issuer,
     });
     Router::new()
@@ -71,6 +90,28 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
         .route("/v1/admin/issuance", get(admin::state))
         .route("/v1/admin/issuance/suspend", post(admin::suspend))
         .route("/v1/admin/issuance/resume", post(admin::resume))
+        .route("/v1/offers", post(offers::create))
+        .route("/v1/offers/{id}", get(offers::get).delete(offers::withdraw))
+        .route("/v1/offers/{id}/claims", axum::routing::put(offers::claims))
+        .route(ISSUER_METADATA_PATH, get(oid4vci::issuer_metadata_doc))
+        .route(
+            &format!("{ISSUER_METADATA_PATH}/{{*issuer_path}}"),
+            get(oid4vci::issuer_metadata_doc),
+        )
+        .route(AS_METADATA_PATH, get(oid4vci::as_metadata_doc))
+        .route(
+            &format!("{AS_METADATA_PATH}/{{*issuer_path}}"),
+            get(oid4vci::as_metadata_doc),
+        )
+        .route(
+            &format!("{OFFERS_PATH}/{{reference}}"),
+            get(oid4vci::offer_by_reference),
+        )
+        .route(TOKEN_PATH, post(oid4vci::token))
+        .route(NONCE_PATH, post(oid4vci::nonce))
+        .route(CREDENTIAL_PATH, post(oid4vci::credential))
+        .route(DEFERRED_PATH, post(oid4vci::deferred))
+        .route(NOTIFICATION_PATH, post(oid4vci::notification))
         .route("/v1/status-lists/{n}", get(ops::status_list))
         .route("/v1/identifier-list", get(ops::identifier_list))
         .route("/healthz", get(ops::health))
@@ -146,7 +187,7 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             .inc();
         // Refusals of public routes (404 on a list) are not security events.
         let auditable = status.is_client_error()
-            && route.starts_with("/v1/")
+            && (route.starts_with("/v1/") || route.starts_with("/oid4vci/"))
             && !route.starts_with("/v1/status")
             && !route.starts_with("/v1/identifier");
         // Unauthenticated refusals are recorded at a bounded rate per source (each record
@@ -164,7 +205,12 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             }
         };
         if let Some(suppressed) = record {
-            let mut event = AuditEvent::failure(events::REFUSAL)
+            let name = if route.starts_with("/oid4vci/") {
+                events::VCI_REFUSAL
+            } else {
+                events::REFUSAL
+            };
+            let mut event = AuditEvent::failure(name)
                 .actor(client.clone().unwrap_or_else(|| "unauthenticated".into()));
             if client.is_none() {
                 event = event.detail("source", source.to_string());

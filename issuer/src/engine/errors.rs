@@ -68,6 +68,10 @@ pub enum EngineError {
     /// The `Idempotency-Key` was used for another request.
     #[error("Idempotency-Key was already used for a different request")]
     IdempotencyConflict,
+    /// A credential offer cannot make this change in its present state (withdrawing an issued
+    /// offer, giving a record to an offer that has one).
+    #[error("the offer is {0}")]
+    OfferState(&'static str),
     /// No DS certificate may sign now.
     #[error("no usable DS certificate")]
     NoSigningDs,
@@ -124,6 +128,7 @@ impl EngineError {
             EngineError::Revoked => "document_revoked",
             EngineError::ApplicantMismatch => "applicant_mismatch",
             EngineError::IdempotencyConflict => "idempotency_conflict",
+            EngineError::OfferState(_) => "offer_state",
             EngineError::NoSigningDs => "no_signing_key",
             EngineError::IssuanceSuspended(_) => "issuance_suspended",
             EngineError::Audit(_) => "audit_unavailable",

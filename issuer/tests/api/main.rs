@@ -103,6 +103,7 @@ mod ds_revocation;
 mod issuance;
 mod malformed;
 mod nonces;
+mod oid4vci;
 mod operations;
 mod stack;
 mod status_lists;
