@@ -57,17 +57,22 @@ mkdirSync(outDir, { recursive: true });
 
 // INTEROP.md item 20, plain http on loopback: oid4vc-ts validates every URL it reads from an
 // offer or from metadata with `zHttpsUrl`, which refuses `http://` unless the library-wide
-// configuration `allowInsecureUrls` is set (@openid4vc/utils setGlobalConfig; the same flag the
-// library's own tests set). The test issuer is http://127.0.0.1:PORT, so this script sets it,
-// and only when the offer points at a loopback address; any other http:// issuer stays refused.
+// configuration `allowInsecureUrls` is set (@openid4vc/utils setGlobalConfig; Credo sets the
+// same flag when its agent option `allowInsecureHttpUrls` is on). The test issuer is
+// http://127.0.0.1:PORT, so this script sets it, and only when the offer (its reference, or by
+// value its credential_issuer) is on a loopback address; for any other offer, http:// URLs stay
+// refused.
 const offerText = offerArg.startsWith('http://') || offerArg.startsWith('https://')
   ? `openid-credential-offer://?credential_offer_uri=${encodeURIComponent(offerArg)}`
   : offerArg;
 const loopback = (() => {
   try {
-    const ref = new URL(offerText).searchParams.get('credential_offer_uri');
-    const host = ref ? new URL(ref).hostname : '';
-    return ref?.startsWith('http://') && ['127.0.0.1', 'localhost', '[::1]'].includes(host);
+    // The URL the client will talk to first: the offer's reference, or (offer by value) the
+    // credential issuer it names.
+    const params = new URL(offerText).searchParams;
+    const first = params.get('credential_offer_uri') ?? JSON.parse(params.get('credential_offer') ?? '{}').credential_issuer;
+    const url = new URL(first);
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   } catch {
     return false;
   }
@@ -85,7 +90,7 @@ const loggedFetch = async (input, init = {}) => {
   try {
     const response = await fetch(input, init);
     const text = await response.clone().text();
-    entry.response = { status: response.status, headers: Object.fromEntries(response.headers.entries()), body: text.length > 4096 ? `${text.slice(0, 4096)}...(${text.length} chars)` : text };
+    entry.response = { status: response.status, headers: Object.fromEntries(response.headers.entries()), body: text.length > 65536 ? `${text.slice(0, 65536)}...(${text.length} chars)` : text };
     return response;
   } catch (e) {
     entry.fetch_error = String(e?.cause ?? e);
