@@ -5,8 +5,8 @@
 //! (DPoP when the AS advertises it), nonce, ES256 `jwt` key proof, credential, notification.
 //! The credential it received is then verified by pymdoccbor (a second independent
 //! implementation) and by `mso` against the dev IACA, and its MSO must bind the wallet's key.
-//! Refusals: a wrong transaction code (`invalid_grant` as the client reports it) and a second
-//! redemption of the same offer.
+//! Refusals: a wrong transaction code (`invalid_grant` as the client reports it; the right one
+//! still works afterwards) and a second redemption of the same offer, by reference and by value.
 //!
 //! Plain http on loopback (INTEROP.md item 20): the issuer runs at `http://127.0.0.1:PORT`;
 //! oid4vc-ts refuses `http://` URLs unless its global `allowInsecureUrls` is set, which
@@ -357,13 +357,25 @@ async fn an_independent_wallet_redeems_an_offer_once_and_its_mdl_verifies_indepe
         _ => panic!("a second redemption must fail at the offer or the token: {err:#}"),
     }
     assert!(!again.out.join("credential.b64").exists());
+    // The same offer passed by value (as a wallet that kept it would) skips the reference, so
+    // the used pre-authorized code reaches the token endpoint, which must refuse it.
+    let by_value = reqwest::Url::parse_with_params(
+        "openid-credential-offer://",
+        &[("credential_offer", offer["credential_offer"].to_string())],
+    )
+    .unwrap();
+    let again = run_wallet(by_value.as_str(), pin, &tmp.path().join("wallet-3"), &[]).await;
+    let err = again.error();
+    assert_eq!(err["stage"], "token", "{err:#}");
+    assert_eq!(err["error"], "invalid_grant", "{err:#}");
+    assert!(!again.out.join("credential.b64").exists());
 
     portal.stack.stop().await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs Node with the wallet client (scripts/node-interop.sh)"]
-async fn a_wrong_transaction_code_is_invalid_grant_for_the_wallet() {
+async fn a_wrong_transaction_code_is_invalid_grant_for_the_wallet_and_the_right_one_still_works() {
     let tmp = workdir();
     let portal = Portal::start(tmp.path()).await;
     let offer = portal.offer().await;
@@ -386,6 +398,17 @@ async fn a_wrong_transaction_code_is_invalid_grant_for_the_wallet() {
     assert_eq!(err["error"], "invalid_grant", "{err:#}");
     assert_eq!(err["status"], 400, "{err:#}");
     assert!(!run.out.join("credential.b64").exists());
+
+    // One mistyped code does not burn the offer: the right one still redeems it.
+    let run = run_wallet(
+        offer["credential_offer_uri"].as_str().unwrap(),
+        pin,
+        &tmp.path().join("wallet-retry"),
+        &[],
+    )
+    .await;
+    run.assert_ok();
+    decode_and_verify(&portal.stack, &run.file("credential.b64"));
 
     portal.stack.stop().await.unwrap();
 }
