@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The full test suite: formatting, lints, unit/integration/property tests, the tests against
-# independent components (pymdoccbor, pkilint, openssl, SoftHSM2), and a short bounded fuzz run
-# of every decoder. CI runs exactly this. Installs what it needs (Python venvs from PyPI,
-# SoftHSM2 from Debian, cargo-fuzz from crates.io).
+# independent components (pymdoccbor, pkilint, openssl, SoftHSM2, an OpenID4VCI wallet client),
+# and a short bounded fuzz run of every decoder. CI runs exactly this. Installs what it needs
+# (Python venvs from PyPI, SoftHSM2 from Debian, the wallet client from npm, cargo-fuzz from
+# crates.io).
 #
 #   scripts/test.sh              everything
 #   FUZZ_SECONDS=0 scripts/test.sh   skip fuzzing (e.g. for a quick local run)
@@ -36,12 +37,13 @@ step "verifier SDK: Kotlin/Swift/Python bindings (uniffi library mode) and the P
 # Reuses the debug build the tests just made; fails the run if a Python test fails.
 bash scripts/python-sdk-tests.sh 2>&1 | tee -a "$log"
 
-step "tests against independent components: pymdoccbor and pkilint (PyPI), SoftHSM2 (Debian)"
+step "tests against independent components: pymdoccbor and pkilint (PyPI), SoftHSM2 (Debian), @openid4vc/openid4vci (npm)"
 MDOC_PYTHON="$(bash scripts/python-venv.sh)"
 PKILINT_PYTHON="$(bash scripts/pkilint-venv.sh)"
+OID4VCI_WALLET="$(bash scripts/node-interop.sh)"
 bash scripts/softhsm.sh >/dev/null
 command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; }
-export MDOC_PYTHON PKILINT_PYTHON
+export MDOC_PYTHON PKILINT_PYTHON OID4VCI_WALLET
 # The tests marked #[ignore] are exactly those that need these components.
 cargo test --workspace -- --ignored 2>&1 | tee -a "$log"
 

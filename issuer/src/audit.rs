@@ -51,6 +51,20 @@ pub mod events {
     pub const ISSUANCE_RESUME: &str = "issuer.issuance_resume";
     /// `mdoc-issuer audit repair` cut a torn final record.
     pub const AUDIT_REPAIR: &str = "issuer.audit_repair";
+    /// A portal made an OpenID4VCI credential offer.
+    pub const OFFER_CREATE: &str = "issuer.offer_create";
+    /// A portal gave a pending offer its applicant record.
+    pub const OFFER_CLAIMS: &str = "issuer.offer_claims";
+    /// A portal withdrew an offer.
+    pub const OFFER_WITHDRAW: &str = "issuer.offer_withdraw";
+    /// A wallet redeemed an offer's code at the token endpoint (or was refused).
+    pub const TOKEN: &str = "issuer.token";
+    /// A credential request was accepted for deferred issuance.
+    pub const DEFER: &str = "issuer.defer";
+    /// A wallet's OpenID4VCI request was refused (the error code the specification names).
+    pub const VCI_REFUSAL: &str = "issuer.vci_refusal";
+    /// A wallet sent a notification (credential accepted, failure or deleted).
+    pub const NOTIFICATION: &str = "issuer.notification";
 }
 
 /// The SHA-256 (hex) of operator or client text that the log must not carry verbatim.

@@ -65,6 +65,56 @@ pub struct ServiceConfig {
     pub audit: AuditConfig,
     /// Following the roots' CRLs.
     pub crl_intake: CrlIntakeConfig,
+    /// OpenID4VCI 1.0: credential offers and the wallet-facing endpoints.
+    pub oid4vci: Oid4vciConfig,
+}
+
+/// `[oid4vci]`: OpenID for Verifiable Credential Issuance 1.0 (wallets obtain documents from
+/// credential offers the portal makes).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Oid4vciConfig {
+    /// Default lifetime of an offer and its pre-authorized code, seconds (the portal may ask
+    /// for less, never more than `max_offer_ttl_secs`).
+    pub offer_ttl_secs: u64,
+    /// Longest offer lifetime a portal may ask for, seconds.
+    pub max_offer_ttl_secs: u64,
+    /// Lifetime of an access token, seconds.
+    pub token_ttl_secs: u64,
+    /// Wrong transaction codes after which an offer is locked.
+    pub tx_code_max_attempts: u32,
+    /// Digits of a transaction code when the portal does not say.
+    pub tx_code_length: u32,
+    /// Refuse access tokens not bound to a DPoP key (RFC 9449), as HAIP 1.0 requires.
+    pub require_dpop: bool,
+    /// Require a server-provided DPoP nonce in every DPoP proof (`use_dpop_nonce`).
+    pub dpop_nonce: bool,
+    /// Oldest accepted DPoP proof (`iat`), seconds.
+    pub dpop_max_age_secs: u64,
+    /// Seconds a wallet is told to wait between deferred-credential polls.
+    pub deferred_interval_secs: u64,
+    /// The issuer's display name in its metadata.
+    pub display_name: String,
+    /// Locale of the display names.
+    pub locale: String,
+}
+
+impl Default for Oid4vciConfig {
+    fn default() -> Self {
+        Oid4vciConfig {
+            offer_ttl_secs: 24 * 3600,
+            max_offer_ttl_secs: 7 * 24 * 3600,
+            token_ttl_secs: 300,
+            tx_code_max_attempts: 5,
+            tx_code_length: 6,
+            require_dpop: false,
+            dpop_nonce: false,
+            dpop_max_age_secs: 300,
+            deferred_interval_secs: 5,
+            display_name: "mdoc issuer".into(),
+            locale: "en".into(),
+        }
+    }
 }
 
 /// `[crl_intake]`: the issuer follows the CRL of each IACA in `[trust]` at the URL the IACA's
@@ -451,6 +501,28 @@ impl ServiceConfig {
         }
         if self.issuance.nonce_ttl_secs == 0 || self.issuance.nonce_ttl_secs > 3600 {
             return bad("issuance.nonce_ttl_secs must be 1 to 3600");
+        }
+        let o = &self.oid4vci;
+        if o.max_offer_ttl_secs == 0 || o.max_offer_ttl_secs > 30 * 24 * 3600 {
+            return bad("oid4vci.max_offer_ttl_secs must be 1 to 2592000 (30 days)");
+        }
+        if o.offer_ttl_secs == 0 || o.offer_ttl_secs > o.max_offer_ttl_secs {
+            return bad("oid4vci.offer_ttl_secs must be 1 to oid4vci.max_offer_ttl_secs");
+        }
+        if o.token_ttl_secs == 0 || o.token_ttl_secs > 3600 {
+            return bad("oid4vci.token_ttl_secs must be 1 to 3600");
+        }
+        if o.tx_code_max_attempts == 0 || o.tx_code_max_attempts > 10 {
+            return bad("oid4vci.tx_code_max_attempts must be 1 to 10");
+        }
+        if !(4..=12).contains(&o.tx_code_length) {
+            return bad("oid4vci.tx_code_length must be 4 to 12");
+        }
+        if o.dpop_max_age_secs == 0 || o.dpop_max_age_secs > 3600 {
+            return bad("oid4vci.dpop_max_age_secs must be 1 to 3600");
+        }
+        if o.deferred_interval_secs == 0 || o.deferred_interval_secs > 3600 {
+            return bad("oid4vci.deferred_interval_secs must be 1 to 3600");
         }
         for (doctype, v) in &self.validity {
             if v.valid_days <= 0 || v.valid_days > 5 * 366 {

@@ -14,6 +14,8 @@
 //!   here with all its documents (`engine::Issuer::intake_crl`);
 //! - [`audit`], [`metrics`]: the shared hash-chained audit log and Prometheus metrics;
 //! - [`fast_crypto`]: the aws-lc-rs signature backend the server signs and verifies with;
+//! - [`jose`]: JWS/JWK for OpenID4VCI key proofs, DPoP, client and key attestations and signed
+//!   metadata, signatures through the `mso::crypto` seam;
 //! - `timefmt`: the one RFC 3339 formatting of times.
 //!
 //! It never holds or calls the root key. The mdoc format itself comes from the [`mso`] crate,
@@ -28,7 +30,9 @@ pub mod device_key;
 pub mod ds;
 pub mod engine;
 pub mod fast_crypto;
+pub mod jose;
 pub mod metrics;
+pub mod oid4vci;
 pub mod pop;
 pub mod server;
 pub mod store;

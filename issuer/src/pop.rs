@@ -6,27 +6,26 @@
 //! refused even within the nonce's lifetime).
 //!
 //! A proof is a compact JWS (`typ: openid4vci-proof+jwt`, OpenID4VCI 1.0 §F.1) signed by the
-//! device key over `aud` (the issuer identifier), `iat` and `nonce`. Signatures go through the
-//! [`Verifier`] seam like every other signature in the system.
+//! device key over `aud` (the issuer identifier), `iat` and `nonce`, read and checked by
+//! [`crate::jose::proof`]; this file adapts it to the `/v1` API (the key may travel beside the
+//! proof, every refusal is `invalid_proof`). Signatures go through the [`Verifier`] seam like
+//! every other signature in the system.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 use mso::crypto::{Algorithm, PublicKey, Verifier};
-use serde_json::Value as Json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 use time::{Duration, OffsetDateTime};
 
-use crate::device_key::{b64url, from_jwk};
+use crate::jose;
+use crate::jose::jws::JwsError;
+use crate::jose::proof::{self, KeyProofCheck, KeyProofClaims, ProofError};
+use crate::jose::sign::JoseError;
 use crate::store::UsedNonce;
 
-/// The JWT `typ` of a key proof.
-pub const PROOF_TYP: &str = "openid4vci-proof+jwt";
-/// Largest accepted proof, bytes.
-pub const MAX_PROOF_LEN: usize = 8 * 1024;
-/// Tolerated clock difference for `iat` in the future.
-pub const IAT_SKEW: Duration = Duration::seconds(60);
+pub use crate::jose::proof::{IAT_SKEW, MAX_PROOF_LEN, PROOF_TYP};
 
 const NONCE_RANDOM: usize = 16;
 const NONCE_LEN: usize = 8 + NONCE_RANDOM + 32;
@@ -49,10 +48,6 @@ pub enum PopError {
     /// The proof's signature does not verify under the device key.
     #[error("proof signature does not verify under the device key")]
     BadSignature,
-}
-
-fn proof_err(m: impl Into<String>) -> PopError {
-    PopError::InvalidProof(m.into())
 }
 
 /// Issues and checks nonces under a key derived from the server secret.
@@ -147,129 +142,41 @@ pub struct ProofContext<'a> {
     pub max_age: Duration,
 }
 
-fn decode_json(part: &str, what: &str) -> Result<serde_json::Map<String, Json>, PopError> {
-    let raw = b64url(part).ok_or_else(|| proof_err(format!("{what} is not base64url")))?;
-    match serde_json::from_slice::<Json>(&raw) {
-        Ok(Json::Object(m)) => Ok(m),
-        Ok(_) => Err(proof_err(format!("{what} is not a JSON object"))),
-        Err(e) => Err(proof_err(format!("{what} is not JSON: {e}"))),
+fn from_proof_error(e: ProofError) -> PopError {
+    match e {
+        ProofError::Jws(JwsError::BadSignature) => PopError::BadSignature,
+        other => PopError::InvalidProof(other.to_string()),
     }
-}
-
-fn jws_algorithm(name: &str) -> Option<Algorithm> {
-    Some(match name {
-        "ES256" => Algorithm::Es256,
-        "ES384" => Algorithm::Es384,
-        "ES512" => Algorithm::Es512,
-        "EdDSA" | "Ed25519" => Algorithm::EdDsa,
-        _ => return None,
-    })
 }
 
 /// The JWS `alg` name of a device-key algorithm.
 pub fn jws_name(alg: Algorithm) -> &'static str {
-    match alg {
-        Algorithm::Es256 => "ES256",
-        Algorithm::Es384 => "ES384",
-        Algorithm::Es512 => "ES512",
-        Algorithm::EdDsa => "EdDSA",
-    }
+    jose::jws::alg_name(alg)
 }
 
-/// The device key a proof carries in its `jwk` header, if any.
+/// The device key a proof carries in its `jwk` header, if any (a `kid` or `x5c` is refused).
 pub fn proof_jwk(proof: &str) -> Result<Option<PublicKey>, PopError> {
-    if proof.len() > MAX_PROOF_LEN {
-        return Err(proof_err(format!("longer than {MAX_PROOF_LEN} bytes")));
-    }
-    let header = proof
-        .split('.')
-        .next()
-        .ok_or_else(|| proof_err("not a compact JWS"))?;
-    let header = decode_json(header, "header")?;
-    header
-        .get("jwk")
-        .map(|j| from_jwk(j).map_err(|e| proof_err(format!("header jwk: {e}"))))
-        .transpose()
+    proof::proof_key(proof).map_err(from_proof_error)
 }
 
-/// Verifies that `proof` was signed by `key` for `cx`.
+/// Verifies that `proof` was signed by `key` for `cx` ([`proof::verify_key_proof_with_key`]:
+/// the header's `jwk`, if any, must be `key`; `iss` is not checked).
 pub fn verify_proof(
     proof: &str,
     key: &PublicKey,
     cx: &ProofContext<'_>,
     verifier: &dyn Verifier,
 ) -> Result<(), PopError> {
-    if proof.len() > MAX_PROOF_LEN {
-        return Err(proof_err(format!("longer than {MAX_PROOF_LEN} bytes")));
-    }
-    let mut parts = proof.split('.');
-    let (Some(h), Some(p), Some(s), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(proof_err("not a compact JWS (three dot-separated parts)"));
+    let check = KeyProofCheck {
+        audience: cx.audience,
+        expected_nonce: Some(cx.nonce),
+        client_id: None,
+        now: cx.now,
+        max_age: cx.max_age,
     };
-    let header = decode_json(h, "header")?;
-    if header.get("typ").and_then(Json::as_str) != Some(PROOF_TYP) {
-        return Err(proof_err(format!("header typ must be {PROOF_TYP:?}")));
-    }
-    let alg_name = header
-        .get("alg")
-        .and_then(Json::as_str)
-        .ok_or_else(|| proof_err("header alg is missing"))?;
-    let alg = jws_algorithm(alg_name)
-        .ok_or_else(|| proof_err(format!("header alg {alg_name:?} is not supported")))?;
-    if alg != key.curve().algorithm() {
-        return Err(proof_err(format!(
-            "header alg {alg_name} does not match the {} device key",
-            key.curve().name()
-        )));
-    }
-    if header.contains_key("x5c") || header.contains_key("kid") {
-        return Err(proof_err("header must identify the key by jwk only"));
-    }
-    if let Some(j) = header.get("jwk") {
-        let in_header = from_jwk(j).map_err(|e| proof_err(format!("header jwk: {e}")))?;
-        if &in_header != key {
-            return Err(proof_err("header jwk differs from the device key"));
-        }
-    }
-    if header.get("crit").is_some() {
-        return Err(proof_err("header crit is not supported"));
-    }
-
-    let claims = decode_json(p, "payload")?;
-    let aud_ok = match claims.get("aud") {
-        Some(Json::String(a)) => a == cx.audience,
-        Some(Json::Array(list)) => list.iter().any(|a| a.as_str() == Some(cx.audience)),
-        _ => false,
-    };
-    if !aud_ok {
-        return Err(proof_err(format!("aud must be {:?}", cx.audience)));
-    }
-    if claims.get("nonce").and_then(Json::as_str) != Some(cx.nonce) {
-        return Err(proof_err("nonce does not match the request's nonce"));
-    }
-    let iat = claims
-        .get("iat")
-        .and_then(Json::as_i64)
-        .ok_or_else(|| proof_err("iat is missing or not an integer"))?;
-    let iat =
-        OffsetDateTime::from_unix_timestamp(iat).map_err(|_| proof_err("iat out of range"))?;
-    if iat > cx.now.saturating_add(IAT_SKEW) {
-        return Err(proof_err("iat is in the future"));
-    }
-    if iat < cx.now.saturating_sub(cx.max_age) {
-        return Err(proof_err("iat is too old"));
-    }
-
-    let sig = b64url(s).ok_or_else(|| proof_err("signature is not base64url"))?;
-    let signing_input_len = h.len() + 1 + p.len();
-    let signing_input = proof
-        .get(..signing_input_len)
-        .ok_or_else(|| proof_err("not a compact JWS"))?;
-    verifier
-        .verify(alg, key, signing_input.as_bytes(), &sig)
-        .map_err(|_| PopError::BadSignature)
+    proof::verify_key_proof_with_key(proof, key, &check, verifier)
+        .map(|_| ())
+        .map_err(from_proof_error)
 }
 
 /// Builds a key proof (wallet side; used by the demo, tests and load generator).
@@ -280,19 +187,14 @@ pub fn make_proof(
     iat: OffsetDateTime,
     include_jwk: bool,
 ) -> mso::Result<String> {
-    let key = signer.public_key()?;
-    let mut header = serde_json::json!({"typ": PROOF_TYP, "alg": jws_name(signer.algorithm())});
-    if include_jwk {
-        if let Some(h) = header.as_object_mut() {
-            h.insert("jwk".into(), crate::device_key::to_jwk(&key));
-        }
-    }
-    let claims = serde_json::json!({"aud": audience, "iat": iat.unix_timestamp(), "nonce": nonce});
-    let input = format!(
-        "{}.{}",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    );
-    let sig = signer.sign(input.as_bytes())?;
-    Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig)))
+    let claims = KeyProofClaims {
+        audience,
+        nonce: Some(nonce),
+        iss: None,
+        iat,
+    };
+    proof::make_key_proof(signer, &claims, include_jwk).map_err(|e| match e {
+        JoseError::Signer(e) => e,
+        other => mso::Error::Signer(other.to_string()),
+    })
 }

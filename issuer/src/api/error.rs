@@ -15,8 +15,8 @@ use crate::engine::{EngineError, ErrorCode, FieldError};
 /// What the audit/metrics middleware learns about a refusal (attached to the response).
 #[derive(Debug, Clone)]
 pub struct Refusal {
-    /// The error code.
-    pub code: ErrorCode,
+    /// The error code ([`ErrorCode::as_str`], or an OAuth error code on the wallet routes).
+    pub code: &'static str,
     /// The paths of the fields at fault (never their values).
     pub paths: Vec<String>,
 }
@@ -127,6 +127,7 @@ impl From<EngineError> for ApiError {
             EngineError::Revoked
             | EngineError::ApplicantMismatch
             | EngineError::IdempotencyConflict
+            | EngineError::OfferState(_)
             | EngineError::DeviceKeyInUse(_) => StatusCode::CONFLICT,
             EngineError::NoSigningDs
             | EngineError::IssuanceSuspended(_)
@@ -174,8 +175,109 @@ impl IntoResponse for ApiError {
             }
         }
         resp.extensions_mut().insert(Refusal {
-            code: self.code,
+            code: self.code.as_str(),
             paths: self.details.iter().map(|d| d.path.clone()).collect(),
+        });
+        resp
+    }
+}
+
+/// The OAuth error body of the wallet routes (RFC 6749 §5.2, RFC 6750 §3.1, RFC 9449,
+/// OpenID4VCI 1.0 §8.3.1.2).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthErrorBody {
+    /// The error code the specifications name (`invalid_request`, `invalid_grant`,
+    /// `invalid_token`, `invalid_proof`, `invalid_nonce`, `use_dpop_nonce`, ...).
+    pub error: &'static str,
+    /// For the wallet's developer: what was wrong, never what the service holds.
+    pub error_description: String,
+    /// `issuance_pending`: seconds to wait before polling the deferred endpoint again.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub interval: Option<u64>,
+}
+
+/// The answer to a wallet's OpenID4VCI or OAuth request that failed: the specification's
+/// body `{"error", "error_description"}` (RFC 6749 §5.2, OpenID4VCI 1.0 §8.3.1.2), with
+/// `WWW-Authenticate` on 401 (RFC 6750 §3, RFC 9449 §7.1) and the `DPoP-Nonce` to retry with.
+#[derive(Debug)]
+pub struct VciReply {
+    /// The error.
+    pub error: crate::oid4vci::VciError,
+    /// A fresh DPoP nonce for the wallet to use (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
+}
+
+impl From<crate::oid4vci::VciError> for VciReply {
+    fn from(error: crate::oid4vci::VciError) -> Self {
+        VciReply {
+            error,
+            dpop_nonce: None,
+        }
+    }
+}
+
+impl From<EngineError> for VciReply {
+    fn from(e: EngineError) -> Self {
+        VciReply::from(crate::oid4vci::VciError::from(e))
+    }
+}
+
+impl IntoResponse for VciReply {
+    fn into_response(self) -> Response {
+        use crate::oid4vci::VciError;
+        let e = &self.error;
+        if !e.is_client_error() {
+            tracing::error!(error = %e, code = e.code(), "wallet request failed");
+        }
+        let status = StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = OAuthErrorBody {
+            error: e.code(),
+            error_description: e.description(),
+            interval: match e {
+                VciError::IssuancePending { interval } => Some(*interval),
+                _ => None,
+            },
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
+        let mut resp = (
+            status,
+            [
+                (
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                ),
+                (header::CACHE_CONTROL, HeaderValue::from_static("no-store")),
+            ],
+            body,
+        )
+            .into_response();
+        let h = resp.headers_mut();
+        if status == StatusCode::UNAUTHORIZED {
+            // The scheme the wallet should use: DPoP when the error is about DPoP.
+            let scheme = match e {
+                VciError::UseDpopNonce { .. } | VciError::InvalidDpopProof { .. } => "DPoP",
+                _ => "Bearer",
+            };
+            let challenge = format!(
+                "{scheme} error=\"{}\", error_description=\"{}\"",
+                e.code(),
+                e.description().replace(['"', '\\'], "'")
+            );
+            if let Ok(v) = HeaderValue::from_str(&challenge) {
+                h.insert(header::WWW_AUTHENTICATE, v);
+            }
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let Some(n) = self.dpop_nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+            h.insert("dpop-nonce", n);
+        }
+        resp.extensions_mut().insert(Refusal {
+            code: e.code(),
+            paths: Vec::new(),
         });
         resp
     }

@@ -13,10 +13,19 @@
 //! | `POST /v1/admin/issuance/resume` | admin | resume new issuance (audited) |
 //! | `GET /v1/status-lists/{n}` | public | Token Status List CWT |
 //! | `GET /v1/identifier-list` | public | Identifier List CWT |
+//! | `POST /v1/offers` | issue | an OpenID4VCI credential offer for an identified applicant |
+//! | `GET /v1/offers/{id}` | issue | an offer's state (no secrets, no personal data) |
+//! | `PUT /v1/offers/{id}/claims` | issue | the record of a pending (deferred) offer |
+//! | `DELETE /v1/offers/{id}` | issue | withdraw an offer not yet issued |
+//! | `GET /.well-known/openid-credential-issuer`, `/.well-known/oauth-authorization-server` | public | OpenID4VCI and RFC 8414 metadata |
+//! | `GET /oid4vci/offers/{ref}` | public (the reference is the secret) | a credential offer by reference |
+//! | `POST /oid4vci/token`, `/oid4vci/nonce` | wallet | pre-authorized code → access token; `c_nonce` |
+//! | `POST /oid4vci/credential`, `/oid4vci/deferred`, `/oid4vci/notification` | wallet (access token, DPoP) | credentials, deferred credentials, notifications |
 //! | `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` | public | operations |
 //!
-//! Every refusal is a JSON error ([`error::ApiError`]) with a 4xx status naming the field and
-//! the reason, and gets an audit record; 5xx only for faults of the service itself.
+//! Every refusal is a JSON error ([`error::ApiError`]; on the wallet routes the OAuth form
+//! [`error::VciReply`]) with a 4xx status naming the field and the reason, and gets an audit
+//! record; 5xx only for faults of the service itself.
 //!
 //! The routes are one table (`routes.rs`) of handlers annotated with `#[utoipa::path]`; the
 //! OpenAPI document served at `/openapi.json` ([`openapi::document`]) is generated from that
@@ -25,7 +34,10 @@
 mod admin;
 pub mod auth;
 mod documents;
+mod dpop;
 pub mod error;
+mod offers;
+mod oid4vci;
 pub mod openapi;
 mod ops;
 mod routes;
@@ -45,6 +57,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::audit::events;
 use crate::engine::{ErrorCode, Issuer};
+use crate::oid4vci::Vci;
 use auth::{CallerSlot, Guard};
 use error::{ApiError, Refusal};
 
@@ -55,6 +68,8 @@ pub struct AppState {
     pub issuer: Arc<Issuer>,
     /// Authentication and rate limits.
     pub guard: Guard,
+    /// OpenID4VCI over the same engine.
+    pub vci: Vci,
 }
 
 /// Builds the router.
@@ -62,6 +77,7 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
     let config = issuer.config().clone();
     let state = Arc::new(AppState {
         guard: Guard::new(&config.rate_limit),
+        vci: Vci::new(Arc::clone(&issuer)),
         issuer,
     });
     let (served, _document) = routes::table().split_for_parts();
@@ -133,11 +149,11 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             .issuer
             .metrics()
             .refusals
-            .with_label_values(&[refusal.code.as_str()])
+            .with_label_values(&[refusal.code])
             .inc();
         // Refusals of public routes (404 on a list) are not security events.
         let auditable = status.is_client_error()
-            && route.starts_with("/v1/")
+            && (route.starts_with("/v1/") || route.starts_with("/oid4vci/"))
             && !route.starts_with("/v1/status")
             && !route.starts_with("/v1/identifier");
         // Unauthenticated refusals are recorded at a bounded rate per source (each record
@@ -155,7 +171,12 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             }
         };
         if let Some(suppressed) = record {
-            let mut event = AuditEvent::failure(events::REFUSAL)
+            let name = if route.starts_with("/oid4vci/") {
+                events::VCI_REFUSAL
+            } else {
+                events::REFUSAL
+            };
+            let mut event = AuditEvent::failure(name)
                 .actor(client.clone().unwrap_or_else(|| "unauthenticated".into()));
             if client.is_none() {
                 event = event.detail("source", source.to_string());
@@ -166,7 +187,7 @@ async fn observe(State(state): State<Arc<AppState>>, mut req: Request, next: Nex
             let event = event
                 .detail("route", format!("{method} {route}"))
                 .detail("status", status.as_u16().to_string())
-                .detail("code", refusal.code.as_str())
+                .detail("code", refusal.code)
                 .detail("fields", refusal.paths.len().to_string())
                 .detail("fields_sha256", fields_digest(&refusal.paths));
             if let Err(e) = state.issuer.audit_record(event).await {

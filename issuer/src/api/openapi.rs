@@ -10,9 +10,9 @@ use utoipa::openapi::OpenApi as Document;
 use utoipa::{Modify, OpenApi, PartialSchema, ToSchema};
 
 use super::documents::OptionalRevokeBody;
-use super::error::ErrorBody;
+use super::error::{ErrorBody, OAuthErrorBody};
 use super::routes;
-use super::spec::{register_error_responses, BEARER};
+use super::spec::{register_error_responses, ACCESS_TOKEN, BEARER};
 
 /// The document's frame: info, tags, the security scheme and the shared components. The
 /// operations are added from the route table by [`document`].
@@ -44,6 +44,12 @@ unknown fields are refused.",
         (name = "lists", description = "Public revocation lists, signed CWTs, cacheable."),
         (name = "operations", description = "Health, readiness, metrics, this document."),
         (name = "administration", description = "The emergency stop of new issuance."),
+        (name = "offers", description = "OpenID4VCI credential offers made by the portal \
+            (scope `issue`)."),
+        (name = "oid4vci", description = "The wallet's OpenID4VCI 1.0 pre-authorized code \
+            flow: metadata, offers by reference, token, nonce, credential, deferred \
+            credential, notification. Errors are OAuth's `{error, error_description}` \
+            (`OAuthErrorBody`)."),
     ),
     modifiers(&Shared),
 )]
@@ -72,7 +78,26 @@ impl Modify for Shared {
                     .build(),
             ),
         );
-        let mut schemas = vec![(ErrorBody::name().into_owned(), ErrorBody::schema())];
+        components.add_security_scheme(
+            ACCESS_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "An OpenID4VCI access token from the token endpoint: \
+                         `Authorization: Bearer <token>`, or `Authorization: DPoP <token>` with \
+                         a `DPoP` proof when the token is DPoP-bound (RFC 9449).",
+                    ))
+                    .build(),
+            ),
+        );
+        let mut schemas = vec![
+            (ErrorBody::name().into_owned(), ErrorBody::schema()),
+            (
+                OAuthErrorBody::name().into_owned(),
+                OAuthErrorBody::schema(),
+            ),
+        ];
         ErrorBody::schemas(&mut schemas);
         components.schemas.extend(schemas);
         register_error_responses(components);
@@ -84,6 +109,12 @@ pub fn document() -> &'static Document {
     static DOCUMENT: LazyLock<Document> = LazyLock::new(|| {
         let mut doc = ApiDoc::openapi().merge_from(routes::table().into_openapi());
         OptionalRevokeBody.modify(&mut doc);
+        // axum's catch-all segment `{*name}` is the OpenAPI path parameter `{name}`.
+        let paths = std::mem::take(&mut doc.paths.paths);
+        doc.paths.paths = paths
+            .into_iter()
+            .map(|(path, item)| (path.replace("{*", "{"), item))
+            .collect();
         doc
     });
     &DOCUMENT

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{admin, documents, ops, AppState};
+use super::{admin, documents, offers, oid4vci, ops, AppState};
 
 /// Every route with its handler and its OpenAPI operation.
 pub(super) fn table() -> OpenApiRouter<Arc<AppState>> {
@@ -23,6 +23,19 @@ pub(super) fn table() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(admin::state))
         .routes(routes!(admin::suspend))
         .routes(routes!(admin::resume))
+        .routes(routes!(offers::create))
+        .routes(routes!(offers::get, offers::withdraw))
+        .routes(routes!(offers::claims))
+        .routes(routes!(oid4vci::issuer_metadata_doc))
+        .routes(routes!(oid4vci::issuer_metadata_doc_suffixed))
+        .routes(routes!(oid4vci::as_metadata_doc))
+        .routes(routes!(oid4vci::as_metadata_doc_suffixed))
+        .routes(routes!(oid4vci::offer_by_reference))
+        .routes(routes!(oid4vci::token))
+        .routes(routes!(oid4vci::nonce))
+        .routes(routes!(oid4vci::credential))
+        .routes(routes!(oid4vci::deferred))
+        .routes(routes!(oid4vci::notification))
         .routes(routes!(ops::status_list))
         .routes(routes!(ops::identifier_list))
         .routes(routes!(ops::health))

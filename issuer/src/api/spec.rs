@@ -12,11 +12,14 @@ use utoipa::openapi::{
 };
 use utoipa::{IntoParams, ToResponse, ToSchema};
 
-use super::error::ErrorBody;
+use super::error::{ErrorBody, OAuthErrorBody};
 use crate::engine::ErrorCode;
 
-/// The security scheme every authenticated operation names, with the scope it needs.
+/// The security scheme of the API clients' operations, with the scope each needs.
 pub const BEARER: &str = "bearer";
+
+/// The security scheme of the wallet's OpenID4VCI resource endpoints: an access token.
+pub const ACCESS_TOKEN: &str = "access_token";
 
 /// Longest accepted `Idempotency-Key`.
 pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
@@ -84,20 +87,78 @@ fn error_response(description: &str, codes: &[ErrorCode], retry: bool) -> Respon
     r.build()
 }
 
-/// Declares each error response as a type implementing [`ToResponse`] (for `response = Name`
-/// in `#[utoipa::path]`), and [`register_error_responses`] adding them all as components.
+/// What an OAuth error response carries besides `Cache-Control`.
+enum Extra {
+    None,
+    WwwAuthenticate,
+    RetryAfter,
+}
+
+/// An OAuth error response of the wallet routes: `description`, then the codes it may carry.
+fn oauth_response(description: &str, codes: &[&str], extra: Extra) -> Response {
+    let listed: Vec<String> = codes.iter().map(|c| format!("`{c}`")).collect();
+    let schema = Schema::AllOf(
+        AllOfBuilder::new()
+            .item(Ref::from_schema_name(OAuthErrorBody::name()))
+            .item(
+                ObjectBuilder::new().property(
+                    "error",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some(codes.iter().copied())),
+                ),
+            )
+            .build(),
+    );
+    let mut r = ResponseBuilder::new()
+        .description(format!(
+            "{description} Possible `error` values: {}.",
+            listed.join(", ")
+        ))
+        .header("Cache-Control", no_store())
+        .header("DPoP-Nonce", dpop_nonce())
+        .content(
+            "application/json",
+            ContentBuilder::new().schema(Some(schema)).build(),
+        );
+    r = match extra {
+        Extra::None => r,
+        Extra::RetryAfter => r.header("Retry-After", retry_after()),
+        Extra::WwwAuthenticate => r.header(
+            "WWW-Authenticate",
+            HeaderBuilder::new()
+                .schema(ObjectBuilder::new().schema_type(Type::String))
+                .description(Some(
+                    "`Bearer` or `DPoP`, with `error` and `error_description` (RFC 6750 §3).",
+                ))
+                .build(),
+        ),
+    };
+    r.build()
+}
+
+/// `DPoP-Nonce`: the nonce for the wallet's next DPoP proof, when the issuer requires them.
+pub fn dpop_nonce() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(ObjectBuilder::new().schema_type(Type::String))
+        .description(Some(
+            "A fresh server nonce for the next DPoP proof (RFC 9449 §8), when DPoP nonces are \
+             required.",
+        ))
+        .build()
+}
+
+/// Declares each response as a type implementing [`ToResponse`] (for `response = Name` in
+/// `#[utoipa::path]`), and [`register_error_responses`] adding them all as components.
 macro_rules! error_responses {
-    ($($(#[$doc:meta])* $name:ident = ($desc:expr, [$($code:ident),+ $(,)?], $retry:expr);)+) => {
+    ($($(#[$doc:meta])* $name:ident = $build:expr;)+) => {
         $(
             $(#[$doc])*
             pub enum $name {}
 
             impl<'r> ToResponse<'r> for $name {
                 fn response() -> (&'r str, RefOr<Response>) {
-                    (
-                        stringify!($name),
-                        error_response($desc, &[$(ErrorCode::$code),+], $retry).into(),
-                    )
+                    (stringify!($name), $build.into())
                 }
             }
         )+
@@ -114,106 +175,150 @@ macro_rules! error_responses {
 
 error_responses! {
     /// 400.
-    BadRequest = (
+    BadRequest = error_response(
         "The body is not the expected JSON shape (syntax error, unknown or missing field, wrong \
          JSON type), or a header or path parameter is malformed. `details[0].path` names the \
          field (`nonce`, `device_keys/0/proof`, `reason`, `serial`, `Idempotency-Key`; empty \
          for the body as a whole).",
-        [MalformedRequest],
+        &[ErrorCode::MalformedRequest],
         false
     );
     /// 401.
-    Unauthorized = (
+    Unauthorized = error_response(
         "No `Authorization: Bearer <token>` header, an unknown token, or a disabled client.",
-        [Unauthorized],
+        &[ErrorCode::Unauthorized],
         false
     );
     /// 403.
-    Forbidden = (
+    Forbidden = error_response(
         "The client lacks the scope the operation needs.",
-        [InsufficientScope],
+        &[ErrorCode::InsufficientScope],
         false
     );
     /// 404.
-    NotFound = (
+    NotFound = error_response(
         "The document (or DS certificate, status list or route) does not exist; a document id \
          that is not 32 hex digits is also 404.",
-        [NotFound],
+        &[ErrorCode::NotFound],
         false
     );
     /// 405, for any method an operation of the path does not list.
-    MethodNotAllowed = (
+    MethodNotAllowed = error_response(
         "The route exists but not for this method.",
-        [MethodNotAllowed],
+        &[ErrorCode::MethodNotAllowed],
         false
     );
     /// 409 of an issuance.
-    IssueConflict = (
+    IssueConflict = error_response(
         "A device key is already bound to another document, or the `Idempotency-Key` was used \
          for a different request.",
-        [DeviceKeyInUse, IdempotencyConflict],
+        &[ErrorCode::DeviceKeyInUse, ErrorCode::IdempotencyConflict],
         false
     );
     /// 409 of a refresh.
-    RefreshConflict = (
+    RefreshConflict = error_response(
         "The document is revoked (final), the claims differ from the document's, a device key \
          is bound to another document, or the `Idempotency-Key` was used for a different \
          request.",
-        [DocumentRevoked, ApplicantMismatch, DeviceKeyInUse, IdempotencyConflict],
+        &[ErrorCode::DocumentRevoked, ErrorCode::ApplicantMismatch, ErrorCode::DeviceKeyInUse, ErrorCode::IdempotencyConflict],
+        false
+    );
+    /// 409 of the offer routes.
+    OfferConflict = error_response(
+        "The offer is not in a state that allows this (already issued, withdrawn, or its record \
+         already given).",
+        &[ErrorCode::OfferState],
         false
     );
     /// 413.
-    PayloadTooLarge = (
+    PayloadTooLarge = error_response(
         "The body exceeds `server.max_body_bytes` (default 1 MiB).",
-        [BodyTooLarge],
+        &[ErrorCode::BodyTooLarge],
         false
     );
     /// 415.
-    UnsupportedMediaType = (
+    UnsupportedMediaType = error_response(
         "The body is not `Content-Type: application/json`.",
-        [UnsupportedMediaType],
+        &[ErrorCode::UnsupportedMediaType],
         false
     );
     /// 422 of an issuance or refresh.
-    Unprocessable = (
+    Unprocessable = error_response(
         "The request is well-formed but refused; nothing was signed or stored and the nonce \
          was not consumed (except for a replayed nonce). `validation_failed` lists every claims \
          problem (`claims/...`); `unknown_doctype` names `doctype`; `invalid_device_key` / \
          `invalid_proof` name `device_keys/<i>/...` (`device_keys` for a batch of the wrong \
          size); `invalid_nonce`: the nonce is forged, expired or already used.",
-        [ValidationFailed, UnknownDoctype, InvalidDeviceKey, InvalidProof, InvalidNonce],
+        &[ErrorCode::ValidationFailed, ErrorCode::UnknownDoctype, ErrorCode::InvalidDeviceKey, ErrorCode::InvalidProof, ErrorCode::InvalidNonce],
         false
     );
     /// 429.
-    TooManyRequests = (
+    TooManyRequests = error_response(
         "The client's request rate exceeds its token bucket (`rate_limit.per_second`, \
          `rate_limit.burst`), or the source address sent too many unauthenticated requests. \
          Retry after `Retry-After` seconds.",
-        [RateLimited],
+        &[ErrorCode::RateLimited],
         true
     );
     /// 500.
-    InternalError = (
+    InternalError = error_response(
         "A fault of the service itself; never caused by the request.",
-        [InternalError],
+        &[ErrorCode::InternalError],
         false
     );
     /// 503 of every route but issuance and refresh.
-    ServiceUnavailable = (
+    ServiceUnavailable = error_response(
         "The service cannot act now and did nothing: no usable DS certificate, the database or \
          the audit log is unavailable, or the request exceeded `server.request_timeout_secs`. \
          Retry after `Retry-After` seconds.",
-        [NoSigningKey, StorageUnavailable, AuditUnavailable, Timeout],
+        &[ErrorCode::NoSigningKey, ErrorCode::StorageUnavailable, ErrorCode::AuditUnavailable, ErrorCode::Timeout],
         true
     );
     /// 503 of issuance and refresh: also the emergency stop.
-    IssuanceUnavailable = (
+    IssuanceUnavailable = error_response(
         "The service cannot sign now and did nothing: new issuance is suspended by an admin \
          (`issuance_suspended`), no usable DS certificate, the database or the audit log is \
          unavailable, or the request exceeded `server.request_timeout_secs`. Retry after \
          `Retry-After` seconds.",
-        [IssuanceSuspended, NoSigningKey, StorageUnavailable, AuditUnavailable, Timeout],
+        &[ErrorCode::IssuanceSuspended, ErrorCode::NoSigningKey, ErrorCode::StorageUnavailable, ErrorCode::AuditUnavailable, ErrorCode::Timeout],
         true
+    );
+    /// 400 of the wallet routes.
+    OAuthBadRequest = oauth_response(
+        "The request is refused (RFC 6749 §5.2, OpenID4VCI 1.0 §8.3.1.2, §9.3, §11.3); \
+         `issuance_pending` carries the `interval` to wait. A service fault caused by the \
+         request's content is `server_error`.",
+        &[
+            "invalid_request", "invalid_grant", "unsupported_grant_type", "invalid_dpop_proof",
+            "use_dpop_nonce", "invalid_credential_request", "unknown_credential_configuration",
+            "unknown_credential_identifier", "invalid_proof", "invalid_nonce",
+            "invalid_encryption_parameters", "credential_request_denied", "issuance_pending",
+            "invalid_transaction_id", "invalid_notification_id", "invalid_notification_request",
+            "server_error",
+        ],
+        Extra::None
+    );
+    /// 401 of the wallet routes.
+    OAuthUnauthorized = oauth_response(
+        "No access token, an unknown or expired one, a DPoP proof that does not fit it, or a \
+         DPoP nonce to use (RFC 6750 §3.1, RFC 9449 §7.1, §8); `WWW-Authenticate` names the \
+         scheme to use.",
+        &["invalid_token", "invalid_dpop_proof", "use_dpop_nonce", "invalid_client"],
+        Extra::WwwAuthenticate
+    );
+    /// 500 of the wallet routes.
+    OAuthServerError = oauth_response(
+        "A fault of the service itself.",
+        &["server_error"],
+        Extra::None
+    );
+    /// 503 of the wallet routes.
+    OAuthUnavailable = oauth_response(
+        "The service cannot act now and did nothing (no usable DS certificate, issuance \
+         suspended, the database or the audit log unavailable). Retry after `Retry-After` \
+         seconds.",
+        &["temporarily_unavailable"],
+        Extra::RetryAfter
     );
 }
 
@@ -261,4 +366,19 @@ impl IntoParams for IfNoneMatch {
             ObjectBuilder::new().schema_type(Type::String),
         )]
     }
+}
+
+/// The form parameters of a token request with the pre-authorized code grant
+/// (`application/x-www-form-urlencoded`, RFC 6749 §4.1.3, OpenID4VCI 1.0 §6.1). The handler
+/// reads the form as name-value pairs (refusing duplicates); this type only describes it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct TokenForm {
+    /// `urn:ietf:params:oauth:grant-type:pre-authorized_code`.
+    grant_type: String,
+    /// The pre-authorized code from the credential offer.
+    #[schema(rename = "pre-authorized_code")]
+    pre_authorized_code: String,
+    /// The transaction code the portal sent by another channel, when the offer asks for one.
+    tx_code: Option<String>,
 }

@@ -46,6 +46,14 @@ impl Issuer {
         })
     }
 
+    /// The MSO signature algorithm of the DS in use now (empty when none is usable): what the
+    /// OpenID4VCI metadata announces as `credential_signing_alg_values_supported`.
+    pub fn signing_algorithms(&self, now: OffsetDateTime) -> Vec<mso::crypto::Algorithm> {
+        self.signing_ds(now)
+            .map(|ds| vec![ds.signer.algorithm()])
+            .unwrap_or_default()
+    }
+
     /// Re-reads the DS certificates from the store: new active ones are re-checked (key match,
     /// chain to a configured IACA, DS profile) and their keys opened; revoked ones are marked
     /// so they never sign again. The list signer is reloaded too. A certificate that fails the checks is skipped with a log

@@ -71,6 +71,8 @@ pub enum ErrorCode {
     ApplicantMismatch,
     /// 409: the `Idempotency-Key` was used for a different request.
     IdempotencyConflict,
+    /// 409: the credential offer is not in a state that allows the operation.
+    OfferState,
     /// 503: no DS certificate may sign now.
     NoSigningKey,
     /// 503: an admin suspended new issuance.
@@ -112,6 +114,7 @@ impl ErrorCode {
             ErrorCode::DocumentRevoked => "document_revoked",
             ErrorCode::ApplicantMismatch => "applicant_mismatch",
             ErrorCode::IdempotencyConflict => "idempotency_conflict",
+            ErrorCode::OfferState => "offer_state",
             ErrorCode::NoSigningKey => "no_signing_key",
             ErrorCode::IssuanceSuspended => "issuance_suspended",
             ErrorCode::AuditUnavailable => "audit_unavailable",
@@ -184,6 +187,10 @@ pub enum EngineError {
     /// The `Idempotency-Key` was used for another request.
     #[error("Idempotency-Key was already used for a different request")]
     IdempotencyConflict,
+    /// A credential offer cannot make this change in its present state (withdrawing an issued
+    /// offer, giving a record to an offer that has one).
+    #[error("the offer is {0}")]
+    OfferState(&'static str),
     /// No DS certificate may sign now.
     #[error("no usable DS certificate")]
     NoSigningDs,
@@ -240,6 +247,7 @@ impl EngineError {
             EngineError::Revoked => ErrorCode::DocumentRevoked,
             EngineError::ApplicantMismatch => ErrorCode::ApplicantMismatch,
             EngineError::IdempotencyConflict => ErrorCode::IdempotencyConflict,
+            EngineError::OfferState(_) => ErrorCode::OfferState,
             EngineError::NoSigningDs => ErrorCode::NoSigningKey,
             EngineError::IssuanceSuspended(_) => ErrorCode::IssuanceSuspended,
             EngineError::Audit(_) => ErrorCode::AuditUnavailable,
@@ -319,6 +327,7 @@ mod tests {
             DocumentRevoked,
             ApplicantMismatch,
             IdempotencyConflict,
+            OfferState,
             NoSigningKey,
             IssuanceSuspended,
             AuditUnavailable,

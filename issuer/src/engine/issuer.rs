@@ -177,11 +177,12 @@ impl Issuer {
     }
 
     /// Background upkeep, run every minute: reload the DS set, purge expired nonces and
-    /// idempotency records, checkpoint the audit log.
+    /// idempotency records and what expired offers held, checkpoint the audit log.
     pub async fn upkeep(&self, now: OffsetDateTime) -> Result<(), EngineError> {
         self.reload_ds(now).await?;
         self.store.purge_expired_nonces(now).await?;
         self.store.purge_expired_idempotency(now).await?;
+        self.store.purge_offers(now).await?;
         self.audit.checkpoint().await?;
         Ok(())
     }

@@ -42,6 +42,7 @@ pub use issuer::{Issuer, Parts};
 pub use publish::Published;
 pub use reconcile::{Reconciled, NOT_COMMITTED};
 pub use revocation::{reason_name, RevokeOutcome, ALREADY_REVOKED};
+pub(crate) use secrets::{open_with, seal_with};
 pub use secrets::{ServerSecret, MIN_SECRET_LEN};
 pub use suspension::{MAX_REASON_CHARS, SUSPENSION_CACHE};
 

@@ -1,5 +1,7 @@
 //! The server secret and the keys derived from it.
 
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use zeroize::Zeroizing;
@@ -52,4 +54,32 @@ impl ServerSecret {
         }
         mac.finalize().into_bytes().into()
     }
+}
+
+/// Bytes of the random AES-GCM nonce that prefixes a sealed value.
+const SEAL_NONCE_LEN: usize = 12;
+
+/// Encrypts `body` under `key` (AES-256-GCM, `aad` authenticated): random nonce ‖ ciphertext.
+/// Used for everything the store keeps that only the service may read.
+pub(crate) fn seal_with(key: &[u8; 32], aad: &[u8], body: &[u8]) -> Result<Vec<u8>, EngineError> {
+    let nonce: [u8; SEAL_NONCE_LEN] = crate::store::random_bytes()?;
+    let ct = Aes256Gcm::new(key.into())
+        .encrypt(&Nonce::from(nonce), Payload { msg: body, aad })
+        .map_err(|_| EngineError::Internal("sealing failed".into()))?;
+    let mut out = nonce.to_vec();
+    out.extend(ct);
+    Ok(out)
+}
+
+/// Decrypts what [`seal_with`] sealed under the same key and `aad`.
+pub(crate) fn open_with(key: &[u8; 32], aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, EngineError> {
+    let truncated = || EngineError::Internal("sealed value is truncated".into());
+    if sealed.len() < SEAL_NONCE_LEN {
+        return Err(truncated());
+    }
+    let (nonce, ct) = sealed.split_at(SEAL_NONCE_LEN);
+    let nonce: [u8; SEAL_NONCE_LEN] = nonce.try_into().map_err(|_| truncated())?;
+    Aes256Gcm::new(key.into())
+        .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad })
+        .map_err(|_| EngineError::Internal("sealed value does not open".into()))
 }

@@ -24,7 +24,8 @@ const INSERT_DOCUMENT: &str = "INSERT INTO documents \
 const INSERT_MSO: &str = "INSERT INTO msos (document_id, ds_serial, status_list_uri, \
      status_index, identifier, device_key_thumbprint, valid_from, valid_until, created_at, \
      revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)";
-const INSERT_NONCE: &str = "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($1, $2) \
+pub(super) const INSERT_NONCE: &str =
+    "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($1, $2) \
      ON CONFLICT (nonce_sha256) DO NOTHING";
 /// Binds a key to a document, or (on conflict) returns the document it is already bound to,
 /// in one statement: the no-op update makes `RETURNING` yield the existing row.
@@ -177,6 +178,7 @@ macro_rules! consume_nonce {
         }
     }};
 }
+pub(super) use consume_nonce;
 
 /// Refuses, inside `$tx` and before anything is written, MSOs signed by a DS that is revoked:
 /// a DS revocation that committed while they were being signed would otherwise miss them (its

@@ -37,6 +37,7 @@ mod clients;
 mod error;
 mod issuance;
 mod model;
+mod offers;
 mod revocation;
 mod sqlite_batch;
 mod suspension;
@@ -57,6 +58,7 @@ pub use model::{
     Idempotency, IssuanceRecord, MsoRecord, NewDocument, OutcomeKind, RecordOutcome,
     RevocationReason, Scope, StoredMso, StoredResponse, UsedNonce,
 };
+pub use offers::{NewOffer, NewToken, Offer, OfferState, Redemption};
 pub use suspension::Suspension;
 
 /// Runs `$body` once per backend with `$pool` bound to the concrete pool (on SQLite, the

@@ -58,6 +58,7 @@ mod ds_revocation;
 mod issuance;
 mod malformed;
 mod nonces;
+mod oid4vci;
 mod openapi;
 mod operations;
 mod stack;

@@ -43,13 +43,21 @@ fn concrete(template: &str) -> String {
         .join("/")
 }
 
-/// Whether `path` is an instance of the OpenAPI path `template` (`{x}` = one segment).
-fn matches_template(template: &str, path: &str) -> bool {
+/// Whether `path` is an instance of the OpenAPI path `template` (`{x}` = one segment, or
+/// the rest of the path when `rest` and it ends the template: axum's catch-all `{*x}`, which
+/// the document writes `{x}`).
+fn matches_template(template: &str, path: &str, rest: bool) -> bool {
     let (t, p): (Vec<&str>, Vec<&str>) = (template.split('/').collect(), path.split('/').collect());
-    t.len() == p.len()
-        && t.iter()
-            .zip(&p)
-            .all(|(t, p)| (t.starts_with('{') && t.ends_with('}') && !p.is_empty()) || t == p)
+    let param = |seg: &str| seg.starts_with('{') && seg.ends_with('}');
+    let segments = |t: &[&str], p: &[&str]| {
+        t.iter()
+            .zip(p)
+            .all(|(t, p)| (param(t) && !p.is_empty()) || t == p)
+    };
+    if t.len() == p.len() {
+        return segments(&t, &p);
+    }
+    rest && p.len() > t.len() && t.last().is_some_and(|l| param(l)) && segments(&t, &p[..t.len()])
 }
 
 impl Contract {
@@ -85,10 +93,12 @@ impl Contract {
         if paths.contains_key(path) {
             return paths.get_key_value(path).map(|(k, _)| k.as_str());
         }
-        paths
-            .keys()
-            .find(|t| matches_template(t, path))
-            .map(String::as_str)
+        [false, true].into_iter().find_map(|rest| {
+            paths
+                .keys()
+                .find(|t| matches_template(t, path, rest))
+                .map(String::as_str)
+        })
     }
 
     /// Follows a `#/components/...` reference.
@@ -545,6 +555,8 @@ async fn routes_are_the_documented_ones(env: &Env) {
                 .map(str::to_owned)
         })
         .filter(|r| r != "unmatched")
+        // axum's catch-all `{*x}` is the document's `{x}`.
+        .map(|r| r.replace("{*", "{"))
         .collect();
     let documented: BTreeSet<String> = paths.iter().map(|p| (*p).to_owned()).collect();
     assert_eq!(served, documented, "routes served vs documented");

@@ -203,4 +203,37 @@ impl Issuer {
             Err(EngineError::Validation(errors))
         }
     }
+
+    /// Checks `claims` against the doc type (the portal's record, when an offer is made), so a
+    /// bad record fails where it is given, not later in a wallet's request.
+    pub fn check_claims(&self, doctype: &str, claims: &Json) -> Result<(), EngineError> {
+        self.validate(doctype, claims).map(|_| ())
+    }
+
+    /// Checks a batch of key proofs over `nonce` without issuing (a deferred request): the
+    /// nonce's integrity and lifetime, that it is unused, and every proof. Returns the keys and
+    /// what the store records to consume the nonce.
+    pub async fn check_key_proofs(
+        &self,
+        device_keys: &[DeviceKeyInput],
+        nonce: &str,
+        now: OffsetDateTime,
+    ) -> Result<(Vec<PublicKey>, crate::store::UsedNonce), EngineError> {
+        let used = self.nonces.check(nonce, now).map_err(EngineError::Nonce)?;
+        let keys = self.device_keys(device_keys, nonce, now)?;
+        if self.store.nonce_used(&used.sha256).await? {
+            return Err(EngineError::NonceReused);
+        }
+        for (i, key) in keys.iter().enumerate() {
+            if self
+                .store
+                .device_key_owner(&cose_key_thumbprint(key))
+                .await?
+                .is_some()
+            {
+                return Err(EngineError::DeviceKeyInUse(Some(i)));
+            }
+        }
+        Ok((keys, used))
+    }
 }

@@ -8,7 +8,10 @@ use time::Duration;
 
 use super::replay::ReplayRecord;
 use super::sealing::seal;
-use super::{Inputs, IssueOutcome, IssueRequest, IssueResponse, RefreshRequest, RequestContext};
+use super::{
+    DeviceKeyInput, Inputs, IssueOutcome, IssueRequest, IssueResponse, RefreshRequest,
+    RequestContext,
+};
 use crate::audit::events;
 use crate::engine::errors::EngineError;
 use crate::engine::issuer::Issuer;
@@ -37,12 +40,16 @@ impl Issuer {
         &self,
         cx: &RequestContext<'_>,
         inputs: &Inputs<'_>,
-        nonce: &UsedNonce,
+        nonce: Option<&UsedNonce>,
         keys: &[PublicKey],
         document: Option<DocumentId>,
     ) -> Result<Option<IssueOutcome>, EngineError> {
         let mut refusal = None;
-        if self.store.nonce_used(&nonce.sha256).await? {
+        let used = match nonce {
+            Some(n) => self.store.nonce_used(&n.sha256).await?,
+            None => false,
+        };
+        if used {
             refusal = Some(EngineError::NonceReused);
         } else {
             for (i, key) in keys.iter().enumerate() {
@@ -63,8 +70,10 @@ impl Issuer {
             return Ok(Some(replayed));
         }
         // The key may be bound because this very nonce's issuance won the race.
-        if self.store.nonce_used(&nonce.sha256).await? {
-            return Err(EngineError::NonceReused);
+        if let Some(n) = nonce {
+            if self.store.nonce_used(&n.sha256).await? {
+                return Err(EngineError::NonceReused);
+            }
         }
         Err(refusal)
     }
@@ -78,7 +87,7 @@ impl Issuer {
         inputs: &Inputs<'_>,
         validated: &Validated,
         keys: &[PublicKey],
-        nonce: UsedNonce,
+        nonce: Option<UsedNonce>,
         document: DocumentId,
         doctype: &str,
     ) -> Result<IssueOutcome, EngineError> {
@@ -163,7 +172,7 @@ impl Issuer {
         let result = match kind {
             OutcomeKind::Refreshed => {
                 self.store
-                    .record_refresh(document, &msos, Some(&nonce), idem.as_ref(), &stored)
+                    .record_refresh(document, &msos, nonce.as_ref(), idem.as_ref(), &stored)
                     .await
             }
             OutcomeKind::Issued => {
@@ -176,7 +185,7 @@ impl Issuer {
                         client_id: cx.client_id.to_owned(),
                     },
                     msos,
-                    nonce: Some(nonce),
+                    nonce,
                 };
                 self.store
                     .record_issuance(&record, idem.as_ref(), &stored)
@@ -245,12 +254,58 @@ impl Issuer {
             .check(&req.nonce, cx.now)
             .map_err(EngineError::Nonce)?;
         let keys = self.device_keys(&req.device_keys, &req.nonce, cx.now)?;
-        if let Some(replayed) = self.precheck(&cx, &inputs, &nonce, &keys, None).await? {
+        if let Some(replayed) = self
+            .precheck(&cx, &inputs, Some(&nonce), &keys, None)
+            .await?
+        {
             return Ok(replayed);
         }
         let id = DocumentId::random()?;
-        self.sign_and_commit(&cx, &inputs, &validated, &keys, nonce, id, &req.doctype)
-            .await
+        self.sign_and_commit(
+            &cx,
+            &inputs,
+            &validated,
+            &keys,
+            Some(nonce),
+            id,
+            &req.doctype,
+        )
+        .await
+    }
+
+    /// Issues a new document to device keys whose possession was proven earlier (a deferred
+    /// OpenID4VCI request: its proofs were checked and its nonce consumed when it was
+    /// accepted). Each entry of `device_keys` must carry a `cose_key`; proofs are not read.
+    pub async fn issue_bound(
+        &self,
+        cx: RequestContext<'_>,
+        doctype: &str,
+        claims: &serde_json::Value,
+        device_keys: &[DeviceKeyInput],
+    ) -> Result<IssueOutcome, EngineError> {
+        self.check_issuance_allowed().await?;
+        let inputs = Inputs {
+            kind: OutcomeKind::Issued,
+            claims,
+            device_keys,
+        };
+        let attempt = async {
+            let validated = self.validate(doctype, claims)?;
+            if device_keys.iter().any(|k| k.cose_key.is_none()) {
+                return Err(EngineError::Internal("bound keys without cose_key".into()));
+            }
+            let keys = self.parse_device_keys(device_keys)?;
+            if let Some(replayed) = self.precheck(&cx, &inputs, None, &keys, None).await? {
+                return Ok(replayed);
+            }
+            let id = DocumentId::random()?;
+            self.sign_and_commit(&cx, &inputs, &validated, &keys, None, id, doctype)
+                .await
+        };
+        match attempt.await {
+            Err(e) if e.is_client_error() => self.replay_or(&cx, &inputs, e).await,
+            other => other,
+        }
     }
 
     /// Signs new MSOs for an existing active document, with new validity. The claims must be
@@ -300,7 +355,7 @@ impl Issuer {
             .map_err(EngineError::Nonce)?;
         let keys = self.device_keys(&req.device_keys, &req.nonce, cx.now)?;
         if let Some(replayed) = self
-            .precheck(&cx, &inputs, &nonce, &keys, Some(document))
+            .precheck(&cx, &inputs, Some(&nonce), &keys, Some(document))
             .await?
         {
             return Ok(replayed);
@@ -310,7 +365,7 @@ impl Issuer {
             &inputs,
             &validated,
             &keys,
-            nonce,
+            Some(nonce),
             document,
             &doc.doctype,
         )

@@ -131,6 +131,22 @@ impl Issuer {
         }
     }
 
+    /// The earlier answer to this exact issuance request, if one was recorded under its
+    /// idempotency key (`None` if none was; [`EngineError::IdempotencyConflict`] if the key
+    /// holds a different request). Signs nothing.
+    pub async fn replay_issue(
+        &self,
+        cx: RequestContext<'_>,
+        req: &super::IssueRequest,
+    ) -> Result<Option<IssueOutcome>, EngineError> {
+        let inputs = Inputs {
+            kind: crate::store::OutcomeKind::Issued,
+            claims: &req.claims,
+            device_keys: &req.device_keys,
+        };
+        self.replay(&cx, &inputs).await
+    }
+
     /// Rebuilds the answer to a retried request from its stored replay record.
     pub(super) async fn regenerate(
         &self,

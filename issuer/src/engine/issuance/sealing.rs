@@ -5,25 +5,20 @@
 //! derived from the server secret *and the request itself*: only a retry carrying the same
 //! request can open it, and neither the database nor the server secret alone can.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use sha2::{Digest, Sha256};
 
 use super::RequestContext;
 use crate::engine::errors::EngineError;
-use crate::engine::secrets::ServerSecret;
+use crate::engine::secrets::{open_with, seal_with, ServerSecret};
 
-const NONCE_LEN: usize = 12;
-
-fn cipher(secret: &ServerSecret, cx: &RequestContext<'_>) -> Aes256Gcm {
+fn key(secret: &ServerSecret, cx: &RequestContext<'_>) -> [u8; 32] {
     // Keyed by the SHA-256 of the body (never stored: the stored request hash covers the route
     // too), so the key needs both the server secret and the request.
     let body_hash: [u8; 32] = Sha256::digest(cx.body).into();
-    let key = secret.mac(
+    secret.mac(
         b"idempotent-response",
         &[cx.client_id.as_bytes(), cx.route.as_bytes(), &body_hash],
-    );
-    Aes256Gcm::new(&key.into())
+    )
 }
 
 /// Encrypts a replay record for storage: random nonce ‖ ciphertext.
@@ -32,19 +27,7 @@ pub(crate) fn seal(
     cx: &RequestContext<'_>,
     body: &[u8],
 ) -> Result<Vec<u8>, EngineError> {
-    let nonce: [u8; NONCE_LEN] = crate::store::random_bytes()?;
-    let ct = cipher(secret, cx)
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: body,
-                aad: b"",
-            },
-        )
-        .map_err(|_| EngineError::Internal("sealing the response failed".into()))?;
-    let mut out = nonce.to_vec();
-    out.extend(ct);
-    Ok(out)
+    seal_with(&key(secret, cx), b"", body)
 }
 
 /// Decrypts a stored replay record for a retry of the same request.
@@ -53,14 +36,5 @@ pub(crate) fn open(
     cx: &RequestContext<'_>,
     sealed: &[u8],
 ) -> Result<Vec<u8>, EngineError> {
-    if sealed.len() < NONCE_LEN {
-        return Err(EngineError::Internal("stored response is truncated".into()));
-    }
-    let (nonce, ct) = sealed.split_at(NONCE_LEN);
-    let nonce: [u8; NONCE_LEN] = nonce
-        .try_into()
-        .map_err(|_| EngineError::Internal("stored response is truncated".into()))?;
-    cipher(secret, cx)
-        .decrypt(&Nonce::from(nonce), Payload { msg: ct, aad: b"" })
-        .map_err(|_| EngineError::Internal("stored response does not open".into()))
+    open_with(&key(secret, cx), b"", sealed)
 }

@@ -1,0 +1,205 @@
+//! The token endpoint (RFC 6749 §3.2, OpenID4VCI 1.0 §6) for the pre-authorized code grant,
+//! and the checks of the access tokens it hands out.
+//!
+//! An access token is 256 random bits, stored as its SHA-256 on the offer it was redeemed
+//! from: it authorises credential, deferred and notification requests for that offer only,
+//! until it expires or the portal withdraws the offer. When the token request carried a DPoP
+//! proof, the token is bound to the proof's key (RFC 9449 §6) and is accepted only with a
+//! DPoP proof by that key.
+
+use serde::Serialize;
+use time::{Duration, OffsetDateTime};
+
+use super::error::VciError;
+use super::metadata::PRE_AUTHORIZED_GRANT;
+use super::offers::{random_token, sha256};
+use super::service::Vci;
+use crate::audit::events;
+use crate::store::{NewToken, Offer, OfferState, Redemption};
+
+/// Longest accepted form parameter value (codes and tokens are 43 characters).
+const MAX_PARAM_LEN: usize = 1024;
+/// Most parameters in one token request.
+const MAX_PARAMS: usize = 32;
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: String,
+    /// `DPoP` when bound to a DPoP key, else `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until it expires.
+    pub expires_in: u64,
+}
+
+/// An access token as a request presented it, with the key of the DPoP proof that came with
+/// it (already verified against the request, its `ath` included).
+#[derive(Debug, Clone)]
+pub struct Presented {
+    /// The token.
+    pub token: String,
+    /// Whether it came under the `DPoP` scheme (else `Bearer`).
+    pub dpop_scheme: bool,
+    /// The RFC 7638 thumbprint of the verified DPoP proof's key, if a proof came.
+    pub dpop_jkt: Option<String>,
+}
+
+/// The one value of parameter `name`: a repeated parameter is refused (RFC 6749 §3.2).
+fn param<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, VciError> {
+    let mut found = params.iter().filter(|(k, _)| k == name);
+    let first = found.next().map(|(_, v)| v.as_str());
+    if found.next().is_some() {
+        return Err(VciError::InvalidRequest(format!(
+            "parameter {name} is repeated"
+        )));
+    }
+    Ok(first)
+}
+
+fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, VciError> {
+    param(params, name)?
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| VciError::InvalidRequest(format!("parameter {name} is required")))
+}
+
+impl Vci {
+    /// Answers a token request: `params` is the form body in order, `dpop_jkt` the key of
+    /// the request's verified DPoP proof, if it had one.
+    pub async fn token(
+        &self,
+        params: &[(String, String)],
+        dpop_jkt: Option<String>,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, VciError> {
+        if params.len() > MAX_PARAMS || params.iter().any(|(_, v)| v.len() > MAX_PARAM_LEN) {
+            return Err(VciError::InvalidRequest(
+                "too many or too long parameters".into(),
+            ));
+        }
+        let grant = required(params, "grant_type")?;
+        if grant != PRE_AUTHORIZED_GRANT {
+            return Err(VciError::UnsupportedGrantType(format!(
+                "grant_type must be {PRE_AUTHORIZED_GRANT}"
+            )));
+        }
+        let code = required(params, "pre-authorized_code")?;
+        // `user_pin` is the name drafts before 13 used; some wallets still send it alone.
+        let tx_code = match param(params, "tx_code")? {
+            Some(t) => Some(t),
+            None => param(params, "user_pin")?,
+        };
+        let cfg = &self.issuer.config().oid4vci;
+        if cfg.require_dpop && dpop_jkt.is_none() {
+            return Err(VciError::InvalidDpopProof {
+                description: "this issuer issues DPoP-bound access tokens only: send a DPoP \
+                              proof"
+                    .into(),
+                resource: false,
+            });
+        }
+        let code_sha = sha256(code);
+        let token = random_token::<32>()?;
+        let ttl = cfg.token_ttl_secs;
+        let new = NewToken {
+            sha256: sha256(&token),
+            expires_at: now.saturating_add(Duration::seconds(i64::try_from(ttl).unwrap_or(300))),
+            dpop_jkt: dpop_jkt.clone(),
+        };
+        let tx_mac = tx_code.map(|t| self.tx_code_mac(&code_sha, t));
+        let outcome = self
+            .issuer
+            .store()
+            .redeem_pre_auth(&code_sha, tx_mac, cfg.tx_code_max_attempts, &new, now)
+            .await?;
+        match outcome {
+            Redemption::Redeemed(offer) => {
+                let event = custody::audit::AuditEvent::success(events::TOKEN)
+                    .actor("wallet")
+                    .detail("offer", hex::encode(offer.id))
+                    .detail("dpop", dpop_jkt.is_some().to_string());
+                self.issuer.audit_record(event).await?;
+                Ok(TokenResponse {
+                    access_token: token,
+                    token_type: if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
+                    expires_in: ttl,
+                })
+            }
+            Redemption::Unknown => {
+                Err(VciError::InvalidGrant("unknown pre-authorized code".into()))
+            }
+            Redemption::Expired => Err(VciError::InvalidGrant(
+                "the pre-authorized code has expired".into(),
+            )),
+            Redemption::Spent(state) => Err(VciError::InvalidGrant(match state {
+                OfferState::Withdrawn => "the offer was withdrawn".into(),
+                OfferState::Locked => {
+                    "the offer is locked after too many wrong transaction codes".into()
+                }
+                _ => "the pre-authorized code was already used".into(),
+            })),
+            Redemption::TxCodeMissing => Err(VciError::InvalidRequest(
+                "this offer requires a tx_code".into(),
+            )),
+            Redemption::TxCodeWrong { left: 0 } => Err(VciError::InvalidGrant(
+                "wrong tx_code; the offer is now locked".into(),
+            )),
+            Redemption::TxCodeWrong { left } => Err(VciError::InvalidGrant(format!(
+                "wrong tx_code; {left} attempt(s) left"
+            ))),
+        }
+    }
+
+    /// The offer a presented access token authorises, checked: known, not expired, its
+    /// offer still live, and presented with a proof by its DPoP key when it is bound to one.
+    pub async fn authorize(
+        &self,
+        presented: &Presented,
+        now: OffsetDateTime,
+    ) -> Result<Offer, VciError> {
+        if presented.token.is_empty() || presented.token.len() > MAX_PARAM_LEN {
+            return Err(VciError::InvalidToken("no access token".into()));
+        }
+        let offer = self
+            .issuer
+            .store()
+            .offer_by_token(&sha256(&presented.token))
+            .await?
+            .ok_or_else(|| VciError::InvalidToken("unknown access token".into()))?;
+        if offer.token_expires_at.is_none_or(|t| now >= t) {
+            return Err(VciError::InvalidToken(
+                "the access token has expired".into(),
+            ));
+        }
+        if matches!(offer.state, OfferState::Withdrawn | OfferState::Locked) {
+            return Err(VciError::InvalidToken("the offer was withdrawn".into()));
+        }
+        match (&offer.dpop_jkt, presented.dpop_scheme, &presented.dpop_jkt) {
+            (None, false, _) => {}
+            (None, true, _) => {
+                return Err(VciError::InvalidToken(
+                    "this access token is not DPoP-bound: use the Bearer scheme".into(),
+                ))
+            }
+            (Some(_), false, _) => {
+                return Err(VciError::InvalidToken(
+                    "this access token is DPoP-bound: use the DPoP scheme with a proof".into(),
+                ))
+            }
+            (Some(_), true, None) => {
+                return Err(VciError::InvalidDpopProof {
+                    description: "a DPoP proof is required".into(),
+                    resource: true,
+                })
+            }
+            (Some(bound), true, Some(jkt)) if bound != jkt => {
+                return Err(VciError::InvalidToken(
+                    "the DPoP proof is not by the key the token is bound to".into(),
+                ))
+            }
+            (Some(_), true, Some(_)) => {}
+        }
+        Ok(offer)
+    }
+}
