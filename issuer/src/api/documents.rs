@@ -190,6 +190,7 @@ pub(super) async fn issue(
         route: "POST /v1/documents",
         body: &body,
         now: OffsetDateTime::now_utc(),
+        offer: None,
     };
     Ok(outcome_response(state.issuer.issue(cx, &req).await?))
 }
@@ -215,6 +216,7 @@ pub(super) async fn refresh(
         route: &route,
         body: &body,
         now: OffsetDateTime::now_utc(),
+        offer: None,
     };
     Ok(outcome_response(state.issuer.refresh(cx, doc, &req).await?))
 }
