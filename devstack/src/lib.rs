@@ -8,6 +8,8 @@
 //!   URL), its DS key generated in the dev file keystore and certified by the [`DevPki`] on
 //!   first run.
 //! - [`sample`]: sample applicant data and a wallet-side proof helper.
+//! - [`wallet`]: a minimal OpenID4VCI wallet (offer, token, nonce, credential) for the main job
+//!   and the load generator.
 //!
 //! Used by the `mdoc-dev` walkthrough (the README's first command), the `issuer-load`
 //! benchmark and the end-to-end tests.
@@ -15,6 +17,7 @@
 pub mod pki;
 pub mod sample;
 pub mod stack;
+pub mod wallet;
 
 pub use pki::DevPki;
 pub use stack::{DevStack, StackOptions};

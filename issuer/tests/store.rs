@@ -174,6 +174,7 @@ async fn issuance(store: &Store, ds: &str, n: usize) -> IssuanceRecord {
         },
         msos,
         nonce: None,
+        offer: None,
     }
 }
 

@@ -2,7 +2,9 @@
 //!
 //! Starts a dev root CA, the Digital Trust Service publishing it (its export ingested, the
 //! certificates' CRL URL served) and the issuer service (SQLite, dev file keystore, loopback,
-//! following the root's CRL), then walks through what each user does: the portal issues an mDL over HTTP, the wallet presents
+//! following the root's CRL), then walks through what each user does: the portal turns the
+//! identified applicant into an OpenID4VCI credential offer with a transaction code, the wallet
+//! obtains its mDL over the pre-authorized code flow (DPoP-bound token, key proof) and presents
 //! it (QR proximity, device signature), a verifier takes its trust from the DTS (pinned root,
 //! the CRL at the DS certificate's URL) and checks it with the published status lists, the portal revokes it, the lists show it revoked, the verifier refuses it and
 //! the issuer refuses to refresh it. Everything it made is written to `--dir` (default
@@ -16,8 +18,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use clap::Parser;
 use devstack::sample::{issue_body, mdl_claims, MDL};
-use devstack::{DevStack, Result, StackOptions};
-use mdoc_issuer::engine::IssueResponse;
+use devstack::{wallet, DevStack, Result, StackOptions};
 use mdoc_issuer::store::Scope;
 use mso::cbor::{encode_value, from_slice, wrap_tag24, Limits, Tag24, ToCbor, Value};
 use mso::crl::{Crl, CrlVerifyOptions};
@@ -281,57 +282,131 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .await?;
     let auth = format!("Bearer {}", portal.0);
 
-    println!("2. Portal issues an mDL (12 elements, 20 KB portrait) bound to the wallet's key");
+    println!("2. Portal turns the identified applicant into a credential offer; the wallet obtains its mDL over OpenID4VCI");
+    let offer: serde_json::Value = http
+        .post(format!("{}/v1/offers", stack.base_url))
+        .header("authorization", &auth)
+        .json(&serde_json::json!({
+            "doctype": MDL,
+            "claims": mdl_claims(),
+            "tx_code": {"length": 6, "description": "the code the portal sent you by SMS"},
+        }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let field = |name: &str| -> Result<String> {
+        offer
+            .get(name)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| format!("the offer answer has no {name}").into())
+    };
+    let (offer_id, link, tx_code) = (field("offer_id")?, field("offer_link")?, field("tx_code")?);
+    write(&art, "credential_offer_qr.svg", field("qr_svg")?.as_bytes())?;
+    println!("     POST /v1/offers → offer {offer_id}: {link}");
+    println!(
+        "     (QR code in credential_offer_qr.svg; transaction code {tx_code} sent out of band)"
+    );
     let device = SoftwareKey::generate(Algorithm::Es256);
+    let dpop_key = SoftwareKey::generate(Algorithm::Es256);
     write(
         &art,
         "device_key.pem",
         pem("PRIVATE KEY", &device.to_pkcs8_der()?).as_bytes(),
     )?;
-    let nonce: serde_json::Value = http
-        .post(format!("{}/v1/nonces", stack.base_url))
+    let credential_offer = wallet::resolve_offer(&http, &link).await?;
+    let vci = wallet::discover(&http, &credential_offer).await?;
+    let session = wallet::redeem(
+        &http,
+        &vci,
+        &credential_offer,
+        Some(&tx_code),
+        Some(&dpop_key),
+    )
+    .await?;
+    println!(
+        "     wallet: offer by reference, metadata, token ({}-bound, transaction code), c_nonce, key proof",
+        if session.dpop { "DPoP" } else { "bearer" }
+    );
+    let c_nonce = wallet::c_nonce(&http, &vci).await?;
+    let obtained = wallet::request_credential(
+        &http,
+        &vci,
+        &session,
+        MDL,
+        &c_nonce,
+        &[&device],
+        Some(&dpop_key),
+    )
+    .await?;
+    let credential_text = obtained.credentials.first().ok_or("no credential")?.clone();
+    let issuer_signed_bytes = URL_SAFE_NO_PAD.decode(&credential_text)?;
+    write(&art, "issuer_signed.cbor", &issuer_signed_bytes)?;
+    if let Some(n) = &obtained.notification_id {
+        let status = wallet::notify(
+            &http,
+            &vci,
+            &session,
+            n,
+            "credential_accepted",
+            Some(&dpop_key),
+        )
+        .await?;
+        println!(
+            "     POST /oid4vci/credential → 200; notification credential_accepted → {status}"
+        );
+    }
+    let view: serde_json::Value = http
+        .get(format!("{}/v1/offers/{offer_id}", stack.base_url))
         .header("authorization", &auth)
         .send()
         .await?
         .error_for_status()?
         .json()
         .await?;
-    let nonce = nonce
-        .get("nonce")
-        .and_then(|n| n.as_str())
-        .ok_or("no nonce")?
+    let document_id = view
+        .get("document_id")
+        .and_then(|v| v.as_str())
+        .ok_or("the offer names no document")?
         .to_owned();
-    let body = issue_body(
-        MDL,
-        &mdl_claims(),
-        &nonce,
-        &stack.base_url,
-        std::slice::from_ref(&device),
-        now,
-    )?;
-    let resp = http
-        .post(format!("{}/v1/documents", stack.base_url))
-        .header("authorization", &auth)
-        .header(
-            "idempotency-key",
-            format!("mdoc-dev-{}", now.unix_timestamp_nanos()),
-        )
-        .json(&body)
-        .send()
-        .await?;
-    println!("     POST /v1/documents → {}", resp.status());
-    let issued: IssueResponse = resp.error_for_status()?.json().await?;
-    let credential = issued.credentials.first().ok_or("no credential")?;
-    println!(
-        "     document {} — status list {} idx {}, valid until {}",
-        issued.document_id,
-        credential.status_list.uri,
-        credential.status_list.idx,
-        credential.valid_until
-    );
-    let issuer_signed_bytes = URL_SAFE_NO_PAD.decode(&credential.issuer_signed)?;
-    write(&art, "issuer_signed.cbor", &issuer_signed_bytes)?;
     let issuer_signed: IssuerSigned = from_slice(&issuer_signed_bytes, &Limits::DEFAULT)?;
+    let status_refs = issuer_signed
+        .issuer_auth
+        .mso()
+        .value()
+        .status
+        .clone()
+        .ok_or("the MSO carries no status")?;
+    let status_list_uri = status_refs
+        .status_list
+        .as_ref()
+        .ok_or("no status list")?
+        .uri
+        .clone();
+    let identifier_list_uri = status_refs
+        .identifier_list
+        .as_ref()
+        .ok_or("no identifier list")?
+        .uri
+        .clone();
+    println!(
+        "     document {document_id} — status list {status_list_uri} idx {}, valid until {}",
+        status_refs
+            .status_list
+            .as_ref()
+            .map(|s| s.idx)
+            .unwrap_or_default(),
+        issuer_signed
+            .issuer_auth
+            .mso()
+            .value()
+            .validity_info
+            .valid_until
+            .datetime()
+            .format(&time::format_description::well_known::Rfc3339)?
+    );
 
     println!("3. Wallet presents it over a QR proximity session (device signature)");
     let e_device = SoftwareKey::generate(Algorithm::Es256).public_key()?;
@@ -404,8 +479,8 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     println!("5. Portal revokes it (holder reported the phone lost)");
     let resp = http
         .post(format!(
-            "{}/v1/documents/{}/revoke",
-            stack.base_url, issued.document_id
+            "{}/v1/documents/{document_id}/revoke",
+            stack.base_url
         ))
         .header("authorization", &auth)
         .json(&serde_json::json!({"reason": "key_compromise"}))
@@ -413,7 +488,7 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .await?;
     println!(
         "     POST /v1/documents/{}/revoke → {}",
-        issued.document_id,
+        document_id,
         resp.status()
     );
     resp.error_for_status()?;
@@ -430,19 +505,9 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         if listed { "LISTED" } else { "not listed" }
     );
     println!("     both lists signed by the list signer ({signer})");
-    let sl = http
-        .get(&credential.status_list.uri)
-        .send()
-        .await?
-        .bytes()
-        .await?;
+    let sl = http.get(&status_list_uri).send().await?.bytes().await?;
     write(&art, "status_list.cwt", &sl)?;
-    let il = http
-        .get(&credential.identifier_list.uri)
-        .send()
-        .await?
-        .bytes()
-        .await?;
+    let il = http.get(&identifier_list_uri).send().await?.bytes().await?;
     write(&art, "identifier_list.cwt", &il)?;
 
     println!("7. Portal tries to refresh the revoked document and is refused");
@@ -463,8 +528,8 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     }
     let resp = http
         .post(format!(
-            "{}/v1/documents/{}/refresh",
-            stack.base_url, issued.document_id
+            "{}/v1/documents/{document_id}/refresh",
+            stack.base_url
         ))
         .header("authorization", &auth)
         .json(&refresh)

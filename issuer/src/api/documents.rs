@@ -265,6 +265,7 @@ pub(super) async fn issue(
         route: "POST /v1/documents",
         body: &body,
         now: OffsetDateTime::now_utc(),
+        offer: None,
     };
     Ok(outcome_response(state.issuer.issue(cx, &req).await?))
 }
@@ -323,6 +324,7 @@ pub(super) async fn refresh(
         route: &route,
         body: &body,
         now: OffsetDateTime::now_utc(),
+        offer: None,
     };
     Ok(outcome_response(state.issuer.refresh(cx, doc, &req).await?))
 }

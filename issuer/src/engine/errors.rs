@@ -221,6 +221,7 @@ impl From<StoreError> for EngineError {
             StoreError::NonceReused => EngineError::NonceReused,
             // Signed by a DS revoked meanwhile: a retry signs with a usable one.
             StoreError::DsRevoked => EngineError::NoSigningDs,
+            StoreError::OfferClosed => EngineError::OfferState("closed"),
             other => EngineError::Storage(other),
         }
     }

@@ -19,7 +19,7 @@ use super::offers::{random_token, sha256};
 use super::service::Vci;
 use crate::audit::events;
 use crate::engine::{DeviceKeyInput, IssueOutcome, IssueRequest, IssueResponse, RequestContext};
-use crate::store::{Offer, OfferState};
+use crate::store::{Offer, OfferIssued, OfferState};
 
 /// The notification events a wallet may send (§11.1).
 pub const NOTIFICATION_EVENTS: [&str; 3] = [
@@ -200,6 +200,10 @@ impl Vci {
             })
             .collect();
         let key = Self::idempotency_key(offer);
+        let closing = OfferIssued {
+            id: offer.id,
+            notification_id: random_token::<16>()?,
+        };
         let cx = RequestContext {
             client_id: &offer.client_id,
             admin: false,
@@ -207,6 +211,7 @@ impl Vci {
             route: "POST /oid4vci/credential",
             body,
             now,
+            offer: Some(&closing),
         };
         match offer.state {
             OfferState::Redeemed => {}
@@ -219,7 +224,7 @@ impl Vci {
                     device_keys,
                 };
                 return match self.issuer.replay_issue(cx, &req).await {
-                    Ok(Some(outcome)) => Ok(self.answer(offer, outcome, now).await?),
+                    Ok(Some(outcome)) => Ok(self.answer(offer, &closing, outcome).await?),
                     Ok(None) | Err(crate::engine::EngineError::IdempotencyConflict) => {
                         Err(VciError::CredentialRequestDenied(
                             "this offer's credential was already issued; ask the portal for \
@@ -249,46 +254,38 @@ impl Vci {
             device_keys,
         };
         let outcome = self.issuer.issue(cx, &req).await?;
-        self.answer(offer, outcome, now).await
+        self.answer(offer, &closing, outcome).await
     }
 
-    /// Marks the offer issued (once) and shapes the engine's answer.
+    /// Shapes the engine's answer: a first issuance closed the offer with `closing`'s
+    /// notification id in its own transaction; a replay answers with the id stored then.
     async fn answer(
         &self,
         offer: &Offer,
+        closing: &OfferIssued,
         outcome: IssueOutcome,
-        now: OffsetDateTime,
     ) -> Result<CredentialAnswer, VciError> {
-        let response = match outcome {
-            IssueOutcome::Issued(r) | IssueOutcome::Refreshed(r) => r,
-            IssueOutcome::Replayed { response, .. } => response,
+        let (response, first) = match outcome {
+            IssueOutcome::Issued(r) | IssueOutcome::Refreshed(r) => (r, true),
+            IssueOutcome::Replayed { response, .. } => (response, false),
         };
-        let document =
-            crate::store::DocumentId::from_hex(&response.document_id).ok_or_else(|| {
-                VciError::Service(crate::engine::EngineError::Internal(
-                    "engine answered with a bad document id".into(),
-                ))
-            })?;
-        let notification_id = match &offer.notification_id {
-            Some(n) => n.clone(),
-            None => {
-                let n = random_token::<16>()?;
-                let marked = self
+        let notification_id = if first {
+            closing.notification_id.clone()
+        } else {
+            match &offer.notification_id {
+                Some(n) => n.clone(),
+                // Closed by a concurrent twin of this request after the offer was read.
+                None => self
                     .issuer
                     .store()
-                    .mark_offer_issued(&offer.id, document, &n, now)
-                    .await?;
-                if marked {
-                    n
-                } else {
-                    // Marked by a concurrent retry of the same request: use its id.
-                    self.issuer
-                        .store()
-                        .offer(&offer.id)
-                        .await?
-                        .notification_id
-                        .unwrap_or(n)
-                }
+                    .offer(&offer.id)
+                    .await?
+                    .notification_id
+                    .ok_or_else(|| {
+                        VciError::Service(crate::engine::EngineError::Internal(
+                            "an issued offer without a notification id".into(),
+                        ))
+                    })?,
             }
         };
         Ok(CredentialAnswer::Issued(credentials(
@@ -379,6 +376,10 @@ impl Vci {
             return Err(VciError::InvalidTransactionId);
         }
         let key = Self::idempotency_key(offer);
+        let closing = OfferIssued {
+            id: offer.id,
+            notification_id: random_token::<16>()?,
+        };
         let cx = RequestContext {
             client_id: &offer.client_id,
             admin: false,
@@ -386,6 +387,7 @@ impl Vci {
             route: "POST /oid4vci/deferred",
             body,
             now,
+            offer: Some(&closing),
         };
         let claims = match (offer.state, self.open_claims(offer)?) {
             (OfferState::Deferred | OfferState::Issued, Some(c)) => c,
@@ -421,7 +423,7 @@ impl Vci {
                 device_keys,
             };
             return match self.issuer.replay_issue(cx, &req).await {
-                Ok(Some(outcome)) => self.answer(offer, outcome, now).await,
+                Ok(Some(outcome)) => self.answer(offer, &closing, outcome).await,
                 Ok(None) | Err(crate::engine::EngineError::IdempotencyConflict) => {
                     Err(VciError::InvalidTransactionId)
                 }
@@ -432,7 +434,7 @@ impl Vci {
             .issuer
             .issue_bound(cx, &offer.doctype, &claims, &device_keys)
             .await?;
-        self.answer(offer, outcome, now).await
+        self.answer(offer, &closing, outcome).await
     }
 
     /// `POST /oid4vci/notification`: recorded on the offer and audited.

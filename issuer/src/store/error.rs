@@ -28,6 +28,10 @@ pub enum StoreError {
     /// DS revocation raced the issuance): nothing was recorded.
     #[error("the signing DS certificate was revoked")]
     DsRevoked,
+    /// The OpenID4VCI offer the issuance redeems is no longer open (withdrawn, or issued by a
+    /// concurrent request): nothing was recorded.
+    #[error("the credential offer is no longer open")]
+    OfferClosed,
     /// The caller passed a value the store cannot represent (e.g. an index beyond `i64`).
     #[error("invalid input: {0}")]
     Invalid(&'static str),
@@ -61,6 +65,7 @@ impl StoreError {
             StoreError::DeviceKeyInUse => "device key is already bound to another document",
             StoreError::NonceReused => "nonce was already used",
             StoreError::DsRevoked => "the signing key was revoked; retry",
+            StoreError::OfferClosed => "the credential offer is no longer open",
             StoreError::Invalid(_) => "invalid request",
             StoreError::Corrupt(_)
             | StoreError::UnsupportedUrl
@@ -80,6 +85,7 @@ impl StoreError {
                 | StoreError::Revoked
                 | StoreError::DeviceKeyInUse
                 | StoreError::NonceReused
+                | StoreError::OfferClosed
                 | StoreError::Invalid(_)
         )
     }

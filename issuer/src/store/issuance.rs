@@ -24,6 +24,11 @@ const INSERT_DOCUMENT: &str = "INSERT INTO documents \
 const INSERT_MSO: &str = "INSERT INTO msos (document_id, ds_serial, status_list_uri, \
      status_index, identifier, device_key_thumbprint, valid_from, valid_until, created_at, \
      revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, NULL)";
+/// Closes the OpenID4VCI offer an issuance redeems (`$1` offer, `$2` document, `$3`
+/// notification id, `$4` now); affects no row if the offer is no longer open.
+pub(super) const CLOSE_OFFER: &str = "UPDATE credential_offers SET state = 'issued', \
+     document_id = $2, notification_id = $3, updated_at = $4 \
+     WHERE id = $1 AND state IN ('redeemed', 'deferred')";
 pub(super) const INSERT_NONCE: &str =
     "INSERT INTO used_nonces (nonce_sha256, expires_at) VALUES ($1, $2) \
      ON CONFLICT (nonce_sha256) DO NOTHING";
@@ -284,6 +289,19 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             insert_msos!(tx, doc.id, &record.msos);
+            if let Some(offer) = &record.offer {
+                let closed = sqlx::query(CLOSE_OFFER)
+                    .bind(&offer.id[..])
+                    .bind(&doc.id.0[..])
+                    .bind(&offer.notification_id)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                if closed != 1 {
+                    return Err(StoreError::OfferClosed);
+                }
+            }
             Ok(RecordOutcome::Recorded)
         })
     }

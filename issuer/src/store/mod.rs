@@ -55,7 +55,7 @@ pub use error::{Result, StoreError};
 pub(crate) use model::random_bytes;
 pub use model::{
     applicant_ref, ApiToken, Client, Document, DocumentId, DocumentState, DsCertificate, DsState,
-    Idempotency, IssuanceRecord, MsoRecord, NewDocument, OutcomeKind, RecordOutcome,
+    Idempotency, IssuanceRecord, MsoRecord, NewDocument, OfferIssued, OutcomeKind, RecordOutcome,
     RevocationReason, Scope, StoredMso, StoredResponse, UsedNonce,
 };
 pub use offers::{NewOffer, NewToken, Offer, OfferState, Redemption};

@@ -204,6 +204,19 @@ pub struct IssuanceRecord {
     pub msos: Vec<MsoRecord>,
     /// The proof-of-possession nonce the request used, consumed in the same transaction.
     pub nonce: Option<UsedNonce>,
+    /// The OpenID4VCI offer this issuance redeems: closed (`issued`, with the document and
+    /// its notification id) in the same transaction, or the whole issuance fails with
+    /// [`StoreError::OfferClosed`](super::StoreError::OfferClosed) if it was withdrawn meanwhile.
+    pub offer: Option<OfferIssued>,
+}
+
+/// The OpenID4VCI offer an issuance closes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfferIssued {
+    /// The offer's id.
+    pub id: [u8; 16],
+    /// The notification id the wallet is given with the credential.
+    pub notification_id: String,
 }
 
 /// A single-use proof-of-possession nonce, identified by its SHA-256.

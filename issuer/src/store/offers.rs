@@ -1,7 +1,8 @@
 //! OpenID4VCI credential offers and the grants they carry (`migrations/*/0007`).
 //!
 //! An offer moves `offered` → `redeemed` (its pre-authorized code exchanged for an access
-//! token) → `issued` (a credential request signed the document), or `redeemed` → `deferred`
+//! token) → `issued` (a credential request signed the document; closed in the issuance's own
+//! transaction, see [`IssuanceRecord::offer`](super::IssuanceRecord::offer)), or `redeemed` → `deferred`
 //! (the portal has not yet given the record) → `issued`. The portal may withdraw an offer not
 //! yet issued; too many wrong transaction codes lock it. Every transition is one conditional
 //! statement or one transaction whose first statement updates the row, so concurrent
@@ -9,7 +10,6 @@
 //! exactly one wins.
 
 use sqlx::Row;
-use subtle::ConstantTimeEq;
 use time::OffsetDateTime;
 
 use super::error::{Result, StoreError};
@@ -153,6 +153,99 @@ pub struct NewToken {
     pub dpop_jkt: Option<String>,
 }
 
+/// A pre-authorized code exchange, as [`Store::redeem_pre_auth`] takes it.
+#[derive(Debug, Clone)]
+pub(crate) struct Redeem {
+    pub(crate) code_sha256: [u8; 32],
+    pub(crate) tx_mac: Option<[u8; 32]>,
+    pub(crate) max_attempts: u32,
+    pub(crate) token: NewToken,
+    pub(crate) now: OffsetDateTime,
+}
+
+/// The exchange inside the write transaction `$tx` (either backend): evaluates to the
+/// [`Redemption`]; `?` on a database error.
+///
+/// The common case is one statement: the conditional update that redeems an open, unexpired
+/// offer whose transaction code (if any) matches. Only when it changes nothing does a second
+/// look find out why, counting a wrong transaction code. Each first statement takes the
+/// offer's row lock, so concurrent exchanges of one code serialise and exactly one wins. (The
+/// code comparison happens in SQL, not in constant time: it compares HMACs under the server
+/// secret of what the wallet typed, whose timing tells nothing usable, and wrong codes are
+/// counted and bounded.)
+macro_rules! redeem_in {
+    ($tx:ident, $r:expr) => {{
+        let r: &Redeem = $r;
+        let redeem = format!(
+            "UPDATE credential_offers SET state = 'redeemed', token_sha256 = $3, \
+             token_expires_at = $4, dpop_jkt = $5, updated_at = $2 \
+             WHERE pre_auth_sha256 = $1 AND state = 'offered' AND expires_at > $2 \
+             AND (tx_code_mac IS NULL OR tx_code_mac = $6) RETURNING {OFFER_COLUMNS}"
+        );
+        let lock = format!(
+            "UPDATE credential_offers SET updated_at = $2 WHERE pre_auth_sha256 = $1 \
+             RETURNING {OFFER_COLUMNS}"
+        );
+        let redeemed = fetch_offer!(
+            &mut *$tx,
+            &redeem,
+            &r.code_sha256[..],
+            secs(r.now),
+            &r.token.sha256[..],
+            secs(r.token.expires_at),
+            r.token.dpop_jkt.as_deref(),
+            r.tx_mac.as_ref().map(|m| &m[..])
+        )?;
+        if let Some(offer) = redeemed {
+            Redemption::Redeemed(Box::new(offer))
+        } else {
+            match fetch_offer!(&mut *$tx, &lock, &r.code_sha256[..], secs(r.now))? {
+                None => Redemption::Unknown,
+                Some(offer) => {
+                    let stored: Option<Vec<u8>> = sqlx::query_scalar(
+                        "SELECT tx_code_mac FROM credential_offers WHERE id = $1",
+                    )
+                    .bind(&offer.id[..])
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                    let verdict = if offer.state != OfferState::Offered {
+                        Redemption::Spent(offer.state)
+                    } else if r.now >= offer.expires_at {
+                        Redemption::Expired
+                    } else {
+                        match (stored, r.tx_mac) {
+                            // The first statement redeems these; the row changed in between
+                            // only if the database is not serialising (never on either backend).
+                            (None, _) => Redemption::Spent(offer.state),
+                            (Some(_), None) => Redemption::TxCodeMissing,
+                            (Some(_), Some(_)) => {
+                                let attempts = offer.tx_attempts.saturating_add(1);
+                                let left = r.max_attempts.saturating_sub(attempts);
+                                let state = if left == 0 {
+                                    OfferState::Locked
+                                } else {
+                                    OfferState::Offered
+                                };
+                                sqlx::query(
+                                    "UPDATE credential_offers SET tx_attempts = $2, state = $3 \
+                                 WHERE id = $1",
+                                )
+                                .bind(&offer.id[..])
+                                .bind(i64::from(attempts))
+                                .bind(state.as_str())
+                                .execute(&mut *$tx)
+                                .await?;
+                                Redemption::TxCodeWrong { left }
+                            }
+                        }
+                    };
+                    verdict
+                }
+            }
+        }
+    }};
+}
+
 const OFFER_COLUMNS: &str = "id, client_id, doctype, claims_sealed, state, tx_code_mac, \
      tx_attempts, expires_at, token_expires_at, dpop_jkt, deferred_keys, document_id, \
      notification_id, last_event, created_at, updated_at";
@@ -274,7 +367,8 @@ impl Store {
 
     /// Exchanges a pre-authorized code for an access token, checking the transaction code
     /// (`tx_mac`: the HMAC of what the wallet sent) and counting wrong ones: the
-    /// `max_attempts`-th wrong code locks the offer.
+    /// `max_attempts`-th wrong code locks the offer. On SQLite the exchange is committed with
+    /// the issuances and exchanges queued beside it (one flush for all, see `sqlite_batch`).
     pub async fn redeem_pre_auth(
         &self,
         code_sha256: &[u8; 32],
@@ -283,87 +377,17 @@ impl Store {
         token: &NewToken,
         now: OffsetDateTime,
     ) -> Result<Redemption> {
-        let sql = format!(
-            "UPDATE credential_offers SET updated_at = $2 WHERE pre_auth_sha256 = $1 \
-             RETURNING {OFFER_COLUMNS}"
-        );
-        Ok(in_tx!(self, tx => {
-            // The first statement takes the row lock, so concurrent redemptions serialise.
-            let Some(offer) = fetch_offer!(&mut *tx, &sql, &code_sha256[..], secs(now))? else {
-                return Ok(Redemption::Unknown);
-            };
-            let stored: Option<Vec<u8>> =
-                sqlx::query_scalar("SELECT tx_code_mac FROM credential_offers WHERE id = $1")
-                    .bind(&offer.id[..])
-                    .fetch_one(&mut *tx)
-                    .await?;
-            let verdict = if offer.state != OfferState::Offered {
-                Redemption::Spent(offer.state)
-            } else if now >= offer.expires_at {
-                Redemption::Expired
-            } else {
-                match (stored, tx_mac) {
-                    (None, _) => Redemption::Redeemed(Box::new(offer.clone())),
-                    (Some(_), None) => Redemption::TxCodeMissing,
-                    (Some(s), Some(given)) if bool::from(s.as_slice().ct_eq(&given)) => {
-                        Redemption::Redeemed(Box::new(offer.clone()))
-                    }
-                    (Some(_), Some(_)) => {
-                        let attempts = offer.tx_attempts.saturating_add(1);
-                        let left = max_attempts.saturating_sub(attempts);
-                        let state = if left == 0 { OfferState::Locked } else { OfferState::Offered };
-                        sqlx::query(
-                            "UPDATE credential_offers SET tx_attempts = $2, state = $3 WHERE id = $1",
-                        )
-                        .bind(&offer.id[..])
-                        .bind(i64::from(attempts))
-                        .bind(state.as_str())
-                        .execute(&mut *tx)
-                        .await?;
-                        Redemption::TxCodeWrong { left }
-                    }
-                }
-            };
-            if let Redemption::Redeemed(o) = &verdict {
-                sqlx::query(
-                    "UPDATE credential_offers SET state = 'redeemed', token_sha256 = $2, \
-                     token_expires_at = $3, dpop_jkt = $4 WHERE id = $1",
-                )
-                .bind(&o.id[..])
-                .bind(&token.sha256[..])
-                .bind(secs(token.expires_at))
-                .bind(token.dpop_jkt.as_deref())
-                .execute(&mut *tx)
-                .await?;
-            }
-            verdict
-        }))
-    }
-
-    /// Records that the offer's document was issued (from `redeemed` or `deferred`).
-    /// Returns false if the offer was withdrawn meanwhile or is already issued.
-    pub async fn mark_offer_issued(
-        &self,
-        id: &[u8; 16],
-        document: DocumentId,
-        notification_id: &str,
-        now: OffsetDateTime,
-    ) -> Result<bool> {
-        let n = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE credential_offers SET state = 'issued', document_id = $2, \
-                 notification_id = $3, updated_at = $4 \
-                 WHERE id = $1 AND state IN ('redeemed', 'deferred')",
-            )
-            .bind(&id[..])
-            .bind(&document.0[..])
-            .bind(notification_id)
-            .bind(secs(now))
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(n == 1)
+        let redeem = Redeem {
+            code_sha256: *code_sha256,
+            tx_mac,
+            max_attempts,
+            token: token.clone(),
+            now,
+        };
+        if let super::Pools::Sqlite { issuances, .. } = &self.pools {
+            return issuances.redeem(redeem).await;
+        }
+        Ok(in_tx!(self, tx => redeem_in!(tx, &redeem)))
     }
 
     /// Accepts a credential request for later: the keys it binds are kept, its nonce is
@@ -511,4 +535,9 @@ impl Store {
         });
         Ok(n)
     }
+}
+
+/// The exchange on SQLite's writer connection, inside the issuance batch's transaction.
+pub(super) async fn redeem_on(conn: &mut sqlx::SqliteConnection, r: &Redeem) -> Result<Redemption> {
+    Ok(redeem_in!(conn, r))
 }

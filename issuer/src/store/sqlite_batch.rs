@@ -1,4 +1,5 @@
-//! Group commit for SQLite issuances of one MSO, the hot path of the service.
+//! Group commit for SQLite issuances of one MSO and OpenID4VCI code exchanges, the hot paths
+//! of the service.
 //!
 //! SQLite has one writer, and with `synchronous=FULL` every commit waits for a disk flush. One
 //! task owns the issuance writes: it takes every issuance queued while the previous batch was
@@ -20,6 +21,7 @@ use super::error::{Result, StoreError};
 use super::model::{
     DsState, Idempotency, IssuanceRecord, MsoRecord, OutcomeKind, RecordOutcome, StoredResponse,
 };
+use super::offers::{redeem_on, Redeem, Redemption};
 use super::{secs, to_i64};
 
 /// The most issuances committed together (bounds one batch's latency).
@@ -36,11 +38,18 @@ struct Job {
     reply: oneshot::Sender<Result<RecordOutcome>>,
 }
 
+/// What the writer task writes: issuances, and pre-authorized code exchanges (each a few
+/// statements on one offer row, committed with the batch).
+enum Work {
+    Issue(Job),
+    Redeem(Redeem, oneshot::Sender<Result<Redemption>>),
+}
+
 /// The handle to the issuance writer task. Cheap to clone; the task stops when the last handle
 /// is dropped.
 #[derive(Debug, Clone)]
 pub(crate) struct IssuanceBatcher {
-    jobs: mpsc::Sender<Job>,
+    jobs: mpsc::Sender<Work>,
 }
 
 impl IssuanceBatcher {
@@ -70,7 +79,18 @@ impl IssuanceBatcher {
             reply,
         };
         self.jobs
-            .send(job)
+            .send(Work::Issue(job))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        done.await.map_err(|_| StoreError::WriterStopped)?
+    }
+
+    /// Exchanges a pre-authorized code and waits for the commit. Same contract as
+    /// [`Store::redeem_pre_auth`](super::Store::redeem_pre_auth).
+    pub(crate) async fn redeem(&self, redeem: Redeem) -> Result<Redemption> {
+        let (reply, done) = oneshot::channel();
+        self.jobs
+            .send(Work::Redeem(redeem, reply))
             .await
             .map_err(|_| StoreError::WriterStopped)?;
         done.await.map_err(|_| StoreError::WriterStopped)?
@@ -78,41 +98,79 @@ impl IssuanceBatcher {
 }
 
 /// The writer loop: one batch per wake-up, of everything queued (up to [`MAX_BATCH`]).
-async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Job>) {
+async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Work>) {
     let mut jobs = Vec::with_capacity(MAX_BATCH);
     while queue.recv_many(&mut jobs, MAX_BATCH).await > 0 {
-        let outcomes =
-            match write_batch(&pool, &jobs).await {
-                Ok(outcomes) => outcomes,
-                // A batch of one already had its own transaction.
-                Err(e) if jobs.len() == 1 => vec![Err(e)],
-                Err(_) => {
-                    // Nothing of the batch was committed: give each issuance its own transaction
-                    // and so its own precise outcome.
-                    let mut outcomes = Vec::with_capacity(jobs.len());
-                    for job in &jobs {
-                        let alone = write_batch(&pool, std::slice::from_ref(job)).await;
-                        outcomes.push(alone.and_then(|mut one| {
-                            one.pop().unwrap_or(Err(StoreError::WriterStopped))
-                        }));
-                    }
-                    outcomes
+        let outcomes = match write_batch(&pool, &jobs).await {
+            Ok(outcomes) => outcomes,
+            // A batch of one already had its own transaction.
+            Err(e) if jobs.len() == 1 => jobs
+                .first()
+                .map(|job| vec![Done::failed(job, e)])
+                .unwrap_or_default(),
+            Err(_) => {
+                // Nothing of the batch was committed: give each issuance its own transaction
+                // and so its own precise outcome.
+                let mut outcomes = Vec::with_capacity(jobs.len());
+                for job in &jobs {
+                    let alone = write_batch(&pool, std::slice::from_ref(job)).await;
+                    outcomes.push(match alone {
+                        Ok(mut one) => one
+                            .pop()
+                            .unwrap_or_else(|| Done::failed(job, StoreError::WriterStopped)),
+                        Err(e) => Done::failed(job, e),
+                    });
                 }
-            };
+                outcomes
+            }
+        };
         for (job, outcome) in jobs.drain(..).zip(outcomes) {
             // A caller that gave up (client gone) does not undo its committed issuance; its
             // audit record was written before the write was queued.
-            let _ = job.reply.send(outcome);
+            match (job, outcome) {
+                (Work::Issue(job), Done::Issued(o)) => {
+                    let _ = job.reply.send(o);
+                }
+                (Work::Redeem(_, reply), Done::Redeemed(o)) => {
+                    let _ = reply.send(o);
+                }
+                (Work::Issue(job), Done::Redeemed(_)) => {
+                    let _ = job.reply.send(Err(StoreError::WriterStopped));
+                }
+                (Work::Redeem(_, reply), Done::Issued(_)) => {
+                    let _ = reply.send(Err(StoreError::WriterStopped));
+                }
+            }
+        }
+    }
+}
+
+/// Each job's own outcome.
+enum Done {
+    Issued(Result<RecordOutcome>),
+    Redeemed(Result<Redemption>),
+}
+
+impl Done {
+    /// `job` failed with `e` (nothing of it committed).
+    fn failed(job: &Work, e: StoreError) -> Self {
+        match job {
+            Work::Issue(_) => Done::Issued(Err(e)),
+            Work::Redeem(..) => Done::Redeemed(Err(e)),
         }
     }
 }
 
 /// Writes `jobs` in one transaction; the outer `Err` means nothing was committed.
-async fn write_batch(pool: &SqlitePool, jobs: &[Job]) -> Result<Vec<Result<RecordOutcome>>> {
+async fn write_batch(pool: &SqlitePool, jobs: &[Work]) -> Result<Vec<Done>> {
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let mut outcomes = Vec::with_capacity(jobs.len());
     for job in jobs {
-        outcomes.push(write_one(&mut tx, job).await?);
+        outcomes.push(match job {
+            Work::Issue(job) => Done::Issued(write_one(&mut tx, job).await?),
+            // Its statements either all run or fail the batch (then it is retried alone).
+            Work::Redeem(r, _) => Done::Redeemed(Ok(redeem_on(&mut tx, r).await?)),
+        });
     }
     tx.commit().await?;
     Ok(outcomes)
@@ -129,13 +187,14 @@ fn only_mso(record: &IssuanceRecord) -> Result<&MsoRecord> {
 }
 
 /// Stored idempotency hash, outcome kind and body; nonce use count; the key's document; the
-/// signing DS's state.
+/// signing DS's state; the redeemed offer's state.
 type CheckRow = (
     Option<Vec<u8>>,
     Option<String>,
     Option<Vec<u8>>,
     i64,
     Option<Vec<u8>>,
+    Option<String>,
     Option<String>,
 );
 
@@ -147,7 +206,8 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
     const CHECK: &str = "SELECT i.request_sha256, i.response_kind, i.response_body, \
          (SELECT COUNT(*) FROM used_nonces WHERE nonce_sha256 = $3), \
          (SELECT document_id FROM device_keys WHERE thumbprint = $4), \
-         (SELECT state FROM ds_certificates WHERE serial = $6) \
+         (SELECT state FROM ds_certificates WHERE serial = $6), \
+         (SELECT state FROM credential_offers WHERE id = $7) \
          FROM (SELECT 1) LEFT JOIN idempotency i \
          ON i.client_id = $1 AND i.idem_key = $2 AND i.expires_at > $5";
     let (record, idempotency) = (&job.record, job.idempotency.as_ref());
@@ -156,13 +216,14 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
         Err(e) => return Ok(Err(e)),
     };
     let (client, key) = idempotency.map_or(("", ""), |i| (i.client_id.as_str(), i.key.as_str()));
-    let (hash, kind, body, used, owner, ds_state): CheckRow = sqlx::query_as(CHECK)
+    let (hash, kind, body, used, owner, ds_state, offer_state): CheckRow = sqlx::query_as(CHECK)
         .bind(client)
         .bind(key)
         .bind(record.nonce.as_ref().map(|n| n.sha256.to_vec()))
         .bind(&m.device_key_thumbprint[..])
         .bind(job.now)
         .bind(&m.ds_serial)
+        .bind(record.offer.as_ref().map(|o| o.id.to_vec()))
         .fetch_one(&mut *conn)
         .await?;
     if let (Some(idem), Some(hash)) = (idempotency, hash) {
@@ -178,6 +239,13 @@ async fn write_one(conn: &mut SqliteConnection, job: &Job) -> Result<Result<Reco
     }
     if used > 0 {
         return Ok(Err(StoreError::NonceReused));
+    }
+    // The batch's transaction holds the write lock, so the offer cannot change before the
+    // write below closes it.
+    if record.offer.is_some()
+        && !matches!(offer_state.as_deref(), Some("redeemed") | Some("deferred"))
+    {
+        return Ok(Err(StoreError::OfferClosed));
     }
     if owner.is_some_and(|o| o.as_slice() != record.document.id.0.as_slice()) {
         return Ok(Err(StoreError::DeviceKeyInUse));
@@ -231,6 +299,8 @@ async fn write_rows(
          INSERT INTO msos (document_id, ds_serial, status_list_uri, status_index, identifier, \
          device_key_thumbprint, valid_from, valid_until, created_at, revoked_at) \
          VALUES ($10, $15, $16, $17, $18, $14, $19, $20, $21, NULL);";
+    const CLOSE_OFFER: &str = "UPDATE credential_offers SET state = 'issued', \
+         document_id = $10, notification_id = $24, updated_at = $6 WHERE id = $23;";
     const RELEASE: &str = "RELEASE issuance;";
 
     let (record, idempotency, response) = (&job.record, job.idempotency.as_ref(), &job.response);
@@ -244,6 +314,9 @@ async fn write_rows(
         sql.push_str(WRITE_NONCE);
     }
     sql.push_str(WRITE_DOCUMENT);
+    if record.offer.is_some() {
+        sql.push_str(CLOSE_OFFER);
+    }
     sql.push_str(RELEASE);
     sqlx::query(&sql)
         .bind(client)
@@ -268,6 +341,8 @@ async fn write_rows(
         .bind(secs(m.valid_until))
         .bind(secs(m.created_at))
         .bind(&doc.client_id)
+        .bind(record.offer.as_ref().map(|o| o.id.to_vec()))
+        .bind(record.offer.as_ref().map(|o| o.notification_id.clone()))
         .execute(&mut *conn)
         .await?;
     Ok(())

@@ -186,6 +186,7 @@ impl Issuer {
                     },
                     msos,
                     nonce,
+                    offer: cx.offer.cloned(),
                 };
                 self.store
                     .record_issuance(&record, idem.as_ref(), &stored)

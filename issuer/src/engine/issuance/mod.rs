@@ -247,6 +247,9 @@ pub struct RequestContext<'a> {
     pub body: &'a [u8],
     /// The time of the request.
     pub now: OffsetDateTime,
+    /// The OpenID4VCI offer a new document redeems, closed in the issuance's own transaction
+    /// (`None` for `/v1`).
+    pub offer: Option<&'a crate::store::OfferIssued>,
 }
 
 impl RequestContext<'_> {
