@@ -812,6 +812,51 @@ pub(crate) async fn real_responses_match_the_generated_document() {
         (200, json!(false))
     );
 
+    // OpenID4VCI: a portal offer (made, read, withdrawn, then no longer withdrawable), the
+    // wallet's metadata and nonce, and OAuth errors of the token and credential endpoints.
+    let r = env
+        .send(env.post_json("/v1/offers", t, &json!({"doctype": MDL, "claims": claims})))
+        .await;
+    assert_eq!(status(&r), 201, "{}", r.text());
+    let offer = format!("/v1/offers/{}", r.json()["offer_id"].as_str().unwrap());
+    assert_eq!(status(&env.send(env.get(&offer, t)).await), 200);
+    let withdraw = || env.http.delete(env.url(&offer)).bearer_auth(&env.token);
+    assert_eq!(status(&env.send(withdraw()).await), 200);
+    let r = env.send(withdraw()).await;
+    assert_eq!(
+        (status(&r), r.json()["error"]["code"].clone()),
+        (409, json!("offer_state"))
+    );
+    for path in [
+        "/.well-known/openid-credential-issuer",
+        "/.well-known/openid-credential-issuer/a/b",
+        "/.well-known/oauth-authorization-server",
+    ] {
+        assert_eq!(status(&env.send(env.get(path, None)).await), 200, "{path}");
+    }
+    assert_eq!(
+        status(&env.send(env.http.post(env.url("/oid4vci/nonce"))).await),
+        200
+    );
+    let r = env
+        .send(env.post_raw("/oid4vci/token", None, "application/json", b"{}".to_vec()))
+        .await;
+    assert_eq!(
+        (status(&r), r.json()["error"].clone()),
+        (400, json!("invalid_request"))
+    );
+    let r = env
+        .send(env.post_json("/oid4vci/credential", None, &json!({})))
+        .await;
+    assert_eq!(
+        (status(&r), r.json()["error"].clone()),
+        (401, json!("invalid_token"))
+    );
+    assert_eq!(
+        status(&env.send(env.get("/oid4vci/offers/unknown", None)).await),
+        404
+    );
+
     // A DS revocation: every document it signed is revoked.
     let serial = batch.credentials[0].ds_serial.clone();
     let r = env
