@@ -19,7 +19,9 @@
 //! | `DELETE /v1/offers/{id}` | issue | withdraw an offer not yet issued |
 //! | `GET /.well-known/openid-credential-issuer`, `/.well-known/oauth-authorization-server` | public | OpenID4VCI and RFC 8414 metadata |
 //! | `GET /oid4vci/offers/{ref}` | public (the reference is the secret) | a credential offer by reference |
-//! | `POST /oid4vci/token`, `/oid4vci/nonce` | wallet | pre-authorized code → access token; `c_nonce` |
+//! | `POST /oid4vci/par`, `GET /oid4vci/authorize` | wallet, browser | pushed authorization request; 302 to the portal's login (only with `oid4vci.portal_login_url`) |
+//! | `POST /v1/authorizations/{session}` | issue | the portal's hand-off verdict → `{redirect_to}` (only with `oid4vci.portal_login_url`) |
+//! | `POST /oid4vci/token`, `/oid4vci/nonce` | wallet | pre-authorized or authorization code → access token; `c_nonce` |
 //! | `POST /oid4vci/credential`, `/oid4vci/deferred`, `/oid4vci/notification` | wallet (access token, DPoP) | credentials, deferred credentials, notifications |
 //! | `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` | public | operations |
 //!
@@ -29,6 +31,7 @@
 
 mod admin;
 pub mod auth;
+mod authorize;
 mod documents;
 mod dpop;
 pub mod error;
@@ -52,8 +55,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::audit::events;
 use crate::engine::Issuer;
 use crate::oid4vci::{
-    Vci, AS_METADATA_PATH, CREDENTIAL_PATH, DEFERRED_PATH, ISSUER_METADATA_PATH, NONCE_PATH,
-    NOTIFICATION_PATH, OFFERS_PATH, TOKEN_PATH,
+    Vci, AS_METADATA_PATH, AUTHORIZATIONS_PATH, AUTHORIZE_PATH, CREDENTIAL_PATH, DEFERRED_PATH,
+    ISSUER_METADATA_PATH, NONCE_PATH, NOTIFICATION_PATH, OFFERS_PATH, PAR_PATH, TOKEN_PATH,
 };
 use auth::{CallerSlot, Guard};
 use error::{ApiError, Refusal};
@@ -72,15 +75,25 @@ pub struct AppState {
     pub vci: Vci,
 }
 
-/// Builds the router.
-pub fn router(issuer: Arc<Issuer>) -> Router {
+/// Builds the router; fails if the OpenID4VCI wallet providers cannot be read.
+pub fn router(issuer: Arc<Issuer>) -> Result<Router, crate::engine::EngineError> {
     let config = issuer.config().clone();
     let state = Arc::new(AppState {
         guard: Guard::new(&config.rate_limit),
-        vci: Vci::new(Arc::clone(&issuer)),
+        vci: Vci::new(Arc::clone(&issuer))?,
         issuer,
     });
-    Router::new()
+    let mut routes = Router::new();
+    if config.oid4vci.portal_login_url.is_some() {
+        routes = routes
+            .route(PAR_PATH, post(authorize::par))
+            .route(AUTHORIZE_PATH, get(authorize::authorize))
+            .route(
+                &format!("{AUTHORIZATIONS_PATH}/{{session}}"),
+                post(authorize::handoff),
+            );
+    }
+    Ok(routes
         .route("/v1/nonces", post(documents::nonce))
         .route("/v1/documents", post(documents::issue))
         .route("/v1/documents/{id}", get(documents::get_document))
@@ -136,7 +149,7 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
             )
             .into_response()
         }))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// The SHA-256 (hex) of the field paths at fault, `/`-joined and newline-separated. A path

@@ -52,9 +52,7 @@ use sqlx::sqlite::{
 };
 use time::OffsetDateTime;
 
-pub use authorizations::{
-    ApprovedOffer, Authorization, AuthorizationStatus, NewAuthorization,
-};
+pub use authorizations::{ApprovedOffer, Authorization, AuthorizationStatus, NewAuthorization};
 pub use error::{Result, StoreError};
 pub(crate) use model::random_bytes;
 pub use model::{
