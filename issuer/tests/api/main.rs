@@ -104,6 +104,7 @@ mod issuance;
 mod malformed;
 mod nonces;
 mod oid4vci;
+mod oid4vci_authcode;
 mod operations;
 mod stack;
 mod status_lists;
