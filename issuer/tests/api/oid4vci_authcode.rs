@@ -63,23 +63,9 @@ fn jti() -> String {
 }
 
 fn random<const N: usize>() -> [u8; N] {
+    use rand_core::RngCore as _;
     let mut b = [0u8; N];
-    for chunk in b.chunks_mut(16) {
-        let r = Sha256::digest(
-            [
-                now().unix_timestamp_nanos().to_be_bytes(),
-                std::process::id()
-                    .to_be_bytes()
-                    .repeat(4)
-                    .try_into()
-                    .unwrap(),
-            ]
-            .concat(),
-        );
-        let n = chunk.len();
-        chunk.copy_from_slice(&r[..n]);
-        std::thread::sleep(std::time::Duration::from_micros(1));
-    }
+    rand_core::OsRng.fill_bytes(&mut b);
     b
 }
 
