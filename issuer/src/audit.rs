@@ -53,6 +53,12 @@ pub mod events {
     pub const AUDIT_REPAIR: &str = "issuer.audit_repair";
     /// A portal made an OpenID4VCI credential offer.
     pub const OFFER_CREATE: &str = "issuer.offer_create";
+    /// A wallet pushed an authorization request (RFC 9126).
+    pub const AUTHORIZATION_PUSH: &str = "issuer.authorization_push";
+    /// The portal approved an authorization request in its hand-off: a code was issued.
+    pub const AUTHORIZATION_APPROVE: &str = "issuer.authorization_approve";
+    /// The portal refused an authorization request in its hand-off.
+    pub const AUTHORIZATION_DENY: &str = "issuer.authorization_deny";
     /// A portal gave a pending offer its applicant record.
     pub const OFFER_CLAIMS: &str = "issuer.offer_claims";
     /// A portal withdrew an offer.

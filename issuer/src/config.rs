@@ -97,6 +97,47 @@ pub struct Oid4vciConfig {
     pub display_name: String,
     /// Locale of the display names.
     pub locale: String,
+    /// The portal's login page the authorization endpoint sends the browser to (with
+    /// `?session=…&doctype=…`). Unset: the authorization-code flow is disabled and not
+    /// advertised.
+    pub portal_login_url: Option<String>,
+    /// Lifetime of a pushed authorization request's `request_uri`, seconds.
+    pub par_ttl_secs: u64,
+    /// Time the portal has to authenticate the user and call back, seconds.
+    pub login_ttl_secs: u64,
+    /// OAuth attestation-based client authentication of wallets at the PAR and token
+    /// endpoints.
+    pub wallet_attestation: AttestationPolicy,
+    /// Key attestations (OpenID4VCI 1.0 Appendix D) on every key proof.
+    pub key_attestation: KeyAttestationPolicy,
+    /// Trust anchors (PEM or DER certificate files) of the wallet providers whose client and
+    /// key attestations are accepted.
+    pub wallet_providers: Vec<PathBuf>,
+}
+
+/// `oid4vci.wallet_attestation`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttestationPolicy {
+    /// Attestation headers are ignored.
+    #[default]
+    Off,
+    /// Verified when present; requests without are accepted.
+    Optional,
+    /// Requests without a valid attestation are refused (`invalid_client`).
+    Required,
+}
+
+/// `oid4vci.key_attestation`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyAttestationPolicy {
+    /// Key attestations are not asked for.
+    #[default]
+    Off,
+    /// Every key proof must carry a key attestation by a configured wallet provider that
+    /// attests its key (`invalid_proof` otherwise).
+    Required,
 }
 
 impl Default for Oid4vciConfig {
@@ -113,6 +154,12 @@ impl Default for Oid4vciConfig {
             deferred_interval_secs: 5,
             display_name: "mdoc issuer".into(),
             locale: "en".into(),
+            portal_login_url: None,
+            par_ttl_secs: 60,
+            login_ttl_secs: 600,
+            wallet_attestation: AttestationPolicy::Off,
+            key_attestation: KeyAttestationPolicy::Off,
+            wallet_providers: Vec::new(),
         }
     }
 }
@@ -523,6 +570,27 @@ impl ServiceConfig {
         }
         if o.deferred_interval_secs == 0 || o.deferred_interval_secs > 3600 {
             return bad("oid4vci.deferred_interval_secs must be 1 to 3600");
+        }
+        if o.par_ttl_secs == 0 || o.par_ttl_secs > 600 {
+            return bad("oid4vci.par_ttl_secs must be 1 to 600");
+        }
+        if o.login_ttl_secs == 0 || o.login_ttl_secs > 3600 {
+            return bad("oid4vci.login_ttl_secs must be 1 to 3600");
+        }
+        if let Some(login) = &o.portal_login_url {
+            let ok = url::Url::parse(login)
+                .is_ok_and(|u| matches!(u.scheme(), "https" | "http") && u.fragment().is_none());
+            if !ok {
+                return bad("oid4vci.portal_login_url must be an http(s) URL without a fragment");
+            }
+        }
+        let attesting = o.wallet_attestation != AttestationPolicy::Off
+            || o.key_attestation != KeyAttestationPolicy::Off;
+        if attesting && o.wallet_providers.is_empty() {
+            return bad(
+                "oid4vci.wallet_attestation and oid4vci.key_attestation need \
+                 oid4vci.wallet_providers",
+            );
         }
         for (doctype, v) in &self.validity {
             if v.valid_days <= 0 || v.valid_days > 5 * 366 {

@@ -183,7 +183,8 @@ impl Running {
 pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Result<Running> {
     let addr = listener.local_addr()?;
     let (stop, mut stopped) = watch::channel(false);
-    let app = crate::api::router(Arc::clone(&issuer));
+    let app = crate::api::router(Arc::clone(&issuer))
+        .map_err(|e| std::io::Error::other(format!("router: {e}")))?;
     let server = &issuer.config().server;
     let limits = mdoc_httpd::Limits {
         header_read_timeout: Duration::from_secs(server.header_read_timeout_secs.max(1)),

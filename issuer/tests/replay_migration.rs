@@ -322,7 +322,7 @@ async fn replays_are_unchanged(url: String, dir: std::path::PathBuf) {
     issuer.store().close().await;
 
     // 201 meant a new issuance and 200 a refresh.
-    assert_eq!(old.versions().await, vec![1, 2, 3, 4, 5, 6, 7]);
+    assert_eq!(old.versions().await, vec![1, 2, 3, 4, 5, 6, 7, 8]);
     assert_eq!(
         old.kinds().await,
         vec![

@@ -19,7 +19,9 @@
 //! | `DELETE /v1/offers/{id}` | issue | withdraw an offer not yet issued |
 //! | `GET /.well-known/openid-credential-issuer`, `/.well-known/oauth-authorization-server` | public | OpenID4VCI and RFC 8414 metadata |
 //! | `GET /oid4vci/offers/{ref}` | public (the reference is the secret) | a credential offer by reference |
-//! | `POST /oid4vci/token`, `/oid4vci/nonce` | wallet | pre-authorized code → access token; `c_nonce` |
+//! | `POST /oid4vci/par`, `GET /oid4vci/authorize` | wallet, browser | pushed authorization request; 302 to the portal's login (only with `oid4vci.portal_login_url`) |
+//! | `POST /v1/authorizations/{session}` | issue | the portal's hand-off verdict → `{redirect_to}` (only with `oid4vci.portal_login_url`) |
+//! | `POST /oid4vci/token`, `/oid4vci/nonce` | wallet | pre-authorized or authorization code → access token; `c_nonce` |
 //! | `POST /oid4vci/credential`, `/oid4vci/deferred`, `/oid4vci/notification` | wallet (access token, DPoP) | credentials, deferred credentials, notifications |
 //! | `GET /healthz`, `/readyz`, `/metrics`, `/openapi.json` | public | operations |
 //!
@@ -33,6 +35,7 @@
 
 mod admin;
 pub mod auth;
+mod authorize;
 mod documents;
 mod dpop;
 pub mod error;
@@ -72,16 +75,16 @@ pub struct AppState {
     pub vci: Vci,
 }
 
-/// Builds the router.
-pub fn router(issuer: Arc<Issuer>) -> Router {
+/// Builds the router; fails if the OpenID4VCI wallet providers cannot be read.
+pub fn router(issuer: Arc<Issuer>) -> Result<Router, crate::engine::EngineError> {
     let config = issuer.config().clone();
     let state = Arc::new(AppState {
         guard: Guard::new(&config.rate_limit),
-        vci: Vci::new(Arc::clone(&issuer)),
+        vci: Vci::new(Arc::clone(&issuer))?,
         issuer,
     });
     let (served, _document) = routes::table().split_for_parts();
-    served
+    Ok(served
         .fallback(|| async {
             ApiError::new(StatusCode::NOT_FOUND, ErrorCode::NotFound, "no such route")
         })
@@ -102,7 +105,7 @@ pub fn router(issuer: Arc<Issuer>) -> Router {
             )
             .into_response()
         }))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// The SHA-256 (hex) of the field paths at fault, `/`-joined and newline-separated. A path

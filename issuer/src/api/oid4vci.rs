@@ -160,9 +160,9 @@ pub(super) async fn offer_by_reference(
     }
 }
 
-/// The form parameters of a token request, in order (duplicates kept, so they can be
+/// The form parameters of a token or pushed authorization request, in order (duplicates kept, so they can be
 /// refused); only `application/x-www-form-urlencoded` bodies.
-fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, VciError> {
+pub(super) fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, VciError> {
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -179,7 +179,7 @@ fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, VciEr
     Ok(form_urlencoded::parse(body).into_owned().collect())
 }
 
-fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, VciError> {
+pub(super) fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, VciError> {
     body.map_err(|r| VciError::InvalidRequest(format!("cannot read the body: {r}")))
 }
 
@@ -242,7 +242,8 @@ pub(super) async fn token(
             now,
         )
         .await?;
-        let answer = state.vci.token(&params, jkt, now).await?;
+        let auth = super::authorize::client_auth(&headers)?;
+        let answer = state.vci.token(&params, jkt, auth.as_ref(), now).await?;
         let value = serde_json::to_value(&answer)
             .map_err(|e| VciError::Service(crate::engine::EngineError::Internal(e.to_string())))?;
         let mut resp = json(StatusCode::OK, &value, "no-store");
@@ -282,7 +283,7 @@ pub(super) async fn nonce(State(state): State<Arc<AppState>>) -> Response {
 }
 
 /// The answer, success or error, with a fresh `DPoP-Nonce` when the issuer requires them.
-fn with_dpop_nonce(
+pub(super) fn with_dpop_nonce(
     state: &AppState,
     answer: Result<Response, VciError>,
     now: OffsetDateTime,

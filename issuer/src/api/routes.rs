@@ -9,7 +9,7 @@ use std::sync::Arc;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::{admin, documents, offers, oid4vci, ops, AppState};
+use super::{admin, authorize, documents, offers, oid4vci, ops, AppState};
 
 /// Every route with its handler and its OpenAPI operation.
 pub(super) fn table() -> OpenApiRouter<Arc<AppState>> {
@@ -26,6 +26,9 @@ pub(super) fn table() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(offers::create))
         .routes(routes!(offers::get, offers::withdraw))
         .routes(routes!(offers::claims))
+        .routes(routes!(authorize::handoff))
+        .routes(routes!(authorize::par))
+        .routes(routes!(authorize::authorize))
         .routes(routes!(oid4vci::issuer_metadata_doc))
         .routes(routes!(oid4vci::issuer_metadata_doc_suffixed))
         .routes(routes!(oid4vci::as_metadata_doc))

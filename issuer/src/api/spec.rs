@@ -294,7 +294,8 @@ error_responses! {
             "unknown_credential_identifier", "invalid_proof", "invalid_nonce",
             "invalid_encryption_parameters", "credential_request_denied", "issuance_pending",
             "invalid_transaction_id", "invalid_notification_id", "invalid_notification_request",
-            "server_error",
+            "invalid_scope", "invalid_authorization_details", "invalid_request_uri",
+            "unsupported_response_type", "server_error",
         ],
         Extra::None
     );

@@ -183,6 +183,7 @@ impl Issuer {
         self.store.purge_expired_nonces(now).await?;
         self.store.purge_expired_idempotency(now).await?;
         self.store.purge_offers(now).await?;
+        self.store.purge_authorizations(now).await?;
         self.audit.checkpoint().await?;
         Ok(())
     }

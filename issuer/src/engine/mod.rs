@@ -34,6 +34,7 @@ mod suspension;
 pub use crl_intake::{CrlIntake, CrlIntakeError, CRL_INTAKE_ACTOR};
 pub use dsset::SigningDs;
 pub use errors::{EngineError, ErrorCode, FieldError};
+pub(crate) use issuance::checks::PROOF_MAX_AGE;
 pub use issuance::{
     Credential, DeviceKeyInput, IdentifierListEntry, IssueOutcome, IssueRequest, IssueResponse,
     RefreshRequest, RequestContext, StatusListEntry,

@@ -191,6 +191,7 @@ impl Vci {
             .ok_or_else(|| {
                 VciError::InvalidNonce("the proof has no nonce: get a c_nonce first".into())
             })?;
+        self.check_key_attestations(&proofs, &nonce, now)?;
         let device_keys: Vec<DeviceKeyInput> = proofs
             .into_iter()
             .map(|proof| DeviceKeyInput {

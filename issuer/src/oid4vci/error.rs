@@ -1,6 +1,7 @@
 //! The errors the OpenID4VCI and OAuth specifications name, as one type.
 //!
-//! Each variant is one error code of RFC 6749 §5.2 (token endpoint), RFC 6750 §3.1 (protected
+//! Each variant is one error code of RFC 6749 §4.1.2.1 and §5.2 (authorization and token
+//! endpoints), RFC 9126/9101/9396 (pushed requests), RFC 6750 §3.1 (protected
 //! resources), RFC 9449 (DPoP) or OpenID4VCI 1.0 §8.3.1.2, §9.3, §11.3 (credential, deferred
 //! and notification endpoints). The description is for the wallet's developer: it says what
 //! was wrong, never what the service holds.
@@ -23,6 +24,19 @@ pub enum VciError {
     /// `unsupported_grant_type`.
     #[error("unsupported_grant_type: {0}")]
     UnsupportedGrantType(String),
+    /// `unsupported_response_type` (RFC 6749 §4.1.2.1): only `code` is answered.
+    #[error("unsupported_response_type: {0}")]
+    UnsupportedResponseType(String),
+    /// `invalid_scope`: the scope names no credential configuration, or more than one.
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
+    /// `invalid_authorization_details` (RFC 9396 §5).
+    #[error("invalid_authorization_details: {0}")]
+    InvalidAuthorizationDetails(String),
+    /// `invalid_request_uri` (RFC 9101 §6.2, RFC 9126 §4): the `request_uri` is unknown,
+    /// expired, used, or was pushed by another client.
+    #[error("invalid_request_uri: {0}")]
+    InvalidRequestUri(String),
     /// `invalid_dpop_proof` (RFC 9449 §5, §7.1).
     #[error("invalid_dpop_proof: {description}")]
     InvalidDpopProof {
@@ -94,6 +108,10 @@ impl VciError {
             VciError::InvalidClient(_) => "invalid_client",
             VciError::InvalidGrant(_) => "invalid_grant",
             VciError::UnsupportedGrantType(_) => "unsupported_grant_type",
+            VciError::UnsupportedResponseType(_) => "unsupported_response_type",
+            VciError::InvalidScope(_) => "invalid_scope",
+            VciError::InvalidAuthorizationDetails(_) => "invalid_authorization_details",
+            VciError::InvalidRequestUri(_) => "invalid_request_uri",
             VciError::InvalidDpopProof { .. } => "invalid_dpop_proof",
             VciError::UseDpopNonce { .. } => "use_dpop_nonce",
             VciError::InvalidToken(_) => "invalid_token",
@@ -125,6 +143,10 @@ impl VciError {
             | VciError::InvalidClient(m)
             | VciError::InvalidGrant(m)
             | VciError::UnsupportedGrantType(m)
+            | VciError::UnsupportedResponseType(m)
+            | VciError::InvalidScope(m)
+            | VciError::InvalidAuthorizationDetails(m)
+            | VciError::InvalidRequestUri(m)
             | VciError::InvalidToken(m)
             | VciError::InvalidCredentialRequest(m)
             | VciError::UnknownCredentialConfiguration(m)

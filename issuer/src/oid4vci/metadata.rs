@@ -7,7 +7,7 @@ use mso::crypto::Algorithm;
 use schemas::DocType;
 use serde_json::{json, Map, Value as Json};
 
-use crate::config::ServiceConfig;
+use crate::config::{AttestationPolicy, KeyAttestationPolicy, ServiceConfig};
 use crate::engine::Issuer;
 
 /// Credential Issuer Metadata (OpenID4VCI 1.0 §12.2.2).
@@ -36,6 +36,17 @@ pub const ISSUER_METADATA_SUFFIXED_PATH: &str =
 pub const AS_METADATA_SUFFIXED_PATH: &str =
     "/.well-known/oauth-authorization-server/{*issuer_path}";
 
+/// Pushed authorization request endpoint (RFC 9126 §2).
+pub const PAR_PATH: &str = "/oid4vci/par";
+/// Authorization endpoint (RFC 6749 §3.1; only pushed requests).
+pub const AUTHORIZE_PATH: &str = "/oid4vci/authorize";
+/// The portal's hand-off back channel (scope `issue`), followed by `/{session}`.
+pub const AUTHORIZATIONS_PATH: &str = "/v1/authorizations";
+/// The `request_uri` prefix of pushed requests (RFC 9126 §2.2).
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+
+/// The authorization code grant type (RFC 6749 §4.1).
+pub const AUTHORIZATION_CODE_GRANT: &str = "authorization_code";
 /// The pre-authorized code grant type (OpenID4VCI 1.0 §3.5).
 pub const PRE_AUTHORIZED_GRANT: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 
@@ -78,15 +89,21 @@ fn configuration(doctype: &DocType, algs: &[i64], config: &ServiceConfig) -> Jso
             })
         })
         .collect();
+    let mut jwt = Map::new();
+    jwt.insert(
+        "proof_signing_alg_values_supported".into(),
+        json!(PROOF_ALGS),
+    );
+    if config.oid4vci.key_attestation == KeyAttestationPolicy::Required {
+        jwt.insert("key_attestations_required".into(), json!({}));
+    }
     json!({
         "format": "mso_mdoc",
         "doctype": doctype.doctype(),
         "scope": doctype.doctype(),
         "cryptographic_binding_methods_supported": ["cose_key"],
         "credential_signing_alg_values_supported": algs,
-        "proof_types_supported": {
-            "jwt": {"proof_signing_alg_values_supported": PROOF_ALGS}
-        },
+        "proof_types_supported": {"jwt": jwt},
         "credential_metadata": {
             "display": display(doctype.display_name(), locale),
             "claims": claims,
@@ -126,16 +143,65 @@ pub fn issuer_metadata(issuer: &Issuer, now: time::OffsetDateTime) -> Json {
     })
 }
 
-/// The Authorization Server Metadata.
+/// The Authorization Server Metadata. The authorization-code flow (PAR, PKCE S256, the
+/// authorization endpoint) is announced only when `oid4vci.portal_login_url` enables it.
 pub fn authorization_server_metadata(issuer: &Issuer) -> Json {
     let id = issuer.issuer_id();
-    json!({
+    let cfg = &issuer.config().oid4vci;
+    let mut auth_methods = Vec::new();
+    if cfg.wallet_attestation != AttestationPolicy::Required {
+        auth_methods.push("none");
+    }
+    if cfg.wallet_attestation != AttestationPolicy::Off {
+        auth_methods.push("attest_jwt_client_auth");
+    }
+    let Json::Object(mut m) = json!({
         "issuer": id,
         "token_endpoint": format!("{id}{TOKEN_PATH}"),
         "grant_types_supported": [PRE_AUTHORIZED_GRANT],
-        "pre-authorized_grant_anonymous_access_supported": true,
-        "token_endpoint_auth_methods_supported": ["none"],
+        "pre-authorized_grant_anonymous_access_supported":
+            cfg.wallet_attestation != AttestationPolicy::Required,
+        "token_endpoint_auth_methods_supported": auth_methods,
         "dpop_signing_alg_values_supported": PROOF_ALGS,
         "scopes_supported": issuer.registry().doctypes().map(|d| d.doctype()).collect::<Vec<_>>(),
-    })
+    }) else {
+        return Json::Null;
+    };
+    if cfg.wallet_attestation != AttestationPolicy::Off {
+        m.insert(
+            "client_attestation_signing_alg_values_supported".into(),
+            json!(PROOF_ALGS),
+        );
+        m.insert(
+            "client_attestation_pop_signing_alg_values_supported".into(),
+            json!(PROOF_ALGS),
+        );
+    }
+    if cfg.portal_login_url.is_some() {
+        m.insert(
+            "authorization_endpoint".into(),
+            json!(format!("{id}{AUTHORIZE_PATH}")),
+        );
+        m.insert(
+            "pushed_authorization_request_endpoint".into(),
+            json!(format!("{id}{PAR_PATH}")),
+        );
+        m.insert("require_pushed_authorization_requests".into(), json!(true));
+        m.insert("response_types_supported".into(), json!(["code"]));
+        m.insert("response_modes_supported".into(), json!(["query"]));
+        m.insert("code_challenge_methods_supported".into(), json!(["S256"]));
+        m.insert(
+            "grant_types_supported".into(),
+            json!([AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT]),
+        );
+        m.insert(
+            "authorization_response_iss_parameter_supported".into(),
+            json!(true),
+        );
+        m.insert(
+            "authorization_details_types_supported".into(),
+            json!(["openid_credential"]),
+        );
+    }
+    Json::Object(m)
 }

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::error::VciError;
-use super::metadata::{OFFERS_PATH, PRE_AUTHORIZED_GRANT};
+use super::metadata::{AUTHORIZATION_CODE_GRANT, OFFERS_PATH, PRE_AUTHORIZED_GRANT};
 use super::service::Vci;
 use crate::audit::events;
 use crate::engine::{open_with, seal_with, EngineError, FieldError};
@@ -62,6 +62,11 @@ pub struct OfferRequest {
     #[serde(default)]
     #[schema(nullable = false)]
     pub expires_in: Option<u64>,
+    /// The grants the offer carries: `pre-authorized_code` (the default) and/or
+    /// `authorization_code` (the wallet starts the authorization-code flow with the offer's
+    /// `issuer_state`, and the user is authenticated at the portal's login page).
+    #[serde(default)]
+    pub grants: Option<Vec<String>>,
 }
 
 /// `PUT /v1/offers/{id}/claims`.
@@ -219,9 +224,30 @@ impl Vci {
         self.secret().derive(b"oid4vci offer claims")
     }
 
-    fn offer_key(&self, reference: &str) -> [u8; 32] {
+    pub(super) fn offer_key(&self, reference: &str) -> [u8; 32] {
         self.secret()
             .mac(b"oid4vci offer by reference", &[reference.as_bytes()])
+    }
+
+    /// The `issuer_state` of an offer with the authorization-code grant: its id and a MAC
+    /// under the server secret, so nothing is stored for it and it cannot be forged.
+    pub(super) fn issuer_state(&self, id: &[u8; 16]) -> String {
+        let mac = self.secret().mac(b"oid4vci issuer_state", &[&id[..]]);
+        let mut raw = id.to_vec();
+        raw.extend_from_slice(&mac);
+        URL_SAFE_NO_PAD.encode(raw)
+    }
+
+    /// The offer an `issuer_state` names, if it is one this issuer made.
+    pub(super) fn offer_of_issuer_state(&self, state: &str) -> Option<[u8; 16]> {
+        if state.len() > 128 {
+            return None;
+        }
+        let raw = URL_SAFE_NO_PAD.decode(state).ok()?;
+        let (id, mac) = raw.split_at_checked(16)?;
+        let id: [u8; 16] = id.try_into().ok()?;
+        let expected = self.secret().mac(b"oid4vci issuer_state", &[&id[..]]);
+        bool::from(subtle::ConstantTimeEq::ct_eq(mac, &expected[..])).then_some(id)
     }
 
     /// The HMAC the store keeps of a transaction code, bound to its pre-authorized code.
@@ -231,7 +257,7 @@ impl Vci {
     }
 
     /// Seals an applicant record for offer `id`.
-    fn seal_claims(&self, id: &[u8; 16], claims: &Json) -> Result<Vec<u8>, EngineError> {
+    pub(super) fn seal_claims(&self, id: &[u8; 16], claims: &Json) -> Result<Vec<u8>, EngineError> {
         let plain = serde_json::to_vec(claims).map_err(|e| EngineError::Internal(e.to_string()))?;
         seal_with(&self.claims_key(), &id[..], &plain)
     }
@@ -260,6 +286,40 @@ impl Vci {
         }
         if let Some(claims) = &req.claims {
             self.issuer.check_claims(&req.doctype, claims)?;
+        }
+        let (pre_auth, auth_code) = match &req.grants {
+            None => (true, false),
+            Some(g) => {
+                let mut pair = (false, false);
+                for name in g {
+                    match name.as_str() {
+                        "pre-authorized_code" | PRE_AUTHORIZED_GRANT => pair.0 = true,
+                        AUTHORIZATION_CODE_GRANT => pair.1 = true,
+                        _ => {
+                            return Err(malformed(
+                                "grants",
+                                "grants are pre-authorized_code and authorization_code",
+                            ))
+                        }
+                    }
+                }
+                pair
+            }
+        };
+        if !pre_auth && !auth_code {
+            return Err(malformed("grants", "name at least one grant"));
+        }
+        if auth_code && cfg.portal_login_url.is_none() {
+            return Err(malformed(
+                "grants",
+                "the authorization-code flow is not enabled (oid4vci.portal_login_url)",
+            ));
+        }
+        if req.tx_code.is_some() && !pre_auth {
+            return Err(malformed(
+                "tx_code",
+                "a transaction code goes with the pre-authorized_code grant only",
+            ));
         }
         let ttl = req.expires_in.unwrap_or(cfg.offer_ttl_secs);
         if ttl == 0 || ttl > cfg.max_offer_ttl_secs {
@@ -309,10 +369,20 @@ impl Vci {
             }
             grant.insert("tx_code".into(), Json::Object(spec));
         }
+        let mut grants = serde_json::Map::new();
+        if pre_auth {
+            grants.insert(PRE_AUTHORIZED_GRANT.into(), Json::Object(grant));
+        }
+        if auth_code {
+            grants.insert(
+                AUTHORIZATION_CODE_GRANT.into(),
+                json!({"issuer_state": self.issuer_state(&id)}),
+            );
+        }
         let offer = json!({
             "credential_issuer": issuer_id,
             "credential_configuration_ids": [req.doctype],
-            "grants": {PRE_AUTHORIZED_GRANT: grant},
+            "grants": grants,
         });
         let offer_bytes =
             serde_json::to_vec(&offer).map_err(|e| EngineError::Internal(e.to_string()))?;
@@ -340,6 +410,7 @@ impl Vci {
             .detail("offer", hex::encode(id))
             .detail("doctype", &req.doctype)
             .detail("tx_code", tx.is_some().to_string())
+            .detail("authorization_code", auth_code.to_string())
             .detail("pending", req.claims.is_none().to_string())
             .detail("expires_at", time_text(expires_at)?);
         self.issuer.audit_record(event).await?;

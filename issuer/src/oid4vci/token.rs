@@ -1,5 +1,5 @@
-//! The token endpoint (RFC 6749 §3.2, OpenID4VCI 1.0 §6) for the pre-authorized code grant,
-//! and the checks of the access tokens it hands out.
+//! The token endpoint (RFC 6749 §3.2, OpenID4VCI 1.0 §6) for the pre-authorized code and
+//! authorization code grants, and the checks of the access tokens it hands out.
 //!
 //! An access token is 256 random bits, stored as its SHA-256 on the offer it was redeemed
 //! from: it authorises credential, deferred and notification requests for that offer only,
@@ -10,17 +10,19 @@
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
+use super::attest::{attested_by, ClientAuth};
 use super::error::VciError;
-use super::metadata::PRE_AUTHORIZED_GRANT;
+use super::metadata::{AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT};
 use super::offers::{random_token, sha256};
 use super::service::Vci;
 use crate::audit::events;
+use crate::jose::attestation::ClientAttestation;
 use crate::store::{NewToken, Offer, OfferState, Redemption};
 
 /// Longest accepted form parameter value (codes and tokens are 43 characters).
-const MAX_PARAM_LEN: usize = 1024;
+pub(super) const MAX_PARAM_LEN: usize = 1024;
 /// Most parameters in one token request.
-const MAX_PARAMS: usize = 32;
+pub(super) const MAX_PARAMS: usize = 32;
 
 /// A successful token response (RFC 6749 §5.1).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -47,7 +49,10 @@ pub struct Presented {
 }
 
 /// The one value of parameter `name`: a repeated parameter is refused (RFC 6749 §3.2).
-fn param<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a str>, VciError> {
+pub(super) fn param<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<Option<&'a str>, VciError> {
     let mut found = params.iter().filter(|(k, _)| k == name);
     let first = found.next().map(|(_, v)| v.as_str());
     if found.next().is_some() {
@@ -58,7 +63,10 @@ fn param<'a>(params: &'a [(String, String)], name: &str) -> Result<Option<&'a st
     Ok(first)
 }
 
-fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, VciError> {
+pub(super) fn required<'a>(
+    params: &'a [(String, String)],
+    name: &str,
+) -> Result<&'a str, VciError> {
     param(params, name)?
         .filter(|v| !v.is_empty())
         .ok_or_else(|| VciError::InvalidRequest(format!("parameter {name} is required")))
@@ -66,11 +74,12 @@ fn required<'a>(params: &'a [(String, String)], name: &str) -> Result<&'a str, V
 
 impl Vci {
     /// Answers a token request: `params` is the form body in order, `dpop_jkt` the key of
-    /// the request's verified DPoP proof, if it had one.
+    /// the request's verified DPoP proof, if it had one, `client_auth` its wallet attestation.
     pub async fn token(
         &self,
         params: &[(String, String)],
         dpop_jkt: Option<String>,
+        client_auth: Option<&ClientAuth>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, VciError> {
         if params.len() > MAX_PARAMS || params.iter().any(|(_, v)| v.len() > MAX_PARAM_LEN) {
@@ -79,18 +88,19 @@ impl Vci {
             ));
         }
         let grant = required(params, "grant_type")?;
-        if grant != PRE_AUTHORIZED_GRANT {
+        let cfg = &self.issuer.config().oid4vci;
+        let code_grant = grant == AUTHORIZATION_CODE_GRANT && cfg.portal_login_url.is_some();
+        if grant != PRE_AUTHORIZED_GRANT && !code_grant {
             return Err(VciError::UnsupportedGrantType(format!(
-                "grant_type must be {PRE_AUTHORIZED_GRANT}"
+                "grant_type must be {PRE_AUTHORIZED_GRANT}{}",
+                if cfg.portal_login_url.is_some() {
+                    " or authorization_code"
+                } else {
+                    ""
+                }
             )));
         }
-        let code = required(params, "pre-authorized_code")?;
-        // `user_pin` is the name drafts before 13 used; some wallets still send it alone.
-        let tx_code = match param(params, "tx_code")? {
-            Some(t) => Some(t),
-            None => param(params, "user_pin")?,
-        };
-        let cfg = &self.issuer.config().oid4vci;
+        let client_id = param(params, "client_id")?;
         if cfg.require_dpop && dpop_jkt.is_none() {
             return Err(VciError::InvalidDpopProof {
                 description: "this issuer issues DPoP-bound access tokens only: send a DPoP \
@@ -99,7 +109,72 @@ impl Vci {
                 resource: false,
             });
         }
+        if code_grant {
+            let code = required(params, "code")?;
+            let verifier = required(params, "code_verifier")?;
+            let redirect_uri = required(params, "redirect_uri")?;
+            let attestation = self.client_attestation(client_auth, client_id, now).await?;
+            let client = client_id
+                .map(str::to_owned)
+                .or_else(|| attestation.as_ref().map(|a| a.client_id.clone()))
+                .ok_or_else(|| {
+                    VciError::InvalidRequest("parameter client_id is required".into())
+                })?;
+            let code_sha = self
+                .check_authorization_code(
+                    code,
+                    verifier,
+                    redirect_uri,
+                    &client,
+                    dpop_jkt.as_deref(),
+                )
+                .await?;
+            return self
+                .redeem(&code_sha, None, dpop_jkt, attestation.as_ref(), grant, now)
+                .await;
+        }
+        let code = required(params, "pre-authorized_code")?;
+        // `user_pin` is the name drafts before 13 used; some wallets still send it alone.
+        let tx_code = match param(params, "tx_code")? {
+            Some(t) => Some(t),
+            None => param(params, "user_pin")?,
+        };
+        let attestation = self.client_attestation(client_auth, client_id, now).await?;
         let code_sha = sha256(code);
+        // An authorization code is redeemed with its PKCE verifier, redirect_uri and DPoP key
+        // only, never as a pre-authorized code.
+        if self
+            .issuer
+            .store()
+            .authorization_by_code(&code_sha)
+            .await?
+            .is_some()
+        {
+            return Err(VciError::InvalidGrant("unknown pre-authorized code".into()));
+        }
+        let tx_mac = tx_code.map(|t| self.tx_code_mac(&code_sha, t));
+        self.redeem(
+            &code_sha,
+            tx_mac,
+            dpop_jkt,
+            attestation.as_ref(),
+            grant,
+            now,
+        )
+        .await
+    }
+
+    /// Exchanges a code (by hash) for an access token in the offers' single transaction.
+    async fn redeem(
+        &self,
+        code_sha: &[u8; 32],
+        tx_mac: Option<[u8; 32]>,
+        dpop_jkt: Option<String>,
+        attestation: Option<&ClientAttestation>,
+        grant: &str,
+        now: OffsetDateTime,
+    ) -> Result<TokenResponse, VciError> {
+        let cfg = &self.issuer.config().oid4vci;
         let token = random_token::<32>()?;
         let ttl = cfg.token_ttl_secs;
         let new = NewToken {
@@ -107,18 +182,27 @@ impl Vci {
             expires_at: now.saturating_add(Duration::seconds(i64::try_from(ttl).unwrap_or(300))),
             dpop_jkt: dpop_jkt.clone(),
         };
-        let tx_mac = tx_code.map(|t| self.tx_code_mac(&code_sha, t));
         let outcome = self
             .issuer
             .store()
-            .redeem_pre_auth(&code_sha, tx_mac, cfg.tx_code_max_attempts, &new, now)
+            .redeem_pre_auth(code_sha, tx_mac, cfg.tx_code_max_attempts, &new, now)
             .await?;
+        let what = if grant == AUTHORIZATION_CODE_GRANT {
+            "authorization code"
+        } else {
+            "pre-authorized code"
+        };
         match outcome {
             Redemption::Redeemed(offer) => {
                 let event = custody::audit::AuditEvent::success(events::TOKEN)
                     .actor("wallet")
                     .detail("offer", hex::encode(offer.id))
-                    .detail("dpop", dpop_jkt.is_some().to_string());
+                    .detail("grant", grant)
+                    .detail("dpop", dpop_jkt.is_some().to_string())
+                    .detail(
+                        "attested_by",
+                        attestation.map_or_else(|| "-".into(), attested_by),
+                    );
                 self.issuer.audit_record(event).await?;
                 Ok(TokenResponse {
                     access_token: token,
@@ -126,18 +210,14 @@ impl Vci {
                     expires_in: ttl,
                 })
             }
-            Redemption::Unknown => {
-                Err(VciError::InvalidGrant("unknown pre-authorized code".into()))
-            }
-            Redemption::Expired => Err(VciError::InvalidGrant(
-                "the pre-authorized code has expired".into(),
-            )),
+            Redemption::Unknown => Err(VciError::InvalidGrant(format!("unknown {what}"))),
+            Redemption::Expired => Err(VciError::InvalidGrant(format!("the {what} has expired"))),
             Redemption::Spent(state) => Err(VciError::InvalidGrant(match state {
                 OfferState::Withdrawn => "the offer was withdrawn".into(),
                 OfferState::Locked => {
                     "the offer is locked after too many wrong transaction codes".into()
                 }
-                _ => "the pre-authorized code was already used".into(),
+                _ => format!("the {what} was already used"),
             })),
             Redemption::TxCodeMissing => Err(VciError::InvalidRequest(
                 "this offer requires a tx_code".into(),

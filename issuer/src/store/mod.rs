@@ -33,6 +33,7 @@
 //! service must sustain over 1,000 authenticated requests per second on two cores). The fetched
 //! hash is compared to the computed one in constant time.
 
+mod authorizations;
 mod clients;
 mod error;
 mod issuance;
@@ -51,6 +52,7 @@ use sqlx::sqlite::{
 };
 use time::OffsetDateTime;
 
+pub use authorizations::{ApprovedOffer, Authorization, AuthorizationStatus, NewAuthorization};
 pub use error::{Result, StoreError};
 pub(crate) use model::random_bytes;
 pub use model::{

@@ -293,29 +293,36 @@ macro_rules! fetch_offer {
     }};
 }
 
+/// Inserts a [`NewOffer`] on either backend (a pool or a transaction).
+macro_rules! insert_offer {
+    ($exec:expr, $o:expr) => {{
+        let o: &NewOffer = $o;
+        sqlx::query(
+            "INSERT INTO credential_offers (id, client_id, doctype, claims_sealed, state, \
+             pre_auth_sha256, offer_ref_sha256, offer_sealed, tx_code_mac, tx_attempts, \
+             expires_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, 'offered', $5, $6, $7, $8, 0, $9, $10, $10)",
+        )
+        .bind(&o.id[..])
+        .bind(&o.client_id)
+        .bind(&o.doctype)
+        .bind(o.claims_sealed.as_deref())
+        .bind(&o.pre_auth_sha256[..])
+        .bind(&o.offer_ref_sha256[..])
+        .bind(&o.offer_sealed)
+        .bind(o.tx_code_mac.as_ref().map(|m| &m[..]))
+        .bind(secs(o.expires_at))
+        .bind(secs(o.created_at))
+        .execute($exec)
+        .await?;
+    }};
+}
+pub(super) use insert_offer;
+
 impl Store {
     /// Stores a new offer.
     pub async fn insert_offer(&self, o: &NewOffer) -> Result<()> {
-        on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO credential_offers (id, client_id, doctype, claims_sealed, state, \
-                 pre_auth_sha256, offer_ref_sha256, offer_sealed, tx_code_mac, tx_attempts, \
-                 expires_at, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, 'offered', $5, $6, $7, $8, 0, $9, $10, $10)",
-            )
-            .bind(&o.id[..])
-            .bind(&o.client_id)
-            .bind(&o.doctype)
-            .bind(o.claims_sealed.as_deref())
-            .bind(&o.pre_auth_sha256[..])
-            .bind(&o.offer_ref_sha256[..])
-            .bind(&o.offer_sealed)
-            .bind(o.tx_code_mac.as_ref().map(|m| &m[..]))
-            .bind(secs(o.expires_at))
-            .bind(secs(o.created_at))
-            .execute(pool)
-            .await?;
-        });
+        on_pool!(self, pool => { insert_offer!(pool, o); });
         Ok(())
     }
 

@@ -59,6 +59,7 @@ mod issuance;
 mod malformed;
 mod nonces;
 mod oid4vci;
+mod oid4vci_authcode;
 mod openapi;
 mod operations;
 mod stack;

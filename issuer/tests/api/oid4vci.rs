@@ -45,7 +45,7 @@ impl Env {
         self.make_offer(&body).await
     }
 
-    fn form(&self, path: &str, params: &[(&str, &str)]) -> RequestBuilder {
+    pub(crate) fn form(&self, path: &str, params: &[(&str, &str)]) -> RequestBuilder {
         let body: String = params
             .iter()
             .map(|(k, v)| format!("{k}={}", urlencode(v)))
@@ -80,7 +80,7 @@ impl Env {
         v["access_token"].as_str().unwrap().to_owned()
     }
 
-    async fn c_nonce(&self) -> String {
+    pub(crate) async fn c_nonce(&self) -> String {
         let r = self
             .send(self.post_raw("/oid4vci/nonce", None, "application/json", vec![]))
             .await;
@@ -103,7 +103,7 @@ impl Env {
 
     /// Sends `rb`, expecting the OAuth error `code` with `status`, nothing signed or stored,
     /// and an `issuer.vci_refusal` record; mismatches go to `fails`.
-    async fn vci_refused(
+    pub(crate) async fn vci_refused(
         &self,
         fails: &mut Vec<String>,
         name: &str,
@@ -154,12 +154,12 @@ impl Env {
 
 /// Wallets are unauthenticated clients, whose refusals are audited at a bounded rate per
 /// address: these tests make dozens from one address and check every record.
-fn wallet_config(c: &mut ServiceConfig) {
+pub(crate) fn wallet_config(c: &mut ServiceConfig) {
     c.rate_limit.unauthenticated_audit_burst = 10_000;
     c.rate_limit.unauthenticated_burst = 10_000;
 }
 
-fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
@@ -173,7 +173,7 @@ fn urlencode(s: &str) -> String {
 
 /// Decodes a credential (base64url of an IssuerSigned), verifies it against the dev IACA at
 /// the present time, and checks it is bound to `key`.
-fn verified(env: &Env, cred: &str, key: &SoftwareKey) -> IssuerSigned {
+pub(crate) fn verified(env: &Env, cred: &str, key: &SoftwareKey) -> IssuerSigned {
     let issued: IssuerSigned = from_slice(&b64d(cred), &Limits::DEFAULT).unwrap();
     let trust = IssuerTrust::iacas(vec![env.stack.iaca().unwrap()]);
     let opts = VerifyOptions::new(now(), &trust, &SoftwareVerifier);

@@ -19,7 +19,7 @@ use crate::pop::{proof_jwk, verify_proof, ProofContext};
 use crate::store::applicant_ref;
 
 /// How old a proof's `iat` may be: the nonce lifetime bounds it anyway.
-const PROOF_MAX_AGE: Duration = Duration::minutes(10);
+pub(crate) const PROOF_MAX_AGE: Duration = Duration::minutes(10);
 
 impl Issuer {
     pub(super) fn validate(&self, doctype: &str, claims: &Json) -> Result<Validated, EngineError> {

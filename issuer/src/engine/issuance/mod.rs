@@ -16,7 +16,7 @@
 //! - `replay`: rebuilding the answer to a retried request from its stored replay record;
 //! - `sealing`: encryption of the stored replay records.
 
-mod checks;
+pub(crate) mod checks;
 mod indices;
 mod issue;
 mod msos;
