@@ -234,31 +234,48 @@ async fn prepare_offers(
     dpop: bool,
 ) -> Result<Vec<Offered>> {
     let http = reqwest::Client::new();
-    let body =
-        serde_json::json!({"doctype": MDL, "claims": mdl_claims(), "tx_code": {"length": 6}});
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
-        let v: serde_json::Value = http
-            .post(format!("{}/v1/offers", stack.base_url))
-            .bearer_auth(token)
-            .json(&body)
-            .send()
-            .await?
-            .error_for_status()?
-            .json()
-            .await?;
-        let key = || AwsLcSigner::from_software(&SoftwareKey::generate(Algorithm::Es256));
-        out.push(Offered {
-            offer: v.get("credential_offer").cloned().ok_or("no offer")?,
-            tx_code: v
-                .get("tx_code")
-                .and_then(|t| t.as_str())
-                .ok_or("no tx_code")?
-                .to_owned(),
-            device: key()?,
-            dpop: if dpop { Some(key()?) } else { None },
-        });
-    }
+    let body = Arc::new(
+        serde_json::json!({"doctype": MDL, "claims": mdl_claims(), "tx_code": {"length": 6}}),
+    );
+    let url = format!("{}/v1/offers", stack.base_url);
+    let out = Arc::new(std::sync::Mutex::new(Vec::with_capacity(n)));
+    let (token, sink) = (token.to_owned(), Arc::clone(&out));
+    // The portal makes them 16 at a time (each draws a QR code).
+    drive(vec![(); n], 16, move |()| {
+        let (http, url, token, body, sink) = (
+            http.clone(),
+            url.clone(),
+            token.clone(),
+            Arc::clone(&body),
+            Arc::clone(&sink),
+        );
+        async move {
+            let v: serde_json::Value = http
+                .post(url)
+                .bearer_auth(token)
+                .json(&*body)
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await?;
+            let key = || AwsLcSigner::from_software(&SoftwareKey::generate(Algorithm::Es256));
+            let offered = Offered {
+                offer: v.get("credential_offer").cloned().ok_or("no offer")?,
+                tx_code: v
+                    .get("tx_code")
+                    .and_then(|t| t.as_str())
+                    .ok_or("no tx_code")?
+                    .to_owned(),
+                device: key()?,
+                dpop: if dpop { Some(key()?) } else { None },
+            };
+            sink.lock().map_err(|_| "lock poisoned")?.push(offered);
+            Ok(())
+        }
+    })
+    .await?;
+    let out = std::mem::take(&mut *out.lock().map_err(|_| "lock poisoned")?);
     Ok(out)
 }
 
@@ -319,6 +336,7 @@ where
     let mut rates = Vec::new();
     for round in 1..=args.rounds {
         let timed = chunks.split_off(chunks.len().saturating_sub(args.requests));
+        eprintln!("{label} round {round}: timing {} issuances…", timed.len());
         let (mut latencies, wall) = drive(timed, args.concurrency, one.clone()).await?;
         latencies.sort();
         let rate = latencies.len() as f64 / wall.as_secs_f64();

@@ -182,17 +182,66 @@ impl Vci {
             expires_at: now.saturating_add(Duration::seconds(i64::try_from(ttl).unwrap_or(300))),
             dpop_jkt: dpop_jkt.clone(),
         };
-        let outcome = self
+        // A read first: when the exchange will succeed (the common case) its audit record is
+        // written while the exchange commits, so the wallet waits for one flush, not two. If the
+        // exchange then loses (a concurrent one won), a second record says it was rolled back.
+        let succeeds = |o: &crate::store::Offer| {
+            o.state == OfferState::Offered
+                && now < o.expires_at
+                && match (&o.tx_code_mac, &tx_mac) {
+                    (None, _) => true,
+                    (Some(stored), Some(given)) => stored.as_slice() == given.as_slice(),
+                    (Some(_), None) => false,
+                }
+        };
+        let expected = self
             .issuer
             .store()
-            .redeem_pre_auth(code_sha, tx_mac, cfg.tx_code_max_attempts, &new, now)
-            .await?;
+            .offer_by_code(code_sha)
+            .await?
+            .filter(succeeds);
+        let exchange = self.issuer.store().redeem_pre_auth(
+            code_sha,
+            tx_mac,
+            cfg.tx_code_max_attempts,
+            &new,
+            now,
+        );
+        let (outcome, audited) = match &expected {
+            Some(o) => {
+                let event = custody::audit::AuditEvent::success(events::TOKEN)
+                    .actor("wallet")
+                    .detail("offer", hex::encode(o.id))
+                    .detail("grant", grant)
+                    .detail("dpop", dpop_jkt.is_some().to_string())
+                    .detail(
+                        "attested_by",
+                        attestation.map_or_else(|| "-".into(), attested_by),
+                    );
+                let (outcome, audited) = tokio::join!(exchange, self.issuer.audit_record(event));
+                audited?;
+                if !matches!(outcome, Ok(Redemption::Redeemed(_))) {
+                    let rollback = custody::audit::AuditEvent::failure(events::TOKEN)
+                        .actor("wallet")
+                        .detail("offer", hex::encode(o.id))
+                        .detail("rolled_back", "not_redeemed");
+                    self.issuer.audit_record(rollback).await?;
+                }
+                (outcome?, true)
+            }
+            None => (exchange.await?, false),
+        };
         let what = if grant == AUTHORIZATION_CODE_GRANT {
             "authorization code"
         } else {
             "pre-authorized code"
         };
         match outcome {
+            Redemption::Redeemed(_) if audited => Ok(TokenResponse {
+                access_token: token,
+                token_type: if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
+                expires_in: ttl,
+            }),
             Redemption::Redeemed(offer) => {
                 let event = custody::audit::AuditEvent::success(events::TOKEN)
                     .actor("wallet")

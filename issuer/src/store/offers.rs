@@ -100,6 +100,8 @@ pub struct Offer {
     pub state: OfferState,
     /// Whether a transaction code is required.
     pub tx_code_required: bool,
+    /// The HMAC of the transaction code under the server secret (never the code itself).
+    pub tx_code_mac: Option<Vec<u8>>,
     /// Wrong transaction codes so far.
     pub tx_attempts: u32,
     /// When the offer and its pre-authorized code expire.
@@ -266,6 +268,7 @@ macro_rules! offer_from_row {
             claims_sealed: row.try_get("claims_sealed")?,
             state: OfferState::parse(&state)?,
             tx_code_required: tx.is_some(),
+            tx_code_mac: tx,
             tx_attempts: u32::try_from(attempts).map_err(|_| StoreError::Corrupt("tx_attempts"))?,
             expires_at: from_secs(row.try_get("expires_at")?)?,
             token_expires_at: token_exp.map(from_secs).transpose()?,
@@ -332,6 +335,13 @@ impl Store {
         on_read_pool!(self, pool => {
             fetch_offer!(pool, &sql, &id[..])?.ok_or(StoreError::NotFound("offer"))
         })
+    }
+
+    /// The offer whose pre-authorized code (or authorization code) has this hash.
+    pub async fn offer_by_code(&self, code_sha256: &[u8; 32]) -> Result<Option<Offer>> {
+        let sql =
+            format!("SELECT {OFFER_COLUMNS} FROM credential_offers WHERE pre_auth_sha256 = $1");
+        on_read_pool!(self, pool => { fetch_offer!(pool, &sql, &code_sha256[..]) })
     }
 
     /// The offer a live access token belongs to.
