@@ -15,47 +15,15 @@ use super::auth::Caller;
 use super::documents::{body_bytes, json_response, parse};
 use super::dpop::dpop_key;
 use super::error::{ApiError, VciReply};
-use super::oid4vci::{form, read_body, with_dpop_nonce};
 use super::spec::{
     BadRequest, Forbidden, InternalError, NotFound, OAuthBadRequest, OAuthServerError,
     OAuthUnauthorized, OAuthUnavailable, OfferConflict, PayloadTooLarge, ServiceUnavailable,
     TooManyRequests, Unauthorized, Unprocessable, UnsupportedMediaType,
 };
+use super::wallet_io::{client_auth, form, read_body, with_dpop_nonce};
 use super::AppState;
-use crate::jose::attestation::{MAX_ATTESTATION_LEN, MAX_POP_LEN};
-use crate::oid4vci::{
-    ClientAuth, HandoffAnswer, HandoffRequest, PushedRequest, VciError, AUTHORIZE_PATH, PAR_PATH,
-};
+use crate::oid4vci::{HandoffAnswer, HandoffRequest, PushedRequest, AUTHORIZE_PATH, PAR_PATH};
 use crate::store::Scope;
-
-/// The one value of header `name`, at most `max` bytes.
-fn one_header(headers: &HeaderMap, name: &str, max: usize) -> Result<Option<String>, VciError> {
-    let mut values = headers.get_all(name).iter();
-    let Some(v) = values.next() else {
-        return Ok(None);
-    };
-    if values.next().is_some() || v.len() > max {
-        return Err(VciError::InvalidClient(format!(
-            "exactly one {name} header of at most {max} bytes"
-        )));
-    }
-    v.to_str()
-        .map(|s| Some(s.trim().to_owned()))
-        .map_err(|_| VciError::InvalidClient(format!("{name} is not a JWT")))
-}
-
-/// The wallet attestation headers of a request (both or neither).
-pub(super) fn client_auth(headers: &HeaderMap) -> Result<Option<ClientAuth>, VciError> {
-    let attestation = one_header(headers, "oauth-client-attestation", MAX_ATTESTATION_LEN)?;
-    let pop = one_header(headers, "oauth-client-attestation-pop", MAX_POP_LEN)?;
-    match (attestation, pop) {
-        (None, None) => Ok(None),
-        (Some(attestation), Some(pop)) => Ok(Some(ClientAuth { attestation, pop })),
-        _ => Err(VciError::InvalidClient(
-            "send both OAuth-Client-Attestation and OAuth-Client-Attestation-PoP".into(),
-        )),
-    }
-}
 
 /// 404 when the authorization-code flow is off (no `oid4vci.portal_login_url`): its routes
 /// exist in the one route table, so they answer, but as unknown.

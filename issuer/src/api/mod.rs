@@ -45,6 +45,7 @@ pub mod openapi;
 mod ops;
 mod routes;
 pub mod spec;
+mod wallet_io;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,6 +74,8 @@ pub struct AppState {
     pub guard: Guard,
     /// OpenID4VCI over the same engine.
     pub vci: Vci,
+    /// The OpenAPI document as served at `/openapi.json` ([`openapi::json`]).
+    pub openapi: &'static str,
 }
 
 /// Builds the router; fails if the OpenID4VCI wallet providers cannot be read.
@@ -81,6 +84,8 @@ pub fn router(issuer: Arc<Issuer>) -> Result<Router, crate::engine::EngineError>
     let state = Arc::new(AppState {
         guard: Guard::new(&config.rate_limit),
         vci: Vci::new(Arc::clone(&issuer))?,
+        openapi: openapi::json()
+            .map_err(|e| crate::engine::EngineError::Internal(format!("OpenAPI document: {e}")))?,
         issuer,
     });
     let (served, _document) = routes::table().split_for_parts();

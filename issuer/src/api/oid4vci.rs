@@ -12,11 +12,12 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
-use super::dpop::{dpop_key, dpop_nonce_header};
+use super::dpop::dpop_key;
 use super::error::{ApiError, VciReply};
 use super::spec::{
     NotFound, OAuthBadRequest, OAuthServerError, OAuthUnauthorized, OAuthUnavailable, TokenForm,
 };
+use super::wallet_io::{client_auth, form, read_body, with_dpop_nonce};
 use super::AppState;
 use crate::oid4vci::{
     authorization_server_metadata, issuer_metadata, CredentialAnswer, Presented, TokenResponse,
@@ -160,29 +161,6 @@ pub(super) async fn offer_by_reference(
     }
 }
 
-/// The form parameters of a token or pushed authorization request, in order (duplicates kept, so they can be
-/// refused); only `application/x-www-form-urlencoded` bodies.
-pub(super) fn form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<(String, String)>, VciError> {
-    let is_form = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| {
-            v.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    if !is_form {
-        return Err(VciError::InvalidRequest(
-            "the body must be application/x-www-form-urlencoded".into(),
-        ));
-    }
-    Ok(form_urlencoded::parse(body).into_owned().collect())
-}
-
-pub(super) fn read_body(body: Result<Bytes, BytesRejection>) -> Result<Bytes, VciError> {
-    body.map_err(|r| VciError::InvalidRequest(format!("cannot read the body: {r}")))
-}
-
 fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result<Bytes, VciError> {
     let body = read_body(body)?;
     let is_json = headers
@@ -242,7 +220,7 @@ pub(super) async fn token(
             now,
         )
         .await?;
-        let auth = super::authorize::client_auth(&headers)?;
+        let auth = client_auth(&headers)?;
         let answer = state.vci.token(&params, jkt, auth.as_ref(), now).await?;
         let value = serde_json::to_value(&answer)
             .map_err(|e| VciError::Service(crate::engine::EngineError::Internal(e.to_string())))?;
@@ -280,20 +258,6 @@ pub(super) async fn nonce(State(state): State<Arc<AppState>>) -> Response {
         .nonce(now)
         .map(|value| json(StatusCode::OK, &value, "no-store"));
     with_dpop_nonce(&state, answer, now)
-}
-
-/// The answer, success or error, with a fresh `DPoP-Nonce` when the issuer requires them.
-pub(super) fn with_dpop_nonce(
-    state: &AppState,
-    answer: Result<Response, VciError>,
-    now: OffsetDateTime,
-) -> Response {
-    let mut resp = match answer {
-        Ok(r) => r,
-        Err(e) => VciReply::from(e).into_response(),
-    };
-    dpop_nonce_header(state, &mut resp, now);
-    resp
 }
 
 /// The access token of a resource request and its verified DPoP key.

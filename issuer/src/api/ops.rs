@@ -275,12 +275,13 @@ pub(super) async fn metrics(State(state): State<Arc<AppState>>) -> Response {
             body = Object),
     ),
 )]
-pub(super) async fn openapi() -> Result<Response, ApiError> {
-    let json = super::openapi::json().map_err(ApiError::internal)?;
-    Ok((
+pub(super) async fn openapi(State(state): State<Arc<AppState>>) -> Response {
+    // Serialized once when the router was built (`AppState::openapi`), from the same route
+    // table this handler is registered in.
+    (
         StatusCode::OK,
         [(header::CONTENT_TYPE, "application/json")],
-        json,
+        state.openapi,
     )
-        .into_response())
+        .into_response()
 }

@@ -3,9 +3,6 @@
 //! (`oid4vci.key_attestation`), both verified to the configured wallet providers
 //! (`oid4vci.wallet_providers`) by [`crate::jose::attestation`].
 
-use std::path::Path;
-
-use mso::x509::Certificate;
 use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
@@ -15,8 +12,7 @@ use crate::config::{AttestationPolicy, KeyAttestationPolicy};
 use crate::engine::{EngineError, PROOF_MAX_AGE};
 use crate::fast_crypto::AwsLcVerifier;
 use crate::jose::attestation::{
-    verify_client_attestation, verify_key_attestation, AttestationTrust, ClientAttestation,
-    ClientAttestationCheck,
+    verify_client_attestation, verify_key_attestation, ClientAttestation, ClientAttestationCheck,
 };
 use crate::jose::proof::{verify_key_proof, KeyProofCheck};
 
@@ -27,23 +23,6 @@ pub struct ClientAuth {
     pub attestation: String,
     /// Its proof of possession.
     pub pop: String,
-}
-
-/// Reads the wallet providers' trust anchors (PEM or DER certificate files).
-pub(super) fn load_trust(paths: &[impl AsRef<Path>]) -> Result<AttestationTrust, EngineError> {
-    let mut anchors = Vec::with_capacity(paths.len());
-    for p in paths {
-        let p = p.as_ref();
-        let bytes = std::fs::read(p)
-            .map_err(|e| EngineError::Config(format!("cannot read {}: {e}", p.display())))?;
-        let cert = match std::str::from_utf8(&bytes) {
-            Ok(text) if text.contains("-----BEGIN") => Certificate::from_pem(text),
-            _ => Certificate::from_der(&bytes),
-        }
-        .map_err(|e| EngineError::Config(format!("{}: {e}", p.display())))?;
-        anchors.push(cert);
-    }
-    Ok(AttestationTrust::new(anchors, Vec::new()))
 }
 
 /// Who an attestation names, for the audit: the provider (`iss`), else the attested client.

@@ -26,7 +26,8 @@
 //! - `token`: the token endpoint and access-token checks;
 //! - `authorization`: pushed authorization requests, the authorization endpoint, the portal
 //!   hand-off and the authorization-code checks;
-//! - `attest`: the wallet-attestation and key-attestation policies;
+//! - `attest`: the wallet-attestation and key-attestation policies; `providers`: the wallet
+//!   providers they chain to;
 //! - `credential`: the nonce, credential, deferred and notification endpoints.
 
 mod attest;
@@ -35,6 +36,7 @@ mod credential;
 mod error;
 mod metadata;
 mod offers;
+mod providers;
 mod service;
 mod token;
 

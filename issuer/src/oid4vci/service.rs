@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use time::Duration;
 
-use super::attest::load_trust;
+use super::providers::load_trust;
 use crate::config::{AttestationPolicy, KeyAttestationPolicy};
 use crate::engine::{EngineError, Issuer, ServerSecret};
 use crate::jose::attestation::AttestationTrust;
