@@ -63,9 +63,14 @@ fn jti() -> String {
 /// The offer a `credential_offer_uri` (or an `openid-credential-offer://` link naming one)
 /// points to.
 pub async fn resolve_offer(http: &reqwest::Client, uri_or_link: &str) -> Result<Json> {
-    let uri = match uri_or_link.split_once("credential_offer_uri=") {
-        Some((_, encoded)) => percent_decode(encoded)?,
-        None => uri_or_link.to_owned(),
+    let uri = match uri_or_link.split_once('?') {
+        Some((_, query)) if uri_or_link.starts_with("openid-credential-offer:") => {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "credential_offer_uri")
+                .map(|(_, v)| v.into_owned())
+                .ok_or("the link names no credential_offer_uri")?
+        }
+        _ => uri_or_link.to_owned(),
     };
     Ok(http
         .get(uri)
@@ -74,23 +79,6 @@ pub async fn resolve_offer(http: &reqwest::Client, uri_or_link: &str) -> Result<
         .error_for_status()?
         .json()
         .await?)
-}
-
-fn percent_decode(s: &str) -> Result<String> {
-    let mut out = Vec::with_capacity(s.len());
-    let mut bytes = s.bytes();
-    while let Some(b) = bytes.next() {
-        if b == b'%' {
-            let hi = bytes.next().ok_or("truncated %-escape")?;
-            let lo = bytes.next().ok_or("truncated %-escape")?;
-            let hex = [hi, lo];
-            let hex = std::str::from_utf8(&hex)?;
-            out.push(u8::from_str_radix(hex, 16)?);
-        } else {
-            out.push(b);
-        }
-    }
-    Ok(String::from_utf8(out)?)
 }
 
 /// Fetches the issuer's metadata and its authorization server's token endpoint.
@@ -281,13 +269,5 @@ pub async fn notify(
 }
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

@@ -260,6 +260,17 @@ pub(super) async fn nonce(State(state): State<Arc<AppState>>) -> Response {
     with_dpop_nonce(&state, answer, now)
 }
 
+/// The offer a resource request's access token (and DPoP proof) authorises.
+async fn authorized(
+    state: &AppState,
+    headers: &HeaderMap,
+    path: &str,
+    now: OffsetDateTime,
+) -> Result<crate::store::Offer, VciError> {
+    let presented = presented(state, headers, path, now).await?;
+    state.vci.authorize(&presented, now).await
+}
+
 /// The access token of a resource request and its verified DPoP key.
 async fn presented(
     state: &AppState,
@@ -340,8 +351,7 @@ pub(super) async fn credential(
 ) -> Response {
     let now = OffsetDateTime::now_utc();
     let result = async {
-        let p = presented(&state, &headers, CREDENTIAL_PATH, now).await?;
-        let offer = state.vci.authorize(&p, now).await?;
+        let offer = authorized(&state, &headers, CREDENTIAL_PATH, now).await?;
         let body = json_body(&headers, body)?;
         Ok(answer(state.vci.credential(&offer, &body, now).await?))
     };
@@ -380,8 +390,7 @@ pub(super) async fn deferred(
 ) -> Response {
     let now = OffsetDateTime::now_utc();
     let result = async {
-        let p = presented(&state, &headers, DEFERRED_PATH, now).await?;
-        let offer = state.vci.authorize(&p, now).await?;
+        let offer = authorized(&state, &headers, DEFERRED_PATH, now).await?;
         let body = json_body(&headers, body)?;
         Ok(answer(state.vci.deferred(&offer, &body, now).await?))
     };
@@ -417,8 +426,7 @@ pub(super) async fn notification(
 ) -> Response {
     let now = OffsetDateTime::now_utc();
     let result = async {
-        let p = presented(&state, &headers, NOTIFICATION_PATH, now).await?;
-        let offer = state.vci.authorize(&p, now).await?;
+        let offer = authorized(&state, &headers, NOTIFICATION_PATH, now).await?;
         let body = read_body(body)?;
         state.vci.notification(&offer, &body, now).await?;
         Ok(StatusCode::NO_CONTENT.into_response())

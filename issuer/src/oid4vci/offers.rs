@@ -198,18 +198,6 @@ fn random_digits(n: u32) -> Result<String, EngineError> {
     Ok(out)
 }
 
-fn percent_encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 fn qr_svg(text: &str) -> Result<String, EngineError> {
     let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
         .map_err(|e| EngineError::Internal(format!("QR code: {e}")))?;
@@ -426,14 +414,14 @@ impl Vci {
         let uri = format!("{issuer_id}{OFFERS_PATH}/{reference}");
         let offer_link = format!(
             "openid-credential-offer://?credential_offer_uri={}",
-            percent_encode(&uri)
+            form_urlencoded::byte_serialize(uri.as_bytes()).collect::<String>()
         );
         let offer_text = String::from_utf8_lossy(&offer_bytes).into_owned();
         Ok(OfferCreated {
             offer_id: hex::encode(id),
             offer_link_by_value: format!(
                 "openid-credential-offer://?credential_offer={}",
-                percent_encode(&offer_text)
+                form_urlencoded::byte_serialize(offer_text.as_bytes()).collect::<String>()
             ),
             qr_svg: qr_svg(&offer_link)?,
             credential_offer: offer,

@@ -159,16 +159,9 @@ pub(crate) fn wallet_config(c: &mut ServiceConfig) {
     c.rate_limit.unauthenticated_burst = 10_000;
 }
 
+/// `s` percent-encoded for a form body or query (the `form_urlencoded` crate's encoding).
 pub(crate) fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                char::from(b).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Decodes a credential (base64url of an IssuerSigned), verifies it against the dev IACA at

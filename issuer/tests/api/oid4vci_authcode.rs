@@ -123,36 +123,9 @@ fn pkce() -> (String, String) {
 /// The value of query parameter `name` of `url`.
 fn query(url: &str, name: &str) -> Option<String> {
     let (_, q) = url.split_once('?')?;
-    q.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=')?;
-        (k == name).then(|| {
-            let bytes: Vec<u8> = percent_decode(v);
-            String::from_utf8(bytes).unwrap()
-        })
-    })
-}
-
-fn percent_decode(s: &str) -> Vec<u8> {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
-            }
-        }
-    }
-    out
+    form_urlencoded::parse(q.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 /// The wallet: its instance key (attested), its DPoP key, and its attestation.
