@@ -93,6 +93,9 @@ pub struct Oid4vciConfig {
     pub dpop_max_age_secs: u64,
     /// Seconds a wallet is told to wait between deferred-credential polls.
     pub deferred_interval_secs: u64,
+    /// How long a deferred request waits for the portal's record, seconds: its access token
+    /// stays valid for polling that long, then the request and its record are dropped.
+    pub deferred_ttl_secs: u64,
     /// The issuer's display name in its metadata.
     pub display_name: String,
     /// Locale of the display names.
@@ -152,6 +155,7 @@ impl Default for Oid4vciConfig {
             dpop_nonce: false,
             dpop_max_age_secs: 300,
             deferred_interval_secs: 5,
+            deferred_ttl_secs: 7 * 24 * 3600,
             display_name: "mdoc issuer".into(),
             locale: "en".into(),
             portal_login_url: None,
@@ -570,6 +574,12 @@ impl ServiceConfig {
         }
         if o.deferred_interval_secs == 0 || o.deferred_interval_secs > 3600 {
             return bad("oid4vci.deferred_interval_secs must be 1 to 3600");
+        }
+        if o.deferred_ttl_secs < o.deferred_interval_secs || o.deferred_ttl_secs > 30 * 24 * 3600 {
+            return bad(
+                "oid4vci.deferred_ttl_secs must be oid4vci.deferred_interval_secs to 2592000 \
+                 (30 days)",
+            );
         }
         if o.par_ttl_secs == 0 || o.par_ttl_secs > 600 {
             return bad("oid4vci.par_ttl_secs must be 1 to 600");

@@ -15,8 +15,9 @@ use std::future::Future;
 
 use mdoc_issuer::store::{
     applicant_ref, Backend, DocumentId, DocumentState, DsCertificate, DsState, Idempotency,
-    IssuanceRecord, MsoRecord, NewDocument, OutcomeKind, RecordOutcome, RevocationReason, Scope,
-    Store, StoreError, StoredResponse, UsedNonce,
+    IssuanceRecord, MsoRecord, NewDocument, NewOffer, NewToken, OfferState, OutcomeKind,
+    RecordOutcome, Redemption, RevocationReason, Scope, Store, StoreError, StoredResponse,
+    UsedNonce,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -123,6 +124,7 @@ both!(
     idempotent_response_lookup,
     concurrent_issuances_keep_their_own_outcomes,
     issuance_suspension_is_one_row,
+    deferred_offer_waits_until_its_deadline_then_is_purged,
 );
 
 fn now() -> OffsetDateTime {
@@ -1216,4 +1218,97 @@ async fn issuance_suspension_is_one_row(store: Store) {
     assert_eq!(store.resume_issuance().await.unwrap(), Some(first));
     assert_eq!(store.issuance_suspension().await.unwrap(), None);
     assert_eq!(store.resume_issuance().await.unwrap(), None);
+}
+
+/// A deferred request outlives its access token's ordinary lifetime (the portal may take
+/// days to give the record): until its deadline the offer keeps its keys and takes a record,
+/// and the upkeep leaves it alone; past it both are refused and dropped. A regression test:
+/// deferred offers were purged with the ordinary token lifetime and their wallets locked out.
+async fn deferred_offer_waits_until_its_deadline_then_is_purged(store: Store) {
+    let client = client_id(&store).await;
+    let t0 = now();
+    let offer = NewOffer {
+        id: rand_bytes(),
+        client_id: client,
+        doctype: "org.iso.18013.5.1.mDL".into(),
+        claims_sealed: None,
+        pre_auth_sha256: rand_bytes(),
+        offer_ref_sha256: rand_bytes(),
+        offer_sealed: b"sealed offer".to_vec(),
+        tx_code_mac: None,
+        expires_at: t0 + Duration::hours(1),
+        created_at: t0,
+    };
+    store.insert_offer(&offer).await.unwrap();
+    let token = NewToken {
+        sha256: rand_bytes(),
+        expires_at: t0 + Duration::minutes(5),
+        dpop_jkt: None,
+    };
+    let redeemed = store
+        .redeem_pre_auth(&offer.pre_auth_sha256, None, 5, &token, t0)
+        .await
+        .unwrap();
+    assert!(matches!(redeemed, Redemption::Redeemed(_)));
+    let nonce = UsedNonce {
+        sha256: rand_bytes(),
+        expires_at: t0 + Duration::minutes(5),
+    };
+    let deadline = t0 + Duration::days(7);
+    assert!(store
+        .defer_offer(&offer.id, &rand_bytes(), b"[\"key\"]", &nonce, t0, deadline)
+        .await
+        .unwrap());
+    let deferred = store.offer(&offer.id).await.unwrap();
+    assert_eq!(deferred.state, OfferState::Deferred);
+    assert_eq!(deferred.token_expires_at, Some(deadline));
+
+    // An hour later (token and offer lifetimes long past) nothing is purged and the portal
+    // can still give the record.
+    let later = t0 + Duration::hours(2);
+    store.purge_offers(later).await.unwrap();
+    assert!(store
+        .offer(&offer.id)
+        .await
+        .unwrap()
+        .deferred_keys
+        .is_some());
+    assert!(store
+        .set_offer_claims(&offer.id, b"sealed record", later)
+        .await
+        .unwrap());
+
+    // Past the deadline the record and keys are dropped.
+    let past = deadline + Duration::seconds(1);
+    assert!(store.purge_offers(past).await.unwrap() >= 1);
+    let purged = store.offer(&offer.id).await.unwrap();
+    assert!(purged.claims_sealed.is_none());
+    assert!(purged.deferred_keys.is_none());
+
+    // A second deferred offer past its deadline takes no record.
+    let mut other = offer.clone();
+    other.id = rand_bytes();
+    other.pre_auth_sha256 = rand_bytes();
+    other.offer_ref_sha256 = rand_bytes();
+    store.insert_offer(&other).await.unwrap();
+    let token = NewToken {
+        sha256: rand_bytes(),
+        ..token
+    };
+    store
+        .redeem_pre_auth(&other.pre_auth_sha256, None, 5, &token, t0)
+        .await
+        .unwrap();
+    let nonce = UsedNonce {
+        sha256: rand_bytes(),
+        ..nonce
+    };
+    assert!(store
+        .defer_offer(&other.id, &rand_bytes(), b"[]", &nonce, t0, deadline)
+        .await
+        .unwrap());
+    assert!(!store
+        .set_offer_claims(&other.id, b"sealed record", past)
+        .await
+        .unwrap());
 }

@@ -327,10 +327,21 @@ impl Vci {
             .detail("offer", hex::encode(offer.id))
             .detail("keys", keys.len().to_string());
         self.issuer.audit_record(event).await?;
+        let wait = self.issuer.config().oid4vci.deferred_ttl_secs;
+        let until = now.saturating_add(time::Duration::seconds(
+            i64::try_from(wait).unwrap_or(i64::MAX),
+        ));
         let stored = self
             .issuer
             .store()
-            .defer_offer(&offer.id, &sha256(&transaction), &keys_blob, &used, now)
+            .defer_offer(
+                &offer.id,
+                &sha256(&transaction),
+                &keys_blob,
+                &used,
+                now,
+                until,
+            )
             .await;
         if !matches!(stored, Ok(true)) {
             let rollback = custody::audit::AuditEvent::failure(events::DEFER)

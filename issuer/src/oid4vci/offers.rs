@@ -119,7 +119,8 @@ pub struct OfferView {
     /// `offered`, `redeemed`, `deferred`, `issued`, `withdrawn` or `locked`.
     #[schema(examples("offered", "redeemed", "deferred", "issued", "withdrawn", "locked"))]
     pub state: &'static str,
-    /// Whether the offer expired unused.
+    /// Whether the offer lapsed before its document was issued (its code, or the access
+    /// token it was redeemed for, expired).
     pub expired: bool,
     /// Whether the record is still awaited (deferred issuance).
     pub pending: bool,
@@ -150,7 +151,7 @@ impl OfferView {
             offer_id: hex::encode(o.id),
             doctype: o.doctype.clone(),
             state: o.state.as_str(),
-            expired: o.state == OfferState::Offered && now >= o.expires_at,
+            expired: expired(o, now),
             pending: o.claims_sealed.is_none()
                 && matches!(
                     o.state,
@@ -163,6 +164,16 @@ impl OfferView {
             expires_at: time_text(o.expires_at)?,
             created_at: time_text(o.created_at)?,
         })
+    }
+}
+
+/// Whether an offer can no longer lead to a document by lapse of time: an offered code past
+/// its lifetime, or a redeemed or deferred offer whose access token has expired.
+fn expired(o: &Offer, now: OffsetDateTime) -> bool {
+    match o.state {
+        OfferState::Offered => now >= o.expires_at,
+        OfferState::Redeemed | OfferState::Deferred => o.token_expires_at.is_none_or(|t| now >= t),
+        OfferState::Issued | OfferState::Withdrawn | OfferState::Locked => false,
     }
 }
 
@@ -513,6 +524,8 @@ impl Vci {
             self.issuer.audit_record(rollback).await?;
             return Err(EngineError::OfferState(if offer.claims_sealed.is_some() {
                 "not pending"
+            } else if expired(&offer, now) {
+                "expired"
             } else {
                 offer.state.as_str()
             }));

@@ -408,7 +408,8 @@ impl Store {
     }
 
     /// Accepts a credential request for later: the keys it binds are kept, its nonce is
-    /// consumed, and the wallet polls with the transaction id.
+    /// consumed, and the wallet polls with the transaction id. The access token the wallet
+    /// polls with stays valid until `until` (the portal may take days), no longer.
     pub async fn defer_offer(
         &self,
         id: &[u8; 16],
@@ -416,16 +417,19 @@ impl Store {
         keys_cbor: &[u8],
         nonce: &UsedNonce,
         now: OffsetDateTime,
+        until: OffsetDateTime,
     ) -> Result<bool> {
         Ok(in_tx!(self, tx => {
             let n = sqlx::query(
                 "UPDATE credential_offers SET state = 'deferred', transaction_sha256 = $2, \
-                 deferred_keys = $3, updated_at = $4 WHERE id = $1 AND state = 'redeemed'",
+                 deferred_keys = $3, updated_at = $4, token_expires_at = $5 \
+                 WHERE id = $1 AND state = 'redeemed' AND token_expires_at > $4",
             )
             .bind(&id[..])
             .bind(&transaction_sha256[..])
             .bind(keys_cbor)
             .bind(secs(now))
+            .bind(secs(until))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -448,7 +452,8 @@ impl Store {
             sqlx::query(
                 "UPDATE credential_offers SET claims_sealed = $2, updated_at = $3 \
                  WHERE id = $1 AND claims_sealed IS NULL \
-                 AND state IN ('offered', 'redeemed', 'deferred')",
+                 AND state IN ('offered', 'redeemed', 'deferred') \
+                 AND COALESCE(token_expires_at, expires_at) > $3",
             )
             .bind(&id[..])
             .bind(sealed)
@@ -529,15 +534,16 @@ impl Store {
         Ok(n == 1)
     }
 
-    /// Drops what offers no longer need: the applicant record of offers past their token's
-    /// (or their own) lifetime, and DPoP `jti`s past their window. Returns rows changed.
+    /// Drops what offers no longer need: the applicant record and deferred keys of offers
+    /// past their token's (or their own) lifetime — a deferred request's token lives as long
+    /// as it may wait — and DPoP `jti`s past their window. Returns rows changed.
     pub async fn purge_offers(&self, now: OffsetDateTime) -> Result<u64> {
         let t = secs(now);
         let mut n = 0;
         on_pool!(self, pool => {
             n += sqlx::query(
                 "UPDATE credential_offers SET claims_sealed = NULL, deferred_keys = NULL \
-                 WHERE claims_sealed IS NOT NULL AND state <> 'deferred' \
+                 WHERE (claims_sealed IS NOT NULL OR deferred_keys IS NOT NULL) \
                  AND COALESCE(token_expires_at, expires_at) <= $1",
             )
             .bind(t)

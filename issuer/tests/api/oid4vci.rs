@@ -948,9 +948,16 @@ async fn every_named_error_of_the_token_and_credential_endpoints() {
     env.stack.stop().await.unwrap();
 }
 
+/// Also a regression test: the wallet polls with its access token, which used to expire
+/// after `token_ttl_secs` even when the portal had not given the record yet. Here the token
+/// lives 2 s and the wallet polls after 3.
 #[tokio::test]
 async fn deferred_issuance_waits_for_the_portal_record() {
-    let env = Env::start(wallet_config).await;
+    let env = Env::start(|c| {
+        wallet_config(c);
+        c.oid4vci.token_ttl_secs = 2;
+    })
+    .await;
     let f = env.make_offer(&json!({"doctype": MDL})).await;
     assert_eq!(f.offer["pending"], true);
     let token = env.access_token(&f).await;
@@ -961,6 +968,7 @@ async fn deferred_issuance_waits_for_the_portal_record() {
     let tx = r.json()["transaction_id"].as_str().unwrap().to_owned();
     assert_eq!(r.json()["interval"], 5);
     assert_eq!(env.db.count("documents").await, 0);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
 
     let deferred = json!({"transaction_id": tx});
     let mut fails = Vec::new();
