@@ -17,7 +17,7 @@ use super::offers::{random_token, sha256};
 use super::service::Vci;
 use crate::audit::events;
 use crate::jose::attestation::ClientAttestation;
-use crate::store::{NewToken, Offer, OfferState, Redemption};
+use crate::store::{CodeCheck, NewToken, Offer, OfferState, Redemption};
 
 /// Longest accepted form parameter value (codes and tokens are 43 characters).
 pub(super) const MAX_PARAM_LEN: usize = 1024;
@@ -129,8 +129,17 @@ impl Vci {
                     dpop_jkt.as_deref(),
                 )
                 .await?;
+            let check = self.issuer.store().code_check(&code_sha).await?;
             return self
-                .redeem(&code_sha, None, dpop_jkt, attestation.as_ref(), grant, now)
+                .redeem(
+                    &code_sha,
+                    check,
+                    None,
+                    dpop_jkt,
+                    attestation.as_ref(),
+                    grant,
+                    now,
+                )
                 .await;
         }
         let code = required(params, "pre-authorized_code")?;
@@ -141,20 +150,16 @@ impl Vci {
         };
         let attestation = self.client_attestation(client_auth, client_id, now).await?;
         let code_sha = sha256(code);
+        let check = self.issuer.store().code_check(&code_sha).await?;
         // An authorization code is redeemed with its PKCE verifier, redirect_uri and DPoP key
         // only, never as a pre-authorized code.
-        if self
-            .issuer
-            .store()
-            .authorization_by_code(&code_sha)
-            .await?
-            .is_some()
-        {
+        if check.as_ref().is_some_and(|c| c.authorization) {
             return Err(VciError::InvalidGrant("unknown pre-authorized code".into()));
         }
         let tx_mac = tx_code.map(|t| self.tx_code_mac(&code_sha, t));
         self.redeem(
             &code_sha,
+            check,
             tx_mac,
             dpop_jkt,
             attestation.as_ref(),
@@ -164,10 +169,13 @@ impl Vci {
         .await
     }
 
-    /// Exchanges a code (by hash) for an access token in the offers' single transaction.
+    /// Exchanges a code (by hash) for an access token in the offers' single transaction;
+    /// `check` is what was read of its offer just before.
+    #[allow(clippy::too_many_arguments)]
     async fn redeem(
         &self,
         code_sha: &[u8; 32],
+        check: Option<CodeCheck>,
         tx_mac: Option<[u8; 32]>,
         dpop_jkt: Option<String>,
         attestation: Option<&ClientAttestation>,
@@ -185,7 +193,7 @@ impl Vci {
         // A read first: when the exchange will succeed (the common case) its audit record is
         // written while the exchange commits, so the wallet waits for one flush, not two. If the
         // exchange then loses (a concurrent one won), a second record says it was rolled back.
-        let succeeds = |o: &crate::store::Offer| {
+        let succeeds = |o: &CodeCheck| {
             o.state == OfferState::Offered
                 && now < o.expires_at
                 && match (&o.tx_code_mac, &tx_mac) {
@@ -194,12 +202,7 @@ impl Vci {
                     (Some(_), None) => false,
                 }
         };
-        let expected = self
-            .issuer
-            .store()
-            .offer_by_code(code_sha)
-            .await?
-            .filter(succeeds);
+        let expected = check.filter(succeeds);
         let exchange = self.issuer.store().redeem_pre_auth(
             code_sha,
             tx_mac,
@@ -245,7 +248,7 @@ impl Vci {
             Redemption::Redeemed(offer) => {
                 let event = custody::audit::AuditEvent::success(events::TOKEN)
                     .actor("wallet")
-                    .detail("offer", hex::encode(offer.id))
+                    .detail("offer", hex::encode(offer))
                     .detail("grant", grant)
                     .detail("dpop", dpop_jkt.is_some().to_string())
                     .detail(

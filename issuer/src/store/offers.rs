@@ -127,8 +127,8 @@ pub struct Offer {
 /// What redeeming a pre-authorized code did.
 #[derive(Debug, Clone)]
 pub enum Redemption {
-    /// The code was valid: the access token is now the offer's.
-    Redeemed(Box<Offer>),
+    /// The code was valid: the access token is now the offer's (its id).
+    Redeemed([u8; 16]),
     /// No offer has this code.
     Unknown,
     /// The offer expired.
@@ -142,6 +142,23 @@ pub enum Redemption {
         /// Attempts left.
         left: u32,
     },
+}
+
+/// What the token endpoint reads before an exchange: enough to tell whether it will succeed,
+/// without the offer's sealed record.
+#[derive(Debug, Clone)]
+pub struct CodeCheck {
+    /// The offer's id.
+    pub id: [u8; 16],
+    /// Its state.
+    pub state: OfferState,
+    /// When its code expires.
+    pub expires_at: OffsetDateTime,
+    /// HMAC of its transaction code, if it has one.
+    pub tx_code_mac: Option<Vec<u8>>,
+    /// Whether the code is an authorization code (redeemable only with PKCE and its
+    /// redirect URI), not a pre-authorized code.
+    pub authorization: bool,
 }
 
 /// The access token an offer is redeemed for.
@@ -182,24 +199,25 @@ macro_rules! redeem_in {
             "UPDATE credential_offers SET state = 'redeemed', token_sha256 = $3, \
              token_expires_at = $4, dpop_jkt = $5, updated_at = $2 \
              WHERE pre_auth_sha256 = $1 AND state = 'offered' AND expires_at > $2 \
-             AND (tx_code_mac IS NULL OR tx_code_mac = $6) RETURNING {OFFER_COLUMNS}"
+             AND (tx_code_mac IS NULL OR tx_code_mac = $6) RETURNING id"
         );
         let lock = format!(
             "UPDATE credential_offers SET updated_at = $2 WHERE pre_auth_sha256 = $1 \
              RETURNING {OFFER_COLUMNS}"
         );
-        let redeemed = fetch_offer!(
-            &mut *$tx,
-            &redeem,
-            &r.code_sha256[..],
-            secs(r.now),
-            &r.token.sha256[..],
-            secs(r.token.expires_at),
-            r.token.dpop_jkt.as_deref(),
-            r.tx_mac.as_ref().map(|m| &m[..])
-        )?;
-        if let Some(offer) = redeemed {
-            Redemption::Redeemed(Box::new(offer))
+        // The common case in one statement that returns only the id: the row's sealed
+        // record and offer are not copied out.
+        let redeemed: Option<Vec<u8>> = sqlx::query_scalar(&redeem)
+            .bind(&r.code_sha256[..])
+            .bind(secs(r.now))
+            .bind(&r.token.sha256[..])
+            .bind(secs(r.token.expires_at))
+            .bind(r.token.dpop_jkt.as_deref())
+            .bind(r.tx_mac.as_ref().map(|m| &m[..]))
+            .fetch_optional(&mut *$tx)
+            .await?;
+        if let Some(id) = redeemed {
+            Redemption::Redeemed(array(id, "offer id")?)
         } else {
             match fetch_offer!(&mut *$tx, &lock, &r.code_sha256[..], secs(r.now))? {
                 None => Redemption::Unknown,
@@ -337,11 +355,28 @@ impl Store {
         })
     }
 
-    /// The offer whose pre-authorized code (or authorization code) has this hash.
-    pub async fn offer_by_code(&self, code_sha256: &[u8; 32]) -> Result<Option<Offer>> {
-        let sql =
-            format!("SELECT {OFFER_COLUMNS} FROM credential_offers WHERE pre_auth_sha256 = $1");
-        on_read_pool!(self, pool => { fetch_offer!(pool, &sql, &code_sha256[..]) })
+    /// The offer a code (by hash) would be exchanged for, in one narrow read.
+    pub async fn code_check(&self, code_sha256: &[u8; 32]) -> Result<Option<CodeCheck>> {
+        let sql = "SELECT o.id, o.state, o.expires_at, o.tx_code_mac, \
+                   EXISTS (SELECT 1 FROM authorization_requests a \
+                           WHERE a.code_sha256 = o.pre_auth_sha256) AS from_authorization \
+                   FROM credential_offers o WHERE o.pre_auth_sha256 = $1";
+        on_read_pool!(self, pool => {
+            let row = sqlx::query(sql).bind(&code_sha256[..]).fetch_optional(pool).await?;
+            match row {
+                None => Ok(None),
+                Some(r) => {
+                    let state: String = r.try_get("state")?;
+                    Ok(Some(CodeCheck {
+                        id: array(r.try_get("id")?, "offer id")?,
+                        state: OfferState::parse(&state)?,
+                        expires_at: from_secs(r.try_get("expires_at")?)?,
+                        tx_code_mac: r.try_get("tx_code_mac")?,
+                        authorization: r.try_get("from_authorization")?,
+                    }))
+                }
+            }
+        })
     }
 
     /// The offer a live access token belongs to.
