@@ -2,7 +2,7 @@
 //! of a real log (records of issuances, a revocation, starts and stops, two signed
 //! checkpoints) is found by `mdoc-issuer audit verify` (exit 5, naming the record), and the
 //! service refuses to start on it, appending nothing. The log format's own matrix is in
-//! `custody/tests/audit.rs`.
+//! `custody/tests/suite/audit.rs`.
 
 use custody::audit::{AuditEvent, AuditLog, AuditRecord, CHECKPOINT_EVENT};
 

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::process::Command;
 
-mod ceremony_common;
+use crate::ceremony_common;
 
 use ceremony_common::{run_config, Passphrases};
 use mdoc_ca::ceremony::{self, CeremonyError};

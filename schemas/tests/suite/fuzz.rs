@@ -6,7 +6,7 @@
     clippy::panic
 )]
 
-mod common;
+use crate::common;
 
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};

@@ -7,7 +7,7 @@
     clippy::panic
 )]
 
-mod common;
+use crate::common;
 
 use common::{text, vector, ANNEX_D_AT};
 use mso::cbor::Value;

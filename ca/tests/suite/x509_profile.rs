@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )]
 
-mod x509_common;
+use crate::x509_common;
 
 use der::{Decode, Tagged};
 use mdoc_ca::csr::{parse_csr, CsrPolicy};

@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-mod ceremony_common;
+use crate::ceremony_common;
 
 use ceremony_common::{run_config, Passphrases};
 use mdoc_ca::ceremony::{self, CeremonyError, PassphraseSource};
@@ -990,7 +990,7 @@ fn rechain(records: &mut [custody::audit::AuditRecord], from: usize) {
 
 /// Issue 12: the tamper matrix of the root CA's audit log and archive through the product
 /// (the ledger's rows are in `an_altered_ledger_is_found_and_no_ceremony_starts_from_it`, the
-/// log format's own matrix in `custody/tests/audit.rs`). Each alteration is found by
+/// log format's own matrix in `custody/tests/suite/audit.rs`). Each alteration is found by
 /// `mdoc-ca audit verify` (exit 6, naming the record or file), and no ceremony starts from it:
 /// nothing is signed.
 #[tokio::test]

@@ -6,7 +6,7 @@
 //! `lint_pkix_signer_signee_cert_chain` and `lint_crl -t CRL -p PKIX`.
 //!
 //! Ignored by default: run `scripts/pkilint-venv.sh` first, then
-//! `cargo test -p mdoc-ca --test x509_pkilint -- --include-ignored`. The interpreter is
+//! `cargo test -p mdoc-ca --test suite x509_pkilint -- --include-ignored`. The interpreter is
 //! `$PKILINT_PYTHON`, or `<repo>/.venv-pkilint/bin/python`.
 #![allow(
     clippy::unwrap_used,
@@ -15,7 +15,7 @@
     clippy::indexing_slicing
 )]
 
-mod x509_common;
+use crate::x509_common;
 
 use std::path::{Path, PathBuf};
 

@@ -6,7 +6,7 @@
     clippy::indexing_slicing
 )]
 
-mod x509_common;
+use crate::x509_common;
 
 use der::asn1::{Any, BitString, SetOfVec};
 use der::{Decode, Encode};

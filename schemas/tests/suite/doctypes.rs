@@ -6,7 +6,7 @@
     clippy::panic
 )]
 
-mod common;
+use crate::common;
 
 use ciborium::Value as Cbor;
 use common::*;

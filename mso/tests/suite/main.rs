@@ -1,0 +1,17 @@
+//! The integration tests of `mso`, one binary (one link step) with a module per area.
+
+mod annex_d;
+mod bad_input;
+mod cose;
+mod crl;
+mod properties;
+mod regressions;
+mod roundtrip;
+mod session;
+mod status;
+mod trust_store;
+mod verify_checks;
+mod verify_profile;
+mod verify_revocation;
+mod vical;
+mod x509_path;

@@ -1,0 +1,8 @@
+//! The integration tests of `verifier-sdk`, one binary (one link step) with a module per area.
+
+mod annex_d;
+mod bad_input;
+#[path = "../common/mod.rs"]
+mod common;
+mod dts_sync;
+mod own_stack;
