@@ -32,7 +32,7 @@ use time::OffsetDateTime;
 use zeroize::Zeroizing;
 
 const DEFAULT_PG: &str = "postgres://postgres@127.0.0.1:5432/test";
-const FIXTURE: &str = include_str!("fixtures/replay_0003.json");
+const FIXTURE: &str = include_str!("../fixtures/replay_0003.json");
 /// The last migration the fixture's code knew.
 const FIXTURE_SCHEMA: i64 = 3;
 

@@ -1,0 +1,7 @@
+//! The integration tests of `issuer` outside the HTTP API (`api/`) and JOSE (`jose/`): one
+//! binary (one link step) with a module per area.
+
+mod cli;
+mod ds;
+mod replay_migration;
+mod store;
