@@ -549,17 +549,18 @@ impl Store {
         .transpose()
     }
 
-    /// Accepts a DPoP proof's `jti` once within its window: false if it was seen.
+    /// Accepts a DPoP proof's `jti` once within its window: false if it was seen. On SQLite
+    /// the insert is committed with the issuances queued beside it (see `sqlite_batch`).
     pub async fn use_dpop_jti(
         &self,
         sha256: &[u8; 32],
         expires_at: OffsetDateTime,
     ) -> Result<bool> {
+        if let super::Pools::Sqlite { issuances, .. } = &self.pools {
+            return issuances.use_jti(*sha256, secs(expires_at)).await;
+        }
         let n = on_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO dpop_jtis (jti_sha256, expires_at) VALUES ($1, $2) \
-                 ON CONFLICT (jti_sha256) DO NOTHING",
-            )
+            sqlx::query(JTI_INSERT)
             .bind(&sha256[..])
             .bind(secs(expires_at))
             .execute(pool)
@@ -594,6 +595,11 @@ impl Store {
         Ok(n)
     }
 }
+
+/// Records a DPoP proof's `jti` hash; inserts nothing if it is known (a replay).
+pub(super) const JTI_INSERT: &str =
+    "INSERT INTO dpop_jtis (jti_sha256, expires_at) VALUES ($1, $2) \
+                                     ON CONFLICT (jti_sha256) DO NOTHING";
 
 /// The exchange on SQLite's writer connection, inside the issuance batch's transaction.
 pub(super) async fn redeem_on(conn: &mut sqlx::SqliteConnection, r: &Redeem) -> Result<Redemption> {

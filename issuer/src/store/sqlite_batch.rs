@@ -1,5 +1,5 @@
-//! Group commit for SQLite issuances of one MSO and OpenID4VCI code exchanges, the hot paths
-//! of the service.
+//! Group commit for SQLite issuances of one MSO, OpenID4VCI code exchanges and DPoP proof
+//! `jti`s, the hot paths of the service.
 //!
 //! SQLite has one writer, and with `synchronous=FULL` every commit waits for a disk flush. One
 //! task owns the issuance writes: it takes every issuance queued while the previous batch was
@@ -21,7 +21,7 @@ use super::error::{Result, StoreError};
 use super::model::{
     DsState, Idempotency, IssuanceRecord, MsoRecord, OutcomeKind, RecordOutcome, StoredResponse,
 };
-use super::offers::{redeem_on, Redeem, Redemption};
+use super::offers::{redeem_on, Redeem, Redemption, JTI_INSERT};
 use super::{secs, to_i64};
 
 /// The most issuances committed together (bounds one batch's latency).
@@ -38,11 +38,41 @@ struct Job {
     reply: oneshot::Sender<Result<RecordOutcome>>,
 }
 
-/// What the writer task writes: issuances, and pre-authorized code exchanges (each a few
-/// statements on one offer row, committed with the batch).
+/// What the writer task writes: issuances, pre-authorized code exchanges (each a few
+/// statements on one offer row) and DPoP proof `jti`s (one insert), committed with the batch.
 enum Work {
     Issue(Job),
     Redeem(Redeem, oneshot::Sender<Result<Redemption>>),
+    Jti([u8; 32], i64, oneshot::Sender<Result<bool>>),
+}
+
+impl Work {
+    /// Hands the job's outcome to its caller.
+    fn answer(self, outcome: Done) {
+        // A caller that gave up (client gone) does not undo its committed write; its audit
+        // record was written before the write was queued.
+        match (self, outcome) {
+            (Work::Issue(job), Done::Issued(o)) => {
+                let _ = job.reply.send(o);
+            }
+            (Work::Redeem(_, reply), Done::Redeemed(o)) => {
+                let _ = reply.send(o);
+            }
+            (Work::Jti(_, _, reply), Done::Jti(o)) => {
+                let _ = reply.send(o);
+            }
+            // Outcomes are made from their own jobs, in order: never reached.
+            (Work::Issue(job), _) => {
+                let _ = job.reply.send(Err(StoreError::WriterStopped));
+            }
+            (Work::Redeem(_, reply), _) => {
+                let _ = reply.send(Err(StoreError::WriterStopped));
+            }
+            (Work::Jti(_, _, reply), _) => {
+                let _ = reply.send(Err(StoreError::WriterStopped));
+            }
+        }
+    }
 }
 
 /// The handle to the issuance writer task. Cheap to clone; the task stops when the last handle
@@ -95,6 +125,17 @@ impl IssuanceBatcher {
             .map_err(|_| StoreError::WriterStopped)?;
         done.await.map_err(|_| StoreError::WriterStopped)?
     }
+
+    /// Records a DPoP proof's `jti` (by hash) until `expires_at`; false if it was already
+    /// recorded. Same contract as [`Store::use_dpop_jti`](super::Store::use_dpop_jti).
+    pub(crate) async fn use_jti(&self, sha256: [u8; 32], expires_at: i64) -> Result<bool> {
+        let (reply, done) = oneshot::channel();
+        self.jobs
+            .send(Work::Jti(sha256, expires_at, reply))
+            .await
+            .map_err(|_| StoreError::WriterStopped)?;
+        done.await.map_err(|_| StoreError::WriterStopped)?
+    }
 }
 
 /// The writer loop: one batch per wake-up, of everything queued (up to [`MAX_BATCH`]).
@@ -125,22 +166,7 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Work>) {
             }
         };
         for (job, outcome) in jobs.drain(..).zip(outcomes) {
-            // A caller that gave up (client gone) does not undo its committed issuance; its
-            // audit record was written before the write was queued.
-            match (job, outcome) {
-                (Work::Issue(job), Done::Issued(o)) => {
-                    let _ = job.reply.send(o);
-                }
-                (Work::Redeem(_, reply), Done::Redeemed(o)) => {
-                    let _ = reply.send(o);
-                }
-                (Work::Issue(job), Done::Redeemed(_)) => {
-                    let _ = job.reply.send(Err(StoreError::WriterStopped));
-                }
-                (Work::Redeem(_, reply), Done::Issued(_)) => {
-                    let _ = reply.send(Err(StoreError::WriterStopped));
-                }
-            }
+            job.answer(outcome);
         }
     }
 }
@@ -149,6 +175,7 @@ async fn run(pool: SqlitePool, mut queue: mpsc::Receiver<Work>) {
 enum Done {
     Issued(Result<RecordOutcome>),
     Redeemed(Result<Redemption>),
+    Jti(Result<bool>),
 }
 
 impl Done {
@@ -157,6 +184,7 @@ impl Done {
         match job {
             Work::Issue(_) => Done::Issued(Err(e)),
             Work::Redeem(..) => Done::Redeemed(Err(e)),
+            Work::Jti(..) => Done::Jti(Err(e)),
         }
     }
 }
@@ -170,6 +198,13 @@ async fn write_batch(pool: &SqlitePool, jobs: &[Work]) -> Result<Vec<Done>> {
             Work::Issue(job) => Done::Issued(write_one(&mut tx, job).await?),
             // Its statements either all run or fail the batch (then it is retried alone).
             Work::Redeem(r, _) => Done::Redeemed(Ok(redeem_on(&mut tx, r).await?)),
+            Work::Jti(sha256, expires_at, _) => Done::Jti(Ok(sqlx::query(JTI_INSERT)
+                .bind(&sha256[..])
+                .bind(*expires_at)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                == 1)),
         });
     }
     tx.commit().await?;
