@@ -11,7 +11,6 @@ use std::sync::Mutex;
 
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
-use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 use rand_core::OsRng;
 
 use crate::error::{Result, WalletError};
@@ -155,6 +154,42 @@ pub(crate) fn check_point(alias: &str, public: Vec<u8>) -> Result<Vec<u8>> {
         });
     }
     Ok(public)
+}
+
+/// A device key of the app's store as an `mso` [`mso::crypto::Signer`] (ES256): every
+/// signature goes through [`sign_checked`], so what the store answers is checked before it is
+/// used in a COSE structure.
+pub(crate) struct DeviceSigner<'a> {
+    store: &'a dyn KeyStore,
+    alias: String,
+    public: Vec<u8>,
+}
+
+impl<'a> DeviceSigner<'a> {
+    /// The signer for `alias`, with its public key read (and checked) once.
+    pub(crate) fn new(store: &'a dyn KeyStore, alias: &str) -> Result<Self> {
+        Ok(DeviceSigner {
+            store,
+            alias: alias.to_owned(),
+            public: public_key_checked(store, alias)?,
+        })
+    }
+}
+
+impl mso::crypto::Signer for DeviceSigner<'_> {
+    fn algorithm(&self) -> mso::crypto::Algorithm {
+        mso::crypto::Algorithm::Es256
+    }
+
+    fn public_key(&self) -> mso::Result<mso::crypto::PublicKey> {
+        mso::crypto::PublicKey::from_sec1(mso::crypto::Curve::P256, &self.public)
+    }
+
+    fn sign(&self, tbs: &[u8]) -> mso::Result<Vec<u8>> {
+        sign_checked(self.store, &self.alias, &self.public, tbs)
+            .map(|sig| sig.to_vec())
+            .map_err(|e| mso::Error::Signer(e.to_string()))
+    }
 }
 
 #[cfg(test)]

@@ -25,19 +25,26 @@
 
 uniffi::setup_scaffolding!();
 
+mod consent;
 mod credentials;
 mod error;
 mod keystore;
+mod proximity;
 mod receive;
 mod storage;
 mod wallet;
 
+pub use consent::{
+    ApprovedDocument, ApprovedElement, ConsentRequest, ReaderAuthStatus, ReaderIdentity,
+    RequestedDocument, RequestedElement,
+};
 pub use credentials::{
     default_wallet_policy, CredentialHealth, CredentialSummary, MsoInfo, WalletPolicy,
     CREDENTIAL_FORMAT, MAX_BATCH, MAX_RECORD_LEN,
 };
 pub use error::{RefusalReason, Result, WalletError};
 pub use keystore::{KeyStore, SoftwareKeyStore};
+pub use proximity::{PresentationSession, MAX_DOC_REQUESTS};
 pub use receive::IssuedCredential;
 pub use storage::{FileStorage, Storage, MAX_KEY_LEN, MAX_VALUE_LEN};
 pub use wallet::{Wallet, MAX_NEW_KEYS};
