@@ -7,7 +7,7 @@
 //! in-memory implementation for tests and for platforms without a hardware store.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -52,6 +52,13 @@ impl SoftwareKeyStore {
     pub fn new() -> Self {
         Self::default()
     }
+}
+
+/// A new, empty [`SoftwareKeyStore`] as a [`KeyStore`], for the foreign languages (where a
+/// Rust object is not an implementation of the foreign trait): pass it to `Wallet`.
+#[uniffi::export]
+pub fn software_key_store() -> Arc<dyn KeyStore> {
+    Arc::new(SoftwareKeyStore::new())
 }
 
 impl SoftwareKeyStore {
@@ -159,7 +166,7 @@ pub(crate) fn check_point(alias: &str, public: Vec<u8>) -> Result<Vec<u8>> {
 /// A device key of the app's store as an `mso` [`mso::crypto::Signer`] (ES256): every
 /// signature goes through [`sign_checked`], so what the store answers is checked before it is
 /// used in a COSE structure.
-pub(crate) struct DeviceSigner<'a> {
+pub struct DeviceSigner<'a> {
     store: &'a dyn KeyStore,
     alias: String,
     public: Vec<u8>,
@@ -167,7 +174,7 @@ pub(crate) struct DeviceSigner<'a> {
 
 impl<'a> DeviceSigner<'a> {
     /// The signer for `alias`, with its public key read (and checked) once.
-    pub(crate) fn new(store: &'a dyn KeyStore, alias: &str) -> Result<Self> {
+    pub fn new(store: &'a dyn KeyStore, alias: &str) -> Result<Self> {
         Ok(DeviceSigner {
             store,
             alias: alias.to_owned(),

@@ -43,10 +43,10 @@ pub use credentials::{
     CREDENTIAL_FORMAT, MAX_BATCH, MAX_RECORD_LEN,
 };
 pub use error::{RefusalReason, Result, WalletError};
-pub use keystore::{KeyStore, SoftwareKeyStore};
+pub use keystore::{software_key_store, DeviceSigner, KeyStore, SoftwareKeyStore};
 pub use proximity::{PresentationSession, MAX_DOC_REQUESTS};
 pub use receive::IssuedCredential;
-pub use storage::{FileStorage, Storage, MAX_KEY_LEN, MAX_VALUE_LEN};
+pub use storage::{file_storage, FileStorage, Storage, MAX_KEY_LEN, MAX_VALUE_LEN};
 pub use wallet::{Wallet, MAX_NEW_KEYS};
 
 pub use mso;

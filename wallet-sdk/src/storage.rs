@@ -8,6 +8,7 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{ErrorKind, Read as _, Write as _};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use rand_core::{OsRng, RngCore as _};
 
@@ -72,6 +73,13 @@ impl FileStorage {
         fs::create_dir_all(&dir).map_err(|e| io("creating the directory", &e))?;
         Ok(FileStorage { dir })
     }
+}
+
+/// A [`FileStorage`] in `directory` as a [`Storage`], for the foreign languages (where a
+/// Rust object is not an implementation of the foreign trait): pass it to `Wallet`.
+#[uniffi::export]
+pub fn file_storage(directory: String) -> Result<Arc<dyn Storage>> {
+    Ok(Arc::new(FileStorage::new(directory)?))
 }
 
 impl FileStorage {
