@@ -20,15 +20,9 @@ fn bench(c: &mut Criterion) {
     let device = PublicKey::from_sec1(Curve::P256, &public).unwrap();
     let issued = mdl::issue_mdl(&pki.ds_key, &pki.ds_der, &device);
     // A proximity transcript (QR handover) with fresh ephemeral keys.
-    let e_device = PublicKey::from_sec1(
-        Curve::P256,
-        &SigningKey::random(&mut rand_core::OsRng)
-            .verifying_key()
-            .to_encoded_point(false)
-            .as_bytes()
-            .to_vec(),
-    )
-    .unwrap();
+    let e_device =
+        mso::crypto::ecdh::AgreementKey::P256(p256::SecretKey::random(&mut rand_core::OsRng))
+            .public_key();
     let engagement = DeviceEngagement::new(&e_device, None).unwrap();
     let reader_key = mso::cbor::Tag24::new(e_device.to_cose_key());
     let transcript = SessionTranscript::proximity(

@@ -45,7 +45,7 @@ fn main() {
             .validity(validity_for_days(datetime!(2026-05-01 09:30:00 UTC), 10))
             .prepare(
                 trusted.ds_key.algorithm(),
-                &[trusted.ds_der.clone()],
+                std::slice::from_ref(&trusted.ds_der),
                 &mut rand_core::OsRng,
             )
             .unwrap()

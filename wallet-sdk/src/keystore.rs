@@ -200,6 +200,7 @@ impl mso::crypto::Signer for DeviceSigner<'_> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -172,6 +172,7 @@ impl Storage for FileStorage {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -32,7 +32,7 @@ fn broken_establishments_end_the_session_with_a_status() {
     let puts = f.puts();
     let (_, _, good) = engage(&f, None);
     let mut oversized = good.clone();
-    oversized.extend(std::iter::repeat(0).take(64));
+    oversized.extend(std::iter::repeat_n(0, 64));
     let cases: Vec<(Vec<u8>, u64)> = vec![
         (good[..good.len() / 2].to_vec(), 11),       // truncated
         (vec![0x01], 11),                            // an integer, not a map

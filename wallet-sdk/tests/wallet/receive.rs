@@ -115,7 +115,7 @@ fn refusals_store_nothing_and_delete_the_keys() {
         .validity(validity_for_days(datetime!(2026-05-01 09:30:00 UTC), 10))
         .prepare(
             f.pki.ds_key.algorithm(),
-            &[f.pki.ds_der.clone()],
+            std::slice::from_ref(&f.pki.ds_der),
             &mut OsRng,
         )
         .unwrap()
