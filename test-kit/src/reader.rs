@@ -29,6 +29,16 @@ impl ReaderPki {
     /// A fresh root and a reader certificate whose subject CN is `reader_name`, valid
     /// 2025-01-01 to 2030-01-01.
     pub fn new(reader_name: &str) -> Self {
+        Self::build(reader_name, true)
+    }
+
+    /// Like [`ReaderPki::new`], with a reader certificate that lacks the mdlReaderAuth EKU
+    /// (a certificate its CA issued for something else).
+    pub fn without_reader_eku(reader_name: &str) -> Self {
+        Self::build(reader_name, false)
+    }
+
+    fn build(reader_name: &str, reader_eku: bool) -> Self {
         let root_soft = SoftwareKey::generate(Algorithm::Es256);
         let root_key = rcgen_key(&root_soft);
         let mut root = CertificateParams::default();
@@ -51,7 +61,11 @@ impl ReaderPki {
         leaf.not_after = datetime!(2030-01-01 00:00:00 UTC);
         leaf.serial_number = Some(random_serial());
         leaf.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-        leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::Other(vec![1, 0, 18013, 5, 1, 6])];
+        leaf.extended_key_usages = if reader_eku {
+            vec![ExtendedKeyUsagePurpose::Other(vec![1, 0, 18013, 5, 1, 6])]
+        } else {
+            vec![ExtendedKeyUsagePurpose::ClientAuth]
+        };
         let reader_cert = leaf
             .signed_by(&rcgen_key(&reader_key), &root_cert, &root_key)
             .unwrap();

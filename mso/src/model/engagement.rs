@@ -139,3 +139,29 @@ impl FromCbor for DeviceEngagement {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::crypto::ecdh::AgreementKey;
+
+    #[test]
+    fn a_built_engagement_reads_back_through_its_qr_code() {
+        let key = AgreementKey::P256(p256::SecretKey::random(&mut rand_core::OsRng)).public_key();
+        let methods = Value::Array(vec![Value::Integer(2.into())]);
+        let e = DeviceEngagement::new(&key, Some(methods.clone())).unwrap();
+        assert_eq!(e.version, "1.0");
+        assert_eq!(e.cipher_suite, 1);
+        assert_eq!(
+            PublicKey::from_cose_key(e.e_device_key.value()).unwrap(),
+            key
+        );
+        assert_eq!(e.device_retrieval_methods, Some(methods));
+        let uri = e.to_qr_uri();
+        assert!(uri.starts_with("mdoc:") && !uri.ends_with('='));
+        let back = DeviceEngagement::from_qr_uri(&uri, &Limits::DEFAULT).unwrap();
+        assert_eq!(back.raw(), e.raw());
+        assert_eq!(back, e);
+    }
+}

@@ -219,6 +219,17 @@ fn a_reader_whose_authentication_fails_is_reported_unverified() {
         "{reader:?}"
     );
     assert!(reader.subject.as_deref().unwrap().contains("Rogue Reader"));
+    // Certified by a trusted CA, but not for reader authentication.
+    let other_purpose = ReaderPki::without_reader_eku("Other Purpose");
+    f.wallet
+        .set_reader_trust_anchors(vec![other_purpose.root_der.clone()])
+        .unwrap();
+    let (session, _, establishment) = engage(&f, Some(&other_purpose));
+    let consent = session.receive_establishment(establishment, at()).unwrap();
+    match &consent.documents[0].reader.auth {
+        ReaderAuthStatus::Unverified { reason } => assert!(reason.contains("1.0.18013.5.1.6")),
+        other => panic!("{other:?}"),
+    }
     // No reader authentication at all.
     let (session, _, establishment) = engage(&f, None);
     let consent = session.receive_establishment(establishment, at()).unwrap();
