@@ -184,6 +184,20 @@ class WalletTest(unittest.TestCase):
         self.wallet.set_policy(policy)
         self.present(["family_name"])
         self.assertEqual(sorted(m.use_count for m in self.wallet.credentials()[0].msos), [1, 2])
+    def test_a_broken_session_message_ends_the_session_with_a_status(self):
+        summary = self.hold([0])
+        for message, code in [(b"\xa0", 11), (b"", 11), (b"\x5a\xff\xff\xff\xff", 11)]:
+            session = self.wallet.start_presentation()
+            with self.assertRaises(wallet_sdk.WalletError.Session) as caught:
+                session.receive_establishment(message, self.at)
+            self.assertEqual(caught.exception.status_code, code)
+            # The reply is the SessionData status message the reader understands.
+            self.assertEqual(caught.exception.reply, verifier_sdk.session_status_message(
+                verifier_sdk.SessionStatus.CBOR_DECODING_ERROR()))
+            self.assertTrue(session.is_terminated())
+        self.assertEqual(self.wallet.credentials(), [summary])
+        self.assertEqual(self.wallet.credentials()[0].msos[0].use_count, 0)
+
 
 if __name__ == "__main__":
     unittest.main()
