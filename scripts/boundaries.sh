@@ -18,7 +18,7 @@ ALLOWED = {
     "mdoc-ca": {"mso", "custody"},
     "mdoc-dts": {"mso", "custody", "mdoc-httpd"},
     "verifier-sdk": {"mso", "schemas"},
-    "wallet-sdk": {"mso", "schemas"},
+    "wallet-sdk": {"mso", "schemas", "verifier-sdk"},
     "mdoc-test-kit": {"mso", "custody"},
     "devstack": {"mso", "schemas", "custody", "mdoc-issuer", "mdoc-ca", "mdoc-dts", "mdoc-httpd"},
     "e2e-tests": {"mso"},

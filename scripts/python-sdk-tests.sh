@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs the verifier SDK's Python tests (stdlib unittest) against freshly generated Python
+# Runs the verifier and wallet SDKs' Python tests (stdlib unittest) against freshly generated Python
 # bindings and the debug cdylib: the ISO 18013-5 Annex D vectors, an mdoc issued by this
 # project's own stack, the Annex D session vectors, bad input, and the trust store synced from
-# the main job's DTS served by `mdoc-dts serve`. Exits non-zero on failure
+# the main job's DTS served by `mdoc-dts serve`; then the wallet SDK's (wallet-sdk/tests/python:
+# keys, receipt and refusals, presentation to the verifier SDK's reader session, with mDLs the
+# `wallet_fixture` example issues to the wallet's keys). Exits non-zero on failure
 # and prints `python sdk tests: N passed`.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -36,10 +38,25 @@ VERIFIER_SDK_BINDINGS="$out/python" VERIFIER_SDK_FIXTURE="$out/fixture" \
     VERIFIER_SDK_DTS_INDEX="$dts_url/index.json" VERIFIER_SDK_DTS_PIN="$dts_pin" \
     python3 -m unittest discover -s verifier-sdk/tests/python -p 'test_*.py' -v 2>&1 | tee "$log" \
     || status=$?
-ran="$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' "$log" | tail -n1)"
-if [[ $status -ne 0 ]] || ! grep -q '^OK' "$log"; then
-    echo "python sdk tests: FAILED (${ran:-0} run)"
+wallet_log="$(mktemp)"
+trap 'rm -f "$log" "$wallet_log"; kill "$dts_pid" 2>/dev/null || true' EXIT
+wallet_status=0
+WALLET_SDK_BINDINGS="$out/wallet/python" WALLET_SDK_FIXTURE_BIN="$target/debug/examples/wallet_fixture" \
+    python3 -m unittest discover -s wallet-sdk/tests/python -p 'test_*.py' -v 2>&1 \
+    | tee "$wallet_log" || wallet_status=$?
+passed=0
+failed=0
+for l in "$log" "$wallet_log"; do
+    ran="$(sed -n 's/^Ran \([0-9]*\) tests\{0,1\}.*/\1/p' "$l" | tail -n1)"
+    skipped="$(sed -n 's/^OK (skipped=\([0-9]*\)).*/\1/p' "$l")"
+    if grep -q '^OK' "$l"; then
+        passed=$(( passed + ${ran:-0} - ${skipped:-0} ))
+    else
+        failed=1
+    fi
+done
+if [[ $status -ne 0 || $wallet_status -ne 0 || $failed -ne 0 ]]; then
+    echo "python sdk tests: FAILED"
     exit 1
 fi
-skipped="$(sed -n 's/^OK (skipped=\([0-9]*\)).*/\1/p' "$log")"
-echo "python sdk tests: $(( ${ran:-0} - ${skipped:-0} )) passed"
+echo "python sdk tests: $passed passed"

@@ -33,7 +33,7 @@ if command -v pg_isready >/dev/null && ! pg_isready -q -h 127.0.0.1 -p 5432; the
 fi
 cargo test --workspace 2>&1 | tee -a "$log"
 
-step "verifier SDK: Kotlin/Swift/Python bindings (uniffi library mode) and the Python tests"
+step "verifier and wallet SDKs: Kotlin/Swift/Python bindings (uniffi library mode) and the Python tests"
 # Reuses the debug build the tests just made; fails the run if a Python test fails.
 bash scripts/python-sdk-tests.sh 2>&1 | tee -a "$log"
 

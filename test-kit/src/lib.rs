@@ -17,6 +17,7 @@
 pub mod forge;
 pub mod mdl;
 pub mod pki;
+pub mod reader;
 pub mod softhsm;
 pub mod tsa;
 pub mod vical;

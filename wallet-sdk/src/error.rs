@@ -31,6 +31,77 @@ pub enum WalletError {
         /// What failed, for logs.
         reason: String,
     },
+    /// The app's storage failed (raised by a [`crate::Storage`] implementation, or an I/O
+    /// error of [`crate::FileStorage`]).
+    #[error("storage: {reason}")]
+    Storage {
+        /// What failed, for logs.
+        reason: String,
+    },
+    /// A stored record is not one this SDK wrote, is of an unknown format version, or is
+    /// damaged. Nothing was changed.
+    #[error("stored record {key:?}: {reason}")]
+    StoredFormat {
+        /// The storage key of the record.
+        key: String,
+        /// What is wrong, for logs.
+        reason: String,
+    },
+    /// No credential (or key, or session) of that identifier.
+    #[error("not found: {what}")]
+    NotFound {
+        /// What was looked for.
+        what: String,
+    },
+    /// A credential batch was refused on receipt: nothing was stored and the batch's device
+    /// keys were deleted.
+    #[error("credential {index} refused ({reason:?}): {detail}")]
+    CredentialRefused {
+        /// Why, typed.
+        reason: RefusalReason,
+        /// The index in the batch of the first credential refused.
+        index: u32,
+        /// Why, in words (the failed check), for logs.
+        detail: String,
+    },
+    /// No stored MSO can answer: every MSO of the credential has been presented (and the
+    /// policy does not allow reuse), or none is valid at the time of presentation.
+    #[error("no usable MSO: {reason}")]
+    NoUsableMso {
+        /// Why, for logs.
+        reason: String,
+    },
+    /// A proximity session message failed or the session cannot take this step. The session
+    /// has ended; when `reply` is not empty, send it to the reader (a SessionData with
+    /// `status_code` 10 or 11, ISO 18013-5 §9.1.1.4).
+    #[error("session: {reason}")]
+    Session {
+        /// Why, for logs.
+        reason: String,
+        /// The SessionData status code sent in `reply` (10, 11 or 20), 0 when none.
+        status_code: u64,
+        /// The SessionData to send to the reader, or empty.
+        reply: Vec<u8>,
+    },
+    /// An argument is inconsistent or out of range.
+    #[error("invalid argument: {reason}")]
+    InvalidArgument {
+        /// Why, for logs.
+        reason: String,
+    },
+    /// The trust store or the verifier engine could not take the step (e.g. a malformed
+    /// anchor).
+    #[error("trust: {reason}")]
+    Trust {
+        /// Why, for logs.
+        reason: String,
+    },
+    /// An internal invariant failed (e.g. a lock poisoned by an earlier failure).
+    #[error("internal error: {reason}")]
+    Internal {
+        /// What, for logs.
+        reason: String,
+    },
     /// A foreign implementation raised an error the SDK does not know.
     #[error("unexpected error from the app: {reason}")]
     Callback {
@@ -42,6 +113,80 @@ pub enum WalletError {
 impl From<uniffi::UnexpectedUniFFICallbackError> for WalletError {
     fn from(e: uniffi::UnexpectedUniFFICallbackError) -> Self {
         Self::Callback { reason: e.reason }
+    }
+}
+
+/// Why a credential was refused on receipt (ISO 18013-5 §9.3 checks, run by the verifier
+/// engine, plus the wallet's own: the device key binding and the expected doc type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
+pub enum RefusalReason {
+    /// The bytes are not an IssuerSigned (or exceed a decoding bound).
+    Malformed,
+    /// The DS certificate does not chain to an IACA in the app's trust store (or is not the
+    /// pinned one), or the chain is revoked.
+    UntrustedIssuer,
+    /// The DS or IACA certificate is outside its validity, or does not fit its profile.
+    InvalidCertificate,
+    /// The MSO signature does not verify, or uses an algorithm not allowed.
+    InvalidSignature,
+    /// An element's value does not match its digest in the MSO (tampered), or is missing
+    /// from it.
+    TamperedElement,
+    /// The doc type is not the one the wallet asked for.
+    WrongDocType,
+    /// The MSO is not valid yet.
+    NotYetValid,
+    /// The MSO has expired (validUntil passed), or its validity is inconsistent.
+    Expired,
+    /// The MSO's deviceKey is not the public key of the device key it was issued for.
+    BoundToAnotherKey,
+    /// The MSO is revoked or suspended in its status list.
+    Revoked,
+    /// Any other failed check.
+    Other,
+}
+
+impl From<verifier_sdk::VerifierError> for WalletError {
+    fn from(e: verifier_sdk::VerifierError) -> Self {
+        use verifier_sdk::VerifierError as V;
+        let reason = e.to_string();
+        match e {
+            V::Malformed { .. } => Self::Malformed { reason },
+            V::SizeLimit { .. } => Self::SizeLimit { reason },
+            V::Crypto { .. } | V::InvalidKey { .. } | V::UnsupportedAlgorithm { .. } => {
+                Self::Crypto { reason }
+            }
+            V::InvalidArgument { .. } => Self::InvalidArgument { reason },
+            V::Internal { .. } => Self::Internal { reason },
+            _ => Self::Trust { reason },
+        }
+    }
+}
+
+/// `mso`'s errors, classified once by the verifier SDK's mapping.
+impl From<mso::Error> for WalletError {
+    fn from(e: mso::Error) -> Self {
+        verifier_sdk::VerifierError::from(e).into()
+    }
+}
+
+impl WalletError {
+    pub(crate) fn internal(reason: impl Into<String>) -> Self {
+        Self::Internal {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn invalid_argument(reason: impl Into<String>) -> Self {
+        Self::InvalidArgument {
+            reason: reason.into(),
+        }
+    }
+
+    pub(crate) fn storage(reason: impl Into<String>) -> Self {
+        Self::Storage {
+            reason: reason.into(),
+        }
     }
 }
 

@@ -7,11 +7,10 @@
 //! in-memory implementation for tests and for platforms without a hardware store.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
-use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 use rand_core::OsRng;
 
 use crate::error::{Result, WalletError};
@@ -53,6 +52,13 @@ impl SoftwareKeyStore {
     pub fn new() -> Self {
         Self::default()
     }
+}
+
+/// A new, empty [`SoftwareKeyStore`] as a [`KeyStore`], for the foreign languages (where a
+/// Rust object is not an implementation of the foreign trait): pass it to `Wallet`.
+#[uniffi::export]
+pub fn software_key_store() -> Arc<dyn KeyStore> {
+    Arc::new(SoftwareKeyStore::new())
 }
 
 impl SoftwareKeyStore {
@@ -157,7 +163,44 @@ pub(crate) fn check_point(alias: &str, public: Vec<u8>) -> Result<Vec<u8>> {
     Ok(public)
 }
 
+/// A device key of the app's store as an `mso` [`mso::crypto::Signer`] (ES256): every
+/// signature goes through [`sign_checked`], so what the store answers is checked before it is
+/// used in a COSE structure.
+pub struct DeviceSigner<'a> {
+    store: &'a dyn KeyStore,
+    alias: String,
+    public: Vec<u8>,
+}
+
+impl<'a> DeviceSigner<'a> {
+    /// The signer for `alias`, with its public key read (and checked) once.
+    pub fn new(store: &'a dyn KeyStore, alias: &str) -> Result<Self> {
+        Ok(DeviceSigner {
+            store,
+            alias: alias.to_owned(),
+            public: public_key_checked(store, alias)?,
+        })
+    }
+}
+
+impl mso::crypto::Signer for DeviceSigner<'_> {
+    fn algorithm(&self) -> mso::crypto::Algorithm {
+        mso::crypto::Algorithm::Es256
+    }
+
+    fn public_key(&self) -> mso::Result<mso::crypto::PublicKey> {
+        mso::crypto::PublicKey::from_sec1(mso::crypto::Curve::P256, &self.public)
+    }
+
+    fn sign(&self, tbs: &[u8]) -> mso::Result<Vec<u8>> {
+        sign_checked(self.store, &self.alias, &self.public, tbs)
+            .map(|sig| sig.to_vec())
+            .map_err(|e| mso::Error::Signer(e.to_string()))
+    }
+}
+
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -4,6 +4,7 @@ use coset::{AsCborValue, CoseKey};
 
 use crate::cbor::{node, FromCbor, Limits, Node, Tag24, ToCbor, Value};
 use crate::cose::parse_cose_key;
+use crate::crypto::PublicKey;
 use crate::error::{Error, Result};
 
 impl FromCbor for CoseKey {
@@ -60,6 +61,38 @@ impl DeviceEngagement {
         Self::from_bytes(&bytes, limits)
     }
 
+    /// The engagement an mdoc shows (version "1.0", cipher suite 1, `e_device_key`), with
+    /// `retrieval_methods` (the DeviceRetrievalMethods array, e.g. BLE with its UUIDs) when
+    /// the transport needs them in the engagement; QR and NFC handovers with an out-of-band
+    /// transport leave it out.
+    pub fn new(e_device_key: &PublicKey, retrieval_methods: Option<Value>) -> Result<Self> {
+        let mut entries = vec![
+            (Value::Integer(0.into()), Value::Text("1.0".into())),
+            (
+                Value::Integer(1.into()),
+                Value::Array(vec![
+                    Value::Integer(1.into()),
+                    Tag24::new(e_device_key.to_cose_key()).to_value(),
+                ]),
+            ),
+        ];
+        if let Some(methods) = retrieval_methods {
+            entries.push((Value::Integer(2.into()), methods));
+        }
+        let bytes = crate::cbor::encode_value(&Value::Map(entries));
+        Self::from_bytes(&bytes, &Limits::DEFAULT)
+    }
+
+    /// The QR form: `mdoc:` followed by the engagement's bytes in base64url without padding
+    /// (ISO 18013-5 §8.2.2.3).
+    pub fn to_qr_uri(&self) -> String {
+        use base64::Engine;
+        format!(
+            "mdoc:{}",
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&self.raw)
+        )
+    }
+
     /// The bytes exactly as received.
     pub fn raw(&self) -> &[u8] {
         &self.raw
@@ -104,5 +137,31 @@ impl FromCbor for DeviceEngagement {
             e_device_key: Tag24::from_node(key, src, limits)?,
             device_retrieval_methods: m.get_int(2).map(|d| d.to_value(src)),
         })
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::crypto::ecdh::AgreementKey;
+
+    #[test]
+    fn a_built_engagement_reads_back_through_its_qr_code() {
+        let key = AgreementKey::P256(p256::SecretKey::random(&mut rand_core::OsRng)).public_key();
+        let methods = Value::Array(vec![Value::Integer(2.into())]);
+        let e = DeviceEngagement::new(&key, Some(methods.clone())).unwrap();
+        assert_eq!(e.version, "1.0");
+        assert_eq!(e.cipher_suite, 1);
+        assert_eq!(
+            PublicKey::from_cose_key(e.e_device_key.value()).unwrap(),
+            key
+        );
+        assert_eq!(e.device_retrieval_methods, Some(methods));
+        let uri = e.to_qr_uri();
+        assert!(uri.starts_with("mdoc:") && !uri.ends_with('='));
+        let back = DeviceEngagement::from_qr_uri(&uri, &Limits::DEFAULT).unwrap();
+        assert_eq!(back.raw(), e.raw());
+        assert_eq!(back, e);
     }
 }

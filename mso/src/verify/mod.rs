@@ -35,10 +35,12 @@ mod country;
 mod device;
 mod issuer;
 mod options;
+mod reader;
 mod report;
 mod revocation;
 
 pub use device::{verify_device_response, verify_document};
 pub use issuer::verify_issuer_signed;
 pub use options::{DeviceAuthInput, IssuerTrust, ListToken, Placeholders, VerifyOptions};
+pub use reader::verify_reader_auth;
 pub use report::{Check, CheckKind, DocumentReport, Failure, ResponseReport, Warning};
