@@ -11,7 +11,6 @@ use std::sync::Mutex;
 
 use p256::ecdsa::signature::{Signer as _, Verifier as _};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
-use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 use rand_core::OsRng;
 
 use crate::error::{Result, WalletError};
@@ -158,6 +157,7 @@ pub(crate) fn check_point(alias: &str, public: Vec<u8>) -> Result<Vec<u8>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
