@@ -167,6 +167,9 @@ struct State {
     nonces: DpopNonces,
     deferred: Option<Deferred>,
     notification_id: Option<String>,
+    /// The `client_id` the token request carried (then key proofs carry it as `iss`;
+    /// anonymous pre-authorized access omits it, OpenID4VCI 1.0 §F.1).
+    client_id_sent: Option<String>,
 }
 
 /// An OpenID4VCI 1.0 client for one issuance (see the module documentation for the steps).
@@ -346,6 +349,10 @@ impl Oid4vciClient {
                 }
             }
         }
+        let client_id = form
+            .iter()
+            .find(|(k, _)| k == "client_id")
+            .map(|(_, v)| v.clone());
         let answer = exchange(
             &self.http,
             &*self.keys,
@@ -364,6 +371,7 @@ impl Oid4vciClient {
             return Err(error_of(&answer));
         }
         state.token = Some(access_token(&answer, dpop.is_some())?);
+        state.client_id_sent = client_id;
         Ok(())
     }
 
@@ -439,6 +447,7 @@ impl Oid4vciClient {
         audience: &str,
         nonce: Option<&str>,
         attest: bool,
+        client_id: Option<&str>,
     ) -> Result<Vec<String>> {
         keys.iter()
             .map(|k| {
@@ -453,14 +462,7 @@ impl Oid4vciClient {
                 } else {
                     None
                 };
-                key_proof(
-                    &*self.keys,
-                    k,
-                    audience,
-                    nonce,
-                    self.options.client_id.as_deref(),
-                    attestation,
-                )
+                key_proof(&*self.keys, k, audience, nonce, client_id, attestation)
             })
             .collect()
     }
@@ -514,13 +516,15 @@ impl Oid4vciClient {
         };
         let audience = metadata.credential_issuer.as_str();
         let max = bound(self.options.max_credential_bytes);
-        let proofs = self.proofs(keys, audience, nonce.as_deref(), attest)?;
+        let client_id = state.client_id_sent.clone();
+        let client_id = client_id.as_deref();
+        let proofs = self.proofs(keys, audience, nonce.as_deref(), attest, client_id)?;
         let mut answer = self.resource(state, &metadata.credential_endpoint, body(proofs), max)?;
         let stale_nonce =
             answer.status == 400 && oauth_error(&answer).is_some_and(|(c, _)| c == "invalid_nonce");
         if stale_nonce && metadata.nonce_endpoint.is_some() {
             let nonce = self.fresh_nonce(state, metadata)?;
-            let proofs = self.proofs(keys, audience, nonce.as_deref(), attest)?;
+            let proofs = self.proofs(keys, audience, nonce.as_deref(), attest, client_id)?;
             answer = self.resource(state, &metadata.credential_endpoint, body(proofs), max)?;
         }
         if !matches!(answer.status, 200 | 202) {
@@ -777,7 +781,11 @@ impl Oid4vciClient {
         } else {
             None
         };
-        let jkt = dpop.as_ref().map(jwk_thumbprint).transpose()?;
+        // With PAR the DPoP header binds the request (RFC 9449 §10.1); without, `dpop_jkt`.
+        let jkt = match (&server.par_endpoint, &dpop) {
+            (None, Some(k)) => Some(jwk_thumbprint(k)?),
+            _ => None,
+        };
         let params = request_params(
             &pending,
             &challenge,
