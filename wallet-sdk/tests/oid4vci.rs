@@ -30,6 +30,11 @@ const ISSUER: &str = "https://issuer.example";
 const OFFER_URI: &str = "https://issuer.example/offers/1";
 const MDL: &str = "org.iso.18013.5.1.mDL";
 
+/// What a refusal must be.
+type Check = fn(&WalletError) -> bool;
+/// Canned answers by URL.
+type Canned<'a> = Vec<(&'a str, HttpResponse)>;
+
 static PKI: LazyLock<TestPki> = LazyLock::new(TestPki::new);
 
 fn b64(bytes: &[u8]) -> String {
@@ -445,7 +450,7 @@ fn hostile_offers_and_metadata() {
         f(&mut o);
         answer(200, o)
     };
-    let cases: Vec<(&str, Vec<(&str, HttpResponse)>, fn(&WalletError) -> bool)> = vec![
+    let cases: Vec<(&str, Canned, Check)> = vec![
         (
             "oversized offer",
             vec![(OFFER_URI, raw(200, &vec![b' '; 70 * 1024]))],
@@ -645,7 +650,7 @@ fn hostile_offers_and_metadata() {
 #[test]
 fn hostile_token_responses() {
     let token = format!("{ISSUER}/token");
-    let cases: Vec<(HttpResponse, fn(&WalletError) -> bool)> = vec![
+    let cases: Vec<(HttpResponse, Check)> = vec![
         (answer(200, json!({"token_type": "DPoP"})), |e| {
             matches!(e, WalletError::Protocol { .. })
         }),
@@ -728,7 +733,7 @@ fn hostile_credential_responses_leave_no_key() {
     let credential = format!("{ISSUER}/credential");
     let stranger = mso::crypto::SoftwareKey::generate(mso::crypto::Algorithm::Es256);
     let foreign = mdl_for(&mso::crypto::Signer::public_key(&stranger).unwrap());
-    let cases: Vec<(HttpResponse, fn(&WalletError) -> bool)> = vec![
+    let cases: Vec<(HttpResponse, Check)> = vec![
         (
             answer(
                 200,
@@ -958,35 +963,55 @@ fn authorization_code_flow_checks_the_redirect() {
     assert_eq!(form["scope"], MDL);
     assert_eq!(form["response_type"], "code");
     assert!(par.headers.iter().any(|h| h.name == "DPoP"));
-    let state = form["state"].clone();
 
-    let redirect = |extra: &str| format!("https://wallet.example/cb?code=c1&{extra}");
     let iss: String = form_urlencoded::byte_serialize(ISSUER.as_bytes()).collect();
-    let cases: Vec<(String, fn(&WalletError) -> bool)> = vec![
-        (redirect(&format!("state=other&iss={iss}")), |e| {
-            matches!(e, WalletError::Protocol { .. })
-        }),
-        (redirect(&format!("iss={iss}")), |e| {
-            matches!(e, WalletError::Protocol { .. })
-        }),
-        (redirect(&format!("state={state}&iss=https%3A%2F%2Fevil.example")), |e| {
-            matches!(e, WalletError::IssuerMismatch { .. })
-        }),
-        (redirect(&format!("state={state}")), |e| {
-            matches!(e, WalletError::Protocol { .. })
-        }),
+    type Case = (fn(&str, &str) -> String, Check);
+    let cases: Vec<Case> = vec![
         (
-            format!("https://evil.example/cb?code=c1&state={state}&iss={iss}"),
+            |_, iss| format!("https://wallet.example/cb?code=c1&state=other&iss={iss}"),
+            |e| matches!(e, WalletError::Protocol { .. }),
+        ),
+        (
+            |_, iss| format!("https://wallet.example/cb?code=c1&iss={iss}"),
+            |e| matches!(e, WalletError::Protocol { .. }),
+        ),
+        (
+            |st, _| {
+                format!(
+                    "https://wallet.example/cb?code=c1&state={st}&iss=https%3A%2F%2Fevil.example"
+                )
+            },
+            |e| matches!(e, WalletError::IssuerMismatch { .. }),
+        ),
+        (
+            |st, _| format!("https://wallet.example/cb?code=c1&state={st}"),
+            |e| matches!(e, WalletError::Protocol { .. }),
+        ),
+        (
+            |st, iss| format!("https://wallet.example/cb?code=c1&code=c2&state={st}&iss={iss}"),
+            |e| matches!(e, WalletError::Protocol { .. }),
+        ),
+        (
+            |st, iss| format!("https://evil.example/cb?code=c1&state={st}&iss={iss}"),
             |e| matches!(e, WalletError::InvalidInput { .. }),
         ),
         (
-            format!(
-                "https://wallet.example/cb?error=access_denied&error_description=no&state={state}&iss={iss}"
-            ),
+            |st, iss| {
+                format!(
+                    "https://wallet.example/cb?error=access_denied&error_description=no&state={st}&iss={iss}"
+                )
+            },
             |e| matches!(e, WalletError::IssuerError { status: 0, code, .. } if code == "access_denied"),
         ),
     ];
-    for (r, expected) in cases {
+    let last_par = |fake: &Fake| -> HashMap<String, String> {
+        let par = fake.requests(&format!("{ISSUER}/par"));
+        form_urlencoded::parse(&par.last().unwrap().body)
+            .into_owned()
+            .collect()
+    };
+    for (make, expected) in cases {
+        let r = make(&last_par(&fake)["state"], &iss);
         let err = c.finish_authorization(r.clone()).unwrap_err();
         assert!(expected(&err), "{r}: {err:?}");
         // The pending request is consumed: start again.
@@ -997,12 +1022,12 @@ fn authorization_code_flow_checks_the_redirect() {
         c.authorization_url(MDL.into()).unwrap();
     }
     assert!(fake.requests(&format!("{ISSUER}/token")).is_empty());
-    let par = fake.requests(&format!("{ISSUER}/par"));
-    let form: HashMap<String, String> = form_urlencoded::parse(&par.last().unwrap().body)
-        .into_owned()
-        .collect();
-    c.finish_authorization(redirect(&format!("state={}&iss={iss}", form["state"])))
-        .unwrap();
+    let form = last_par(&fake);
+    c.finish_authorization(format!(
+        "https://wallet.example/cb?code=c1&state={}&iss={iss}",
+        form["state"]
+    ))
+    .unwrap();
     let token = &fake.requests(&format!("{ISSUER}/token"))[0];
     let tf: HashMap<String, String> = form_urlencoded::parse(&token.body).into_owned().collect();
     assert_eq!(tf["grant_type"], "authorization_code");
