@@ -1,7 +1,8 @@
 //! End to end across the system: a DS key generated in the issuer's keystore, its CSR
 //! certified by the `mdoc-ca` library (dev root), installed in `mdoc-issuer`; an mDL issued
 //! over HTTP on loopback, verified by `mso` and by pymdoccbor (an independent implementation);
-//! then revoked, and both published lists show it revoked.
+//! then revoked, and both published lists show it revoked. Module `wallet_sdk`: the wallet
+//! SDK's OpenID4VCI client obtains mDLs from the same issuer over both flows.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
