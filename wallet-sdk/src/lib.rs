@@ -16,6 +16,12 @@
 //! - presenting in person (ISO 18013-5): [`Wallet::start_presentation`] gives a
 //!   [`PresentationSession`]: the QR engagement, the reader's request as a
 //!   [`ConsentRequest`], the encrypted response from only the approved elements.
+//! - [`HttpClient`]: the app's HTTP stack; the SDK enforces `https`, no redirects and bounded
+//!   answers around it.
+//!
+//! [`Oid4vciClient`] obtains `mso_mdoc` credentials from any OpenID4VCI 1.0 issuer (offers,
+//! metadata, pre-authorized and authorization-code flows with DPoP, batch key proofs,
+//! deferred issuance, notifications).
 //!
 //! Every call that takes bytes returns `Result<_, WalletError>`: decoding is bounded by
 //! `mso`'s limits and the facade has no panicking path (the workspace lints deny `unwrap`,
@@ -28,7 +34,10 @@ uniffi::setup_scaffolding!();
 mod consent;
 mod credentials;
 mod error;
+mod http;
+mod json;
 mod keystore;
+mod oid4vci;
 mod proximity;
 mod receive;
 mod storage;
@@ -43,7 +52,10 @@ pub use credentials::{
     CREDENTIAL_FORMAT, MAX_BATCH, MAX_RECORD_LEN,
 };
 pub use error::{RefusalReason, Result, WalletError};
+pub use http::{HttpClient, HttpHeader, HttpMethod, HttpRequest, WalletHttpResponse, MAX_URL_LEN};
+pub use json::MAX_JSON_DEPTH;
 pub use keystore::{software_key_store, DeviceSigner, KeyStore, SoftwareKeyStore};
+pub use oid4vci::*;
 pub use proximity::{PresentationSession, MAX_DOC_REQUESTS};
 pub use receive::IssuedCredential;
 pub use storage::{file_storage, FileStorage, Storage, MAX_KEY_LEN, MAX_VALUE_LEN};

@@ -11,6 +11,8 @@
 mod common;
 #[path = "wallet/hostile.rs"]
 mod hostile;
+#[path = "wallet/oid4vci.rs"]
+mod oid4vci;
 #[path = "wallet/present.rs"]
 mod present;
 #[path = "wallet/receive.rs"]
