@@ -21,7 +21,8 @@ use crate::storage::Storage;
 
 /// The stored record format this SDK writes and reads.
 pub const CREDENTIAL_FORMAT: u32 = 1;
-/// Most MSOs in one credential's batch.
+/// Most MSOs in one credential's batch, and so the most the OpenID4VCI client requests at
+/// once, whatever the issuer allows.
 pub const MAX_BATCH: usize = 100;
 /// Largest stored credential record read back.
 pub const MAX_RECORD_LEN: usize = crate::storage::MAX_VALUE_LEN;

@@ -26,8 +26,6 @@ const AS_WELL_KNOWN: &str = "oauth-authorization-server";
 const OIDC_WELL_KNOWN: &str = "openid-configuration";
 /// Most credential configurations read from one issuer.
 pub const MAX_CONFIGURATIONS: usize = 256;
-/// Largest batch the SDK requests at once, whatever the issuer allows.
-pub const MAX_BATCH: u32 = 100;
 
 /// A name in one locale.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -367,7 +365,9 @@ pub(crate) fn issuer_metadata(http: &Http, id: &str, max: usize) -> Result<Issue
     }
     let batch_size = match raw.batch_credential_issuance {
         None => 1,
-        Some(b) if b.batch_size >= 2 => b.batch_size.min(MAX_BATCH),
+        Some(b) if b.batch_size >= 2 => b
+            .batch_size
+            .min(u32::try_from(crate::credentials::MAX_BATCH).unwrap_or(u32::MAX)),
         Some(b) => {
             return Err(WalletError::Protocol {
                 reason: format!("batch_size {} is below 2", b.batch_size),

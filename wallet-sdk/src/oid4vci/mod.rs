@@ -24,8 +24,6 @@ pub use client::{
 pub use exchange::{
     DEFAULT_MAX_CREDENTIAL_BYTES, DEFAULT_MAX_METADATA_BYTES, DEFAULT_MAX_TOKEN_BYTES,
 };
-pub use metadata::{
-    ClaimInfo, CredentialConfigurationInfo, LocalizedName, MAX_BATCH, MAX_CONFIGURATIONS,
-};
+pub use metadata::{ClaimInfo, CredentialConfigurationInfo, LocalizedName, MAX_CONFIGURATIONS};
 pub use notification::NotificationEvent;
 pub use offer::{TxCodeInfo, TxCodeInputMode, MAX_OFFERED_CONFIGURATIONS, MAX_OFFER_LEN};
