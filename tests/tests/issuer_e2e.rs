@@ -260,10 +260,11 @@ mod wallet_sdk {
     use mso::verify::{verify_issuer_signed, IssuerTrust, VerifyOptions};
     use mso::x509::Certificate;
     use time::OffsetDateTime;
+    use wallet_sdk::verifier_sdk::TrustStore;
     use wallet_sdk::{
-        default_oid4vci_options, HttpClient, HttpHeader, HttpMethod, HttpRequest, Issuance,
-        IssuedCredentials, KeyStore, NotificationEvent, Oid4vciClient, SoftwareKeyStore,
-        TxCodeInputMode, WalletError, WalletHttpResponse,
+        default_oid4vci_options, file_storage, HttpClient, HttpHeader, HttpMethod, HttpRequest,
+        Issuance, IssuedCredentials, KeyStore, Oid4vciClient, RefusalReason, SoftwareKeyStore,
+        TxCodeInputMode, Wallet, WalletError, WalletHttpResponse,
     };
 
     const LOGIN: &str = "https://portal.example/login";
@@ -464,9 +465,19 @@ mod wallet_sdk {
         };
         assert_eq!(result.credentials.len(), 2);
         check_issued(&result, iaca, &keys);
-        assert!(client
-            .notify(NotificationEvent::CredentialAccepted, None)
-            .unwrap());
+        // The wallet, trusting the issuer's IACA, stores both and tells the issuer.
+        let trust = TrustStore::new();
+        trust.add_iaca_der(iaca.der().to_vec()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let storage = file_storage(dir.path().to_str().unwrap().to_owned()).unwrap();
+        let wallet = Wallet::new(keys.clone(), storage, trust);
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        let stored = wallet.receive_issued(client.clone(), result, now).unwrap();
+        assert_eq!((stored.doc_type.as_str(), stored.msos.len()), (MDL, 2));
+        assert_eq!(wallet.credentials().unwrap().len(), 1);
+        let notified = http.requests_to("/oid4vci/notification");
+        let body: serde_json::Value = serde_json::from_slice(&notified[0].body).unwrap();
+        assert_eq!(body["event"], "credential_accepted");
 
         // DPoP all along: the issuer's first nonce challenge was answered, the credential and
         // notification requests carried a DPoP-bound token with a proof.
@@ -574,6 +585,29 @@ mod wallet_sdk {
         };
         assert_eq!(result.credentials.len(), 1);
         check_issued(&result, iaca, &keys);
+        // A wallet that does not trust this issuer's IACA refuses the credential, stores
+        // nothing, deletes its key, and tells the issuer it failed.
+        let dir = tempfile::tempdir().unwrap();
+        let storage = file_storage(dir.path().to_str().unwrap().to_owned()).unwrap();
+        let wallet = Wallet::new(keys.clone(), storage, TrustStore::new());
+        let alias = result.credentials[0].key_alias.clone();
+        let now = OffsetDateTime::now_utc().unix_timestamp();
+        match wallet.receive_issued(client.clone(), result, now) {
+            Err(WalletError::CredentialRefused { reason, .. }) => {
+                assert_eq!(reason, RefusalReason::UntrustedIssuer)
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(wallet.credentials().unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert!(keys.public_key(alias).is_err());
+        let notified = http.requests_to("/oid4vci/notification");
+        let body: serde_json::Value = serde_json::from_slice(&notified[0].body).unwrap();
+        assert_eq!(body["event"], "credential_failure");
+        assert!(body["event_description"]
+            .as_str()
+            .unwrap()
+            .contains("UntrustedIssuer"));
         let token = http.requests_to("/oid4vci/token");
         let token = token.last().unwrap();
         let form: Vec<(String, String)> =

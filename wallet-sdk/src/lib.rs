@@ -11,6 +11,8 @@
 //! - receiving: [`Wallet::new_device_keys`], then [`Wallet::accept_credentials`] stores a
 //!   batch only if every credential verifies and is bound to its device key
 //!   ([`WalletError::CredentialRefused`] with a [`RefusalReason`] otherwise);
+//!   [`Wallet::receive_issued`] does so for an [`Oid4vciClient`] issuance and notifies the
+//!   issuer of the outcome;
 //! - holding: [`Wallet::credentials`], [`Wallet::credential_health`] (refresh when the batch
 //!   runs low or the MSOs near their end, per [`WalletPolicy`]), [`Wallet::delete_credential`];
 //! - presenting in person (ISO 18013-5): [`Wallet::start_presentation`] gives a
@@ -37,6 +39,7 @@ mod error;
 mod http;
 mod json;
 mod keystore;
+mod obtain;
 mod oid4vci;
 mod proximity;
 mod receive;
