@@ -1,11 +1,9 @@
 //! The integration tests of `ca`, one binary (one link step) with a module per area.
 
 mod ceremonies;
-#[path = "../ceremony_common/mod.rs"]
 mod ceremony_common;
 mod ceremony_pkcs11;
 mod cli;
-#[path = "../x509_common/mod.rs"]
 mod x509_common;
 mod x509_crl;
 mod x509_csr;

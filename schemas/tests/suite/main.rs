@@ -1,6 +1,5 @@
 //! The integration tests of `schemas`, one binary (one link step) with a module per area.
 
-#[path = "../common/mod.rs"]
 mod common;
 mod doctypes;
 mod fuzz;

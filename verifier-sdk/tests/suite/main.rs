@@ -2,7 +2,6 @@
 
 mod annex_d;
 mod bad_input;
-#[path = "../common/mod.rs"]
 mod common;
 mod dts_sync;
 mod own_stack;

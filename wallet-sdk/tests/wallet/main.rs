@@ -7,13 +7,8 @@
     missing_docs
 )]
 
-#[path = "wallet/common.rs"]
 mod common;
-#[path = "wallet/hostile.rs"]
 mod hostile;
-#[path = "wallet/oid4vci.rs"]
 mod oid4vci;
-#[path = "wallet/present.rs"]
 mod present;
-#[path = "wallet/receive.rs"]
 mod receive;
