@@ -152,6 +152,19 @@ struct Discovered {
     offered: Vec<Configuration>,
 }
 
+impl Discovered {
+    /// The offered configuration `id`, or why it cannot be requested.
+    fn configuration(&self, id: &str) -> Result<Configuration> {
+        self.offered
+            .iter()
+            .find(|c| c.info.id == id)
+            .cloned()
+            .ok_or_else(|| WalletError::InvalidInput {
+                reason: format!("{id:?} is not offered"),
+            })
+    }
+}
+
 struct Deferred {
     transaction_id: String,
     keys: Vec<StoreKey>,
@@ -753,14 +766,7 @@ impl Oid4vciClient {
             .as_ref()
             .ok_or_else(|| flow("resolve an offer first"))?;
         let server = d.server.clone();
-        let configuration = d
-            .offered
-            .iter()
-            .find(|c| c.info.id == configuration_id)
-            .cloned()
-            .ok_or_else(|| WalletError::InvalidInput {
-                reason: format!("{configuration_id:?} is not offered"),
-            })?;
+        let configuration = d.configuration(&configuration_id)?;
         let issuer_state = d
             .offer
             .as_ref()
@@ -886,14 +892,7 @@ impl Oid4vciClient {
             .as_ref()
             .ok_or_else(|| flow("resolve an offer first"))?;
         let metadata = d.metadata.clone();
-        let configuration = d
-            .offered
-            .iter()
-            .find(|c| c.info.id == configuration_id)
-            .cloned()
-            .ok_or_else(|| WalletError::InvalidInput {
-                reason: format!("{configuration_id:?} is not offered"),
-            })?;
+        let configuration = d.configuration(&configuration_id)?;
         if count == 0 || count > metadata.batch_size {
             return Err(WalletError::InvalidInput {
                 reason: format!("count must be 1 to {}", metadata.batch_size),
