@@ -7,6 +7,7 @@
 //! - [`mdl`]: a sample mDL with 12 elements and a 20 KB portrait;
 //! - [`forge`]: properly signed documents with one intended defect each;
 //! - [`vical`]: a VICAL root and signer for signing and trusting VICALs;
+//! - [`interop`]: the pinned Python implementations of `tests/interop/`, run from any crate;
 //! - [`tsa`]: a real RFC 3161 time-stamping authority (`openssl ts -reply`), also over HTTP;
 //! - [`softhsm`]: a private SoftHSM2 configuration with initialised tokens, set up once per
 //!   test process.
@@ -15,6 +16,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod forge;
+pub mod interop;
 pub mod mdl;
 pub mod pki;
 pub mod reader;

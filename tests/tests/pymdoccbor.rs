@@ -18,11 +18,11 @@
     clippy::panic
 )]
 
+use test_kit::interop::run_script;
 use test_kit::{mdl, pki};
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use base64::engine::general_purpose::STANDARD as B64;
@@ -48,26 +48,6 @@ const PY_NOW: OffsetDateTime = datetime!(2026-03-01 08:00:00 UTC);
 
 // ------------------------------------------------------------------------------------------
 // Running the Python side.
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
-
-fn python() -> PathBuf {
-    let python = std::env::var_os("MDOC_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    assert!(
-        python.exists(),
-        "no Python interpreter at {}: run `bash scripts/python-venv.sh` (creates .venv with \
-         pymdoccbor==1.4.0) or set MDOC_PYTHON to an interpreter that has pymdoccbor 1.4.0",
-        python.display()
-    );
-    python
-}
 
 /// A unique directory under the system temp dir, removed on drop (unless MDOC_KEEP_TMP is set).
 struct TempDir(PathBuf);
@@ -110,26 +90,6 @@ impl Drop for TempDir {
         } else {
             let _ = std::fs::remove_dir_all(&self.0);
         }
-    }
-}
-
-struct PyRun {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run_script(script: &str, args: &[&str]) -> PyRun {
-    let script_path = repo_root().join("tests/interop").join(script);
-    let out = Command::new(python())
-        .arg(&script_path)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script_path.display()));
-    PyRun {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
 }
 

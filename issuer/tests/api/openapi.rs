@@ -881,10 +881,7 @@ pub(crate) async fn real_responses_match_the_generated_document() {
 #[test]
 #[ignore = "needs MDOC_PYTHON with openapi-spec-validator (scripts/python-venv.sh)"]
 fn openapi_spec_validator_accepts_the_document() {
-    let python = std::env::var_os("MDOC_PYTHON").expect(
-        "set MDOC_PYTHON to an interpreter with openapi-spec-validator 0.9.0 \
-         (bash scripts/python-venv.sh prints one)",
-    );
+    let python = test_kit::interop::python();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("openapi.json");
     std::fs::write(&file, mdoc_issuer::api::openapi::json().unwrap()).unwrap();

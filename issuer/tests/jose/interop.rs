@@ -8,7 +8,7 @@
 //! - our thumbprints equal joserfc's for every curve.
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 
 use mdoc_issuer::jose::dpop::{access_token_hash, make_dpop, verify_dpop, DpopCheck};
@@ -25,23 +25,9 @@ const AUD: &str = "https://issuer.example";
 const HTU: &str = "https://issuer.example/credential";
 const TOKEN: &str = "at-joserfc";
 
-fn python() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-    let python = std::env::var_os("MDOC_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join(".venv/bin/python"));
-    assert!(
-        python.exists(),
-        "no Python interpreter at {}: run `bash scripts/python-venv.sh` (joserfc==1.8.0) or set \
-         MDOC_PYTHON",
-        python.display()
-    );
-    python
-}
-
 fn joserfc(request: &Json) -> Json {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/joserfc_interop.py");
-    let mut child = Command::new(python())
+    let mut child = Command::new(test_kit::interop::python())
         .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
