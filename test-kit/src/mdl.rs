@@ -14,6 +14,9 @@ pub fn portrait(len: usize) -> Vec<u8> {
     p
 }
 
+/// The sample holder's `family_name`.
+pub const FAMILY_NAME: &str = "Yamada";
+
 /// The builder for the sample mDL bound to `device`.
 pub fn mdl_builder(device: &PublicKey) -> MdocBuilder {
     let privileges = Value::Array(vec![Value::Map(vec![
@@ -32,7 +35,11 @@ pub fn mdl_builder(device: &PublicKey) -> MdocBuilder {
     ])]);
     use mso::cbor::ToCbor;
     MdocBuilder::new(MDL_DOCTYPE)
-        .element(MDL_NAMESPACE, "family_name", Value::Text("Yamada".into()))
+        .element(
+            MDL_NAMESPACE,
+            "family_name",
+            Value::Text(FAMILY_NAME.into()),
+        )
         .element(MDL_NAMESPACE, "given_name", Value::Text("Hanako".into()))
         .element(
             MDL_NAMESPACE,

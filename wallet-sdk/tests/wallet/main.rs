@@ -1,4 +1,5 @@
-//! The wallet SDK's integration tests (one binary): receiving, presenting, hostile input.
+//! The wallet SDK's integration tests (one binary): receiving, presenting, hostile input, and
+//! the responses checked by independent implementations.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -9,6 +10,7 @@
 
 mod common;
 mod hostile;
+mod independent;
 mod oid4vci;
 mod present;
 mod receive;
