@@ -1,8 +1,10 @@
 //! Issue 12: `kill -9` under load. The real `mdoc-issuer serve` process is killed with SIGKILL
-//! at seeded moments while eight clients issue, batch-issue, refresh and revoke and an admin
-//! revokes DS certificates, and restarted each time; every unanswered request is retried with
-//! the same bytes (and the same `Idempotency-Key`) until it is answered. Then nothing answered
-//! may be lost, nothing duplicated, and the audit log must verify and agree with the database.
+//! at seeded moments while eight clients issue, batch-issue, refresh and revoke, wallets obtain
+//! documents over OpenID4VCI from the clients' offers, and an admin revokes DS certificates,
+//! and restarted each time; every unanswered request is retried with the same bytes (and the
+//! same `Idempotency-Key`) until it is answered. Then nothing answered may be lost, nothing
+//! duplicated, and the audit log must verify and agree with the database; an offer whose
+//! token answer was lost (its code is single-use) must hold no document.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::{Child, Command, Stdio};
@@ -13,6 +15,9 @@ use rand_chacha::ChaCha8Rng;
 use rand_core::{RngCore, SeedableRng};
 use tokio::sync::watch;
 
+use mdoc_issuer::oid4vci::PRE_AUTHORIZED_GRANT as PRE_AUTH;
+
+use super::oid4vci::urlencode;
 use super::*;
 
 /// Kills per backend.
@@ -30,6 +35,9 @@ enum Kind {
     Refresh,
     Revoke,
     RevokeDs,
+    /// An OpenID4VCI issuance: the client's offer, then token, nonce and credential as a
+    /// wallet sends them.
+    Vci,
 }
 
 /// One request and the answer it finally got.
@@ -142,6 +150,10 @@ struct Shared {
     exchanges: Mutex<Vec<Exchange>>,
     /// The DS that signed the latest issuance.
     signing_ds: Mutex<String>,
+    /// Offers (with their client's token) whose token answer a kill cut after the exchange
+    /// committed: the retry of a single-use code is `invalid_grant`, so the wallet cannot go
+    /// on, nor may anything be issued from them.
+    lost_offers: Mutex<Vec<(String, String)>>,
 }
 
 impl Shared {
@@ -245,8 +257,120 @@ impl Shared {
         x
     }
 
+    /// Sends `rb` until it is answered with a status other than 503 (a kill's restart or a
+    /// DS revocation in flight: retried with the same bytes, as `Retry-After` says).
+    async fn until_served(&self, rb: impl Fn() -> RequestBuilder) -> (Resp, u32) {
+        let mut attempts = 0;
+        loop {
+            let (r, sent) = self.until_answered(&rb).await;
+            attempts += sent;
+            if r.status != StatusCode::SERVICE_UNAVAILABLE {
+                return (r, attempts);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
+    /// A wallet's OpenID4VCI issuance of an offer `token`'s client makes: the offer, then the
+    /// token (pre-authorized code), a `c_nonce` and one credential request, each sent until
+    /// answered, the credential request with the same bytes every time. The exchange is
+    /// recorded like a `/v1` issuance, its document read from the offer and its MSO's status
+    /// entry from the credential itself; `None` if the token answer was lost (see
+    /// [`Shared::lost_offers`]).
+    async fn vci(&self, token: &str, claims: &Value) -> Option<Exchange> {
+        let offer = serde_json::to_vec(&json!({"doctype": MDL, "claims": claims})).unwrap();
+        let (r, _) = self
+            .until_answered(|| self.post("/v1/offers", token, None, &offer))
+            .await;
+        assert_eq!(r.status, StatusCode::CREATED, "offer: {}", r.text());
+        let made = r.json();
+        let offer_id = made["offer_id"].as_str().unwrap().to_owned();
+        let code = made["credential_offer"]["grants"][PRE_AUTH]["pre-authorized_code"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let form = format!(
+            "grant_type={}&pre-authorized_code={code}",
+            urlencode(PRE_AUTH)
+        );
+        let (r, attempts) = self
+            .until_served(|| {
+                self.http
+                    .post(format!("{}/oid4vci/token", self.base))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form.clone())
+            })
+            .await;
+        if attempts > 1
+            && r.status == StatusCode::BAD_REQUEST
+            && r.json()["error"] == "invalid_grant"
+        {
+            self.lost_offers
+                .lock()
+                .unwrap()
+                .push((offer_id, token.to_owned()));
+            return None;
+        }
+        assert_eq!(r.status, StatusCode::OK, "token: {}", r.text());
+        let access = r.json()["access_token"].as_str().unwrap().to_owned();
+        let (r, _) = self
+            .until_served(|| self.http.post(format!("{}/oid4vci/nonce", self.base)))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "nonce: {}", r.text());
+        let nonce = r.json()["c_nonce"].as_str().unwrap().to_owned();
+        let key = device_key();
+        let request = json!({
+            "credential_configuration_id": MDL,
+            "proofs": {"jwt": [proof(&key, &self.base, &nonce, true)]},
+        });
+        let request = serde_json::to_vec(&request).unwrap();
+        let (r, attempts) = self
+            .until_served(|| self.post("/oid4vci/credential", &access, None, &request))
+            .await;
+        let body = r.json();
+        let mut x = Exchange {
+            kind: Kind::Vci,
+            target: offer_id.clone(),
+            idempotency_key: Some(format!("oid4vci-offer-{offer_id}")),
+            attempts,
+            status: r.status.as_u16(),
+            replayed: false,
+            body: body.clone(),
+        };
+        if r.status == StatusCode::OK {
+            let issued: IssuerSigned = from_slice(
+                &b64d(body["credentials"][0]["credential"].as_str().unwrap()),
+                &Limits::DEFAULT,
+            )
+            .unwrap();
+            let mso = issued.issuer_auth.mso().value();
+            let status = mso
+                .status
+                .as_ref()
+                .and_then(|s| s.status_list.clone())
+                .unwrap();
+            let (v, _) = self
+                .until_answered(|| {
+                    self.http
+                        .get(format!("{}/v1/offers/{offer_id}", self.base))
+                        .bearer_auth(token)
+                })
+                .await;
+            let view = v.json();
+            assert_eq!(view["state"], "issued", "{view}");
+            x.body = json!({
+                "document_id": view["document_id"],
+                "credentials": [{"status_list": {"uri": status.uri, "idx": status.idx}}],
+            });
+        }
+        self.exchanges.lock().unwrap().push(x.clone());
+        self.answered.fetch_add(1, Ordering::SeqCst);
+        Some(x)
+    }
+
     /// One API client: a seeded mix of issuance (one key), batch issuance (two or three),
-    /// refresh and revocation of its own documents, until told to stop.
+    /// OpenID4VCI issuance of its offers, refresh and revocation of its own documents, until
+    /// told to stop.
     async fn client(&self, n: u64, token: String, seed: u64) {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ n);
         let claims = claims_with_portrait(1024);
@@ -257,8 +381,9 @@ impl Shared {
             let key = format!("client{n}-{count}");
             let roll = rng.next_u32() % 100;
             let kind = match roll {
-                0..=39 => Kind::Issue,
-                40..=59 => Kind::Batch,
+                0..=24 => Kind::Issue,
+                25..=44 => Kind::Vci,
+                45..=59 => Kind::Batch,
                 60..=79 if !mine.is_empty() => Kind::Refresh,
                 80..=94 if !mine.is_empty() => Kind::Revoke,
                 _ => Kind::Issue,
@@ -323,6 +448,13 @@ impl Shared {
                     )
                     .await;
                 }
+                Kind::Vci => {
+                    if let Some(x) = self.vci(&token, &claims).await {
+                        if x.status == 200 {
+                            mine.push(x.body["document_id"].as_str().unwrap().to_owned());
+                        }
+                    }
+                }
                 Kind::RevokeDs => unreachable!(),
             }
         }
@@ -337,6 +469,8 @@ struct Tally {
     by_kind: BTreeMap<String, usize>,
     retried: usize,
     retried_replayed: usize,
+    vci_retried: usize,
+    vci_lost_offers: usize,
     kills: u64,
     rolled_back_at_start: usize,
     documents: i64,
@@ -431,6 +565,7 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
         answered: AtomicU64::new(0),
         exchanges: Mutex::new(Vec::new()),
         signing_ds: Mutex::new(String::new()),
+        lost_offers: Mutex::new(Vec::new()),
     });
     let mut clients = tokio::task::JoinSet::new();
     for (n, token) in tokens.into_iter().enumerate() {
@@ -502,6 +637,18 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
         let body = http.get(&uri).send().await.unwrap().bytes().await.unwrap();
         IdentifierListToken::verify(&body, &uri, now(), &anchors, &SoftwareVerifier).unwrap()
     };
+    // An offer whose token answer was lost stays redeemed, with no document.
+    let lost_offers = shared.lost_offers.lock().unwrap().clone();
+    let mut lost_views = Vec::new();
+    for (id, owner) in &lost_offers {
+        let r = http
+            .get(format!("{base}/v1/offers/{id}"))
+            .bearer_auth(owner)
+            .send()
+            .await
+            .unwrap();
+        lost_views.push(r.json::<Value>().await.unwrap());
+    }
     server.stop();
 
     let exchanges = shared.exchanges.lock().unwrap().clone();
@@ -509,6 +656,7 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
     let mut fails = Vec::new();
     let mut tally = Tally {
         requests: exchanges.len(),
+        vci_lost_offers: lost_offers.len(),
         kills: KILLS,
         ..Tally::default()
     };
@@ -516,6 +664,7 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
         *tally.by_kind.entry(format!("{:?}", x.kind)).or_default() += 1;
         if x.attempts > 1 {
             tally.retried += 1;
+            tally.vci_retried += usize::from(x.kind == Kind::Vci);
             tally.retried_replayed += usize::from(x.replayed);
         }
     }
@@ -526,11 +675,18 @@ async fn kill_nine_under_load(database_url: Option<String>, seed: u64) -> Tally 
         let code = x.body["error"]["code"].as_str().unwrap_or_default();
         let fine = match x.kind {
             Kind::Issue | Kind::Batch => x.status == 201,
+            Kind::Vci => x.status == 200,
             Kind::Refresh => x.status == 200 || code == "document_revoked",
             Kind::Revoke | Kind::RevokeDs => x.status == 200,
         };
         if !fine {
             fails.push(format!("unexpected answer {x:?}"));
+        }
+    }
+
+    for view in &lost_views {
+        if view["state"] != "redeemed" || view.get("document_id").is_some() {
+            fails.push(format!("an offer whose token answer was lost: {view}"));
         }
     }
 

@@ -185,15 +185,6 @@ pub(crate) fn verified(env: &Env, cred: &str, key: &SoftwareKey) -> IssuerSigned
     issued
 }
 
-fn finish(fails: Vec<String>) {
-    assert!(
-        fails.is_empty(),
-        "{} deviations:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
-}
-
 #[tokio::test]
 async fn metadata_is_generated_from_the_doc_types() {
     let env = Env::start(wallet_config).await;

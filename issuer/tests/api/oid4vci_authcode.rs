@@ -287,15 +287,6 @@ impl Env {
     }
 }
 
-fn finish(fails: Vec<String>) {
-    assert!(
-        fails.is_empty(),
-        "{} deviations:\n{}",
-        fails.len(),
-        fails.join("\n")
-    );
-}
-
 #[tokio::test]
 async fn haip_flow_end_to_end_and_its_refusals() {
     let env = Env::start(haip_config).await;
