@@ -17,6 +17,7 @@ from wallet import (
     SERVE,
     RunningStack,
     UrllibHttpClient,
+    UrllibListFetcher,
     applicant_record,
     approve,
     header,
@@ -210,7 +211,7 @@ class IssuerEndToEnd(unittest.TestCase):
     # c. Presentation to the verifier SDK's reader session.
 
     def test_a_received_mdl_is_presented_with_only_the_approved_elements(self):
-        _, summary, _ = self.receive_pre_authorized(count=2)
+        offer, summary, _ = self.receive_pre_authorized(count=2)
         session = self.wallet.start_presentation()
         reader = verifier_sdk.ReaderSession.from_qr_code(session.qr_code_uri())
         request = reader.device_request(
@@ -258,6 +259,39 @@ class IssuerEndToEnd(unittest.TestCase):
         self.assertEqual(disclosed[(MDL_NS, "age_over_18")].value.value, True)
         # One MSO of the batch was used.
         self.assertEqual(sorted(m.use_count for m in self.wallet.credentials()[0].msos), [0, 1])
+
+        # Online, the verifier also fetches the MSO's status and identifier lists from the
+        # issuer: not revoked. Once the portal revokes the document, the same response is
+        # refused.
+        transcript = verifier_sdk.SessionTranscriptInput.ENCODED(
+            bytes=reader.session_transcript_bytes()
+        )
+
+        def verify_online():
+            fetcher = UrllibListFetcher()
+            report = verifier_sdk.verify_device_response_online(
+                received.data, transcript, verifier_trust,
+                verifier_sdk.default_verification_options(now()), fetcher,
+            )
+            self.assertEqual(len(fetcher.asked), 2, fetcher.asked)
+            self.assertTrue(all(u.startswith(self.stack.issuer_url) for u in fetcher.asked))
+            return report.valid, {c.kind: c.outcome for c in report.documents[0].checks}
+
+        valid, checks = verify_online()
+        self.assertTrue(valid, checks)
+        for kind in [verifier_sdk.CheckKind.STATUS_LIST, verifier_sdk.CheckKind.IDENTIFIER_LIST]:
+            self.assertTrue(checks[kind].is_passed(), (kind, checks[kind]))
+        _, view = self.stack.portal("GET", f"/v1/offers/{offer['offer_id']}")
+        status, _ = self.stack.portal(
+            "POST", f"/v1/documents/{view['document_id']}/revoke", {"reason": "key_compromise"}
+        )
+        self.assertEqual(status, 200)
+        valid, checks = verify_online()
+        self.assertFalse(valid)
+        self.assertEqual(
+            checks[verifier_sdk.CheckKind.STATUS_LIST].failure,
+            verifier_sdk.CheckFailure.MSO_REVOKED(),
+        )
         # A verifier that does not trust the DTS's root refuses the same response.
         untrusting = reader.verify_response(
             received.data, verifier_sdk.TrustStore(),

@@ -197,6 +197,25 @@ class UrllibDtsClient(verifier_sdk.DtsHttpClient):
         return verifier_sdk.HttpResponse(status=status, etag=etag, body=body)
 
 
+class UrllibListFetcher(verifier_sdk.ListFetcher):
+    """The verifier app's HTTP client for the MSOs' status and identifier lists."""
+
+    MAX_BYTES = 4 * 1024 * 1024
+
+    def __init__(self):
+        self.asked = []
+
+    def fetch(self, uri):
+        self.asked.append(uri)
+        try:
+            status, _, body = _exchange(urllib.request.Request(uri), self.MAX_BYTES)
+        except (OSError, ValueError) as e:
+            raise verifier_sdk.VerifierError.Fetch(uri=uri, reason=str(e))
+        if status != 200:
+            raise verifier_sdk.VerifierError.Fetch(uri=uri, reason=f"HTTP {status}")
+        return body
+
+
 def now():
     return int(time.time())
 
