@@ -3,7 +3,9 @@
 the pre-authorized flow and over the authorization-code flow (PAR, PKCE, DPoP; the test plays
 the browser and the portal), verified on receipt against a trust store synced from the DTS,
 then presented to the verifier SDK's reader session with only the approved elements and
-accepted by the verifier, with its own trust from the DTS."""
+accepted by the verifier, with its own trust from the DTS and the issuer's status lists (and
+refused once the portal revokes the document); forged authorization redirects and a wrong
+transaction code are typed refusals that store nothing."""
 
 import os
 import shutil
