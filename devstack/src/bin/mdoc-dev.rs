@@ -9,16 +9,21 @@
 //! the CRL at the DS certificate's URL) and checks it with the published status lists, the portal revokes it, the lists show it revoked, the verifier refuses it and
 //! the issuer refuses to refresh it. Everything it made is written to `--dir` (default
 //! `out/dev`) for inspection with openssl and other tools; `--serve` keeps the service running
-//! afterwards until Ctrl-C.
+//! afterwards until Ctrl-C, after writing `DIR/state/serve.json` (issuer and DTS URLs, the
+//! pinned root fingerprints, an API token) for scripts. `--portal-login-url URL` enables the
+//! issuer's authorization-code flow (HAIP: DPoP-bound tokens with server nonces) with the
+//! portal's login page at `URL`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use clap::Parser;
 use devstack::sample::{issue_body, mdl_claims, MDL};
 use devstack::{wallet, DevStack, Result, StackOptions};
+use mdoc_issuer::config::ServiceConfig;
 use mdoc_issuer::store::Scope;
 use mso::cbor::{encode_value, from_slice, wrap_tag24, Limits, Tag24, ToCbor, Value};
 use mso::crl::{Crl, CrlVerifyOptions};
@@ -44,9 +49,56 @@ struct Args {
     /// Database URL (default: SQLite in the state directory).
     #[arg(long)]
     database_url: Option<String>,
-    /// Keep serving after the walkthrough, until Ctrl-C.
+    /// Keep serving after the walkthrough, until Ctrl-C (writes `DIR/state/serve.json`).
     #[arg(long)]
     serve: bool,
+    /// Enable the issuer's OpenID4VCI authorization-code flow, sending browsers to this portal
+    /// login page; tokens are then DPoP-bound with server nonces (HAIP 1.0).
+    #[arg(long, value_name = "URL")]
+    portal_login_url: Option<String>,
+}
+
+/// `--portal-login-url`, for [`authorization_code_flow`] (a `StackOptions::tweak` is a plain
+/// function).
+static PORTAL_LOGIN_URL: OnceLock<String> = OnceLock::new();
+
+/// The issuer configuration of a HAIP deployment with a portal: the authorization-code flow
+/// (`oid4vci.portal_login_url`), DPoP-bound access tokens and server-provided DPoP nonces.
+fn authorization_code_flow(c: &mut ServiceConfig) {
+    if let Some(url) = PORTAL_LOGIN_URL.get() {
+        c.oid4vci.portal_login_url = Some(url.clone());
+        c.oid4vci.require_dpop = true;
+        c.oid4vci.dpop_nonce = true;
+    }
+}
+
+/// Writes `state/serve.json` for scripts driving a `--serve` run: the issuer's and the DTS's
+/// URLs, the DTS index, the pinned root fingerprints (as the DTS configuration has them) and
+/// the run's API token with its scopes. A dev secret in a dev directory: owner-only (0600),
+/// written to a temporary file and renamed, so a reader never sees half of it.
+fn write_serve_file(state: &Path, stack: &DevStack, token: &str, scopes: &[Scope]) -> Result<()> {
+    let body = serde_json::json!({
+        "issuer_url": stack.base_url,
+        "dts_url": stack.dts.url,
+        "dts_index_url": format!("{}/index.json", stack.dts.url),
+        "pinned_roots": stack.dts.pinned(),
+        "api_token": token,
+        "api_token_scopes": scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        "portal_login_url": PORTAL_LOGIN_URL.get(),
+    });
+    let path = state.join("serve.json");
+    let tmp = state.join(".serve.json.tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut open = std::fs::OpenOptions::new();
+    open.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut open, 0o600);
+    let mut file = open.open(&tmp)?;
+    std::io::Write::write_all(&mut file, serde_json::to_string_pretty(&body)?.as_bytes())?;
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(&tmp, &path)?;
+    Ok(())
 }
 
 fn pem(label: &str, der: &[u8]) -> String {
@@ -213,8 +265,17 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     );
 
     println!("1. Dev root CA (IACA, P-384), its DTS, and the issuer service (SQLite, loopback)");
+    // A serve.json left by an earlier run names services that are gone.
+    let serve_file = dir.join("state").join("serve.json");
+    let _ = std::fs::remove_file(&serve_file);
     let mut opts = StackOptions::new(dir.join("state"));
     opts.database_url = args.database_url.clone();
+    if let Some(url) = &args.portal_login_url {
+        PORTAL_LOGIN_URL
+            .set(url.clone())
+            .map_err(|_| "--portal-login-url set twice")?;
+        opts.tweak = authorization_code_flow;
+    }
     let stack = DevStack::start(opts).await?;
     println!("     issuer listening on {}", stack.base_url);
     let now = OffsetDateTime::now_utc();
@@ -277,9 +338,8 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     write(&art, "dts-index.json", &index)?;
     println!("     the DS certificate's CRL URL resolves: GET {crl_url} → 200");
 
-    let portal = stack
-        .client("dev-portal", &[Scope::Issue, Scope::Revoke])
-        .await?;
+    let portal_scopes = [Scope::Issue, Scope::Revoke];
+    let portal = stack.client("dev-portal", &portal_scopes).await?;
     let auth = format!("Bearer {}", portal.0);
 
     println!("2. Portal turns the identified applicant into a credential offer; the wallet obtains its mDL over OpenID4VCI");
@@ -563,11 +623,13 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     println!("     artifacts and openssl commands in {}", art.display());
 
     if args.serve {
+        write_serve_file(&dir.join("state"), &stack, &portal.0, &portal_scopes)?;
         println!(
             "serving the issuer on {} and the DTS on {} until Ctrl-C (API token for this run: {})",
             stack.base_url, stack.dts.url, portal.0
         );
         let _ = tokio::signal::ctrl_c().await;
+        let _ = std::fs::remove_file(&serve_file);
     }
     stack.stop().await?;
     let ok = first_ok && revoked_ok;
