@@ -433,19 +433,12 @@ async fn pre_authorized_flow(env: &Env) {
 
 #[tokio::test]
 async fn pre_authorized_flow_with_tx_code_and_batch_sqlite() {
-    let env = Env::start(wallet_config).await;
-    pre_authorized_flow(&env).await;
-    env.stack.stop().await.unwrap();
+    run_on(Backend::Sqlite, wallet_config, pre_authorized_flow).await;
 }
 
 #[tokio::test]
 async fn pre_authorized_flow_with_tx_code_and_batch_postgres() {
-    let schema = PgSchema::create().await;
-    let env = Env::start_on(Some(schema.url.clone()), wallet_config).await;
-    pre_authorized_flow(&env).await;
-    env.db.close().await;
-    env.stack.stop().await.unwrap();
-    schema.drop().await;
+    run_on(Backend::Postgres, wallet_config, pre_authorized_flow).await;
 }
 
 #[tokio::test]
@@ -939,16 +932,15 @@ async fn every_named_error_of_the_token_and_credential_endpoints() {
     env.stack.stop().await.unwrap();
 }
 
+fn deferred_config(c: &mut ServiceConfig) {
+    wallet_config(c);
+    c.oid4vci.token_ttl_secs = 2;
+}
+
 /// Also a regression test: the wallet polls with its access token, which used to expire
 /// after `token_ttl_secs` even when the portal had not given the record yet. Here the token
 /// lives 2 s and the wallet polls after 3.
-#[tokio::test]
-async fn deferred_issuance_waits_for_the_portal_record() {
-    let env = Env::start(|c| {
-        wallet_config(c);
-        c.oid4vci.token_ttl_secs = 2;
-    })
-    .await;
+async fn deferred_issuance_waits_for_the_portal_record(env: &Env) {
     let f = env.make_offer(&json!({"doctype": MDL})).await;
     assert_eq!(f.offer["pending"], true);
     let token = env.access_token(&f).await;
@@ -1014,7 +1006,7 @@ async fn deferred_issuance_waits_for_the_portal_record() {
     let v = r.json();
     // Bound to the key proven when the request was accepted.
     verified(
-        &env,
+        env,
         v["credentials"][0]["credential"].as_str().unwrap(),
         &key,
     );
@@ -1025,17 +1017,35 @@ async fn deferred_issuance_waits_for_the_portal_record() {
     assert_eq!(again.json(), v);
     assert_eq!(env.db.count("documents").await, 1);
     finish(fails);
-    env.stack.stop().await.unwrap();
 }
 
 #[tokio::test]
-async fn dpop_bound_tokens() {
-    let env = Env::start(|c| {
-        wallet_config(c);
-        c.oid4vci.require_dpop = true;
-        c.oid4vci.dpop_nonce = true;
-    })
+async fn deferred_issuance_waits_for_the_portal_record_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        deferred_config,
+        deferred_issuance_waits_for_the_portal_record,
+    )
     .await;
+}
+
+#[tokio::test]
+async fn deferred_issuance_waits_for_the_portal_record_postgres() {
+    run_on(
+        Backend::Postgres,
+        deferred_config,
+        deferred_issuance_waits_for_the_portal_record,
+    )
+    .await;
+}
+
+fn dpop_config(c: &mut ServiceConfig) {
+    wallet_config(c);
+    c.oid4vci.require_dpop = true;
+    c.oid4vci.dpop_nonce = true;
+}
+
+async fn dpop_bound_tokens(env: &Env) {
     let mut fails = Vec::new();
     let f = env.mdl_offer(false).await;
     let dpop_key = device_key();
@@ -1246,5 +1256,14 @@ async fn dpop_bound_tokens() {
     )
     .await;
     finish(fails);
-    env.stack.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn dpop_bound_tokens_sqlite() {
+    run_on(Backend::Sqlite, dpop_config, dpop_bound_tokens).await;
+}
+
+#[tokio::test]
+async fn dpop_bound_tokens_postgres() {
+    run_on(Backend::Postgres, dpop_config, dpop_bound_tokens).await;
 }

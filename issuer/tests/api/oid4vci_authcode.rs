@@ -287,9 +287,7 @@ impl Env {
     }
 }
 
-#[tokio::test]
-async fn haip_flow_end_to_end_and_its_refusals() {
-    let env = Env::start(haip_config).await;
+async fn haip_flow_end_to_end_and_its_refusals(env: &Env) {
     let mut fails = Vec::new();
     let aud = env.aud();
 
@@ -524,7 +522,7 @@ async fn haip_flow_end_to_end_and_its_refusals() {
             ("pre-authorized_code", &code),
         ],
     );
-    let as_pre_auth = w.headers(&env, as_pre_auth, &env.url("/oid4vci/token"), true);
+    let as_pre_auth = w.headers(env, as_pre_auth, &env.url("/oid4vci/token"), true);
     env.vci_refused(
         &mut fails,
         "code as pre-authorized code",
@@ -624,7 +622,7 @@ async fn haip_flow_end_to_end_and_its_refusals() {
         .as_str()
         .unwrap()
         .to_owned();
-    verified(&env, &cred, &key);
+    verified(env, &cred, &key);
 
     // The portal refuses another user: the browser goes back with access_denied.
     let (_, challenge2) = pkce();
@@ -645,7 +643,26 @@ async fn haip_flow_end_to_end_and_its_refusals() {
 
     env.assert_no_personal_data_in_audit(&[]);
     finish(fails);
-    env.stack.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn haip_flow_end_to_end_and_its_refusals_sqlite() {
+    run_on(
+        Backend::Sqlite,
+        haip_config,
+        haip_flow_end_to_end_and_its_refusals,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn haip_flow_end_to_end_and_its_refusals_postgres() {
+    run_on(
+        Backend::Postgres,
+        haip_config,
+        haip_flow_end_to_end_and_its_refusals,
+    )
+    .await;
 }
 
 #[tokio::test]

@@ -281,6 +281,33 @@ pub(crate) fn claims_with_portrait(len: usize) -> Value {
     c
 }
 
+/// The store a test runs on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs `body` on a fresh stack configured by `tweak`, over `backend` (PostgreSQL: a fresh
+/// schema, dropped afterwards), then stops the stack.
+pub(crate) async fn run_on(
+    backend: Backend,
+    tweak: fn(&mut ServiceConfig),
+    body: impl AsyncFnOnce(&Env),
+) {
+    let schema = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => Some(PgSchema::create().await),
+    };
+    let env = Env::start_on(schema.as_ref().map(|s| s.url.clone()), tweak).await;
+    body(&env).await;
+    env.db.close().await;
+    env.stack.stop().await.unwrap();
+    if let Some(schema) = schema {
+        schema.drop().await;
+    }
+}
+
 impl Env {
     pub(crate) async fn start(tweak: fn(&mut ServiceConfig)) -> Env {
         Env::start_on(None, tweak).await
