@@ -1,5 +1,6 @@
 //! The issuer's JOSE layer (`mdoc_issuer::jose`): every refusal of the key-proof, DPoP and
-//! attestation profiles, positive round trips for each algorithm, and interoperability with
+//! attestation profiles, hostile input to each verifier (proptest), positive round trips for
+//! each algorithm, and interoperability with
 //! two independent implementations: jsonwebtoken (Rust, here) and joserfc (Python, in
 //! `interop.rs`, `#[ignore]`d: it needs the venv of `scripts/python-venv.sh` as `MDOC_PYTHON`).
 #![allow(
@@ -13,6 +14,7 @@
 mod attestation;
 mod common;
 mod dpop;
+mod hostile;
 mod interop;
 mod jsonwebtoken_interop;
 mod jwk;
