@@ -2,7 +2,8 @@
 //! certified by the `mdoc-ca` library (dev root), installed in `mdoc-issuer`; an mDL issued
 //! over HTTP on loopback, verified by `mso` and by pymdoccbor (an independent implementation);
 //! then revoked, and both published lists show it revoked. Module `wallet_sdk`: the wallet
-//! SDK's OpenID4VCI client obtains mDLs from the same issuer over both flows.
+//! SDK's OpenID4VCI client obtains mDLs from the same issuer over both flows, and with key
+//! attestations from its key store when the issuer requires them.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -248,7 +249,16 @@ async fn pymdoccbor_verifies_an_mdl_issued_over_http() {
 /// bound to the key the SDK made for it in the key store. HTTP goes through a blocking
 /// reqwest client that follows no redirects (as the SDK's `HttpClient` contract says).
 mod wallet_sdk {
-    use std::sync::{Arc, Mutex};
+    use std::sync::{Arc, LazyLock, Mutex};
+
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use mdoc_issuer::config::KeyAttestationPolicy;
+    use mdoc_issuer::jose::attestation::KEY_ATTESTATION_TYP;
+    use mdoc_issuer::jose::jwk::to_jwk;
+    use mdoc_issuer::jose::sign::{sign_jwt, x5c};
+    use mso::crypto::{Curve, PublicKey};
+    use test_kit::pki::TestPki;
 
     use devstack::sample::{mdl_claims, MDL};
     use devstack::{DevStack, StackOptions};
@@ -354,7 +364,7 @@ mod wallet_sdk {
 
     /// Every credential verifies against the IACA as an mDL and its MSO binds the key store's
     /// key of its alias; the aliases are distinct.
-    fn check_issued(result: &IssuedCredentials, iaca: &Certificate, keys: &SoftwareKeyStore) {
+    fn check_issued(result: &IssuedCredentials, iaca: &Certificate, keys: &dyn KeyStore) {
         assert_eq!(result.doctype, MDL);
         let trust = IssuerTrust::iacas(vec![iaca.clone()]);
         let mut aliases = Vec::new();
@@ -424,6 +434,161 @@ mod wallet_sdk {
         stack.stop().await.unwrap();
     }
 
+    /// A wallet provider whose CA the issuer trusts (`oid4vci.wallet_providers`); its DS-shaped
+    /// certificate signs the key attestations.
+    struct Provider {
+        pki: TestPki,
+        pem: std::path::PathBuf,
+        _dir: tempfile::TempDir,
+    }
+
+    static PROVIDER: LazyLock<Provider> = LazyLock::new(|| {
+        let pki = TestPki::new();
+        let dir = tempfile::tempdir().unwrap();
+        let pem = dir.path().join("wallet-provider.pem");
+        std::fs::write(&pem, TestPki::pem(&pki.iaca_der)).unwrap();
+        Provider {
+            pki,
+            pem,
+            _dir: dir,
+        }
+    });
+
+    fn attested(c: &mut ServiceConfig) {
+        c.rate_limit.unauthenticated_audit_burst = 10_000;
+        c.rate_limit.unauthenticated_burst = 10_000;
+        c.oid4vci.key_attestation = KeyAttestationPolicy::Required;
+        c.oid4vci.wallet_providers = vec![PROVIDER.pem.clone()];
+    }
+
+    /// A platform key store that attests its keys, as a Secure Enclave or StrongBox-backed
+    /// Android Keystore app would through its wallet provider: an OpenID4VCI key attestation
+    /// (`key-attestation+jwt`) naming the alias's key and the issuer's `c_nonce`.
+    struct AttestingKeyStore {
+        inner: SoftwareKeyStore,
+        attested: Mutex<Vec<String>>,
+    }
+
+    impl KeyStore for AttestingKeyStore {
+        fn create_key(&self, alias: String) -> Result<Vec<u8>, WalletError> {
+            self.inner.create_key(alias)
+        }
+        fn public_key(&self, alias: String) -> Result<Vec<u8>, WalletError> {
+            self.inner.public_key(alias)
+        }
+        fn sign(&self, alias: String, message: Vec<u8>) -> Result<Vec<u8>, WalletError> {
+            self.inner.sign(alias, message)
+        }
+        fn delete_key(&self, alias: String) -> Result<(), WalletError> {
+            self.inner.delete_key(alias)
+        }
+        fn key_attestation(
+            &self,
+            alias: String,
+            nonce: Option<String>,
+        ) -> Result<Option<String>, WalletError> {
+            let sec1 = self.inner.public_key(alias.clone())?;
+            let key = PublicKey::from_sec1(Curve::P256, &sec1).unwrap();
+            let pki = &PROVIDER.pki;
+            let mut header = serde_json::Map::new();
+            header.insert("x5c".into(), x5c(&[&pki.ds_der]));
+            let now = OffsetDateTime::now_utc().unix_timestamp();
+            let claims = serde_json::json!({
+                "iat": now,
+                "exp": now + 86_400,
+                "attested_keys": [to_jwk(&key)],
+                "key_storage": ["iso_18045_high"],
+                "user_authentication": ["iso_18045_high"],
+                "nonce": nonce,
+            });
+            self.attested.lock().unwrap().push(alias);
+            Ok(Some(
+                sign_jwt(&pki.ds_key, KEY_ATTESTATION_TYP, header, &claims).unwrap(),
+            ))
+        }
+    }
+
+    /// An issuer requiring key attestations: the SDK reads that from the metadata, asks its
+    /// key store for one per key and sends it in each proof; a key store that gives none is a
+    /// typed `Unsupported` before anything is requested.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wallet_sdk_attests_its_keys_when_the_issuer_requires_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut opts = StackOptions::new(dir.path());
+        opts.kdf = custody::softstore::KdfParams::new(1024, 1, 1).unwrap();
+        opts.tweak = attested;
+        let stack = DevStack::start(opts).await.unwrap();
+        let portal = stack.client("portal", &[Scope::Issue]).await.unwrap().0;
+        let iaca = stack.iaca().unwrap();
+        let mut links = Vec::new();
+        for _ in 0..2 {
+            let offer: serde_json::Value = reqwest::Client::new()
+                .post(format!("{}/v1/offers", stack.base_url))
+                .bearer_auth(&portal)
+                .json(&serde_json::json!({"doctype": MDL, "claims": mdl_claims()}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            links.push(offer["offer_link"].as_str().unwrap().to_owned());
+        }
+        tokio::task::spawn_blocking(move || {
+            let mut options = default_oid4vci_options();
+            options.allow_http_loopback = true;
+
+            // Software keys only: refused before a credential request is sent.
+            let http = Reqwest::new();
+            let plain = Arc::new(SoftwareKeyStore::new());
+            let client = Oid4vciClient::new(http.clone(), plain, options.clone()).unwrap();
+            let info = client.resolve_offer(links[0].clone()).unwrap();
+            assert!(info.credentials[0].key_attestation_required);
+            client.token_pre_authorized(None).unwrap();
+            assert!(matches!(
+                client.request_credentials(MDL.into(), 1),
+                Err(WalletError::Unsupported { .. })
+            ));
+            assert!(http.requests_to("/oid4vci/credential").is_empty());
+
+            // Attested keys: issued, one credential per attested key.
+            let http = Reqwest::new();
+            let keys = Arc::new(AttestingKeyStore {
+                inner: SoftwareKeyStore::new(),
+                attested: Mutex::new(Vec::new()),
+            });
+            let client = Oid4vciClient::new(http.clone(), keys.clone(), options).unwrap();
+            client.resolve_offer(links[1].clone()).unwrap();
+            client.token_pre_authorized(None).unwrap();
+            let result = match client.request_credentials(MDL.into(), 2).unwrap() {
+                Issuance::Issued { result } => result,
+                other => panic!("{other:?}"),
+            };
+            check_issued(&result, &iaca, &*keys);
+            let mut bound: Vec<String> = result
+                .credentials
+                .iter()
+                .map(|c| c.key_alias.clone())
+                .collect();
+            let mut attested = keys.attested.lock().unwrap().clone();
+            bound.sort();
+            attested.sort();
+            assert_eq!(bound, attested, "every bound key was attested");
+            // The attestation travelled in each proof's header.
+            let request = &http.requests_to("/oid4vci/credential")[0];
+            let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap();
+            for proof in body["proofs"]["jwt"].as_array().unwrap() {
+                let header = proof.as_str().unwrap().split('.').next().unwrap();
+                let header: serde_json::Value =
+                    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(header).unwrap()).unwrap();
+                assert!(header["key_attestation"].is_string(), "{header}");
+            }
+        })
+        .await
+        .unwrap();
+        stack.stop().await.unwrap();
+    }
+
     fn pre_authorized(link: &str, tx_code: &str, iaca: &Certificate) {
         let http = Reqwest::new();
         let keys = Arc::new(SoftwareKeyStore::new());
@@ -464,7 +629,7 @@ mod wallet_sdk {
             other => panic!("{other:?}"),
         };
         assert_eq!(result.credentials.len(), 2);
-        check_issued(&result, iaca, &keys);
+        check_issued(&result, iaca, &*keys);
         // The wallet, trusting the issuer's IACA, stores both and tells the issuer.
         let trust = TrustStore::new();
         trust.add_iaca_der(iaca.der().to_vec()).unwrap();
@@ -584,7 +749,7 @@ mod wallet_sdk {
             other => panic!("{other:?}"),
         };
         assert_eq!(result.credentials.len(), 1);
-        check_issued(&result, iaca, &keys);
+        check_issued(&result, iaca, &*keys);
         // A wallet that does not trust this issuer's IACA refuses the credential, stores
         // nothing, deletes its key, and tells the issuer it failed.
         let dir = tempfile::tempdir().unwrap();
