@@ -20,7 +20,8 @@ ALLOWED = {
     "verifier-sdk": {"mso", "schemas"},
     "wallet-sdk": {"mso", "schemas", "verifier-sdk"},
     "mdoc-test-kit": {"mso", "custody"},
-    "devstack": {"mso", "schemas", "custody", "mdoc-issuer", "mdoc-ca", "mdoc-dts", "mdoc-httpd"},
+    "devstack": {"mso", "schemas", "custody", "mdoc-issuer", "mdoc-ca", "mdoc-dts", "mdoc-httpd",
+                 "verifier-sdk", "wallet-sdk"},
     "e2e-tests": {"mso"},
     "uniffi-bindgen": set(),
 }

@@ -8,12 +8,15 @@
 //!   URL), its DS key generated in the dev file keystore and certified by the [`DevPki`] on
 //!   first run.
 //! - [`sample`]: sample applicant data and a wallet-side proof helper.
-//! - [`wallet`]: a minimal OpenID4VCI wallet (offer, token, nonce, credential) for the main job
-//!   and the load generator.
+//! - [`app_http`]: the HTTP stack the main job's wallet and verifier apps hand to the wallet
+//!   and verifier SDKs (their foreign HTTP traits), recording what the SDKs did on the wire.
+//! - [`wallet`]: a minimal OpenID4VCI wallet (token, nonce, credential) for the `issuer-load`
+//!   benchmark only: the main job's holder is the wallet SDK.
 //!
 //! Used by the `mdoc-dev` walkthrough (the README's first command), the `issuer-load`
 //! benchmark and the end-to-end tests.
 
+pub mod app_http;
 pub mod pki;
 pub mod sample;
 pub mod stack;

@@ -1,8 +1,9 @@
-//! A minimal OpenID4VCI 1.0 wallet for the dev stack: the main job's holder and the load
-//! generator obtain credentials with it through the issuer's public endpoints, as a phone
-//! would (offer by reference, metadata, pre-authorized code with transaction code, DPoP,
-//! nonce, key proofs, credential, notification). The independent client that proves interop
-//! is `tests/interop/oid4vci-wallet` (an npm library); this one only drives the dev stack.
+//! A minimal OpenID4VCI 1.0 wallet for the `issuer-load` benchmark: it obtains credentials
+//! through the issuer's public endpoints (metadata, pre-authorized code with transaction code,
+//! DPoP, nonce, key proofs, credential) with as little client-side work as possible, so the
+//! benchmark measures the issuer. A holder that verifies, stores and presents what it obtains
+//! is the wallet SDK (`wallet-sdk`), which the main job (`mdoc-dev`) uses; the independent
+//! client that proves interop is `tests/interop/oid4vci-wallet` (an npm library).
 
 use mdoc_issuer::jose::dpop::make_dpop;
 use mdoc_issuer::pop::make_proof;
@@ -44,8 +45,6 @@ pub struct Session {
 pub struct Obtained {
     /// base64url IssuerSigned, one per proof.
     pub credentials: Vec<String>,
-    /// For the notification endpoint.
-    pub notification_id: Option<String>,
 }
 
 fn text<'a>(v: &'a Json, pointer: &str) -> Result<&'a str> {
@@ -58,27 +57,6 @@ fn jti() -> String {
     let mut b = [0u8; 16];
     OsRng.fill_bytes(&mut b);
     hex::encode(b)
-}
-
-/// The offer a `credential_offer_uri` (or an `openid-credential-offer://` link naming one)
-/// points to.
-pub async fn resolve_offer(http: &reqwest::Client, uri_or_link: &str) -> Result<Json> {
-    let uri = match uri_or_link.split_once('?') {
-        Some((_, query)) if uri_or_link.starts_with("openid-credential-offer:") => {
-            form_urlencoded::parse(query.as_bytes())
-                .find(|(k, _)| k == "credential_offer_uri")
-                .map(|(_, v)| v.into_owned())
-                .ok_or("the link names no credential_offer_uri")?
-        }
-        _ => uri_or_link.to_owned(),
-    };
-    Ok(http
-        .get(uri)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?)
 }
 
 /// Fetches the issuer's metadata and its authorization server's token endpoint.
@@ -244,28 +222,7 @@ pub async fn request_credential(
         .iter()
         .map(|c| text(c, "/credential").map(str::to_owned))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Obtained {
-        credentials,
-        notification_id: body
-            .get("notification_id")
-            .and_then(Json::as_str)
-            .map(str::to_owned),
-    })
-}
-
-/// Tells the issuer what became of the credential (`credential_accepted`, …).
-pub async fn notify(
-    http: &reqwest::Client,
-    issuer: &Issuer,
-    session: &Session,
-    notification_id: &str,
-    event: &str,
-    dpop: Option<&dyn Signer>,
-) -> Result<StatusCode> {
-    let endpoint = text(&issuer.metadata, "/notification_endpoint")?;
-    let body = serde_json::json!({"notification_id": notification_id, "event": event});
-    let req = authorize(http.post(endpoint).json(&body), session, endpoint, dpop)?;
-    Ok(req.send().await?.status())
+    Ok(Obtained { credentials })
 }
 
 fn urlencode(s: &str) -> String {

@@ -1,7 +1,9 @@
 //! The README's first command, `mdoc-dev`, runs end to end: the portal's credential offer, the
-//! wallet's OpenID4VCI issuance, presentation, verification with trust from the DTS,
-//! revocation and refusal. It exits 0 only when every step had the expected outcome.
-#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+//! wallet SDK's OpenID4VCI issuance (verified on receipt, stored, notified), its proximity
+//! presentation of the approved elements, the verifier SDK's verification with trust from the
+//! DTS and the status lists, revocation and refusal. It exits 0 only when every step had the
+//! expected outcome.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 use std::process::Command;
 
@@ -21,18 +23,42 @@ fn the_main_job_walks_through_the_whole_system() {
     );
     for step in [
         "POST /v1/offers → offer",
-        "token (DPoP-bound, transaction code)",
-        "POST /oid4vci/credential → 200; notification credential_accepted → 204",
-        "document checks: all passed",
-        "verdict: REFUSED (revoked)",
+        "wallet SDK: trust store synced from",
+        "wallet SDK: offer resolved",
+        "transaction code",
+        "wallet SDK: verified on receipt",
+        "consent asked for 8 element(s)",
+        "holder approves 6",
+        "verifier SDK: trust store synced from",
+        "checks passed — verdict: VALID",
+        "verdict: REFUSED (revoked",
         "result: issued → verified → revoked → refused, as expected",
     ] {
         assert!(stdout.contains(step), "no {step:?} in:\n{stdout}");
     }
+    // What the wallet SDK sent, as the walkthrough prints it from the wire.
+    let line = |path: &str| {
+        stdout
+            .lines()
+            .find(|l| l.contains(&format!("wallet SDK: POST {path}")) && !l.contains("→ 4"))
+            .unwrap_or_else(|| panic!("no successful POST {path} in:\n{stdout}"))
+            .to_owned()
+    };
+    assert!(line("/oid4vci/token").contains("transaction code"));
+    assert!(line("/oid4vci/credential").contains("2 key proof(s)"));
+    let notified = line("/oid4vci/notification");
+    assert!(
+        notified.contains("event credential_accepted") && notified.contains("→ 204"),
+        "{notified}"
+    );
     for artifact in [
         "issuer_signed.cbor",
         "credential_offer_qr.svg",
         "device_response.cbor",
+        "session_transcript.cbor",
+        "status_list.cwt",
+        "identifier_list.cwt",
+        "device_keys.pem",
     ] {
         assert!(
             dir.path().join("artifacts").join(artifact).exists(),

@@ -3,39 +3,47 @@
 //! Starts a dev root CA, the Digital Trust Service publishing it (its export ingested, the
 //! certificates' CRL URL served) and the issuer service (SQLite, dev file keystore, loopback,
 //! following the root's CRL), then walks through what each user does: the portal turns the
-//! identified applicant into an OpenID4VCI credential offer with a transaction code, the wallet
-//! obtains its mDL over the pre-authorized code flow (DPoP-bound token, key proof) and presents
-//! it (QR proximity, device signature), a verifier takes its trust from the DTS (pinned root,
-//! the CRL at the DS certificate's URL) and checks it with the published status lists, the portal revokes it, the lists show it revoked, the verifier refuses it and
-//! the issuer refuses to refresh it. Everything it made is written to `--dir` (default
-//! `out/dev`) for inspection with openssl and other tools; `--serve` keeps the service running
-//! afterwards until Ctrl-C, after writing `DIR/state/serve.json` (issuer and DTS URLs, the
-//! pinned root fingerprints, an API token) for scripts. `--portal-login-url URL` enables the
-//! issuer's authorization-code flow (HAIP: DPoP-bound tokens with server nonces) with the
-//! portal's login page at `URL`.
+//! identified applicant into an OpenID4VCI credential offer with a transaction code; the
+//! holder's wallet, the wallet SDK (`wallet-sdk`), obtains its mDL over the pre-authorized code
+//! flow (DPoP, key proofs), verifies it on receipt against a trust store synced from the DTS,
+//! stores it, tells the issuer, and presents it in proximity (QR engagement, consent to a
+//! subset of the requested elements, device signature); the verifier app, the verifier SDK
+//! (`verifier-sdk`), reads it over its reader session and verifies it with trust synced from
+//! the DTS (pinned root, the root's CRL) and the status lists it fetches; the portal revokes
+//! it; the wallet presents it again and the verifier refuses it; the issuer refuses to refresh
+//! it. Everything it made is written to `--dir` (default `out/dev`) for inspection with
+//! openssl and other tools; `--serve` keeps the service running afterwards until Ctrl-C,
+//! after writing `DIR/state/serve.json` (issuer and DTS URLs, the pinned root fingerprints,
+//! an API token) for scripts. `--portal-login-url URL` enables the issuer's
+//! authorization-code flow (HAIP: DPoP-bound tokens with server nonces) with the portal's
+//! login page at `URL`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use clap::Parser;
-use devstack::sample::{issue_body, mdl_claims, MDL};
-use devstack::{wallet, DevStack, Result, StackOptions};
+use der::Encode as _;
+use devstack::app_http::{AppHttp, Exchange};
+use devstack::sample::{issue_body, mdl_claims, MDL, MDL_NS};
+use devstack::{DevStack, Result, StackOptions};
 use mdoc_issuer::config::ServiceConfig;
 use mdoc_issuer::store::Scope;
-use mso::cbor::{encode_value, from_slice, wrap_tag24, Limits, Tag24, ToCbor, Value};
-use mso::crl::{Crl, CrlVerifyOptions};
-use mso::crypto::{Algorithm, Signer as _, SoftwareKey, SoftwareVerifier};
-use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript};
-use mso::present::{device_response, present_with_signature};
-use mso::status::{IdentifierListToken, StatusListToken};
-use mso::verify::{
-    verify_device_response, DeviceAuthInput, IssuerTrust, ResponseReport, VerifyOptions,
-};
-use mso::x509::{Certificate, TrustAnchors};
+use mso::crypto::{Algorithm, Curve, PublicKey, SoftwareKey};
+use mso::x509::Certificate;
+use serde_json::Value as Json;
+use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use verifier_sdk::{
+    default_verification_options, verify_device_response_online, CheckFailure, CheckKind,
+    CheckOutcome, DocumentRequest, ElementRequest, ElementValue, NamespaceRequest, ReaderSession,
+    SessionTranscriptInput, TrustStore, VerificationReport,
+};
+use wallet_sdk::{
+    default_oid4vci_options, file_storage, ApprovedDocument, ApprovedElement, CredentialSummary,
+    Issuance, Oid4vciClient, ReaderAuthStatus, SoftwareKeyStore, TxCodeInputMode, Wallet,
+};
 
 #[derive(Parser)]
 #[command(
@@ -101,6 +109,33 @@ fn write_serve_file(state: &Path, stack: &DevStack, token: &str, scopes: &[Scope
     Ok(())
 }
 
+/// The mDL elements the verifier asks for.
+const REQUESTED: [&str; 8] = [
+    "family_name",
+    "given_name",
+    "birth_date",
+    "portrait",
+    "issuing_country",
+    "document_number",
+    "age_over_18",
+    "driving_privileges",
+];
+
+/// The ones the holder approves: `age_over_18` is enough, so no birth date, and no document
+/// number.
+const APPROVED: [&str; 6] = [
+    "family_name",
+    "given_name",
+    "portrait",
+    "issuing_country",
+    "age_over_18",
+    "driving_privileges",
+];
+
+/// MSOs the wallet asks for: each presentation uses an unused one (the wallet SDK's default
+/// policy), and the walkthrough presents twice.
+const BATCH: u32 = 2;
+
 fn pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");
@@ -118,141 +153,449 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-fn print_report(report: &ResponseReport) {
-    for doc in &report.documents {
-        for check in doc.failures() {
-            let subject = check.subject.as_deref().unwrap_or("");
-            if let Err(f) = &check.outcome {
-                println!("     FAIL {:?} {subject}: {f:?}", check.kind);
+/// The SDKs take time as Unix seconds and never read the clock: the apps do.
+fn unix_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
+fn rfc3339(unix: i64) -> String {
+    OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| unix.to_string())
+}
+
+/// Runs SDK calls (blocking, and blocking HTTP) off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+/// One line for what an SDK sent and what came back, read from the recorded exchange.
+fn describe(e: &Exchange) -> String {
+    let mut sent = Vec::new();
+    let form = e
+        .request_header("content-type")
+        .is_some_and(|c| c.starts_with("application/x-www-form-urlencoded"));
+    if form {
+        for (k, v) in form_urlencoded::parse(&e.request_body) {
+            match k.as_ref() {
+                "grant_type" => sent.push(v.rsplit(':').next().unwrap_or_default().to_owned()),
+                "tx_code" => sent.push("transaction code".to_owned()),
+                _ => {}
             }
         }
     }
+    let body: Option<Json> = serde_json::from_slice(&e.request_body).ok();
+    if let Some(proofs) = body
+        .as_ref()
+        .and_then(|b| b.pointer("/proofs/jwt"))
+        .and_then(Json::as_array)
+    {
+        sent.push(format!("{} key proof(s)", proofs.len()));
+    }
+    if let Some(event) = body
+        .as_ref()
+        .and_then(|b| b.get("event"))
+        .and_then(Json::as_str)
+    {
+        sent.push(format!("event {event}"));
+    }
+    match e.request_header("authorization") {
+        Some(a) if a.starts_with("DPoP ") => sent.push("DPoP-bound token".to_owned()),
+        Some(a) if a.starts_with("Bearer ") => sent.push("bearer token".to_owned()),
+        _ => {}
+    }
+    if e.request_header("dpop").is_some() {
+        sent.push("DPoP proof".to_owned());
+    }
+    if e.request_header("if-none-match").is_some() {
+        sent.push("If-None-Match".to_owned());
+    }
+    let answer: Option<Json> = serde_json::from_slice(&e.response_body).ok();
+    let field = |name: &str| answer.as_ref().and_then(|a| a.get(name));
+    let mut got = Vec::new();
+    if let Some(error) = field("error").and_then(Json::as_str) {
+        got.push(error.to_owned());
+    }
+    if let Some(kind) = field("token_type").and_then(Json::as_str) {
+        got.push(format!("{kind} access token"));
+    }
+    if field("c_nonce").is_some() {
+        got.push("c_nonce".to_owned());
+    }
+    if let Some(n) = field("credentials").and_then(Json::as_array) {
+        got.push(format!("{} credential(s)", n.len()));
+    }
+    if field("notification_id").is_some() {
+        got.push("notification_id".to_owned());
+    }
+    let sent = if sent.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", sent.join(", "))
+    };
+    let got = if got.is_empty() {
+        format!(" ({} bytes)", e.response_body.len())
+    } else {
+        format!(" ({})", got.join(", "))
+    };
+    format!("{} {}{sent} → {}{got}", e.method, e.path(), e.status)
 }
 
-struct Verifier<'a> {
-    base: &'a str,
-    http: &'a reqwest::Client,
-    anchors: TrustAnchors,
-}
-
-impl Verifier<'_> {
-    /// Fetches and verifies both lists; returns (status-list status, listed in identifier list,
-    /// the subject of the list signer that signed both).
-    async fn revocation_status(
-        &self,
-        issued: &IssuerSigned,
-        now: OffsetDateTime,
-    ) -> Result<(u8, bool, String)> {
-        let status = issued
-            .issuer_auth
-            .mso()
-            .value()
-            .status
-            .clone()
-            .ok_or("the MSO has no status")?;
-        let sl = status.status_list.ok_or("no status_list in the MSO")?;
-        let il = status
-            .identifier_list
-            .ok_or("no identifier_list in the MSO")?;
-        let bytes = self
-            .http
-            .get(&sl.uri)
-            .send()
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await?;
-        let list = StatusListToken::verify(&bytes, &sl.uri, now, &self.anchors, &SoftwareVerifier)?;
-        let ids = self
-            .http
-            .get(&il.uri)
-            .send()
-            .await?
-            .error_for_status()?
-            .bytes()
-            .await?;
-        let ids =
-            IdentifierListToken::verify(&ids, &il.uri, now, &self.anchors, &SoftwareVerifier)?;
-        let _ = self.base;
-        if ids.signer != list.signer {
-            return Err("the two lists are signed by different keys".into());
-        }
-        Ok((
-            list.status(sl.idx)?.value(),
-            ids.contains(&il.id),
-            list.signer.subject().to_string(),
-        ))
+fn print_trace(who: &str, exchanges: &[Exchange]) {
+    for e in exchanges {
+        println!("     {who}: {}", describe(e));
     }
 }
 
-/// What a verifier app does: reads the DTS index, takes the root whose fingerprint it pinned
-/// (and checks the bytes against it), fetches the CRL the DS certificate names, verifies it
-/// under that root and checks the DS is not on it. Returns the root and the CRL's number.
-async fn trust_from_dts(
-    http: &reqwest::Client,
-    dts: &str,
-    pinned: &[String],
-    ds_der: &[u8],
-    now: OffsetDateTime,
-) -> Result<(Certificate, String)> {
-    let index: serde_json::Value = http
-        .get(format!("{dts}/index.json"))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let roots = index
-        .get("roots")
-        .and_then(|r| r.as_array())
-        .ok_or("index.json has no roots")?;
-    let root = roots
+/// What a wallet or verifier app does to trust issuers: a fresh trust store synced from the DTS
+/// with the root fingerprints the app ships pinned (the roots' CRLs come with it).
+fn trust_from_dts(who: &str, index_url: &str, pins: &[String]) -> Result<Arc<TrustStore>> {
+    let http = AppHttp::new()?;
+    let trust = TrustStore::new();
+    let report = trust.sync_from_dts(
+        index_url.to_owned(),
+        pins.to_vec(),
+        http.clone(),
+        unix_now(),
+    )?;
+    print_trace(who, &http.take_exchanges());
+    let crls = trust
+        .crls()?
         .iter()
-        .find(|r| {
-            r.get("fingerprint")
-                .and_then(|f| f.as_str())
-                .is_some_and(|f| pinned.iter().any(|p| p == f))
+        .map(|c| {
+            format!(
+                "number {}, {} revoked",
+                c.crl_number.as_deref().map(hex::encode).unwrap_or_default(),
+                c.revoked_count
+            )
         })
-        .ok_or("the DTS publishes no pinned root")?;
-    let url = root
-        .pointer("/der/url")
-        .and_then(|u| u.as_str())
-        .ok_or("no root URL")?;
-    let der = http
-        .get(url)
-        .send()
-        .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
-    let fingerprint = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&der));
-    if !pinned.contains(&fingerprint) {
-        return Err(format!("the root at {url} is not the pinned one ({fingerprint})").into());
+        .collect::<Vec<_>>();
+    println!(
+        "     {who}: trust store synced from {index_url}: root(s) {} trusted (pinned), {} CRL(s) ({})",
+        report.roots_added.join(", "),
+        report.crls_updated,
+        crls.join("; ")
+    );
+    if report.roots_added.is_empty() {
+        return Err("the DTS publishes no pinned root".into());
     }
-    let iaca = Certificate::from_der(&der)?;
-    let ds = Certificate::from_der(ds_der)?;
-    let crl_url = ds
-        .crl_distribution_uris()?
-        .into_iter()
-        .next()
-        .ok_or("no CRL URL")?;
-    let crl_der = http
-        .get(&crl_url)
-        .send()
-        .await?
-        .error_for_status()?
-        .bytes()
-        .await?;
-    let crl =
-        Crl::from_der(&crl_der)?.verify(&iaca, &CrlVerifyOptions::new(now), &SoftwareVerifier)?;
-    if crl.is_certificate_revoked(&ds)? {
-        return Err("the DS certificate is on the root's CRL".into());
+    Ok(trust)
+}
+
+/// The holder's wallet with its mDL, and the IssuerSigned bytes of each MSO received.
+struct Holder {
+    wallet: Arc<Wallet>,
+    credential: CredentialSummary,
+    issued: Vec<Vec<u8>>,
+}
+
+/// The holder's wallet app obtains the offered mDL with the wallet SDK: offer, token with the
+/// transaction code, nonce and key proofs, credential, verification on receipt, storage,
+/// notification.
+fn obtain(
+    link: String,
+    tx_code: String,
+    trust: Arc<TrustStore>,
+    storage_dir: PathBuf,
+) -> Result<Holder> {
+    let http = AppHttp::new()?;
+    let keys = Arc::new(SoftwareKeyStore::new());
+    let storage = file_storage(storage_dir.display().to_string())?;
+    let wallet = Wallet::new(keys.clone(), storage, trust);
+    let mut options = default_oid4vci_options();
+    // The dev stack is plain http on loopback; an app keeps the default (https only).
+    options.allow_http_loopback = true;
+    let client = Oid4vciClient::new(http.clone(), keys, options)?;
+
+    let offer = client.resolve_offer(link)?;
+    let configuration = offer
+        .credentials
+        .iter()
+        .find(|c| c.doctype == MDL)
+        .ok_or("the offer holds no mDL configuration")?
+        .clone();
+    let tx = offer
+        .pre_authorized
+        .as_ref()
+        .ok_or("the offer has no pre-authorized code")?
+        .tx_code
+        .clone();
+    print_trace("wallet SDK", &http.take_exchanges());
+    println!(
+        "     wallet SDK: offer resolved: {} offers {} ({} claims), pre-authorized code{}, batch size {}",
+        offer.credential_issuer,
+        configuration.id,
+        configuration.claims.len(),
+        match &tx {
+            Some(t) => format!(
+                " with a {}-{} transaction code ({:?})",
+                t.length.map_or("?".to_owned(), |l| l.to_string()),
+                match t.input_mode {
+                    TxCodeInputMode::Numeric => "digit",
+                    TxCodeInputMode::Text => "character",
+                },
+                t.description.as_deref().unwrap_or_default()
+            ),
+            None => String::new(),
+        },
+        offer.batch_size
+    );
+    // The holder types the code the portal sent by SMS.
+    client.token_pre_authorized(tx.is_some().then_some(tx_code))?;
+    let issued = match client.request_credentials(configuration.id.clone(), BATCH)? {
+        Issuance::Issued { result } => result,
+        Issuance::Deferred { .. } => return Err("the issuer deferred the credential".into()),
+    };
+    print_trace("wallet SDK", &http.take_exchanges());
+    let bytes = issued
+        .credentials
+        .iter()
+        .map(|c| c.issuer_signed.clone())
+        .collect();
+    let credential = wallet.receive_issued(client.clone(), issued, unix_now())?;
+    println!(
+        "     wallet SDK: verified on receipt (DS chain to the DTS's root, CRL, issuer signature, digests, validity, doc type, each MSO bound to its device key) and stored credential {}: {} MSO(s)",
+        credential.id,
+        credential.msos.len()
+    );
+    print_trace("wallet SDK", &http.take_exchanges());
+    client.close()?;
+    Ok(Holder {
+        wallet,
+        credential,
+        issued: bytes,
+    })
+}
+
+/// One proximity presentation: the DeviceResponse the verifier decrypted and the session's
+/// SessionTranscriptBytes.
+struct Presented {
+    response: Vec<u8>,
+    transcript: Vec<u8>,
+}
+
+/// The verifier's request: the [`REQUESTED`] mDL elements, none to be retained.
+fn mdl_request() -> DocumentRequest {
+    DocumentRequest {
+        doc_type: MDL.to_owned(),
+        namespaces: vec![NamespaceRequest {
+            namespace: MDL_NS.to_owned(),
+            elements: REQUESTED
+                .iter()
+                .map(|id| ElementRequest {
+                    identifier: (*id).to_owned(),
+                    intent_to_retain: false,
+                })
+                .collect(),
+        }],
     }
-    let number = crl
-        .crl_number()
-        .map(|n| hex::encode(n.as_bytes()))
-        .unwrap_or_default();
-    Ok((iaca, number))
+}
+
+/// The wallet shows a QR code, the verifier's reader session scans it and sends its request,
+/// the holder approves [`APPROVED`], the wallet answers, the reader ends the session.
+fn present(wallet: Arc<Wallet>) -> Result<Presented> {
+    let at = unix_now();
+    let session = wallet.start_presentation()?;
+    let qr = session.qr_code_uri()?;
+    println!(
+        "     wallet SDK: device engagement shown as a QR code ({} characters: {}…)",
+        qr.len(),
+        qr.chars().take(24).collect::<String>()
+    );
+    let reader = ReaderSession::from_qr_code(qr)?;
+    let request = reader.device_request(vec![mdl_request()], None)?;
+    let establishment = reader.establish(request)?;
+    println!(
+        "     verifier SDK: reader session from the QR code; SessionEstablishment with the encrypted DeviceRequest ({} bytes)",
+        establishment.len()
+    );
+    let consent = session.receive_establishment(establishment, at)?;
+    let document = consent
+        .documents
+        .first()
+        .ok_or("the consent request names no document")?;
+    let reader_auth = match &document.reader.auth {
+        ReaderAuthStatus::Absent => "anonymous reader (no reader authentication)".to_owned(),
+        ReaderAuthStatus::Verified => format!(
+            "reader {} (verified)",
+            document.reader.subject.as_deref().unwrap_or("?")
+        ),
+        ReaderAuthStatus::Unverified { reason } => format!("reader not verified: {reason}"),
+    };
+    let available = document.elements.iter().filter(|e| e.available).count();
+    println!(
+        "     wallet SDK: consent asked for {} element(s) of {} ({available} held), {reader_auth}",
+        document.elements.len(),
+        document.doc_type,
+    );
+    let (approved, declined): (Vec<_>, Vec<_>) = document
+        .elements
+        .iter()
+        .partition(|e| e.available && APPROVED.contains(&e.identifier.as_str()));
+    let names = |v: &[&wallet_sdk::RequestedElement]| {
+        v.iter()
+            .map(|e| e.identifier.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!(
+        "     holder approves {}: {}; declines: {}",
+        approved.len(),
+        names(approved.as_slice()),
+        names(declined.as_slice())
+    );
+    let answer = ApprovedDocument {
+        doc_type: document.doc_type.clone(),
+        elements: approved
+            .iter()
+            .map(|e| ApprovedElement {
+                namespace: e.namespace.clone(),
+                identifier: e.identifier.clone(),
+            })
+            .collect(),
+    };
+    let reply = session.respond(vec![answer], at)?;
+    println!(
+        "     wallet SDK: DeviceResponse signed with the MSO's device key, sent encrypted ({} bytes)",
+        reply.len()
+    );
+    let received = reader.decrypt(reply)?;
+    let response = received
+        .data
+        .ok_or("the wallet's answer carries no DeviceResponse")?;
+    // The reader ends the session; the wallet sees the end.
+    if session.receive_message(reader.terminate()?, at)?.is_some() {
+        return Err("the wallet read a request in the reader's termination".into());
+    }
+    println!(
+        "     verifier SDK: decrypted the DeviceResponse ({} bytes); session terminated by the reader (status 20)",
+        response.len()
+    );
+    Ok(Presented {
+        response,
+        transcript: reader.session_transcript_bytes()?,
+    })
+}
+
+/// The verifier app checks a presentation with the verifier SDK, the MSO's status and
+/// identifier lists fetched through its own HTTP stack (only for an MSO whose issuer signature
+/// verified); returns the report and the exchanges (the lists it was given).
+fn verify(
+    trust: Arc<TrustStore>,
+    presented: &Presented,
+) -> Result<(VerificationReport, Vec<Exchange>)> {
+    let http = AppHttp::new()?;
+    let report = verify_device_response_online(
+        presented.response.clone(),
+        SessionTranscriptInput::Encoded {
+            bytes: presented.transcript.clone(),
+        },
+        trust,
+        default_verification_options(unix_now()),
+        http.clone(),
+    )?;
+    let exchanges = http.take_exchanges();
+    print_trace("verifier SDK", &exchanges);
+    Ok((report, exchanges))
+}
+
+fn show(value: &ElementValue) -> String {
+    match value {
+        ElementValue::Text { value } => format!("{value:?}"),
+        ElementValue::Integer { value } => value.to_string(),
+        ElementValue::Bool { value } => value.to_string(),
+        ElementValue::FullDate { iso } => iso.clone(),
+        ElementValue::TDate { rfc3339, .. } => rfc3339.clone(),
+        ElementValue::Bytes { value } => format!("<{} bytes>", value.len()),
+        ElementValue::Array { items } => format!("[{} item(s)]", items.len()),
+        _ => "…".to_owned(),
+    }
+}
+
+/// What the verifier SDK reported, check by check.
+fn print_report(report: &VerificationReport) {
+    for doc in &report.documents {
+        let passed = doc.checks.iter().filter(|c| c.passed()).count();
+        println!(
+            "     verifier SDK: {}: {passed} of {} checks passed — verdict: {}",
+            doc.doc_type,
+            doc.checks.len(),
+            if doc.valid { "VALID" } else { "NOT VALID" }
+        );
+        for check in &doc.checks {
+            if let CheckOutcome::Failed { reason, .. } = &check.outcome {
+                let subject = check.subject.as_deref().unwrap_or("");
+                println!("       FAIL {:?} {subject}: {reason}", check.kind);
+            }
+        }
+        for w in &doc.warnings {
+            println!("       warning {:?}: {}", w.kind, w.reason);
+        }
+        let shown = doc
+            .elements
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} = {}{}",
+                    e.identifier,
+                    show(&e.value),
+                    if e.verified { "" } else { " (NOT VERIFIED)" }
+                )
+            })
+            .collect::<Vec<_>>();
+        println!("       disclosed: {}", shown.join(", "));
+    }
+}
+
+/// The outcome of check `kind` of the first document, if it ran.
+fn outcome(report: &VerificationReport, kind: CheckKind) -> Option<&CheckOutcome> {
+    report
+        .documents
+        .first()?
+        .checks
+        .iter()
+        .find(|c| c.kind == kind)
+        .map(|c| &c.outcome)
+}
+
+/// Valid, with both lists checked.
+fn accepted(report: &VerificationReport) -> bool {
+    report.valid
+        && [CheckKind::StatusList, CheckKind::IdentifierList]
+            .into_iter()
+            .all(|k| matches!(outcome(report, k), Some(CheckOutcome::Passed)))
+}
+
+/// Refused for revocation only: both lists say revoked and every other check passed.
+fn refused_as_revoked(report: &VerificationReport) -> bool {
+    let revoked = |k| {
+        matches!(
+            outcome(report, k),
+            Some(CheckOutcome::Failed {
+                failure: CheckFailure::MsoRevoked,
+                ..
+            })
+        )
+    };
+    !report.valid
+        && revoked(CheckKind::StatusList)
+        && revoked(CheckKind::IdentifierList)
+        && report
+            .failures()
+            .all(|c| matches!(c.kind, CheckKind::StatusList | CheckKind::IdentifierList))
+}
+
+/// The wallet's device public keys (SPKI PEM), one per MSO: the private keys stay in its key
+/// store.
+fn device_keys_pem(wallet: &Wallet, credential: &CredentialSummary) -> Result<String> {
+    let mut out = String::new();
+    for mso in &credential.msos {
+        let sec1 = wallet.device_public_key(mso.key_alias.clone())?;
+        let spki = mso::x509::spki::encode(&PublicKey::from_sec1(Curve::P256, &sec1)?)?;
+        out.push_str(&pem("PUBLIC KEY", &spki.to_der()?));
+    }
+    Ok(out)
 }
 
 async fn walkthrough(args: &Args) -> Result<bool> {
@@ -328,8 +671,9 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .bytes()
         .await?;
     write(&art, "iaca.crl.pem", pem("X509 CRL", &crl).as_bytes())?;
+    let index_url = format!("{}/index.json", stack.dts.url);
     let index = http
-        .get(format!("{}/index.json", stack.dts.url))
+        .get(&index_url)
         .send()
         .await?
         .error_for_status()?
@@ -342,8 +686,8 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     let portal = stack.client("dev-portal", &portal_scopes).await?;
     let auth = format!("Bearer {}", portal.0);
 
-    println!("2. Portal turns the identified applicant into a credential offer; the wallet obtains its mDL over OpenID4VCI");
-    let offer: serde_json::Value = http
+    println!("2. Portal turns the identified applicant into a credential offer; the wallet SDK obtains the mDL over OpenID4VCI");
+    let offer: Json = http
         .post(format!("{}/v1/offers", stack.base_url))
         .header("authorization", &auth)
         .json(&serde_json::json!({
@@ -369,56 +713,32 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     println!(
         "     (QR code in credential_offer_qr.svg; transaction code {tx_code} sent out of band)"
     );
-    let device = SoftwareKey::generate(Algorithm::Es256);
-    let dpop_key = SoftwareKey::generate(Algorithm::Es256);
+    // The software key store lives in memory for this run only, so the wallet's storage starts
+    // empty too: credentials of an earlier run could not be presented without their keys.
+    let wallet_dir = dir.join("state").join("wallet");
+    if wallet_dir.exists() {
+        std::fs::remove_dir_all(&wallet_dir)?;
+    }
+    let pins = stack.dts.pinned();
+    let holder = {
+        let (index_url, pins) = (index_url.clone(), pins.clone());
+        blocking(move || {
+            let trust = trust_from_dts("wallet SDK", &index_url, &pins)?;
+            obtain(link, tx_code, trust, wallet_dir)
+        })
+        .await?
+    };
+    let first = holder
+        .issued
+        .first()
+        .ok_or("the wallet received no credential")?;
+    write(&art, "issuer_signed.cbor", first)?;
     write(
         &art,
-        "device_key.pem",
-        pem("PRIVATE KEY", &device.to_pkcs8_der()?).as_bytes(),
+        "device_keys.pem",
+        device_keys_pem(&holder.wallet, &holder.credential)?.as_bytes(),
     )?;
-    let credential_offer = wallet::resolve_offer(&http, &link).await?;
-    let vci = wallet::discover(&http, &credential_offer).await?;
-    let session = wallet::redeem(
-        &http,
-        &vci,
-        &credential_offer,
-        Some(&tx_code),
-        Some(&dpop_key),
-    )
-    .await?;
-    println!(
-        "     wallet: offer by reference, metadata, token ({}-bound, transaction code), c_nonce, key proof",
-        if session.dpop { "DPoP" } else { "bearer" }
-    );
-    let c_nonce = wallet::c_nonce(&http, &vci).await?;
-    let obtained = wallet::request_credential(
-        &http,
-        &vci,
-        &session,
-        MDL,
-        &c_nonce,
-        &[&device],
-        Some(&dpop_key),
-    )
-    .await?;
-    let credential_text = obtained.credentials.first().ok_or("no credential")?.clone();
-    let issuer_signed_bytes = URL_SAFE_NO_PAD.decode(&credential_text)?;
-    write(&art, "issuer_signed.cbor", &issuer_signed_bytes)?;
-    if let Some(n) = &obtained.notification_id {
-        let status = wallet::notify(
-            &http,
-            &vci,
-            &session,
-            n,
-            "credential_accepted",
-            Some(&dpop_key),
-        )
-        .await?;
-        println!(
-            "     POST /oid4vci/credential → 200; notification credential_accepted → {status}"
-        );
-    }
-    let view: serde_json::Value = http
+    let view: Json = http
         .get(format!("{}/v1/offers/{offer_id}", stack.base_url))
         .header("authorization", &auth)
         .send()
@@ -431,110 +751,38 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .and_then(|v| v.as_str())
         .ok_or("the offer names no document")?
         .to_owned();
-    let issuer_signed: IssuerSigned = from_slice(&issuer_signed_bytes, &Limits::DEFAULT)?;
-    let status_refs = issuer_signed
-        .issuer_auth
-        .mso()
-        .value()
-        .status
-        .clone()
-        .ok_or("the MSO carries no status")?;
-    let status_list_uri = status_refs
-        .status_list
-        .as_ref()
-        .ok_or("no status list")?
-        .uri
-        .clone();
-    let identifier_list_uri = status_refs
-        .identifier_list
-        .as_ref()
-        .ok_or("no identifier list")?
-        .uri
-        .clone();
-    println!(
-        "     document {document_id} — status list {status_list_uri} idx {}, valid until {}",
-        status_refs
-            .status_list
-            .as_ref()
-            .map(|s| s.idx)
-            .unwrap_or_default(),
-        issuer_signed
-            .issuer_auth
-            .mso()
-            .value()
-            .validity_info
-            .valid_until
-            .datetime()
-            .format(&time::format_description::well_known::Rfc3339)?
-    );
+    println!("     document {document_id}:");
+    for mso in &holder.credential.msos {
+        println!(
+            "       MSO on status list {} idx {}, valid until {}",
+            mso.status_list_uri.as_deref().unwrap_or("(none)"),
+            mso.status_list_index
+                .map_or("(none)".to_owned(), |i| i.to_string()),
+            rfc3339(mso.valid_until)
+        );
+    }
 
-    println!("3. Wallet presents it over a QR proximity session (device signature)");
-    let e_device = SoftwareKey::generate(Algorithm::Es256).public_key()?;
-    let engagement = encode_value(&Value::Map(vec![
-        (0.into(), "1.0".into()),
-        (
-            1.into(),
-            Value::Array(vec![
-                1.into(),
-                Tag24::new(e_device.to_cose_key()).to_value(),
-            ]),
-        ),
-    ]));
-    let e_reader = SoftwareKey::generate(Algorithm::Es256).public_key()?;
-    let transcript = SessionTranscript::proximity(
-        &wrap_tag24(&engagement),
-        Tag24::new(e_reader.to_cose_key()).tagged_bytes(),
-        &Handover::Qr.to_bytes(),
-    );
-    write(&art, "session_transcript.cbor", &transcript.tagged_bytes())?;
-    let document = present_with_signature(&issuer_signed, None, &transcript, &device)?;
-    let response = encode_value(&device_response(vec![document]).to_value());
-    write(&art, "device_response.cbor", &response)?;
-
-    println!("4. Verifier takes its trust from the DTS (pinned root fingerprint), then checks the document: IACA chain, MSO signature, digests, validity, device signature, DS on the root's CRL, status");
-    let (iaca, crl_number) = trust_from_dts(
-        &http,
-        &stack.dts.url,
-        &stack.dts.pinned(),
-        &stack.ds_der,
-        now,
-    )
+    println!("3. The wallet presents it in proximity (QR engagement, consent, device signature) to the verifier's reader session");
+    let presented = blocking({
+        let wallet = Arc::clone(&holder.wallet);
+        move || present(wallet)
+    })
     .await?;
-    println!(
-        "     root {} from {}/index.json; DS not on the root's CRL (number {crl_number})",
-        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(iaca.der())),
-        stack.dts.url
-    );
-    let trust = IssuerTrust::iacas(vec![iaca.clone()]);
-    let verifier = Verifier {
-        base: &stack.base_url,
-        http: &http,
-        anchors: TrustAnchors::new(vec![iaca]),
+    write(&art, "session_transcript.cbor", &presented.transcript)?;
+    write(&art, "device_response.cbor", &presented.response)?;
+
+    println!("4. The verifier SDK takes its trust from the DTS (pinned root fingerprint, the root's CRL) and checks the response: IACA chain, DS not revoked, MSO signature, digests, validity, device signature, issuing country, status lists");
+    let (verifier_trust, first_report) = {
+        let index_url = index_url.clone();
+        blocking(move || {
+            let trust = trust_from_dts("verifier SDK", &index_url, &pins)?;
+            let (report, _) = verify(Arc::clone(&trust), &presented)?;
+            Ok((trust, report))
+        })
+        .await?
     };
-    let verify = |at: OffsetDateTime| -> Result<ResponseReport> {
-        let parsed: DeviceResponse = from_slice(&response, &Limits::DEFAULT)?;
-        Ok(verify_device_response(
-            &parsed,
-            &DeviceAuthInput {
-                transcript: &transcript,
-                e_reader_key: None,
-            },
-            &VerifyOptions::new(at, &trust, &SoftwareVerifier),
-        ))
-    };
-    let report = verify(now)?;
-    print_report(&report);
-    let (status, listed, _) = verifier.revocation_status(&issuer_signed, now).await?;
-    println!(
-        "     document checks: {} — status list: {status} (0 = valid) — identifier list: {}",
-        if report.is_valid() {
-            "all passed"
-        } else {
-            "FAILED"
-        },
-        if listed { "LISTED" } else { "not listed" }
-    );
-    let first_ok = report.is_valid() && status == 0 && !listed;
+    print_report(&first_report);
+    let first_ok = accepted(&first_report);
 
     println!("5. Portal revokes it (holder reported the phone lost)");
     let resp = http
@@ -553,25 +801,44 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     );
     resp.error_for_status()?;
 
-    println!("6. Verifier fetches the lists again and refuses the document");
-    let (status, listed, signer) = verifier.revocation_status(&issuer_signed, now).await?;
-    let verdict = if status == 0 && !listed {
-        "ACCEPTED"
-    } else {
-        "REFUSED (revoked)"
-    };
+    println!("6. The wallet presents it again (the batch's next MSO); the verifier SDK fetches the lists and refuses it");
+    let (second_report, lists) = blocking({
+        let wallet = Arc::clone(&holder.wallet);
+        move || verify(verifier_trust, &present(wallet)?)
+    })
+    .await?;
+    print_report(&second_report);
+    let refused = refused_as_revoked(&second_report);
     println!(
-        "     status list: {status} (1 = invalid) — identifier list: {} — verdict: {verdict}",
-        if listed { "LISTED" } else { "not listed" }
+        "     verdict: {}",
+        if refused {
+            "REFUSED (revoked: status list and identifier list)"
+        } else if second_report.valid {
+            "ACCEPTED"
+        } else {
+            "REFUSED for another reason"
+        }
     );
-    println!("     both lists signed by the list signer ({signer})");
-    let sl = http.get(&status_list_uri).send().await?.bytes().await?;
-    write(&art, "status_list.cwt", &sl)?;
-    let il = http.get(&identifier_list_uri).send().await?.bytes().await?;
-    write(&art, "identifier_list.cwt", &il)?;
+    // The lists exactly as the verifier was given them, for the SDKs' Python tests.
+    let first_mso = holder
+        .credential
+        .msos
+        .first()
+        .ok_or("the credential has no MSO")?;
+    for (uri, name) in [
+        (&first_mso.status_list_uri, "status_list.cwt"),
+        (&first_mso.identifier_list_uri, "identifier_list.cwt"),
+    ] {
+        let uri = uri.as_deref().ok_or("the MSO names no list")?;
+        let token = lists
+            .iter()
+            .find(|e| e.url == uri && e.status == 200)
+            .ok_or_else(|| format!("the verifier fetched no list from {uri}"))?;
+        write(&art, name, &token.response_body)?;
+    }
 
     println!("7. Portal tries to refresh the revoked document and is refused");
-    let nonce: serde_json::Value = http
+    let nonce: Json = http
         .post(format!("{}/v1/nonces", stack.base_url))
         .header("authorization", &auth)
         .send()
@@ -582,7 +849,9 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .get("nonce")
         .and_then(|n| n.as_str())
         .ok_or("no nonce")?;
-    let mut refresh = issue_body(MDL, &mdl_claims(), nonce, &stack.base_url, &[device], now)?;
+    // A refresh binds a fresh batch to fresh device keys.
+    let fresh = SoftwareKey::generate(Algorithm::Es256);
+    let mut refresh = issue_body(MDL, &mdl_claims(), nonce, &stack.base_url, &[fresh], now)?;
     if let Some(o) = refresh.as_object_mut() {
         o.remove("doctype");
     }
@@ -596,14 +865,12 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         .send()
         .await?;
     let refused_status = resp.status();
-    let refused: serde_json::Value = resp.json().await?;
+    let refusal: Json = resp.json().await?;
     println!(
         "     POST …/refresh → {refused_status} {}",
-        refused
-            .pointer("/error/code")
-            .unwrap_or(&serde_json::Value::Null)
+        refusal.pointer("/error/code").unwrap_or(&Json::Null)
     );
-    let revoked_ok = status == 1 && listed && refused_status == reqwest::StatusCode::CONFLICT;
+    let revoked_ok = refused && refused_status == reqwest::StatusCode::CONFLICT;
 
     std::fs::write(
         art.join("README.txt"),
@@ -615,9 +882,12 @@ async fn walkthrough(args: &Args) -> Result<bool> {
              openssl crl -in iaca.crl.pem -CAfile iaca.pem -noout -text\n\
              openssl verify -x509_strict -CAfile iaca.pem link-new-with-old.pem\n\
              openssl x509 -in ds.pem -noout -text\n\
-             issuer_signed.cbor, device_response.cbor, session_transcript.cbor, status_list.cwt,\n\
-             identifier_list.cwt: CBOR (e.g. python3 -m cbor2.tool, cbor.me)\n\
-             device_key.pem: the wallet's device key (PKCS#8)\n"
+             issuer_signed.cbor (the first MSO the wallet received), device_response.cbor (its\n\
+             first presentation, device-signed over session_transcript.cbor), status_list.cwt,\n\
+             identifier_list.cwt (as the verifier fetched them after the revocation): CBOR\n\
+             (e.g. python3 -m cbor2.tool, cbor.me)\n\
+             device_keys.pem: the wallet's device public keys, one per MSO (the private keys\n\
+             never leave its key store): openssl pkey -pubin -in device_keys.pem -noout -text\n"
         ),
     )?;
     println!("     artifacts and openssl commands in {}", art.display());
