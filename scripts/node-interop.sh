@@ -1,13 +1,26 @@
 #!/usr/bin/env bash
-# Installs the independent OpenID4VCI wallet client used by tests/tests/oid4vci_interop.rs
-# (tests/interop/oid4vci-wallet: @openid4vc/openid4vci and jose, pinned by package-lock.json)
-# with `npm ci` into tests/interop/oid4vci-wallet/node_modules (gitignored). Idempotent: an
-# install whose lockfile hash matches is left alone. Needs Node >= 20, npm and the npm registry.
-# Prints the project directory on stdout; export it as OID4VCI_WALLET.
+# Installs one of the independent OpenID4VCI components from the npm registry, pinned exactly
+# by its package-lock.json, with `npm ci` into tests/interop/<project>/node_modules (gitignored):
+#
+#   oid4vci-wallet (default)  the wallet client run against our issuer by
+#                             tests/tests/oid4vci_interop.rs (@openid4vc/openid4vci, jose);
+#                             export the printed directory as OID4VCI_WALLET
+#   oid4vci-issuer            the issuer our wallet SDK is run against by
+#                             tests/tests/wallet_sdk_interop.rs (@openid4vc/openid4vci,
+#                             @openid4vc/oauth2, @animo-id/mdoc); export it as OID4VCI_ISSUER
+#
+# Idempotent: an install whose lockfile hash matches is left alone. Every dependency pinned in
+# package.json must be installed at exactly that version. Needs Node >= 20, npm and the npm
+# registry. Prints the project directory on stdout.
 set -euo pipefail
 
+name="${1:-oid4vci-wallet}"
+case "$name" in
+    oid4vci-wallet | oid4vci-issuer) ;;
+    *) echo "node-interop.sh: unknown project $name (oid4vci-wallet or oid4vci-issuer)" >&2; exit 2 ;;
+esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-project="$root/tests/interop/oid4vci-wallet"
+project="$root/tests/interop/$name"
 stamp="$project/node_modules/.package-lock.sha256"
 
 command -v node >/dev/null && command -v npm >/dev/null \
@@ -24,12 +37,16 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -d "$project/node_modules/@
     exit 0
 fi
 
-# --ignore-scripts: no package in the closure needs an install script, so none runs.
+# --ignore-scripts: no package in either closure needs an install script, so none runs.
 (cd "$project" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >&2
 (cd "$project" && node -e '
-    const v = require("./node_modules/@openid4vc/openid4vci/package.json").version;
-    const want = require("./package.json").dependencies["@openid4vc/openid4vci"];
-    if (v !== want) { console.error(`@openid4vc/openid4vci ${v} installed, ${want} pinned`); process.exit(1); }
+    const pins = require("./package.json").dependencies;
+    let bad = 0;
+    for (const [dep, want] of Object.entries(pins)) {
+        const v = require(`./node_modules/${dep}/package.json`).version;
+        if (v !== want) { console.error(`${dep} ${v} installed, ${want} pinned`); bad++; }
+    }
+    process.exit(bad ? 1 : 0);
 ') >&2
 echo "$want" > "$stamp"
 echo "$project"

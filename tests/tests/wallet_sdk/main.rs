@@ -1,0 +1,22 @@
+//! The wallet SDK (`wallet-sdk`: `Oid4vciClient` over the app's `HttpClient` and `KeyStore`,
+//! `Wallet::receive_issued` verifying on receipt against the verifier SDK's `TrustStore`)
+//! against OpenID4VCI 1.0 issuers:
+//!
+//! - `own_issuer`: this project's issuer (`mdoc-issuer` on loopback through `devstack`), over
+//!   the pre-authorized and the authorization-code flows;
+//! - `npm_issuer` (`#[ignore]`d, needs Node): an independent issuer built on the OpenWallet
+//!   Foundation's oid4vc-ts and `@animo-id/mdoc` from the npm registry
+//!   (`tests/interop/oid4vci-issuer`).
+//!
+//! Both share the app side: `http`, a blocking reqwest `HttpClient`.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+mod http;
+mod npm_issuer;
+mod own_issuer;
