@@ -6,7 +6,7 @@
 #                             tests/tests/oid4vci_interop.rs (@openid4vc/openid4vci, jose);
 #                             export the printed directory as OID4VCI_WALLET
 #   oid4vci-issuer            the issuer our wallet SDK is run against by
-#                             tests/tests/wallet_sdk_interop.rs (@openid4vc/openid4vci,
+#                             tests/tests/wallet_sdk/npm_issuer.rs (@openid4vc/openid4vci,
 #                             @openid4vc/oauth2, @animo-id/mdoc); export it as OID4VCI_ISSUER
 #
 # Idempotent: an install whose lockfile hash matches is left alone. Every dependency pinned in

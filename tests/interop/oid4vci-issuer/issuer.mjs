@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // An independent OpenID4VCI 1.0 issuer of `mso_mdoc` credentials for the interop test
-// tests/tests/wallet_sdk_interop.rs, which drives this project's wallet SDK against it.
+// tests/tests/wallet_sdk/npm_issuer.rs, which drives this project's wallet SDK against it.
 //
 // Every protocol message is made, parsed and checked by the OpenWallet Foundation's oid4vc-ts
 // (@openid4vc/openid4vci: credential issuer metadata, credential offer, credential request,
