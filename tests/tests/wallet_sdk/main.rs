@@ -8,7 +8,8 @@
 //!   Foundation's oid4vc-ts and `@animo-id/mdoc` from the npm registry
 //!   (`tests/interop/oid4vci-issuer`).
 //!
-//! Both share the app side: `http`, a blocking reqwest `HttpClient`.
+//! Both share the app side: `http`, a blocking reqwest `HttpClient`, and `app`, the wallet
+//! with its storage and trust store.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -17,6 +18,7 @@
     missing_docs
 )]
 
+mod app;
 mod http;
 mod npm_issuer;
 mod own_issuer;

@@ -37,12 +37,12 @@ use mso::model::IssuerSigned;
 use serde_json::{json, Value};
 use test_kit::pki::TestPki;
 use time::OffsetDateTime;
-use wallet_sdk::verifier_sdk::TrustStore;
 use wallet_sdk::{
-    default_oid4vci_options, file_storage, Issuance, IssuedCredentials, KeyStore, Oid4vciClient,
-    RefusalReason, SoftwareKeyStore, TxCodeInputMode, Wallet, WalletError,
+    default_oid4vci_options, Issuance, IssuedCredentials, KeyStore, Oid4vciClient, RefusalReason,
+    SoftwareKeyStore, TxCodeInputMode, WalletError,
 };
 
+use crate::app::wallet_trusting;
 use crate::http::{header, Reqwest};
 
 const MDL: &str = "org.iso.18013.5.1.mDL";
@@ -325,11 +325,7 @@ fn wallet_sdk_receives_an_mdl_from_the_npm_issuer() {
     assert_eq!(http.requests_to(reference.path()).len(), 1);
     check_contents(&result, &keys);
 
-    let trust = TrustStore::new();
-    trust.add_iaca_der(pki.iaca_der.clone()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let storage = file_storage(dir.path().to_str().unwrap().to_owned()).unwrap();
-    let wallet = Wallet::new(keys.clone(), storage, trust);
+    let (wallet, _dir) = wallet_trusting(keys.clone(), &[&pki.iaca_der]);
     let aliases: Vec<String> = result
         .credentials
         .iter()
@@ -376,11 +372,7 @@ fn wallet_sdk_refuses_the_npm_issuer_under_an_untrusted_iaca() {
     // What the issuer sent is fine in itself; only the trust is missing.
     check_contents(&result, &keys);
 
-    let trust = TrustStore::new();
-    trust.add_iaca_der(other.iaca_der.clone()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let storage = file_storage(dir.path().to_str().unwrap().to_owned()).unwrap();
-    let wallet = Wallet::new(keys.clone(), storage, trust);
+    let (wallet, dir) = wallet_trusting(keys.clone(), &[&other.iaca_der]);
     let aliases: Vec<String> = result
         .credentials
         .iter()

@@ -29,12 +29,12 @@ use mso::model::IssuerSigned;
 use mso::verify::{verify_issuer_signed, IssuerTrust, VerifyOptions};
 use mso::x509::Certificate;
 use time::OffsetDateTime;
-use wallet_sdk::verifier_sdk::TrustStore;
 use wallet_sdk::{
-    default_oid4vci_options, file_storage, Issuance, IssuedCredentials, KeyStore, Oid4vciClient,
-    RefusalReason, SoftwareKeyStore, TxCodeInputMode, Wallet, WalletError,
+    default_oid4vci_options, Issuance, IssuedCredentials, KeyStore, Oid4vciClient, RefusalReason,
+    SoftwareKeyStore, TxCodeInputMode, WalletError,
 };
 
+use crate::app::wallet_trusting;
 use crate::http::{header, Reqwest};
 
 const LOGIN: &str = "https://portal.example/login";
@@ -47,6 +47,17 @@ fn haip(c: &mut ServiceConfig) {
     c.oid4vci.require_dpop = true;
     c.oid4vci.dpop_nonce = true;
     c.oid4vci.portal_login_url = Some(LOGIN.into());
+}
+
+/// The issuer configured by `tweak` on loopback, a portal's API token, the state directory.
+async fn issuer(tweak: fn(&mut ServiceConfig)) -> (DevStack, String, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = StackOptions::new(dir.path());
+    opts.kdf = custody::softstore::KdfParams::new(1024, 1, 1).unwrap();
+    opts.tweak = tweak;
+    let stack = DevStack::start(opts).await.unwrap();
+    let portal = stack.client("portal", &[Scope::Issue]).await.unwrap().0;
+    (stack, portal, dir)
 }
 
 /// Every credential verifies against the IACA as an mDL and its MSO binds the key store's
@@ -85,12 +96,7 @@ fn check_issued(result: &IssuedCredentials, iaca: &Certificate, keys: &dyn KeySt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wallet_sdk_obtains_mdls_over_both_flows() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = StackOptions::new(dir.path());
-    opts.kdf = custody::softstore::KdfParams::new(1024, 1, 1).unwrap();
-    opts.tweak = haip;
-    let stack = DevStack::start(opts).await.unwrap();
-    let portal = stack.client("portal", &[Scope::Issue]).await.unwrap().0;
+    let (stack, portal, _dir) = issuer(haip).await;
     let base = stack.base_url.clone();
     let iaca = stack.iaca().unwrap();
 
@@ -200,12 +206,7 @@ impl KeyStore for AttestingKeyStore {
 /// typed `Unsupported` before anything is requested.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wallet_sdk_attests_its_keys_when_the_issuer_requires_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = StackOptions::new(dir.path());
-    opts.kdf = custody::softstore::KdfParams::new(1024, 1, 1).unwrap();
-    opts.tweak = attested;
-    let stack = DevStack::start(opts).await.unwrap();
-    let portal = stack.client("portal", &[Scope::Issue]).await.unwrap().0;
+    let (stack, portal, _dir) = issuer(attested).await;
     let iaca = stack.iaca().unwrap();
     let mut links = Vec::new();
     for _ in 0..2 {
@@ -318,11 +319,7 @@ fn pre_authorized(link: &str, tx_code: &str, iaca: &Certificate) {
     assert_eq!(result.credentials.len(), 2);
     check_issued(&result, iaca, &*keys);
     // The wallet, trusting the issuer's IACA, stores both and tells the issuer.
-    let trust = TrustStore::new();
-    trust.add_iaca_der(iaca.der().to_vec()).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let storage = file_storage(dir.path().to_str().unwrap().to_owned()).unwrap();
-    let wallet = Wallet::new(keys.clone(), storage, trust);
+    let (wallet, _dir) = wallet_trusting(keys.clone(), &[iaca.der()]);
     let now = OffsetDateTime::now_utc().unix_timestamp();
     let stored = wallet.receive_issued(client.clone(), result, now).unwrap();
     assert_eq!((stored.doc_type.as_str(), stored.msos.len()), (MDL, 2));
@@ -439,9 +436,7 @@ fn authorization_code(base: &str, portal: &str, iaca: &Certificate) {
     check_issued(&result, iaca, &*keys);
     // A wallet that does not trust this issuer's IACA refuses the credential, stores
     // nothing, deletes its key, and tells the issuer it failed.
-    let dir = tempfile::tempdir().unwrap();
-    let storage = file_storage(dir.path().to_str().unwrap().to_owned()).unwrap();
-    let wallet = Wallet::new(keys.clone(), storage, TrustStore::new());
+    let (wallet, dir) = wallet_trusting(keys.clone(), &[]);
     let alias = result.credentials[0].key_alias.clone();
     let now = OffsetDateTime::now_utc().unix_timestamp();
     match wallet.receive_issued(client.clone(), result, now) {
