@@ -269,9 +269,14 @@ impl Store {
     ) -> Result<RecordOutcome> {
         check_msos(&record.msos)?;
         let now = secs(OffsetDateTime::now_utc());
-        if let (super::Pools::Sqlite { issuances, .. }, [_]) = (&self.pools, record.msos.as_slice())
-        {
-            return issuances.record(record, idempotency, response, now).await;
+        match (&self.pools, record.msos.as_slice()) {
+            (super::Pools::Sqlite { issuances, .. }, [_]) => {
+                return issuances.record(record, idempotency, response, now).await;
+            }
+            (super::Pools::Postgres(pool), [m]) => {
+                return record_one_pg(pool, record, m, idempotency, response, now).await;
+            }
+            _ => {}
         }
         let doc = &record.document;
         in_tx!(self, tx => {
@@ -507,5 +512,76 @@ impl Store {
                 .await?
                 .rows_affected())
         })
+    }
+}
+
+/// Records a one-MSO issuance on PostgreSQL with one call of `record_one_issuance`
+/// (`migrations/postgres/0009`): the statements of [`Store::record_issuance`]'s transaction, in
+/// the same order, run by the server in one round trip and one commit. Its refusals come back
+/// as its own SQLSTATEs, mapped here to the errors the transaction returns.
+async fn record_one_pg(
+    pool: &sqlx::PgPool,
+    record: &IssuanceRecord,
+    m: &MsoRecord,
+    idempotency: Option<&Idempotency>,
+    response: &StoredResponse,
+    now: i64,
+) -> Result<RecordOutcome> {
+    const CALL: &str = "SELECT outcome, response_kind, response_body FROM record_one_issuance(\
+         $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
+         $20, $21, $22, $23, $24)";
+    let doc = &record.document;
+    let row: std::result::Result<(String, Option<String>, Option<Vec<u8>>), sqlx::Error> =
+        sqlx::query_as(CALL)
+            .bind(idempotency.map(|i| i.client_id.as_str()))
+            .bind(idempotency.map(|i| i.key.as_str()))
+            .bind(idempotency.map(|i| &i.request_hash[..]))
+            .bind(response.kind.as_str())
+            .bind(&response.body[..])
+            .bind(now)
+            .bind(idempotency.map(|i| secs(i.expires_at)))
+            .bind(record.nonce.as_ref().map(|n| &n.sha256[..]))
+            .bind(record.nonce.as_ref().map(|n| secs(n.expires_at)))
+            .bind(&doc.id.0[..])
+            .bind(&doc.doctype)
+            .bind(secs(doc.created_at))
+            .bind(&doc.applicant_ref[..])
+            .bind(&doc.client_id)
+            .bind(&m.device_key_thumbprint[..])
+            .bind(&m.ds_serial)
+            .bind(&m.status_list_uri)
+            .bind(to_i64(m.status_index)?)
+            .bind(&m.identifier[..])
+            .bind(secs(m.valid_from))
+            .bind(secs(m.valid_until))
+            .bind(secs(m.created_at))
+            .bind(record.offer.as_ref().map(|o| &o.id[..]))
+            .bind(record.offer.as_ref().map(|o| o.notification_id.as_str()))
+            .fetch_one(pool)
+            .await;
+    let refusal = |e: &sqlx::Error| match e.as_database_error().and_then(|d| d.code()) {
+        Some(code) => match code.as_ref() {
+            "MDC01" => Some(StoreError::Conflict),
+            "MDC02" => Some(StoreError::DsRevoked),
+            "MDC03" => Some(StoreError::NonceReused),
+            "MDC04" => Some(StoreError::DeviceKeyInUse),
+            "MDC05" => Some(StoreError::OfferClosed),
+            _ => None,
+        },
+        None => None,
+    };
+    match row {
+        Ok((outcome, kind, body)) => match outcome.as_str() {
+            "recorded" => Ok(RecordOutcome::Recorded),
+            "replayed" => Ok(RecordOutcome::Replayed(StoredResponse {
+                kind: kind
+                    .as_deref()
+                    .and_then(OutcomeKind::parse)
+                    .ok_or(StoreError::Corrupt("response kind"))?,
+                body: body.ok_or(StoreError::Corrupt("response body"))?,
+            })),
+            _ => Err(StoreError::Corrupt("issuance outcome")),
+        },
+        Err(e) => Err(refusal(&e).unwrap_or(StoreError::Db(e))),
     }
 }

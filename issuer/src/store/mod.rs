@@ -15,6 +15,12 @@
 //! for `BLOB`/`BYTEA` and the MSO row id) and the same SQL text: `$N` placeholders, `ON
 //! CONFLICT` upserts and `RETURNING` work on both. Times are stored as Unix seconds.
 //!
+//! The hot writes are shaped per backend, with the same statements and outcomes: on SQLite one
+//! task group-commits one-MSO issuances, code exchanges and DPoP `jti`s (`sqlite_batch`); on
+//! PostgreSQL a one-MSO issuance is one call of the `record_one_issuance` function
+//! (`migrations/postgres/0009`) and a successful code exchange one `UPDATE`, each a single
+//! round trip and commit, whose WAL flushes concurrent commits share.
+//!
 //! # Atomicity and concurrency
 //!
 //! Every multi-statement operation runs in one transaction. On SQLite write transactions start

@@ -221,18 +221,13 @@ impl Issuer {
     ) -> Result<(Vec<PublicKey>, crate::store::UsedNonce), EngineError> {
         let used = self.nonces.check(nonce, now).map_err(EngineError::Nonce)?;
         let keys = self.device_keys(device_keys, nonce, now)?;
-        if self.store.nonce_used(&used.sha256).await? {
+        let thumbprints: Vec<[u8; 32]> = keys.iter().map(cose_key_thumbprint).collect();
+        let (reused, owners) = self.store.precheck(&used.sha256, &thumbprints).await?;
+        if reused {
             return Err(EngineError::NonceReused);
         }
-        for (i, key) in keys.iter().enumerate() {
-            if self
-                .store
-                .device_key_owner(&cose_key_thumbprint(key))
-                .await?
-                .is_some()
-            {
-                return Err(EngineError::DeviceKeyInUse(Some(i)));
-            }
+        if let Some(i) = owners.iter().position(Option::is_some) {
+            return Err(EngineError::DeviceKeyInUse(Some(i)));
         }
         Ok((keys, used))
     }

@@ -44,25 +44,25 @@ impl Issuer {
         keys: &[PublicKey],
         document: Option<DocumentId>,
     ) -> Result<Option<IssueOutcome>, EngineError> {
-        let mut refusal = None;
-        let used = match nonce {
-            Some(n) => self.store.nonce_used(&n.sha256).await?,
-            None => false,
-        };
-        if used {
-            refusal = Some(EngineError::NonceReused);
-        } else {
-            for (i, key) in keys.iter().enumerate() {
-                let owner = self
-                    .store
-                    .device_key_owner(&cose_key_thumbprint(key))
-                    .await?;
-                if owner.is_some_and(|o| Some(o) != document) {
-                    refusal = Some(EngineError::DeviceKeyInUse(Some(i)));
-                    break;
+        let thumbprints: Vec<[u8; 32]> = keys.iter().map(cose_key_thumbprint).collect();
+        let (used, owners) = match nonce {
+            Some(n) => self.store.precheck(&n.sha256, &thumbprints).await?,
+            None => {
+                let mut owners = Vec::with_capacity(thumbprints.len());
+                for t in &thumbprints {
+                    owners.push(self.store.device_key_owner(t).await?);
                 }
+                (false, owners)
             }
-        }
+        };
+        let refusal = if used {
+            Some(EngineError::NonceReused)
+        } else {
+            owners
+                .iter()
+                .position(|o| o.is_some_and(|o| Some(o) != document))
+                .map(|i| EngineError::DeviceKeyInUse(Some(i)))
+        };
         let Some(refusal) = refusal else {
             return Ok(None);
         };
