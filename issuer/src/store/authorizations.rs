@@ -247,25 +247,31 @@ impl Store {
         Ok(in_tx!(self, tx => {
             let offer_id = match offer {
                 ApprovedOffer::New(o) => {
-                    insert_offer!(&mut *tx, o.as_ref());
+                    insert_offer!(tx, o.as_ref());
                     o.id
                 }
                 ApprovedOffer::Linked { id, expires_at, claims_sealed } => {
                     let n = sqlx::query(
                         "UPDATE credential_offers SET pre_auth_sha256 = $2, expires_at = $3, \
-                         claims_sealed = COALESCE(claims_sealed, $4), updated_at = $5 \
-                         WHERE id = $1 AND state = 'offered' AND expires_at > $5",
+                         updated_at = $4 WHERE id = $1 AND state = 'offered' AND expires_at > $4",
                     )
                     .bind(&id[..])
                     .bind(&code_sha256[..])
                     .bind(secs(*expires_at))
-                    .bind(claims_sealed.as_deref())
                     .bind(secs(now))
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
                     if n != 1 {
                         return Ok(false);
+                    }
+                    // The offer keeps the record it has; one it lacks is given now.
+                    if let Some(claims) = claims_sealed {
+                        sqlx::query(super::offers::INSERT_CLAIMS)
+                            .bind(&id[..])
+                            .bind(&claims[..])
+                            .execute(&mut *tx)
+                            .await?;
                     }
                     *id
                 }

@@ -274,8 +274,11 @@ macro_rules! redeem_in {
     }};
 }
 
-const OFFER_COLUMNS: &str = "id, client_id, doctype, claims_sealed, state, tx_code_mac, \
-     tx_attempts, expires_at, token_expires_at, dpop_jkt, deferred_keys, document_id, \
+/// An offer's columns, its sealed record (kept in `credential_offer_claims`, `migrations/*/0010`)
+/// included: a correlated subquery, so it also works in `UPDATE ... RETURNING`.
+const OFFER_COLUMNS: &str = "id, client_id, doctype, (SELECT c.claims_sealed FROM \
+     credential_offer_claims c WHERE c.offer_id = credential_offers.id) AS claims_sealed, \
+     state, tx_code_mac, tx_attempts, expires_at, token_expires_at, dpop_jkt, deferred_keys, document_id, \
      notification_id, last_event, created_at, updated_at";
 
 /// Builds an [`Offer`] from a row of either backend.
@@ -322,36 +325,48 @@ macro_rules! fetch_offer {
     }};
 }
 
-/// Inserts a [`NewOffer`] on either backend (a pool or a transaction).
+/// Inserts a [`NewOffer`] and its sealed record, if it has one, inside the transaction `$tx`.
 macro_rules! insert_offer {
-    ($exec:expr, $o:expr) => {{
+    ($tx:ident, $o:expr) => {{
         let o: &NewOffer = $o;
         sqlx::query(
-            "INSERT INTO credential_offers (id, client_id, doctype, claims_sealed, state, \
+            "INSERT INTO credential_offers (id, client_id, doctype, state, \
              pre_auth_sha256, offer_ref_sha256, offer_sealed, tx_code_mac, tx_attempts, \
              expires_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, 'offered', $5, $6, $7, $8, 0, $9, $10, $10)",
+             VALUES ($1, $2, $3, 'offered', $4, $5, $6, $7, 0, $8, $9, $9)",
         )
         .bind(&o.id[..])
         .bind(&o.client_id)
         .bind(&o.doctype)
-        .bind(o.claims_sealed.as_deref())
         .bind(&o.pre_auth_sha256[..])
         .bind(&o.offer_ref_sha256[..])
         .bind(&o.offer_sealed)
         .bind(o.tx_code_mac.as_ref().map(|m| &m[..]))
         .bind(secs(o.expires_at))
         .bind(secs(o.created_at))
-        .execute($exec)
+        .execute(&mut *$tx)
         .await?;
+        if let Some(claims) = &o.claims_sealed {
+            sqlx::query($crate::store::offers::INSERT_CLAIMS)
+                .bind(&o.id[..])
+                .bind(&claims[..])
+                .execute(&mut *$tx)
+                .await?;
+        }
     }};
 }
+
+/// Gives offer `$1` its sealed record `$2` unless it has one.
+pub(super) const INSERT_CLAIMS: &str = "INSERT INTO credential_offer_claims \
+     (offer_id, claims_sealed) VALUES ($1, $2) ON CONFLICT (offer_id) DO NOTHING";
+/// Drops the sealed record of offer `$1`.
+const DELETE_CLAIMS: &str = "DELETE FROM credential_offer_claims WHERE offer_id = $1";
 pub(super) use insert_offer;
 
 impl Store {
     /// Stores a new offer.
     pub async fn insert_offer(&self, o: &NewOffer) -> Result<()> {
-        on_pool!(self, pool => { insert_offer!(pool, o); });
+        in_tx!(self, tx => { insert_offer!(tx, o); });
         Ok(())
     }
 
@@ -497,39 +512,53 @@ impl Store {
         sealed: &[u8],
         now: OffsetDateTime,
     ) -> Result<bool> {
-        let n = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE credential_offers SET claims_sealed = $2, updated_at = $3 \
-                 WHERE id = $1 AND claims_sealed IS NULL \
-                 AND state IN ('offered', 'redeemed', 'deferred') \
-                 AND COALESCE(token_expires_at, expires_at) > $3",
+        Ok(in_tx!(self, tx => {
+            // The offer's row lock first, so a concurrent withdrawal waits or wins.
+            let n = sqlx::query(
+                "UPDATE credential_offers SET updated_at = $2 \
+                 WHERE id = $1 AND state IN ('offered', 'redeemed', 'deferred') \
+                 AND COALESCE(token_expires_at, expires_at) > $2",
             )
             .bind(&id[..])
-            .bind(sealed)
             .bind(secs(now))
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        });
-        Ok(n == 1)
+            .rows_affected();
+            if n != 1 {
+                return Ok(false);
+            }
+            let given = sqlx::query(INSERT_CLAIMS)
+                .bind(&id[..])
+                .bind(sealed)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            if given != 1 {
+                // It already has a record: nothing is changed.
+                return Ok(false);
+            }
+            true
+        }))
     }
 
     /// Withdraws an offer not yet issued: its code, token and transaction stop working and
     /// its record is dropped. Returns false if it is already issued, withdrawn or locked.
     pub async fn withdraw_offer(&self, id: &[u8; 16], now: OffsetDateTime) -> Result<bool> {
-        let n = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE credential_offers SET state = 'withdrawn', claims_sealed = NULL, \
-                 deferred_keys = NULL, updated_at = $2 \
-                 WHERE id = $1 AND state IN ('offered', 'redeemed', 'deferred')",
+        Ok(in_tx!(self, tx => {
+            let n = sqlx::query(
+                "UPDATE credential_offers SET state = 'withdrawn', deferred_keys = NULL, \
+                 updated_at = $2 WHERE id = $1 AND state IN ('offered', 'redeemed', 'deferred')",
             )
             .bind(&id[..])
             .bind(secs(now))
-            .execute(pool)
+            .execute(&mut *tx)
             .await?
-            .rows_affected()
-        });
-        Ok(n == 1)
+            .rows_affected();
+            if n == 1 {
+                sqlx::query(DELETE_CLAIMS).bind(&id[..]).execute(&mut *tx).await?;
+            }
+            n == 1
+        }))
     }
 
     /// Records a wallet's notification for the offer with this notification id; returns the
@@ -592,8 +621,16 @@ impl Store {
         let mut n = 0;
         on_pool!(self, pool => {
             n += sqlx::query(
-                "UPDATE credential_offers SET claims_sealed = NULL, deferred_keys = NULL \
-                 WHERE (claims_sealed IS NOT NULL OR deferred_keys IS NOT NULL) \
+                "DELETE FROM credential_offer_claims WHERE offer_id IN (SELECT id FROM \
+                 credential_offers WHERE COALESCE(token_expires_at, expires_at) <= $1)",
+            )
+            .bind(t)
+            .execute(pool)
+            .await?
+            .rows_affected();
+            n += sqlx::query(
+                "UPDATE credential_offers SET deferred_keys = NULL \
+                 WHERE deferred_keys IS NOT NULL \
                  AND COALESCE(token_expires_at, expires_at) <= $1",
             )
             .bind(t)
