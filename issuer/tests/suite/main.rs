@@ -3,5 +3,6 @@
 
 mod cli;
 mod ds;
+mod offer_claims_migration;
 mod replay_migration;
 mod store;
