@@ -15,9 +15,9 @@ use std::future::Future;
 
 use mdoc_issuer::store::{
     applicant_ref, Backend, DocumentId, DocumentState, DsCertificate, DsState, Idempotency,
-    IssuanceRecord, MsoRecord, NewDocument, NewOffer, NewToken, OfferState, OutcomeKind,
-    RecordOutcome, Redemption, RevocationReason, Scope, Store, StoreError, StoredResponse,
-    UsedNonce,
+    IssuanceRecord, MsoRecord, NewDocument, NewOffer, NewToken, OfferIssued, OfferState,
+    OutcomeKind, RecordOutcome, Redemption, RevocationReason, Scope, Store, StoreError,
+    StoredResponse, UsedNonce,
 };
 use rand_core::{OsRng, RngCore};
 use sha2::{Digest, Sha256};
@@ -125,6 +125,7 @@ both!(
     concurrent_issuances_keep_their_own_outcomes,
     issuance_suspension_is_one_row,
     deferred_offer_waits_until_its_deadline_then_is_purged,
+    an_issuance_closes_its_offer_once,
 );
 
 fn now() -> OffsetDateTime {
@@ -1309,6 +1310,102 @@ async fn deferred_offer_waits_until_its_deadline_then_is_purged(store: Store) {
         .unwrap());
     assert!(!store
         .set_offer_claims(&other.id, b"sealed record", past)
+        .await
+        .unwrap());
+}
+
+/// An issuance that redeems an offer closes it in its own write: the first is recorded and
+/// the offer becomes issued; a second issuance for the same offer, and one for an offer
+/// withdrawn meanwhile, are refused as `OfferClosed` with nothing of them recorded (on
+/// PostgreSQL through `record_one_issuance`'s own refusal code).
+async fn an_issuance_closes_its_offer_once(store: Store) {
+    add_ds(&store, "01").await;
+    let client = client_id(&store).await;
+    let t0 = now();
+    let new_offer = || NewOffer {
+        id: rand_bytes(),
+        client_id: client.clone(),
+        doctype: "org.iso.18013.5.1.mDL".into(),
+        claims_sealed: Some(b"sealed record".to_vec()),
+        pre_auth_sha256: rand_bytes(),
+        offer_ref_sha256: rand_bytes(),
+        offer_sealed: b"sealed offer".to_vec(),
+        tx_code_mac: None,
+        expires_at: t0 + Duration::hours(1),
+        created_at: t0,
+    };
+    let redeem = |offer: NewOffer| {
+        let store = store.clone();
+        async move {
+            store.insert_offer(&offer).await.unwrap();
+            let token = NewToken {
+                sha256: rand_bytes(),
+                expires_at: t0 + Duration::minutes(5),
+                dpop_jkt: None,
+            };
+            let r = store
+                .redeem_pre_auth(&offer.pre_auth_sha256, None, 5, &token, t0)
+                .await
+                .unwrap();
+            assert!(matches!(r, Redemption::Redeemed(_)));
+            offer.id
+        }
+    };
+    let closing = |id: [u8; 16]| OfferIssued {
+        id,
+        notification_id: hex::encode(rand_bytes::<16>()),
+    };
+
+    let id = redeem(new_offer()).await;
+    let mut first = issuance(&store, "01", 1).await;
+    first.offer = Some(closing(id));
+    let outcome = store
+        .record_issuance(&first, None, &response(b"first"))
+        .await
+        .unwrap();
+    assert!(matches!(outcome, RecordOutcome::Recorded));
+    let issued = store.offer(&id).await.unwrap();
+    assert_eq!(issued.state, OfferState::Issued);
+    assert_eq!(issued.document_id, Some(first.document.id));
+
+    let mut second = issuance(&store, "01", 1).await;
+    second.offer = Some(closing(id));
+    let refused = store
+        .record_issuance(&second, None, &response(b"second"))
+        .await;
+    assert!(
+        matches!(refused, Err(StoreError::OfferClosed)),
+        "{refused:?}"
+    );
+    assert!(store.get_document(second.document.id).await.is_err());
+    assert_eq!(
+        store.offer(&id).await.unwrap().document_id,
+        Some(first.document.id)
+    );
+
+    let withdrawn = redeem(new_offer()).await;
+    assert!(store.withdraw_offer(&withdrawn, t0).await.unwrap());
+    assert!(store
+        .offer(&withdrawn)
+        .await
+        .unwrap()
+        .claims_sealed
+        .is_none());
+    let mut late = issuance(&store, "01", 1).await;
+    late.offer = Some(closing(withdrawn));
+    late.nonce = Some(UsedNonce {
+        sha256: rand_bytes(),
+        expires_at: t0 + Duration::minutes(5),
+    });
+    let refused = store.record_issuance(&late, None, &response(b"late")).await;
+    assert!(
+        matches!(refused, Err(StoreError::OfferClosed)),
+        "{refused:?}"
+    );
+    assert!(store.get_document(late.document.id).await.is_err());
+    // Its nonce was not consumed either: the refusal rolled the whole write back.
+    assert!(!store
+        .nonce_used(&late.nonce.as_ref().unwrap().sha256)
         .await
         .unwrap());
 }
