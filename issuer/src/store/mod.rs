@@ -179,7 +179,11 @@ impl Store {
                 .foreign_keys(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Full)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(Duration::from_secs(10))
+                // Sub-journals (the issuance batch's savepoints) in memory, not in temporary
+                // files: they only serve a rollback inside the live transaction, never
+                // recovery, and written to a file they cost a `pwrite` per page.
+                .pragma("temp_store", "memory");
             // One connection: SQLite has one writer at a time anyway, and writers queueing on
             // the pool (async, FIFO) is far faster than writers contending for the database
             // lock (SQLite's busy handler sleeps in millisecond steps). Reads are microseconds.
