@@ -515,6 +515,9 @@ impl Store {
     }
 }
 
+/// What `record_one_issuance` answers: the outcome, and a replay's stored kind and body.
+type OneIssuanceRow = (String, Option<String>, Option<Vec<u8>>);
+
 /// Records a one-MSO issuance on PostgreSQL with one call of `record_one_issuance`
 /// (`migrations/postgres/0009`): the statements of [`Store::record_issuance`]'s transaction, in
 /// the same order, run by the server in one round trip and one commit. Its refusals come back
@@ -531,34 +534,33 @@ async fn record_one_pg(
          $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, \
          $20, $21, $22, $23, $24)";
     let doc = &record.document;
-    let row: std::result::Result<(String, Option<String>, Option<Vec<u8>>), sqlx::Error> =
-        sqlx::query_as(CALL)
-            .bind(idempotency.map(|i| i.client_id.as_str()))
-            .bind(idempotency.map(|i| i.key.as_str()))
-            .bind(idempotency.map(|i| &i.request_hash[..]))
-            .bind(response.kind.as_str())
-            .bind(&response.body[..])
-            .bind(now)
-            .bind(idempotency.map(|i| secs(i.expires_at)))
-            .bind(record.nonce.as_ref().map(|n| &n.sha256[..]))
-            .bind(record.nonce.as_ref().map(|n| secs(n.expires_at)))
-            .bind(&doc.id.0[..])
-            .bind(&doc.doctype)
-            .bind(secs(doc.created_at))
-            .bind(&doc.applicant_ref[..])
-            .bind(&doc.client_id)
-            .bind(&m.device_key_thumbprint[..])
-            .bind(&m.ds_serial)
-            .bind(&m.status_list_uri)
-            .bind(to_i64(m.status_index)?)
-            .bind(&m.identifier[..])
-            .bind(secs(m.valid_from))
-            .bind(secs(m.valid_until))
-            .bind(secs(m.created_at))
-            .bind(record.offer.as_ref().map(|o| &o.id[..]))
-            .bind(record.offer.as_ref().map(|o| o.notification_id.as_str()))
-            .fetch_one(pool)
-            .await;
+    let row: std::result::Result<OneIssuanceRow, sqlx::Error> = sqlx::query_as(CALL)
+        .bind(idempotency.map(|i| i.client_id.as_str()))
+        .bind(idempotency.map(|i| i.key.as_str()))
+        .bind(idempotency.map(|i| &i.request_hash[..]))
+        .bind(response.kind.as_str())
+        .bind(&response.body[..])
+        .bind(now)
+        .bind(idempotency.map(|i| secs(i.expires_at)))
+        .bind(record.nonce.as_ref().map(|n| &n.sha256[..]))
+        .bind(record.nonce.as_ref().map(|n| secs(n.expires_at)))
+        .bind(&doc.id.0[..])
+        .bind(&doc.doctype)
+        .bind(secs(doc.created_at))
+        .bind(&doc.applicant_ref[..])
+        .bind(&doc.client_id)
+        .bind(&m.device_key_thumbprint[..])
+        .bind(&m.ds_serial)
+        .bind(&m.status_list_uri)
+        .bind(to_i64(m.status_index)?)
+        .bind(&m.identifier[..])
+        .bind(secs(m.valid_from))
+        .bind(secs(m.valid_until))
+        .bind(secs(m.created_at))
+        .bind(record.offer.as_ref().map(|o| &o.id[..]))
+        .bind(record.offer.as_ref().map(|o| o.notification_id.as_str()))
+        .fetch_one(pool)
+        .await;
     let refusal = |e: &sqlx::Error| match e.as_database_error().and_then(|d| d.code()) {
         Some(code) => match code.as_ref() {
             "MDC01" => Some(StoreError::Conflict),

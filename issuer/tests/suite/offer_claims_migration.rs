@@ -2,6 +2,13 @@
 //! byte for byte, on SQLite and on PostgreSQL: a database at schema 0009 holding one offer
 //! with a record and one pending offer without is opened by the store, which applies 0010;
 //! the store then reads the same record back, and none for the pending offer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
 
 use std::borrow::Cow;
 
