@@ -17,7 +17,7 @@ use super::offers::{random_token, sha256};
 use super::service::Vci;
 use crate::audit::events;
 use crate::jose::attestation::ClientAttestation;
-use crate::store::{CodeCheck, NewToken, Offer, OfferState, Redemption};
+use crate::store::{NewToken, Offer, OfferState, Redemption};
 
 /// Longest accepted form parameter value (codes and tokens are 43 characters).
 pub(super) const MAX_PARAM_LEN: usize = 1024;
@@ -129,17 +129,8 @@ impl Vci {
                     dpop_jkt.as_deref(),
                 )
                 .await?;
-            let check = self.issuer.store().code_check(&code_sha).await?;
             return self
-                .redeem(
-                    &code_sha,
-                    check,
-                    None,
-                    dpop_jkt,
-                    attestation.as_ref(),
-                    grant,
-                    now,
-                )
+                .redeem(&code_sha, None, dpop_jkt, attestation.as_ref(), grant, now)
                 .await;
         }
         let code = required(params, "pre-authorized_code")?;
@@ -149,17 +140,12 @@ impl Vci {
             None => param(params, "user_pin")?,
         };
         let attestation = self.client_attestation(client_auth, client_id, now).await?;
-        let code_sha = sha256(code);
-        let check = self.issuer.store().code_check(&code_sha).await?;
         // An authorization code is redeemed with its PKCE verifier, redirect_uri and DPoP key
-        // only, never as a pre-authorized code.
-        if check.as_ref().is_some_and(|c| c.authorization) {
-            return Err(VciError::InvalidGrant("unknown pre-authorized code".into()));
-        }
+        // only: the store's pre-authorized exchange does not know it.
+        let code_sha = sha256(code);
         let tx_mac = tx_code.map(|t| self.tx_code_mac(&code_sha, t));
         self.redeem(
             &code_sha,
-            check,
             tx_mac,
             dpop_jkt,
             attestation.as_ref(),
@@ -169,13 +155,12 @@ impl Vci {
         .await
     }
 
-    /// Exchanges a code (by hash) for an access token in the offers' single transaction;
-    /// `check` is what was read of its offer just before.
-    #[allow(clippy::too_many_arguments)]
+    /// Exchanges a code (by hash) for an access token in one write (one statement on
+    /// PostgreSQL; on SQLite committed with the writes queued beside it), then writes the
+    /// audit record of an exchange that succeeded before answering.
     async fn redeem(
         &self,
         code_sha: &[u8; 32],
-        check: Option<CodeCheck>,
         tx_mac: Option<[u8; 32]>,
         dpop_jkt: Option<String>,
         attestation: Option<&ClientAttestation>,
@@ -190,49 +175,13 @@ impl Vci {
             expires_at: now.saturating_add(Duration::seconds(i64::try_from(ttl).unwrap_or(300))),
             dpop_jkt: dpop_jkt.clone(),
         };
-        // A read first: when the exchange will succeed (the common case) its audit record is
-        // written while the exchange commits, so the wallet waits for one flush, not two. If the
-        // exchange then loses (a concurrent one won), a second record says it was rolled back.
-        let succeeds = |o: &CodeCheck| {
-            o.state == OfferState::Offered
-                && now < o.expires_at
-                && match (&o.tx_code_mac, &tx_mac) {
-                    (None, _) => true,
-                    (Some(stored), Some(given)) => stored.as_slice() == given.as_slice(),
-                    (Some(_), None) => false,
-                }
-        };
-        let expected = check.filter(succeeds);
-        let exchange = self.issuer.store().redeem_pre_auth(
-            code_sha,
-            tx_mac,
-            cfg.tx_code_max_attempts,
-            &new,
-            now,
-        );
-        let (outcome, audited) = match &expected {
-            Some(o) => {
-                let event = custody::audit::AuditEvent::success(events::TOKEN)
-                    .actor("wallet")
-                    .detail("offer", hex::encode(o.id))
-                    .detail("grant", grant)
-                    .detail("dpop", dpop_jkt.is_some().to_string())
-                    .detail(
-                        "attested_by",
-                        attestation.map_or_else(|| "-".into(), attested_by),
-                    );
-                let (outcome, audited) = tokio::join!(exchange, self.issuer.audit_record(event));
-                audited?;
-                if !matches!(outcome, Ok(Redemption::Redeemed(_))) {
-                    let rollback = custody::audit::AuditEvent::failure(events::TOKEN)
-                        .actor("wallet")
-                        .detail("offer", hex::encode(o.id))
-                        .detail("rolled_back", "not_redeemed");
-                    self.issuer.audit_record(rollback).await?;
-                }
-                (outcome?, true)
-            }
-            None => (exchange.await?, false),
+        let store = self.issuer.store();
+        let outcome = if grant == AUTHORIZATION_CODE_GRANT {
+            store.redeem_authorization_code(code_sha, &new, now).await?
+        } else {
+            store
+                .redeem_pre_auth(code_sha, tx_mac, cfg.tx_code_max_attempts, &new, now)
+                .await?
         };
         let what = if grant == AUTHORIZATION_CODE_GRANT {
             "authorization code"
@@ -240,11 +189,6 @@ impl Vci {
             "pre-authorized code"
         };
         match outcome {
-            Redemption::Redeemed(_) if audited => Ok(TokenResponse {
-                access_token: token,
-                token_type: if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
-                expires_in: ttl,
-            }),
             Redemption::Redeemed(offer) => {
                 let event = custody::audit::AuditEvent::success(events::TOKEN)
                     .actor("wallet")

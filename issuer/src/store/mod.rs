@@ -66,7 +66,7 @@ pub use model::{
     Idempotency, IssuanceRecord, MsoRecord, NewDocument, OfferIssued, OutcomeKind, RecordOutcome,
     RevocationReason, Scope, StoredMso, StoredResponse, UsedNonce,
 };
-pub use offers::{CodeCheck, NewOffer, NewToken, Offer, OfferState, Redemption};
+pub use offers::{NewOffer, NewToken, Offer, OfferState, Redemption};
 pub use suspension::Suspension;
 
 /// Runs `$body` once per backend with `$pool` bound to the concrete pool (on SQLite, the

@@ -144,23 +144,6 @@ pub enum Redemption {
     },
 }
 
-/// What the token endpoint reads before an exchange: enough to tell whether it will succeed,
-/// without the offer's sealed record.
-#[derive(Debug, Clone)]
-pub struct CodeCheck {
-    /// The offer's id.
-    pub id: [u8; 16],
-    /// Its state.
-    pub state: OfferState,
-    /// When its code expires.
-    pub expires_at: OffsetDateTime,
-    /// HMAC of its transaction code, if it has one.
-    pub tx_code_mac: Option<Vec<u8>>,
-    /// Whether the code is an authorization code (redeemable only with PKCE and its
-    /// redirect URI), not a pre-authorized code.
-    pub authorization: bool,
-}
-
 /// The access token an offer is redeemed for.
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -180,6 +163,9 @@ pub(crate) struct Redeem {
     pub(crate) max_attempts: u32,
     pub(crate) token: NewToken,
     pub(crate) now: OffsetDateTime,
+    /// The pre-authorized code grant: a code of an authorization request (redeemable only
+    /// with its PKCE verifier, redirect URI and DPoP key, checked before) is unknown to it.
+    pub(crate) pre_authorized: bool,
 }
 
 /// The exchange itself when it succeeds, binding `$r: &Redeem`: the offer, still offered,
@@ -193,7 +179,9 @@ macro_rules! redeem_query {
             "UPDATE credential_offers SET state = 'redeemed', token_sha256 = $3, \
              token_expires_at = $4, dpop_jkt = $5, updated_at = $2 \
              WHERE pre_auth_sha256 = $1 AND state = 'offered' AND expires_at > $2 \
-             AND (tx_code_mac IS NULL OR tx_code_mac = $6) RETURNING id",
+             AND (tx_code_mac IS NULL OR tx_code_mac = $6) \
+             AND NOT ($7 AND EXISTS (SELECT 1 FROM authorization_requests a \
+                                     WHERE a.code_sha256 = $1)) RETURNING id",
         )
         .bind(&r.code_sha256[..])
         .bind(secs(r.now))
@@ -201,6 +189,7 @@ macro_rules! redeem_query {
         .bind(secs(r.token.expires_at))
         .bind(r.token.dpop_jkt.as_deref())
         .bind(r.tx_mac.as_ref().map(|m| &m[..]))
+        .bind(r.pre_authorized)
     }};
 }
 
@@ -226,6 +215,16 @@ macro_rules! redeem_in {
         let redeemed: Option<Vec<u8>> = redeem_query!(r).fetch_optional(&mut *$tx).await?;
         if let Some(id) = redeemed {
             Redemption::Redeemed(array(id, "offer id")?)
+        } else if r.pre_authorized
+            && sqlx::query_scalar::<_, bool>(
+                "SELECT EXISTS (SELECT 1 FROM authorization_requests WHERE code_sha256 = $1)",
+            )
+            .bind(&r.code_sha256[..])
+            .fetch_one(&mut *$tx)
+            .await?
+        {
+            // An authorization code is not a pre-authorized code.
+            Redemption::Unknown
         } else {
             match fetch_offer!(&mut *$tx, &lock, &r.code_sha256[..], secs(r.now))? {
                 None => Redemption::Unknown,
@@ -378,30 +377,6 @@ impl Store {
         })
     }
 
-    /// The offer a code (by hash) would be exchanged for, in one narrow read.
-    pub async fn code_check(&self, code_sha256: &[u8; 32]) -> Result<Option<CodeCheck>> {
-        let sql = "SELECT o.id, o.state, o.expires_at, o.tx_code_mac, \
-                   EXISTS (SELECT 1 FROM authorization_requests a \
-                           WHERE a.code_sha256 = o.pre_auth_sha256) AS from_authorization \
-                   FROM credential_offers o WHERE o.pre_auth_sha256 = $1";
-        on_read_pool!(self, pool => {
-            let row = sqlx::query(sql).bind(&code_sha256[..]).fetch_optional(pool).await?;
-            match row {
-                None => Ok(None),
-                Some(r) => {
-                    let state: String = r.try_get("state")?;
-                    Ok(Some(CodeCheck {
-                        id: array(r.try_get("id")?, "offer id")?,
-                        state: OfferState::parse(&state)?,
-                        expires_at: from_secs(r.try_get("expires_at")?)?,
-                        tx_code_mac: r.try_get("tx_code_mac")?,
-                        authorization: r.try_get("from_authorization")?,
-                    }))
-                }
-            }
-        })
-    }
-
     /// The offer a live access token belongs to.
     pub async fn offer_by_token(&self, token_sha256: &[u8; 32]) -> Result<Option<Offer>> {
         let sql = format!("SELECT {OFFER_COLUMNS} FROM credential_offers WHERE token_sha256 = $1");
@@ -452,13 +427,40 @@ impl Store {
         token: &NewToken,
         now: OffsetDateTime,
     ) -> Result<Redemption> {
-        let redeem = Redeem {
+        self.redeem(Redeem {
             code_sha256: *code_sha256,
             tx_mac,
             max_attempts,
             token: token.clone(),
             now,
-        };
+            pre_authorized: true,
+        })
+        .await
+    }
+
+    /// Exchanges an authorization code (by hash; its PKCE verifier, redirect URI, client and
+    /// DPoP key already checked against its request) for an access token, as
+    /// [`Store::redeem_pre_auth`] does a pre-authorized code.
+    pub async fn redeem_authorization_code(
+        &self,
+        code_sha256: &[u8; 32],
+        token: &NewToken,
+        now: OffsetDateTime,
+    ) -> Result<Redemption> {
+        self.redeem(Redeem {
+            code_sha256: *code_sha256,
+            tx_mac: None,
+            max_attempts: 0,
+            token: token.clone(),
+            now,
+            pre_authorized: false,
+        })
+        .await
+    }
+
+    /// One code exchange: on SQLite in the writer's batch; on PostgreSQL the exchange's one
+    /// statement alone, then only a refusal takes a transaction to find out why.
+    async fn redeem(&self, redeem: Redeem) -> Result<Redemption> {
         match &self.pools {
             super::Pools::Sqlite { issuances, .. } => return issuances.redeem(redeem).await,
             super::Pools::Postgres(pool) => {
