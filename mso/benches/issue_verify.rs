@@ -2,8 +2,11 @@
 //!
 //! Groups:
 //! - `raw/*`: one ECDSA operation on a ~600-byte message with the software backend the issuer
-//!   and verifier use (the floor for `issue/*` and `verify/*`);
+//!   and verifier use (the floor for `issue/*` and `verify/*`), and `raw/awslc_p256_sign` with
+//!   aws-lc, the server backend;
 //! - `issue/*`: a full issuance of the 12-element mDL with a 20 KB portrait, to wire bytes;
+//!   `issue/awslc_*` signs with aws-lc (compare with `raw/awslc_p256_sign`), the others with
+//!   RustCrypto (compare with `raw/p256_sign`);
 //! - `verify/*`: decoding a one-document DeviceResponse (deviceSignature) and verifying it,
 //!   trusting the IACA (includes the DS ← IACA P-384 certificate signature) or a pinned DS.
 //!
@@ -87,11 +90,49 @@ impl RngCore for BufferedOsRng {
 
 impl CryptoRng for BufferedOsRng {}
 
+/// BENCH ONLY: a minimal aws-lc ES256 [`Signer`], so issuance can be measured with the server
+/// backend beside its raw signing rate. The product's aws-lc signer lives outside this bench
+/// (`mdoc-issuer`'s `fast_crypto`); this is not it and must not be used outside benches.
+struct BenchAwsLcSigner {
+    pair: aws_lc_rs::signature::EcdsaKeyPair,
+    rng: aws_lc_rs::rand::SystemRandom,
+    public: mso::crypto::PublicKey,
+}
+
+impl BenchAwsLcSigner {
+    fn new(key: &SoftwareKey) -> Self {
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &key.to_pkcs8_der().unwrap(),
+        )
+        .unwrap();
+        BenchAwsLcSigner {
+            pair,
+            rng: aws_lc_rs::rand::SystemRandom::new(),
+            public: key.public_key().unwrap(),
+        }
+    }
+}
+
+impl Signer for BenchAwsLcSigner {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Es256
+    }
+
+    fn public_key(&self) -> mso::Result<mso::crypto::PublicKey> {
+        Ok(self.public.clone())
+    }
+
+    fn sign(&self, tbs: &[u8]) -> mso::Result<Vec<u8>> {
+        Ok(self.pair.sign(&self.rng, tbs).unwrap().as_ref().to_vec())
+    }
+}
+
 /// prepare → sign → encode: a full issuance to wire bytes.
 fn issue(
     builder: &mso::issue::MdocBuilder,
     chain: &[Vec<u8>],
-    key: &SoftwareKey,
+    key: &dyn Signer,
     rng: &mut impl CryptoRngCore,
 ) -> Vec<u8> {
     let issued = builder
@@ -138,6 +179,14 @@ fn benches(c: &mut Criterion) {
     configure(&mut g);
     g.bench_function("p256_sign", |b| {
         b.iter(|| pki.ds_key.sign(black_box(&msg)).unwrap())
+    });
+    let awslc = BenchAwsLcSigner::new(&pki.ds_key);
+    let awslc_sig = awslc.sign(&msg).unwrap();
+    SoftwareVerifier
+        .verify(Algorithm::Es256, &ds_pub, &msg, &awslc_sig)
+        .unwrap();
+    g.bench_function("awslc_p256_sign", |b| {
+        b.iter(|| awslc.sign(black_box(&msg)).unwrap())
     });
     g.bench_function("p256_verify", |b| {
         b.iter(|| {
@@ -193,6 +242,9 @@ fn benches(c: &mut Criterion) {
     let builder = mdl::mdl_builder(&device_pub);
     g.bench_function("prebuilt_builder_prepare_sign_encode", |b| {
         b.iter(|| issue(black_box(&builder), &chain, &pki.ds_key, &mut OsRng))
+    });
+    g.bench_function("awslc_prebuilt_builder_prepare_sign_encode", |b| {
+        b.iter(|| issue(black_box(&builder), &chain, &awslc, &mut OsRng))
     });
     let mut buffered = BufferedOsRng::new();
     g.bench_function("prebuilt_builder_buffered_rng", |b| {
