@@ -165,7 +165,10 @@ fn write_deterministic(value: &Value, out: &mut Vec<u8>) {
                 .map(|(k, v)| simple_key_order(k).map(|o| (o, k, v)))
                 .collect();
             if let Some(mut keyed) = simple {
-                keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                // Maps built from a BTreeMap of uints or texts often arrive in order already.
+                if !keyed.is_sorted_by(|a, b| a.0 <= b.0) {
+                    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                }
                 for (_, k, v) in keyed {
                     write_deterministic(k, out);
                     write_deterministic(v, out);
@@ -230,6 +233,7 @@ fn simple_key_order(key: &Value) -> Option<(u8, u64, &[u8])> {
 }
 
 /// Writes a CBOR head in its shortest form.
+#[inline]
 pub(crate) fn write_head(out: &mut Vec<u8>, major: u8, n: u64) {
     let m = major << 5;
     if n < 24 {
