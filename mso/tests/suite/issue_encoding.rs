@@ -175,3 +175,24 @@ fn the_mdl_fixture_is_written_as_its_value_tree() {
     );
     assert_eq!(issued.issuer_auth.mso().value().doc_type, MDL_DOCTYPE);
 }
+
+#[test]
+fn namespaces_are_written_shorter_first_like_the_value_tree() {
+    // "z" sorts after "org.…" bytewise but before it in deterministic (length-first) order.
+    let mut rng = Fixed(11);
+    let ds = SoftwareKey::generate_with(Algorithm::Es256, &mut rng);
+    let issued = builder(&ds)
+        .element("z", "e", Value::Integer(1.into()))
+        .element("zz.long.namespace.name.x", "e", Value::Integer(2.into()))
+        .prepare(Algorithm::Es256, &chain(), &mut rng)
+        .unwrap()
+        .sign(&ds)
+        .unwrap();
+    let mso = issued.issuer_auth.mso();
+    assert_eq!(mso.inner_bytes(), encode_value(&mso.value().to_value()));
+    assert_eq!(to_vec(mso.value()), mso.inner_bytes());
+    let bytes = to_vec(&issued);
+    assert_eq!(bytes, encode_value(&issued.to_value()));
+    let decoded: IssuerSigned = from_slice(&bytes, &Limits::DEFAULT).unwrap();
+    assert_eq!(to_vec(decoded.issuer_auth.mso().value()), mso.inner_bytes());
+}
