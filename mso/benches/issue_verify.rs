@@ -2,12 +2,19 @@
 //!
 //! Groups:
 //! - `raw/*`: one ECDSA operation on a ~600-byte message with the software backend the issuer
-//!   and verifier use (the floor for `issue/*` and `verify/*`);
+//!   and verifier use (the floor for `issue/*` and `verify/*`), and `raw/awslc_p256_sign` with
+//!   aws-lc, the server backend;
 //! - `issue/*`: a full issuance of the 12-element mDL with a 20 KB portrait, to wire bytes;
+//!   `issue/awslc_*` signs with aws-lc (compare with `raw/awslc_p256_sign`), the others with
+//!   RustCrypto (compare with `raw/p256_sign`);
 //! - `verify/*`: decoding a one-document DeviceResponse (deviceSignature) and verifying it,
 //!   trusting the IACA (includes the DS ← IACA P-384 certificate signature) or a pinned DS.
 //!
 //! The remaining benches split those figures into their parts (decode only, prepare only, …).
+//!
+//! On a machine shared with other work, `MSO_BENCH_CPU_TIME=1` measures the benchmark thread's
+//! on-CPU time instead of wall time (Linux), so time spent waiting for a core is not counted
+//! (the rates are then per core-second).
 //! Every bench reports a rate (Throughput: 1 element per iteration), so
 //! `issue rate / raw sign rate` and `verify rate / raw verify rate` read off directly.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
@@ -17,7 +24,8 @@ use test_kit::{mdl, pki};
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
+use criterion::{BenchmarkGroup, Criterion, Throughput};
 use mso::cbor::{from_slice, to_vec, Limits};
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier, Verifier};
 use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript, MDL_DOCTYPE};
@@ -87,11 +95,49 @@ impl RngCore for BufferedOsRng {
 
 impl CryptoRng for BufferedOsRng {}
 
+/// BENCH ONLY: a minimal aws-lc ES256 [`Signer`], so issuance can be measured with the server
+/// backend beside its raw signing rate. The product's aws-lc signer lives outside this bench
+/// (`mdoc-issuer`'s `fast_crypto`); this is not it and must not be used outside benches.
+struct BenchAwsLcSigner {
+    pair: aws_lc_rs::signature::EcdsaKeyPair,
+    rng: aws_lc_rs::rand::SystemRandom,
+    public: mso::crypto::PublicKey,
+}
+
+impl BenchAwsLcSigner {
+    fn new(key: &SoftwareKey) -> Self {
+        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &key.to_pkcs8_der().unwrap(),
+        )
+        .unwrap();
+        BenchAwsLcSigner {
+            pair,
+            rng: aws_lc_rs::rand::SystemRandom::new(),
+            public: key.public_key().unwrap(),
+        }
+    }
+}
+
+impl Signer for BenchAwsLcSigner {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Es256
+    }
+
+    fn public_key(&self) -> mso::Result<mso::crypto::PublicKey> {
+        Ok(self.public.clone())
+    }
+
+    fn sign(&self, tbs: &[u8]) -> mso::Result<Vec<u8>> {
+        Ok(self.pair.sign(&self.rng, tbs).unwrap().as_ref().to_vec())
+    }
+}
+
 /// prepare → sign → encode: a full issuance to wire bytes.
 fn issue(
     builder: &mso::issue::MdocBuilder,
     chain: &[Vec<u8>],
-    key: &SoftwareKey,
+    key: &dyn Signer,
     rng: &mut impl CryptoRngCore,
 ) -> Vec<u8> {
     let issued = builder
@@ -102,7 +148,46 @@ fn issue(
     to_vec(&issued)
 }
 
-fn configure(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+/// The benchmark thread's time on a CPU (Linux: `/proc/thread-self/schedstat`, nanoseconds),
+/// reported like wall time.
+struct ThreadCpuTime;
+
+fn thread_cpu_now() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("MSO_BENCH_CPU_TIME needs Linux /proc/thread-self/schedstat");
+    let ns = stat
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect("schedstat: on-CPU nanoseconds");
+    Duration::from_nanos(ns)
+}
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = Duration;
+    type Value = Duration;
+
+    fn start(&self) -> Duration {
+        thread_cpu_now()
+    }
+    fn end(&self, start: Duration) -> Duration {
+        thread_cpu_now().saturating_sub(start)
+    }
+    fn add(&self, a: &Duration, b: &Duration) -> Duration {
+        *a + *b
+    }
+    fn zero(&self) -> Duration {
+        Duration::ZERO
+    }
+    fn to_f64(&self, v: &Duration) -> f64 {
+        v.as_nanos() as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn configure<M: Measurement>(g: &mut BenchmarkGroup<'_, M>) {
     g.sample_size(30)
         .measurement_time(Duration::from_secs(5))
         .warm_up_time(Duration::from_secs(1))
@@ -122,7 +207,7 @@ fn transcript() -> SessionTranscript {
     })
 }
 
-fn benches(c: &mut Criterion) {
+fn benches<M: Measurement>(c: &mut Criterion<M>) {
     let pki = pki::TestPki::new();
     let device = SoftwareKey::generate(Algorithm::Es256);
     let device_pub = device.public_key().unwrap();
@@ -138,6 +223,26 @@ fn benches(c: &mut Criterion) {
     configure(&mut g);
     g.bench_function("p256_sign", |b| {
         b.iter(|| pki.ds_key.sign(black_box(&msg)).unwrap())
+    });
+    let awslc = BenchAwsLcSigner::new(&pki.ds_key);
+    let awslc_sig = awslc.sign(&msg).unwrap();
+    SoftwareVerifier
+        .verify(Algorithm::Es256, &ds_pub, &msg, &awslc_sig)
+        .unwrap();
+    g.bench_function("awslc_p256_sign", |b| {
+        b.iter(|| awslc.sign(black_box(&msg)).unwrap())
+    });
+    // The other floor of issuance: SHA-256 over the portrait item (21 KB tagged), the bulk of
+    // the bytes an issuance digests. Issuance ceiling ≈ 1 / (1/sign + 1/this) per core.
+    let portrait_item = {
+        let mut v = vec![0u8; 21 * 1024];
+        v.iter_mut()
+            .enumerate()
+            .for_each(|(i, b)| *b = (i % 251) as u8);
+        v
+    };
+    g.bench_function("sha256_21kb_item", |b| {
+        b.iter(|| mso::crypto::DigestAlgorithm::Sha256.digest(black_box(&portrait_item)))
     });
     g.bench_function("p256_verify", |b| {
         b.iter(|| {
@@ -193,6 +298,25 @@ fn benches(c: &mut Criterion) {
     let builder = mdl::mdl_builder(&device_pub);
     g.bench_function("prebuilt_builder_prepare_sign_encode", |b| {
         b.iter(|| issue(black_box(&builder), &chain, &pki.ds_key, &mut OsRng))
+    });
+    g.bench_function("awslc_prebuilt_builder_prepare_sign_encode", |b| {
+        b.iter(|| issue(black_box(&builder), &chain, &awslc, &mut OsRng))
+    });
+    // What the issuer does: a builder made per request and consumed, so values move into their
+    // items instead of being copied (the builder's clone is made outside the timing).
+    g.bench_function("awslc_into_prepared_sign_encode", |b| {
+        b.iter_batched(
+            || builder.clone(),
+            |owned| {
+                let issued = owned
+                    .into_prepared(Algorithm::Es256, &chain, &mut OsRng)
+                    .unwrap()
+                    .sign(&awslc)
+                    .unwrap();
+                to_vec(&issued)
+            },
+            criterion::BatchSize::SmallInput,
+        )
     });
     let mut buffered = BufferedOsRng::new();
     g.bench_function("prebuilt_builder_buffered_rng", |b| {
@@ -268,5 +392,16 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(issue_verify, benches);
-criterion_main!(issue_verify);
+fn main() {
+    if std::env::var_os("MSO_BENCH_CPU_TIME").is_some() {
+        let mut c = Criterion::default()
+            .with_measurement(ThreadCpuTime)
+            .configure_from_args();
+        benches(&mut c);
+        c.final_summary();
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        benches(&mut c);
+        c.final_summary();
+    }
+}

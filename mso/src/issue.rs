@@ -140,59 +140,88 @@ impl MdocBuilder {
 
     /// Salts, numbers, shuffles and digests the items and builds the MSO, ready to sign with
     /// `alg` and `x5chain` (DS certificate first, IACA excluded).
+    ///
+    /// The builder is kept, so every element value is copied; [`MdocBuilder::into_prepared`]
+    /// moves them instead and gives the same result for the same randomness.
     pub fn prepare(
         &self,
         alg: Algorithm,
         x5chain: &[Vec<u8>],
         rng: &mut impl CryptoRngCore,
     ) -> Result<PreparedMdoc> {
-        let (device_key_info, validity) = self.check()?;
+        self.clone().into_prepared(alg, x5chain, rng)
+    }
+
+    /// [`MdocBuilder::prepare`], consuming the builder: element values (a 20 KB portrait) move
+    /// into their items instead of being copied.
+    pub fn into_prepared(
+        self,
+        alg: Algorithm,
+        x5chain: &[Vec<u8>],
+        rng: &mut impl CryptoRngCore,
+    ) -> Result<PreparedMdoc> {
+        self.check()?;
         if x5chain.is_empty() {
             return Err(Error::X5Chain("the DS certificate is required".into()));
         }
-        let mut name_spaces = IssuerNameSpaces::new();
-        let mut value_digests = BTreeMap::new();
         // Draw this issuance's randomness in a few large reads rather than dozens of small ones
         // (each OS read is a system call); the values are the same kind of CSPRNG output.
         let mut rng = Prefetched::new(rng, self.random_bytes_needed());
-        for (ns, elements) in &self.elements {
-            let ids = unique_digest_ids(elements.len() + self.decoys_per_namespace, &mut rng);
+        let MdocBuilder {
+            doc_type,
+            digest_algorithm,
+            elements,
+            device_key_info,
+            validity,
+            status,
+            decoys_per_namespace,
+        } = self;
+        let (Some(device_key_info), Some(validity_info)) = (device_key_info, validity) else {
+            // `check` refused both cases already.
+            return Err(Error::InvalidRequest(
+                "no device key or validityInfo".into(),
+            ));
+        };
+        let mut name_spaces = IssuerNameSpaces::new();
+        let mut value_digests = BTreeMap::new();
+        for (ns, elements) in elements {
+            let ids = unique_digest_ids(elements.len() + decoys_per_namespace, &mut rng);
             let (item_ids, decoy_ids) = ids.split_at(elements.len());
             let mut items = Vec::with_capacity(elements.len());
             let mut digests = BTreeMap::new();
-            for ((identifier, value), &digest_id) in elements.iter().zip(item_ids) {
+            for ((identifier, value), &digest_id) in elements.into_iter().zip(item_ids) {
                 let mut random = vec![0u8; SALT_LEN];
                 rng.fill_bytes(&mut random);
                 let item = IssuerSignedItem {
                     digest_id: u64::from(digest_id),
                     random,
-                    element_identifier: identifier.clone(),
-                    element_value: value.clone(),
+                    element_identifier: identifier,
+                    element_value: value,
                 }
                 .into_tagged();
                 digests.insert(
                     u64::from(digest_id),
-                    self.digest_algorithm.digest(item.tagged_bytes()),
+                    digest_algorithm.digest(item.tagged_bytes()),
                 );
                 items.push(item);
             }
             for &decoy in decoy_ids {
-                let mut fake = vec![0u8; self.digest_algorithm.output_len()];
+                let mut fake = vec![0u8; digest_algorithm.output_len()];
                 rng.fill_bytes(&mut fake);
                 digests.insert(u64::from(decoy), fake);
             }
             shuffle(&mut items, &mut rng);
-            name_spaces.insert(ns.clone(), items);
             value_digests.insert(ns.clone(), digests);
+            name_spaces.insert(ns, items);
         }
         let mso = Tag24::new(MobileSecurityObject {
             version: "1.0".into(),
-            digest_algorithm: self.digest_algorithm,
+            digest_algorithm,
             value_digests,
-            device_key_info: device_key_info.clone(),
-            doc_type: self.doc_type.clone(),
-            validity_info: validity,
-            status: self.status.clone(),
+            device_key_info,
+            doc_type,
+            validity_info,
+            status,
         });
         let sign1 = PreparedSign1::new(alg, mso.tagged_bytes().to_vec(), x5chain, false)?;
         Ok(PreparedMdoc {

@@ -15,7 +15,7 @@ pub use ciborium::Value;
 pub use dates::{FullDate, TDate};
 pub use decode::MapView;
 pub use node::{Kind, Node};
-pub(crate) use tag24::tag24_from_encoded;
+pub(crate) use tag24::{tag24_from_tagged, TAG_ENCODED_CBOR};
 pub use tag24::{wrap_tag24, Tag24};
 
 use crate::error::{Error, Result};
@@ -60,6 +60,15 @@ pub trait FromCbor: Sized {
 pub trait ToCbor {
     /// The CBOR data model form of `self`.
     fn to_value(&self) -> Value;
+
+    /// Appends the deterministic encoding of `self` to `out`.
+    ///
+    /// The default writes [`ToCbor::to_value`]. Types on the issuance path override it to write
+    /// straight from bytes they already hold (a 20 KB portrait item is then copied once, not
+    /// into a `Value` tree first); an override must write exactly the bytes the default would.
+    fn write_cbor(&self, out: &mut Vec<u8>) {
+        write_deterministic(&self.to_value(), out);
+    }
 }
 
 /// Decodes one `T` from exactly `bytes`, under `limits`.
@@ -70,7 +79,9 @@ pub fn from_slice<T: FromCbor>(bytes: &[u8], limits: &Limits) -> Result<T> {
 
 /// Encodes `value` as deterministic CBOR.
 pub fn to_vec<T: ToCbor + ?Sized>(value: &T) -> Vec<u8> {
-    encode_value(&value.to_value())
+    let mut out = Vec::new();
+    value.write_cbor(&mut out);
+    out
 }
 
 /// Encodes a `ciborium::Value` as deterministic CBOR (RFC 8949 §4.2.1).
@@ -83,6 +94,52 @@ pub fn encode_value(value: &Value) -> Vec<u8> {
 /// Appends the deterministic encoding of `value` to `out`.
 pub fn encode_value_into(value: &Value, out: &mut Vec<u8>) {
     write_deterministic(value, out);
+}
+
+/// The length of the deterministic encoding of `value`, without writing it (so a buffer can be
+/// allocated once at its final size).
+pub fn encoded_len(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => {
+            head_len(items.len() as u64) + items.iter().map(encoded_len).sum::<usize>()
+        }
+        Value::Map(entries) => {
+            head_len(entries.len() as u64)
+                + entries
+                    .iter()
+                    .map(|(k, v)| encoded_len(k) + encoded_len(v))
+                    .sum::<usize>()
+        }
+        Value::Tag(tag, inner) => head_len(*tag) + encoded_len(inner),
+        Value::Bytes(b) => head_len(b.len() as u64) + b.len(),
+        Value::Text(t) => head_len(t.len() as u64) + t.len(),
+        Value::Integer(i) => {
+            let i = i128::from(*i);
+            head_len(if i >= 0 { i as u64 } else { (-1 - i) as u64 })
+        }
+        Value::Bool(_) | Value::Null => 1,
+        // Floats (shortest width that keeps the value) and anything else: measured by writing.
+        other => {
+            let mut scratch = Vec::new();
+            write_deterministic(other, &mut scratch);
+            scratch.len()
+        }
+    }
+}
+
+/// The length of a shortest-form CBOR head with argument `n`.
+pub(crate) fn head_len(n: u64) -> usize {
+    if n < 24 {
+        1
+    } else if n <= u64::from(u8::MAX) {
+        2
+    } else if n <= u64::from(u16::MAX) {
+        3
+    } else if n <= u64::from(u32::MAX) {
+        5
+    } else {
+        9
+    }
 }
 
 /// Appends a text string.
@@ -100,13 +157,30 @@ fn write_deterministic(value: &Value, out: &mut Vec<u8>) {
             }
         }
         Value::Map(entries) => {
-            let mut encoded: Vec<(Vec<u8>, &Value)> =
-                entries.iter().map(|(k, v)| (encode_value(k), v)).collect();
-            encoded.sort_by(|a, b| a.0.cmp(&b.0));
-            write_head(out, 5, encoded.len() as u64);
-            for (key, v) in encoded {
-                out.extend_from_slice(&key);
-                write_deterministic(v, out);
+            write_head(out, 5, entries.len() as u64);
+            // Integer, text and byte-string keys (all mdoc keys) sort without being encoded
+            // first: their encoded order is (major type, argument, content).
+            let simple: Option<Vec<_>> = entries
+                .iter()
+                .map(|(k, v)| simple_key_order(k).map(|o| (o, k, v)))
+                .collect();
+            if let Some(mut keyed) = simple {
+                // Maps built from a BTreeMap of uints or texts often arrive in order already.
+                if !keyed.is_sorted_by(|a, b| a.0 <= b.0) {
+                    keyed.sort_by(|a, b| a.0.cmp(&b.0));
+                }
+                for (_, k, v) in keyed {
+                    write_deterministic(k, out);
+                    write_deterministic(v, out);
+                }
+            } else {
+                let mut encoded: Vec<(Vec<u8>, &Value)> =
+                    entries.iter().map(|(k, v)| (encode_value(k), v)).collect();
+                encoded.sort_by(|a, b| a.0.cmp(&b.0));
+                for (key, v) in encoded {
+                    out.extend_from_slice(&key);
+                    write_deterministic(v, out);
+                }
             }
         }
         Value::Tag(tag, inner) => {
@@ -139,7 +213,27 @@ fn write_deterministic(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// The sort key of a map key whose shortest-form encoding orders exactly as `(major type,
+/// argument, content bytes)`: a head's first byte carries the major type in its top bits, and
+/// shortest heads of one major type order as their arguments do. `None` for other keys.
+fn simple_key_order(key: &Value) -> Option<(u8, u64, &[u8])> {
+    match key {
+        Value::Integer(i) => {
+            let i = i128::from(*i);
+            Some(if i >= 0 {
+                (0, i as u64, &[][..])
+            } else {
+                (1, (-1 - i) as u64, &[][..])
+            })
+        }
+        Value::Bytes(b) => Some((2, b.len() as u64, b.as_slice())),
+        Value::Text(t) => Some((3, t.len() as u64, t.as_bytes())),
+        _ => None,
+    }
+}
+
 /// Writes a CBOR head in its shortest form.
+#[inline]
 pub(crate) fn write_head(out: &mut Vec<u8>, major: u8, n: u64) {
     let m = major << 5;
     if n < 24 {

@@ -1,6 +1,6 @@
 //! `#6.24(bstr .cbor T)`: embedded CBOR that keeps the exact bytes it was decoded from.
 
-use super::{encode_value, node, FromCbor, Limits, Node, ToCbor, Value};
+use super::{node, FromCbor, Limits, Node, ToCbor, Value};
 use crate::error::Result;
 
 /// The CBOR tag for embedded CBOR data items.
@@ -61,14 +61,21 @@ pub fn wrap_tag24(inner: &[u8]) -> Vec<u8> {
 impl<T: ToCbor> Tag24<T> {
     /// Wraps `value`, encoding it deterministically.
     pub fn new(value: T) -> Self {
-        let inner = encode_value(&value.to_value());
+        let mut inner = Vec::new();
+        value.write_cbor(&mut inner);
         Self::from_encoded(inner, value)
     }
 }
 
-/// Wraps `inner`, the already-encoded bytes of `value` (for encoders faster than `ToCbor`).
-pub(crate) fn tag24_from_encoded<T>(inner: Vec<u8>, value: T) -> Tag24<T> {
-    Tag24::from_encoded(inner, value)
+/// Wraps `tagged`, a complete `#6.24(bstr)` encoding whose content (the encoding of `value`)
+/// starts at `inner_start`, for encoders that write the tag, head and content in one buffer.
+pub(crate) fn tag24_from_tagged<T>(tagged: Vec<u8>, inner_start: usize, value: T) -> Tag24<T> {
+    debug_assert!(inner_start <= tagged.len());
+    Tag24 {
+        tagged,
+        inner_start,
+        value,
+    }
 }
 
 impl<T> Tag24<T> {
@@ -114,6 +121,16 @@ impl<T> ToCbor for Tag24<T> {
             Box::new(Value::Bytes(self.inner_bytes().to_vec())),
         )
     }
+
+    /// Writes the content bytes as held, under shortest heads: the same bytes as
+    /// [`ToCbor::to_value`] gives, without copying the content into a `Value` first. For an item
+    /// this crate encoded, that is exactly [`Tag24::tagged_bytes`], the bytes its digest covers.
+    fn write_cbor(&self, out: &mut Vec<u8>) {
+        let inner = self.inner_bytes();
+        super::write_head(out, 6, TAG_ENCODED_CBOR);
+        super::write_head(out, 2, inner.len() as u64);
+        out.extend_from_slice(inner);
+    }
 }
 
 impl FromCbor for Value {
@@ -125,5 +142,9 @@ impl FromCbor for Value {
 impl ToCbor for Value {
     fn to_value(&self) -> Value {
         self.clone()
+    }
+
+    fn write_cbor(&self, out: &mut Vec<u8>) {
+        super::encode_value_into(self, out);
     }
 }

@@ -142,14 +142,32 @@ pub fn sign1_algorithm(sign1: &CoseSign1) -> Result<Algorithm> {
     }
 }
 
+/// The `Sig_structure` for `sign1` over `payload`, with no external AAD.
+///
+/// When the protected header's bytes are known (always, for structures built or decoded here)
+/// it is written directly, `["Signature1", protected, h'', payload]` with shortest heads, the
+/// same bytes `coset` produces without copying the header and payload into a `Value` tree.
 fn tbs(sign1: &CoseSign1, payload: &[u8]) -> Vec<u8> {
-    sig_structure_data(
-        SignatureContext::CoseSign1,
-        sign1.protected.clone(),
-        None,
-        &[],
-        payload,
-    )
+    const CONTEXT: &str = "Signature1";
+    let Some(protected) = sign1.protected.original_data.as_deref() else {
+        return sig_structure_data(
+            SignatureContext::CoseSign1,
+            sign1.protected.clone(),
+            None,
+            &[],
+            payload,
+        );
+    };
+    let mut out = Vec::with_capacity(32 + protected.len() + payload.len());
+    write_head(&mut out, 4, 4);
+    write_head(&mut out, 3, CONTEXT.len() as u64);
+    out.extend_from_slice(CONTEXT.as_bytes());
+    write_head(&mut out, 2, protected.len() as u64);
+    out.extend_from_slice(protected);
+    write_head(&mut out, 2, 0);
+    write_head(&mut out, 2, payload.len() as u64);
+    out.extend_from_slice(payload);
+    out
 }
 
 /// Verifies a COSE_Sign1 with an embedded payload.
@@ -269,6 +287,34 @@ impl PreparedSign1 {
         let sig = signer.sign(&self.tbs)?;
         self.complete(sig)
     }
+}
+
+/// Appends `sign1` untagged, the same bytes as encoding [`sign1_to_value`], without copying
+/// the payload and signature into a `Value` first (only the small unprotected header is).
+pub(crate) fn write_sign1(sign1: &CoseSign1, out: &mut Vec<u8>) {
+    let protected: Option<&[u8]> = match &sign1.protected.original_data {
+        Some(bytes) => Some(bytes),
+        None if sign1.protected.is_empty() => Some(&[]),
+        None => None,
+    };
+    let unprotected = sign1.unprotected.clone().to_cbor_value();
+    let (Some(protected), Ok(unprotected)) = (protected, unprotected) else {
+        crate::cbor::encode_value_into(&sign1_to_value(sign1), out);
+        return;
+    };
+    write_head(out, 4, 4);
+    write_head(out, 2, protected.len() as u64);
+    out.extend_from_slice(protected);
+    crate::cbor::encode_value_into(&unprotected, out);
+    match &sign1.payload {
+        Some(payload) => {
+            write_head(out, 2, payload.len() as u64);
+            out.extend_from_slice(payload);
+        }
+        None => out.push(0xf6),
+    }
+    write_head(out, 2, sign1.signature.len() as u64);
+    out.extend_from_slice(&sign1.signature);
 }
 
 /// Serialises a COSE_Sign1 untagged, as 18013-5 requires for issuerAuth and deviceSignature.

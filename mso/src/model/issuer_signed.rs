@@ -2,9 +2,11 @@
 
 use coset::CoseSign1;
 
-use super::items::{decode_namespaces, namespaces_value, IssuerNameSpaces};
+use super::items::{decode_namespaces, namespaces_value, write_namespaces, IssuerNameSpaces};
 use super::mso::MobileSecurityObject;
-use crate::cbor::{text_map, FromCbor, Limits, Node, Tag24, ToCbor, Value};
+use crate::cbor::{
+    encoded_len, text_map, write_head, write_text, FromCbor, Limits, Node, Tag24, ToCbor, Value,
+};
 use crate::cose::{decode_sign1_tolerant, sign1_algorithm, x5chain};
 use crate::crypto::Algorithm;
 use crate::error::{Error, Result};
@@ -81,6 +83,10 @@ impl ToCbor for IssuerAuth {
     fn to_value(&self) -> Value {
         crate::cose::sign1::sign1_to_value(&self.sign1)
     }
+
+    fn write_cbor(&self, out: &mut Vec<u8>) {
+        crate::cose::sign1::write_sign1(&self.sign1, out);
+    }
 }
 
 /// `IssuerSigned = { ? "nameSpaces": IssuerNameSpaces, "issuerAuth": IssuerAuth }`; the
@@ -116,5 +122,41 @@ impl ToCbor for IssuerSigned {
         }
         entries.push(("issuerAuth", self.issuer_auth.to_value()));
         text_map(entries)
+    }
+
+    /// Written straight from the items' tagged bytes (no `Value` copy of them), into a buffer
+    /// sized up front; the same bytes as the `to_value` form.
+    fn write_cbor(&self, out: &mut Vec<u8>) {
+        let items: usize = self
+            .name_spaces
+            .iter()
+            .flat_map(|ns| ns.iter())
+            .map(|(name, items)| {
+                name.len()
+                    + 9
+                    + items
+                        .iter()
+                        .map(|i| i.tagged_bytes().len() + 9)
+                        .sum::<usize>()
+            })
+            .sum();
+        let auth = &self.issuer_auth.sign1;
+        // The unprotected header holds the x5chain: its certificates are most of issuerAuth.
+        let header: usize = auth
+            .unprotected
+            .rest
+            .iter()
+            .map(|(_, v)| 9 + encoded_len(v))
+            .sum();
+        let payload = auth.payload.as_ref().map_or(0, Vec::len);
+        out.reserve(64 + items + header + payload + auth.signature.len());
+        // Keys in deterministic order: "issuerAuth" sorts before "nameSpaces" (same length).
+        write_head(out, 5, if self.name_spaces.is_some() { 2 } else { 1 });
+        write_text(out, "issuerAuth");
+        self.issuer_auth.write_cbor(out);
+        if let Some(ns) = &self.name_spaces {
+            write_text(out, "nameSpaces");
+            write_namespaces(ns, out);
+        }
     }
 }

@@ -68,27 +68,58 @@ impl ToCbor for IssuerSignedItem {
 
 impl IssuerSignedItem {
     /// The deterministic encoding, written directly rather than through a `Value` so a large
-    /// element (a 20 KB portrait) is copied once. Keys in RFC 8949 §4.2.1 order: "random",
-    /// "digestID", "elementValue", "elementIdentifier" (shorter keys first).
+    /// element (a 20 KB portrait) is copied once.
     pub fn encode(&self) -> Vec<u8> {
-        use crate::cbor::{encode_value_into, write_head, write_text};
-        let mut out = Vec::with_capacity(96 + self.random.len() + self.element_identifier.len());
-        write_head(&mut out, 5, 4);
-        write_text(&mut out, "random");
-        write_head(&mut out, 2, self.random.len() as u64);
-        out.extend_from_slice(&self.random);
-        write_text(&mut out, "digestID");
-        write_head(&mut out, 0, self.digest_id);
-        write_text(&mut out, "elementValue");
-        encode_value_into(&self.element_value, &mut out);
-        write_text(&mut out, "elementIdentifier");
-        write_text(&mut out, &self.element_identifier);
+        let len = self.encoded_len();
+        let mut out = Vec::with_capacity(len);
+        self.write_fields(&mut out);
+        debug_assert_eq!(out.len(), len);
         out
     }
 
-    /// Wraps the item as IssuerSignedItemBytes.
+    /// Wraps the item as IssuerSignedItemBytes: tag, byte-string head and item encoded into
+    /// one buffer of the exact size, the bytes the digest covers and the issuer sends.
     pub fn into_tagged(self) -> IssuerSignedItemBytes {
-        crate::cbor::tag24_from_encoded(self.encode(), self)
+        use crate::cbor::{head_len, write_head, TAG_ENCODED_CBOR};
+        let len = self.encoded_len();
+        let inner_start = head_len(TAG_ENCODED_CBOR) + head_len(len as u64);
+        let mut tagged = Vec::with_capacity(inner_start + len);
+        write_head(&mut tagged, 6, TAG_ENCODED_CBOR);
+        write_head(&mut tagged, 2, len as u64);
+        self.write_fields(&mut tagged);
+        debug_assert_eq!(tagged.len(), inner_start + len);
+        crate::cbor::tag24_from_tagged(tagged, inner_start, self)
+    }
+
+    /// Length of [`IssuerSignedItem::encode`]'s output.
+    fn encoded_len(&self) -> usize {
+        use crate::cbor::{encoded_len, head_len};
+        let text = |s: &str| head_len(s.len() as u64) + s.len();
+        1 + text("random")
+            + head_len(self.random.len() as u64)
+            + self.random.len()
+            + text("digestID")
+            + head_len(self.digest_id)
+            + text("elementValue")
+            + encoded_len(&self.element_value)
+            + text("elementIdentifier")
+            + text(&self.element_identifier)
+    }
+
+    /// Keys in RFC 8949 §4.2.1 order: "random", "digestID", "elementValue",
+    /// "elementIdentifier" (shorter keys first).
+    fn write_fields(&self, out: &mut Vec<u8>) {
+        use crate::cbor::{encode_value_into, write_head, write_text};
+        write_head(out, 5, 4);
+        write_text(out, "random");
+        write_head(out, 2, self.random.len() as u64);
+        out.extend_from_slice(&self.random);
+        write_text(out, "digestID");
+        write_head(out, 0, self.digest_id);
+        write_text(out, "elementValue");
+        encode_value_into(&self.element_value, out);
+        write_text(out, "elementIdentifier");
+        write_text(out, &self.element_identifier);
     }
 }
 
@@ -113,6 +144,22 @@ pub(crate) fn decode_namespaces(n: &Node, src: &[u8], limits: &Limits) -> Result
         out.insert(ns, items);
     }
     Ok(out)
+}
+
+/// Writes `IssuerNameSpaces` as [`namespaces_value`] would encode: namespaces in deterministic
+/// key order (shorter first, then bytewise), each item from the bytes its digest covers.
+pub(crate) fn write_namespaces(ns: &IssuerNameSpaces, out: &mut Vec<u8>) {
+    use crate::cbor::{write_head, write_text};
+    let mut sorted: Vec<_> = ns.iter().collect();
+    sorted.sort_by(|a, b| (a.0.len(), a.0.as_bytes()).cmp(&(b.0.len(), b.0.as_bytes())));
+    write_head(out, 5, sorted.len() as u64);
+    for (name, items) in sorted {
+        write_text(out, name);
+        write_head(out, 4, items.len() as u64);
+        for item in items {
+            item.write_cbor(out);
+        }
+    }
 }
 
 pub(crate) fn namespaces_value(ns: &IssuerNameSpaces) -> Value {

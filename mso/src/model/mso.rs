@@ -397,4 +397,55 @@ impl ToCbor for MobileSecurityObject {
         }
         text_map(entries)
     }
+
+    /// valueDigests (one digest per item, the largest part) written straight from the map, the
+    /// small parts through their `Value` form; the same bytes as [`ToCbor::to_value`].
+    fn write_cbor(&self, out: &mut Vec<u8>) {
+        use crate::cbor::{encode_value_into, write_head, write_text};
+        enum Part<'a> {
+            Value(Value),
+            Digests(&'a ValueDigests),
+        }
+        let mut entries = vec![
+            ("version", Part::Value(Value::Text(self.version.clone()))),
+            (
+                "digestAlgorithm",
+                Part::Value(Value::Text(self.digest_algorithm.name().into())),
+            ),
+            ("valueDigests", Part::Digests(&self.value_digests)),
+            (
+                "deviceKeyInfo",
+                Part::Value(self.device_key_info.to_value()),
+            ),
+            ("docType", Part::Value(Value::Text(self.doc_type.clone()))),
+            ("validityInfo", Part::Value(self.validity_info.to_value())),
+        ];
+        if let Some(s) = &self.status {
+            entries.push(("status", Part::Value(s.to_value())));
+        }
+        // Deterministic order of text keys: shorter first, then bytewise.
+        entries.sort_by(|a, b| (a.0.len(), a.0).cmp(&(b.0.len(), b.0)));
+        write_head(out, 5, entries.len() as u64);
+        for (key, part) in entries {
+            write_text(out, key);
+            match part {
+                Part::Value(v) => encode_value_into(&v, out),
+                Part::Digests(digests) => {
+                    let mut namespaces: Vec<_> = digests.iter().collect();
+                    namespaces.sort_by(|a, b| (a.0.len(), a.0).cmp(&(b.0.len(), b.0)));
+                    write_head(out, 5, namespaces.len() as u64);
+                    for (ns, by_id) in namespaces {
+                        write_text(out, ns);
+                        write_head(out, 5, by_id.len() as u64);
+                        // A BTreeMap of uints iterates in their encoded order.
+                        for (id, digest) in by_id {
+                            write_head(out, 0, *id);
+                            write_head(out, 2, digest.len() as u64);
+                            out.extend_from_slice(digest);
+                        }
+                    }
+                }
+            }
+        }
+    }
 }

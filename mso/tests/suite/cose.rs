@@ -91,6 +91,31 @@ fn two_phase_signing_matches_one_phase() {
     sign1_verify(&s, &key.public_key().unwrap(), &SoftwareVerifier).unwrap();
 }
 
+#[test]
+fn to_be_signed_is_cosets_sig_structure() {
+    // The Sig_structure is written directly; it must be the bytes coset (RFC 9052 §4.4) makes,
+    // for payloads whose length heads take 1, 2, 3 and 5 bytes.
+    for (alg, len) in [
+        (Algorithm::Es256, 0),
+        (Algorithm::Es384, 23),
+        (Algorithm::Es512, 200),
+        (Algorithm::EdDsa, 70_000),
+    ] {
+        let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+        let prepared = PreparedSign1::new(alg, payload.clone(), &[vec![0x30, 0]], false).unwrap();
+        let tbs = prepared.to_be_signed().to_vec();
+        let sign1 = prepared.complete(vec![0; alg.signature_len()]).unwrap();
+        let expected = coset::sig_structure_data(
+            coset::SignatureContext::CoseSign1,
+            sign1.protected.clone(),
+            None,
+            &[],
+            &payload,
+        );
+        assert_eq!(tbs, expected, "{alg} payload {len}");
+    }
+}
+
 fn parse_sign1(bytes: &[u8]) -> Result<coset::CoseSign1, Error> {
     decode_sign1_bytes(bytes, &Limits::DEFAULT)
 }

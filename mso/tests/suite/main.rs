@@ -4,6 +4,7 @@ mod annex_d;
 mod bad_input;
 mod cose;
 mod crl;
+mod issue_encoding;
 mod properties;
 mod regressions;
 mod roundtrip;

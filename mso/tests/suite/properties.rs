@@ -47,6 +47,23 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Map keys of the kinds sorted without encoding (integers, text, bytes of lengths around the
+/// head-size boundaries) and of kinds that are encoded to sort (arrays, tags, floats).
+fn map_key() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        any::<i64>().prop_map(|i| Value::Integer(i.into())),
+        (0u64..300).prop_map(|i| Value::Integer(i.into())),
+        (-300i64..0).prop_map(|i| Value::Integer(i.into())),
+        any::<u64>().prop_map(|i| Value::Integer(i.into())),
+        "[a-c]{0,3}".prop_map(Value::Text),
+        ".{20,30}".prop_map(Value::Text),
+        proptest::collection::vec(any::<u8>(), 0..30).prop_map(Value::Bytes),
+        proptest::collection::vec(any::<u8>(), 250..260).prop_map(Value::Bytes),
+        (0u64..3).prop_map(|i| Value::Array(vec![Value::Integer(i.into())])),
+        Just(Value::Float(1.5)),
+    ]
+}
+
 fn item() -> impl Strategy<Value = IssuerSignedItem> {
     (
         any::<u64>(),
@@ -183,6 +200,31 @@ proptest! {
         prop_assert_eq!(&decoded.value().random, &it.random);
         prop_assert_eq!(&decoded.value().element_identifier, &it.element_identifier);
         prop_assert_eq!(encode_value(&decoded.value().element_value), encode_value(&it.element_value));
+    }
+
+    #[test]
+    fn map_keys_of_every_kind_sort_by_their_encoding(
+        entries in proptest::collection::vec((map_key(), value()), 0..20)
+    ) {
+        // RFC 8949 §4.2.1: entries ordered by the bytes of their encoded keys.
+        let mut reference: Vec<(Vec<u8>, Vec<u8>)> = entries
+            .iter()
+            .map(|(k, v)| (encode_value(k), encode_value(v)))
+            .collect();
+        reference.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut expected = vec![0xa0 + reference.len() as u8];
+        for (k, v) in reference {
+            expected.extend(k);
+            expected.extend(v);
+        }
+        let map = Value::Map(entries);
+        prop_assert_eq!(encode_value(&map), expected.clone());
+        prop_assert_eq!(mso::cbor::encoded_len(&map), expected.len());
+    }
+
+    #[test]
+    fn encoded_len_is_the_encoding_length(v in value()) {
+        prop_assert_eq!(mso::cbor::encoded_len(&v), encode_value(&v).len());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use mso::cbor::{encode_value, TDate, ToCbor};
+use mso::cbor::{to_vec, TDate};
 use mso::crypto::PublicKey;
 use mso::issue::{MdocBuilder, PreparedMdoc};
 use mso::model::{IdentifierListRef, Status, StatusListRef, ValidityInfo};
@@ -90,7 +90,7 @@ impl Issuer {
                         }),
                     });
                 builder
-                    .prepare(alg, &x5chain, &mut ChaCha20Rng::from_seed(*seed))
+                    .into_prepared(alg, &x5chain, &mut ChaCha20Rng::from_seed(*seed))
                     .map_err(|e| EngineError::Internal(format!("prepare MSO: {e}")))
             })
             .collect()
@@ -109,7 +109,7 @@ impl Issuer {
             let mut sigs = Vec::with_capacity(prepared.len());
             for p in prepared {
                 let sig = signer.sign(p.to_be_signed())?;
-                out.push(encode_value(&p.complete(sig.clone())?.to_value()));
+                out.push(to_vec(&p.complete(sig.clone())?));
                 sigs.push(sig);
             }
             Ok((out, sigs))
