@@ -1,5 +1,7 @@
 //! The MSO digest algorithms.
 
+use sha2::{Digest, Sha256, Sha384, Sha512};
+
 use crate::error::{Error, Result};
 
 /// `digestAlgorithm` of a MobileSecurityObject.
@@ -44,28 +46,12 @@ impl DigestAlgorithm {
         }
     }
 
-    /// Hashes `data`. With the `aws-lc` feature aws-lc hashes (the value digests of a
-    /// document, a 20 KB portrait among them, were a tenth of a verification's time in
-    /// RustCrypto's SHA-256); the output is the same.
+    /// Hashes `data`.
     pub fn digest(self, data: &[u8]) -> Vec<u8> {
-        #[cfg(feature = "aws-lc")]
-        {
-            use aws_lc_rs::digest;
-            let alg = match self {
-                DigestAlgorithm::Sha256 => &digest::SHA256,
-                DigestAlgorithm::Sha384 => &digest::SHA384,
-                DigestAlgorithm::Sha512 => &digest::SHA512,
-            };
-            digest::digest(alg, data).as_ref().to_vec()
-        }
-        #[cfg(not(feature = "aws-lc"))]
-        {
-            use sha2::{Digest, Sha256, Sha384, Sha512};
-            match self {
-                DigestAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
-                DigestAlgorithm::Sha384 => Sha384::digest(data).to_vec(),
-                DigestAlgorithm::Sha512 => Sha512::digest(data).to_vec(),
-            }
+        match self {
+            DigestAlgorithm::Sha256 => Sha256::digest(data).to_vec(),
+            DigestAlgorithm::Sha384 => Sha384::digest(data).to_vec(),
+            DigestAlgorithm::Sha512 => Sha512::digest(data).to_vec(),
         }
     }
 }
