@@ -13,10 +13,11 @@
 //! - [`crl_follow`]: following the roots' CRLs on the DTS; a DS the root revoked is revoked
 //!   here with all its documents (`engine::Issuer::intake_crl`);
 //! - [`audit`], [`metrics`]: the shared hash-chained audit log and Prometheus metrics;
-//! - [`fast_crypto`]: the aws-lc-rs signature backend the server signs and verifies with;
 //! - [`jose`]: JWS/JWK for OpenID4VCI key proofs, DPoP, client and key attestations and signed
 //!   metadata, signatures through the `mso::crypto` seam;
 //! - `timefmt`: the one RFC 3339 formatting of times.
+//!
+//! Signatures go through `mso`'s aws-lc backend (`mso::crypto::DefaultSigner`/`DefaultVerifier`).
 //!
 //! It never holds or calls the root key. The mdoc format itself comes from the [`mso`] crate,
 //! doc types from `schemas`.
@@ -29,7 +30,6 @@ pub mod crl_follow;
 pub mod device_key;
 pub mod ds;
 pub mod engine;
-pub mod fast_crypto;
 pub mod jose;
 pub mod metrics;
 pub mod oid4vci;

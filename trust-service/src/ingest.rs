@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use der::{Decode, Encode};
 use mso::crl::profile as crl_profile;
 use mso::crl::{Crl, CrlVerifyOptions, DEFAULT_MAX_CRL_LEN};
-use mso::crypto::{SoftwareVerifier, Verifier};
+use mso::crypto::{DefaultVerifier, Verifier};
 use mso::x509::{oid, profile, Certificate};
 use time::{Duration, OffsetDateTime};
 use x509_cert::crl::CertificateList;
@@ -178,7 +178,7 @@ pub fn plan(
     at: OffsetDateTime,
     max_crl_validity: Duration,
 ) -> Result<Plan, Refusal> {
-    let verifier = SoftwareVerifier;
+    let verifier = DefaultVerifier;
     let mut plan = Plan::default();
     let mut roots = Vec::new();
     let mut links = Vec::new();

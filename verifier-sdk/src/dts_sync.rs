@@ -15,7 +15,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use der::Encode;
-use mso::crypto::SoftwareVerifier;
+use mso::crypto::DefaultVerifier;
 use mso::trust::AddOutcome;
 use mso::x509::Certificate;
 use serde::Deserialize;
@@ -318,7 +318,7 @@ impl TrustStore {
             let mut accepted: Vec<&Certificate> = Vec::new();
             for (fp, cert, der) in &roots {
                 if pins.contains(fp) || before.contains(der.as_slice()) {
-                    store.add_iaca(der, &SoftwareVerifier)?;
+                    store.add_iaca(der, &DefaultVerifier)?;
                     accepted.push(cert);
                 }
             }
@@ -337,7 +337,7 @@ impl TrustStore {
                     }
                     // A link that does not verify is for a root this app does not trust: not
                     // ours to follow.
-                    if let Ok(outcome) = store.add_link(der, &SoftwareVerifier) {
+                    if let Ok(outcome) = store.add_link(der, &DefaultVerifier) {
                         if outcome == AddOutcome::Added {
                             links_added += 1;
                         }
@@ -351,7 +351,7 @@ impl TrustStore {
                                 && spki(cert) == key
                                 && !accepted.iter().any(|a| a.der() == cert.der());
                             if reached {
-                                store.add_iaca(root_der, &SoftwareVerifier)?;
+                                store.add_iaca(root_der, &DefaultVerifier)?;
                                 accepted.push(cert);
                             }
                         }
@@ -385,17 +385,17 @@ impl TrustStore {
                 if let Some(etag) = etag {
                     applied_etags.push((url.clone(), etag.clone()));
                 }
-                match store.add_crl(der, at, &SoftwareVerifier)? {
+                match store.add_crl(der, at, &DefaultVerifier)? {
                     AddOutcome::Added | AddOutcome::Replaced => crls_updated += 1,
                     _ => crls_unchanged += 1,
                 }
             }
             let vical_issue_id = match &vical {
                 Some((_, bytes)) => {
-                    store.add_vical(bytes, at, &SoftwareVerifier)?;
+                    store.add_vical(bytes, at, &DefaultVerifier)?;
                     // The id the signed list carries, not the index's word for it.
                     let anchors = mso::x509::TrustAnchors::new(store.vical_anchors().to_vec());
-                    mso::vical::VerifiedVical::verify(bytes, at, &anchors, &SoftwareVerifier)?
+                    mso::vical::VerifiedVical::verify(bytes, at, &anchors, &DefaultVerifier)?
                         .issue_id()
                 }
                 None => None,

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use mso::cbor::{from_slice, Limits};
-use mso::crypto::SoftwareVerifier;
+use mso::crypto::DefaultVerifier;
 use mso::model::{DeviceResponse, IssuerSigned};
 use mso::verify::{CheckKind, VerifyOptions};
 use time::OffsetDateTime;
@@ -48,7 +48,7 @@ fn authenticated_uris(
             .x5chain()
             .ok()
             .and_then(|c| c.into_iter().next());
-        let options = VerifyOptions::new(at, trust.trust_for(leaf.as_deref()), &SoftwareVerifier);
+        let options = VerifyOptions::new(at, trust.trust_for(leaf.as_deref()), &DefaultVerifier);
         let report = mso::verify::verify_issuer_signed(doc, None, &options);
         // The signature alone proves nothing: it verifies under the x5chain's own key.
         let authentic = [CheckKind::DsTrusted, CheckKind::IssuerSignature]

@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use mso::crypto::SoftwareVerifier;
+use mso::crypto::DefaultVerifier;
 use mso::trust::{self as t, TrustStore as MsoTrustStore};
 use mso::verify::IssuerTrust;
 use mso::x509::Certificate;
@@ -337,8 +337,7 @@ impl TrustStore {
     /// signatures) at `at_unix_seconds`; a damaged or altered file is refused.
     #[uniffi::constructor]
     pub fn from_bytes(bytes: Vec<u8>, at_unix_seconds: i64) -> Result<Arc<Self>> {
-        let store =
-            MsoTrustStore::from_bytes(&bytes, at_time(at_unix_seconds)?, &SoftwareVerifier)?;
+        let store = MsoTrustStore::from_bytes(&bytes, at_time(at_unix_seconds)?, &DefaultVerifier)?;
         Ok(Arc::new(TrustStore {
             state: RwLock::new(Arc::new(Snapshot::with_store(store, Vec::new()))),
             etags: Default::default(),
@@ -355,8 +354,7 @@ impl TrustStore {
     /// Trusts DS certificates issued by this IACA (DER), after checking it is a self-signed
     /// certificate of the IACA profile.
     pub fn add_iaca_der(&self, der: Vec<u8>) -> Result<CertificateInfo> {
-        let mut infos =
-            self.add_certificates(vec![der], |s, c| s.add_iaca(c, &SoftwareVerifier))?;
+        let mut infos = self.add_certificates(vec![der], |s, c| s.add_iaca(c, &DefaultVerifier))?;
         infos
             .pop()
             .ok_or_else(|| VerifierError::internal("no certificate added"))
@@ -366,14 +364,14 @@ impl TrustStore {
     /// or none are added).
     pub fn add_iaca_pem(&self, pem: String) -> Result<Vec<CertificateInfo>> {
         let ders = certificates_der(pem.as_bytes())?;
-        self.add_certificates(ders, |s, c| s.add_iaca(c, &SoftwareVerifier))
+        self.add_certificates(ders, |s, c| s.add_iaca(c, &DefaultVerifier))
     }
 
     /// Trusts the new IACA key a link certificate (DER or PEM) certifies: it must be signed by
     /// an IACA already trusted (or an earlier link) and keep that IACA's subject name.
     pub fn add_link_certificate(&self, certificate: Vec<u8>) -> Result<Vec<CertificateInfo>> {
         let ders = certificates_der(&certificate)?;
-        self.add_certificates(ders, |s, c| s.add_link(c, &SoftwareVerifier))
+        self.add_certificates(ders, |s, c| s.add_link(c, &DefaultVerifier))
     }
 
     /// Trusts this certificate (DER or PEM) to sign VICALs (the VICAL provider's root).
@@ -387,14 +385,14 @@ impl TrustStore {
     /// from the same provider replaces the held one.
     pub fn add_vical(&self, vical: Vec<u8>, at_unix_seconds: i64) -> Result<AddOutcome> {
         let at = at_time(at_unix_seconds)?;
-        self.update_store(|s| Ok(s.add_vical(&vical, at, &SoftwareVerifier)?.into()))
+        self.update_store(|s| Ok(s.add_vical(&vical, at, &DefaultVerifier)?.into()))
     }
 
     /// Verifies a CRL (DER) at `at_unix_seconds` against the trusted IACA that issued it and
     /// keeps it if its cRLNumber is higher than the one held for that IACA.
     pub fn add_crl(&self, der: Vec<u8>, at_unix_seconds: i64) -> Result<AddOutcome> {
         let at = at_time(at_unix_seconds)?;
-        self.update_store(|s| Ok(s.add_crl(&der, at, &SoftwareVerifier)?.into()))
+        self.update_store(|s| Ok(s.add_crl(&der, at, &DefaultVerifier)?.into()))
     }
 
     /// The revocation policy.

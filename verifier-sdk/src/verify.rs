@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use mso::cbor::{from_slice, Limits};
 use mso::crypto::ecdh::AgreementKey;
-use mso::crypto::{Algorithm, SoftwareVerifier};
+use mso::crypto::{Algorithm, DefaultVerifier};
 use mso::model::{DeviceResponse, IssuerSigned, SessionTranscript};
 use mso::verify::{
     verify_document, DeviceAuthInput, DocumentReport, IssuerTrust, ListToken, Placeholders,
@@ -119,7 +119,7 @@ impl Resolved {
         trust: &'a IssuerTrust,
         tokens: &'a [ListToken<'a>],
     ) -> VerifyOptions<'a> {
-        let mut options = VerifyOptions::new(self.at, trust, &SoftwareVerifier);
+        let mut options = VerifyOptions::new(self.at, trust, &DefaultVerifier);
         options.skew = self.skew;
         options.allowed_algorithms = &self.algorithms;
         options.list_tokens = tokens;

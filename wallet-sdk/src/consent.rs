@@ -1,7 +1,7 @@
 //! What a reader asks for, as the app shows it to the holder, and what the holder approves.
 
 use mso::cose::x5chain;
-use mso::crypto::SoftwareVerifier;
+use mso::crypto::DefaultVerifier;
 use mso::model::{DocRequest, SessionTranscript};
 use mso::verify::verify_reader_auth;
 use mso::x509::{Certificate, TrustAnchors};
@@ -113,7 +113,7 @@ pub(crate) fn reader_identity(
             reason: "no reader trust anchor is configured".into(),
         }
     } else {
-        match verify_reader_auth(request, transcript, anchors, at, &SoftwareVerifier) {
+        match verify_reader_auth(request, transcript, anchors, at, &DefaultVerifier) {
             Ok(_) => ReaderAuthStatus::Verified,
             Err(e) => ReaderAuthStatus::Unverified {
                 reason: e.to_string(),

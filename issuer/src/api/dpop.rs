@@ -51,7 +51,7 @@ pub(super) async fn dpop_key(
         now,
         max_age,
     };
-    let verified = verify_dpop(proof, &check, &crate::fast_crypto::AwsLcVerifier)
+    let verified = verify_dpop(proof, &check, &mso::crypto::DefaultVerifier)
         .map_err(|e| invalid(e.to_string()))?;
     if cfg.dpop_nonce {
         let fresh = verified

@@ -10,7 +10,7 @@
 //! Findings about the encoding only (string types, a non-DER but unambiguous extension value,
 //! an extension the profile does not list) are kept as warnings on the installed certificate.
 
-use mso::crypto::{Signer, SoftwareVerifier};
+use mso::crypto::{DefaultVerifier, Signer};
 use mso::x509::path::{self, PathPolicy};
 use mso::x509::profile::{self, Finding, Role, Severity, Violation};
 use mso::x509::{Certificate, TrustAnchors};
@@ -129,7 +129,7 @@ fn install_as(
         inspect_leaf: false,
         ..PathPolicy::default()
     };
-    let verified = path::validate_with(&cert, &[], &anchors, at, role, &SoftwareVerifier, &policy)
+    let verified = path::validate_with(&cert, &[], &anchors, at, role, &DefaultVerifier, &policy)
         .map_err(DsError::Untrusted)?;
     let issuer = verified.anchor();
 

@@ -187,12 +187,10 @@ impl DsKeys {
     /// URI of this token otherwise).
     pub fn open_key(&self, uri: &KeyUri) -> Result<Box<dyn Signer>> {
         match self {
-            // The decrypted key is handed to aws-lc, the server's faster backend.
+            // The decrypted key is handed to the platform's fast backend (aws-lc on the server).
             DsKeys::DevFile { secret, .. } => Ok(Box::new(
-                crate::fast_crypto::AwsLcSigner::from_software(&SoftKeystore::open_uri(
-                    uri, secret,
-                )?)
-                .map_err(DsError::Signer)?,
+                mso::crypto::default_signer(&SoftKeystore::open_uri(uri, secret)?)
+                    .map_err(DsError::Signer)?,
             )),
             DsKeys::Pkcs11(token) => Ok(Box::new(token.open_uri(uri)?)),
         }

@@ -33,7 +33,7 @@ pub struct Issuer {
     pub(crate) audit: Audit,
     pub(crate) metrics: Metrics,
     pub(crate) publisher: Publisher,
-    pub(crate) verifier: crate::fast_crypto::AwsLcVerifier,
+    pub(crate) verifier: mso::crypto::DefaultVerifier,
     /// The block of status-list indices new MSOs take from.
     pub(super) list_cursor: tokio::sync::Mutex<Option<IndexBlock>>,
     /// The last look at the emergency stop of issuance.
@@ -97,7 +97,7 @@ impl Issuer {
             secret,
             audit,
             metrics,
-            verifier: crate::fast_crypto::AwsLcVerifier,
+            verifier: mso::crypto::DefaultVerifier,
             list_cursor: tokio::sync::Mutex::new(None),
             suspension: std::sync::Mutex::new(None),
         });

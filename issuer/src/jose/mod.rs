@@ -7,7 +7,7 @@
 //!
 //! Every signature is made by a [`mso::crypto::Signer`] (DS and metadata keys live in an HSM)
 //! and checked by a [`mso::crypto::Verifier`] given by the caller (the server passes
-//! [`crate::fast_crypto::AwsLcVerifier`]), as everywhere else in the system; JWS signatures
+//! [`mso::crypto::DefaultVerifier`]), as everywhere else in the system; JWS signatures
 //! are the same raw `r ‖ s` the seam produces for COSE.
 //!
 //! # Why not a JOSE crate for verification

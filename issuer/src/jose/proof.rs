@@ -147,7 +147,7 @@ fn header_key(proof: &Compact<'_>) -> Result<Option<PublicKey>, ProofError> {
 
 /// Verifies an OpenID4VCI key proof whose header carries the key as `jwk`, and returns that
 /// key. `verifier` checks the signature (the server's is
-/// [`crate::fast_crypto::AwsLcVerifier`]).
+/// [`mso::crypto::DefaultVerifier`]).
 pub fn verify_key_proof(
     jwt: &str,
     check: &KeyProofCheck<'_>,

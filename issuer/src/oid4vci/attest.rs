@@ -10,11 +10,11 @@ use super::error::VciError;
 use super::service::Vci;
 use crate::config::{AttestationPolicy, KeyAttestationPolicy};
 use crate::engine::{EngineError, PROOF_MAX_AGE};
-use crate::fast_crypto::AwsLcVerifier;
 use crate::jose::attestation::{
     verify_client_attestation, verify_key_attestation, ClientAttestation, ClientAttestationCheck,
 };
 use crate::jose::proof::{verify_key_proof, KeyProofCheck};
+use mso::crypto::DefaultVerifier;
 
 /// The `OAuth-Client-Attestation` and `OAuth-Client-Attestation-PoP` headers of a request.
 #[derive(Debug, Clone)]
@@ -66,9 +66,14 @@ impl Vci {
             now,
             max_age,
         };
-        let verified =
-            verify_client_attestation(&auth.attestation, &auth.pop, &check, trust, &AwsLcVerifier)
-                .map_err(|e| VciError::InvalidClient(e.to_string()))?;
+        let verified = verify_client_attestation(
+            &auth.attestation,
+            &auth.pop,
+            &check,
+            trust,
+            &DefaultVerifier,
+        )
+        .map_err(|e| VciError::InvalidClient(e.to_string()))?;
         // The PoP is accepted once within its window, beside DPoP proofs' `jti`s.
         let mut h = Sha256::new();
         h.update(b"client attestation pop\0");
@@ -118,13 +123,13 @@ impl Vci {
         };
         for (i, proof) in proofs.iter().enumerate() {
             let bad = |m: String| VciError::InvalidProof(format!("proofs/jwt/{i}: {m}"));
-            let verified =
-                verify_key_proof(proof, &check, &AwsLcVerifier).map_err(|e| bad(e.to_string()))?;
+            let verified = verify_key_proof(proof, &check, &DefaultVerifier)
+                .map_err(|e| bad(e.to_string()))?;
             let jwt = verified
                 .key_attestation
                 .as_deref()
                 .ok_or_else(|| bad("a key_attestation header is required".into()))?;
-            let attestation = verify_key_attestation(jwt, trust, now, &AwsLcVerifier)
+            let attestation = verify_key_attestation(jwt, trust, now, &DefaultVerifier)
                 .map_err(|e| bad(format!("key_attestation: {e}")))?;
             attestation
                 .ensure_attested(&verified.key)

@@ -2,8 +2,7 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use mdoc_issuer::fast_crypto::AwsLcVerifier;
-use mso::crypto::{Algorithm, Signer, SoftwareKey};
+use mso::crypto::{Algorithm, DefaultVerifier, Signer, SoftwareKey};
 use serde_json::Value as Json;
 use time::macros::datetime;
 use time::OffsetDateTime;
@@ -12,7 +11,7 @@ use time::OffsetDateTime;
 pub const NOW: OffsetDateTime = datetime!(2026-06-01 12:00:00 UTC);
 
 /// The server's verifier.
-pub const VERIFIER: AwsLcVerifier = AwsLcVerifier;
+pub const VERIFIER: DefaultVerifier = DefaultVerifier;
 
 /// Every algorithm of the seam.
 pub const ALGS: [Algorithm; 4] = [

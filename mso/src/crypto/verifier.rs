@@ -1,5 +1,7 @@
 //! The verification seam and the software verifier.
 
+use curve25519_dalek::edwards::CompressedEdwardsY;
+use curve25519_dalek::scalar::Scalar;
 use ecdsa::signature::Verifier as _;
 
 use super::{Algorithm, PublicKey};
@@ -20,9 +22,17 @@ pub trait Verifier: Send + Sync {
     ) -> Result<()>;
 }
 
-/// The checks every [`Verifier`] makes before the arithmetic: `key` is of `alg`'s curve and
-/// `signature` has `alg`'s fixed length. Backends call it so they refuse the same inputs the same
-/// way.
+/// The checks every [`Verifier`] makes before the arithmetic, so backends refuse the same inputs
+/// the same way (each backend calls it first):
+///
+/// - `key` is of `alg`'s curve, and `signature` has `alg`'s fixed length;
+/// - ECDSA: `r` and `s` are in `[1, n-1]` (high `s` is valid ECDSA and accepted, as COSE does);
+/// - EdDSA: `S` is reduced (`S < L`), and neither the key nor `R` is a point of small order:
+///   with such a key a cofactorless check (aws-lc's) accepts forged signatures, which
+///   `ed25519-dalek`'s `verify_strict` refuses. Checked here once, for both.
+///
+/// Out-of-range values are [`Error::MalformedSignature`], a small-order key
+/// [`Error::InvalidKey`].
 pub fn check_signature_input(alg: Algorithm, key: &PublicKey, signature: &[u8]) -> Result<()> {
     key.check_algorithm(alg)?;
     if signature.len() != alg.signature_len() {
@@ -31,6 +41,39 @@ pub fn check_signature_input(alg: Algorithm, key: &PublicKey, signature: &[u8]) 
             alg.signature_len(),
             signature.len()
         )));
+    }
+    let out_of_range = || Error::MalformedSignature(format!("{alg} signature out of range"));
+    // RustCrypto's signature types hold the range rule (non-zero scalars below the order).
+    match key {
+        PublicKey::P256(_) => {
+            p256::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
+        }
+        PublicKey::P384(_) => {
+            p384::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
+        }
+        PublicKey::P521(_) => {
+            p521::ecdsa::Signature::from_slice(signature).map_err(|_| out_of_range())?;
+        }
+        PublicKey::Ed25519(k) => {
+            if k.is_weak() {
+                return Err(Error::InvalidKey("Ed25519 key of small order".into()));
+            }
+            let (r, s) = signature.split_at(32);
+            let s: [u8; 32] = s.try_into().map_err(|_| out_of_range())?;
+            if bool::from(Scalar::from_canonical_bytes(s).is_none()) {
+                return Err(out_of_range());
+            }
+            let r: [u8; 32] = r.try_into().map_err(|_| out_of_range())?;
+            // An R that does not decode is left to the arithmetic, which refuses it either way.
+            if CompressedEdwardsY(r)
+                .decompress()
+                .is_some_and(|p| p.is_small_order())
+            {
+                return Err(Error::MalformedSignature(
+                    "EdDSA signature R of small order".into(),
+                ));
+            }
+        }
     }
     Ok(())
 }

@@ -1,16 +1,23 @@
-//! The server's signature backend: aws-lc-rs behind `mso`'s [`Signer`] / [`Verifier`] seam.
+//! The aws-lc-rs backend behind the [`Signer`] / [`Verifier`] seam (cargo feature `aws-lc`).
 //!
-//! `mso` uses the pure-Rust RustCrypto backend so it compiles for phones; the issuer signs and
-//! verifies at server rates, where aws-lc's assembly is several times faster (measured by
-//! `issuer-load` and the `crypto_backends` bench). Both produce and accept the same COSE
-//! signatures (raw `r ‖ s`), so either side can check the other's output — the tests do.
+//! aws-lc's assembly verifies and signs several times faster than the pure-Rust backend
+//! (`benches/issue_verify.rs` and `verifier-sdk/benches/verify.rs` report both in one run).
+//! It produces and accepts the same COSE signatures (raw `r ‖ s`), and it starts with the same
+//! [`check_signature_input`] as [`super::SoftwareVerifier`], so the two refuse the same inputs
+//! the same way (`tests/suite/backends.rs` holds them to it). Without the feature `mso` is pure
+//! Rust, for targets aws-lc does not build for.
 
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
     self, EcdsaKeyPair, Ed25519KeyPair, KeyPair, UnparsedPublicKey, VerificationAlgorithm,
 };
-use mso::crypto::{check_signature_input, Algorithm, PublicKey, Signer, SoftwareKey, Verifier};
-use mso::{Error, Result};
+use p256::elliptic_curve::sec1::ToEncodedPoint;
+
+use super::algorithm::{Algorithm, Curve};
+use super::keys::PublicKey;
+use super::signer::{Signer, SoftwareKey};
+use super::verifier::{check_signature_input, Verifier};
+use crate::error::{Error, Result};
 
 fn verification_algorithm(alg: Algorithm) -> &'static dyn VerificationAlgorithm {
     match alg {
@@ -34,9 +41,23 @@ impl Verifier for AwsLcVerifier {
         signature: &[u8],
     ) -> Result<()> {
         check_signature_input(alg, key, signature)?;
-        UnparsedPublicKey::new(verification_algorithm(alg), key.to_sec1())
-            .verify(message, signature)
-            .map_err(|_| Error::BadSignature)
+        let algorithm = verification_algorithm(alg);
+        let bad = |_| Error::BadSignature;
+        // The SEC1 point on the stack: no allocation per verification.
+        match key {
+            PublicKey::P256(k) => UnparsedPublicKey::new(algorithm, k.to_encoded_point(false))
+                .verify(message, signature)
+                .map_err(bad),
+            PublicKey::P384(k) => UnparsedPublicKey::new(algorithm, k.to_encoded_point(false))
+                .verify(message, signature)
+                .map_err(bad),
+            PublicKey::P521(k) => UnparsedPublicKey::new(algorithm, k.to_encoded_point(false))
+                .verify(message, signature)
+                .map_err(bad),
+            PublicKey::Ed25519(k) => UnparsedPublicKey::new(algorithm, k.as_bytes())
+                .verify(message, signature)
+                .map_err(bad),
+        }
     }
 }
 
@@ -46,7 +67,8 @@ enum Pair {
 }
 
 /// A private key held by aws-lc (loaded from PKCS#8). Like [`SoftwareKey`], it lives in
-/// process memory: for the development keystore and tests; production DS keys are in an HSM.
+/// process memory: for development keystores, device keys and tests; production DS keys are in
+/// an HSM.
 pub struct AwsLcSigner {
     alg: Algorithm,
     pair: Pair,
@@ -54,8 +76,9 @@ pub struct AwsLcSigner {
     rng: SystemRandom,
 }
 
-impl std::fmt::Debug for AwsLcSigner {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for AwsLcSigner {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        // Never print key material.
         f.debug_struct("AwsLcSigner")
             .field("alg", &self.alg)
             .finish_non_exhaustive()
@@ -95,8 +118,7 @@ impl AwsLcSigner {
     }
 }
 
-fn curve_of(alg: Algorithm) -> mso::crypto::Curve {
-    use mso::crypto::Curve;
+fn curve_of(alg: Algorithm) -> Curve {
     match alg {
         Algorithm::Es256 => Curve::P256,
         Algorithm::Es384 => Curve::P384,
