@@ -95,44 +95,6 @@ impl RngCore for BufferedOsRng {
 
 impl CryptoRng for BufferedOsRng {}
 
-/// BENCH ONLY: a minimal aws-lc ES256 [`Signer`], so issuance can be measured with the server
-/// backend beside its raw signing rate. The product's aws-lc signer lives outside this bench
-/// (`mdoc-issuer`'s `fast_crypto`); this is not it and must not be used outside benches.
-struct BenchAwsLcSigner {
-    pair: aws_lc_rs::signature::EcdsaKeyPair,
-    rng: aws_lc_rs::rand::SystemRandom,
-    public: mso::crypto::PublicKey,
-}
-
-impl BenchAwsLcSigner {
-    fn new(key: &SoftwareKey) -> Self {
-        let pair = aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(
-            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
-            &key.to_pkcs8_der().unwrap(),
-        )
-        .unwrap();
-        BenchAwsLcSigner {
-            pair,
-            rng: aws_lc_rs::rand::SystemRandom::new(),
-            public: key.public_key().unwrap(),
-        }
-    }
-}
-
-impl Signer for BenchAwsLcSigner {
-    fn algorithm(&self) -> Algorithm {
-        Algorithm::Es256
-    }
-
-    fn public_key(&self) -> mso::Result<mso::crypto::PublicKey> {
-        Ok(self.public.clone())
-    }
-
-    fn sign(&self, tbs: &[u8]) -> mso::Result<Vec<u8>> {
-        Ok(self.pair.sign(&self.rng, tbs).unwrap().as_ref().to_vec())
-    }
-}
-
 /// prepare → sign → encode: a full issuance to wire bytes.
 fn issue(
     builder: &mso::issue::MdocBuilder,
@@ -224,7 +186,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>) {
     g.bench_function("p256_sign", |b| {
         b.iter(|| pki.ds_key.sign(black_box(&msg)).unwrap())
     });
-    let awslc = BenchAwsLcSigner::new(&pki.ds_key);
+    let awslc = mso::crypto::AwsLcSigner::from_software(&pki.ds_key).unwrap();
     let awslc_sig = awslc.sign(&msg).unwrap();
     SoftwareVerifier
         .verify(Algorithm::Es256, &ds_pub, &msg, &awslc_sig)
