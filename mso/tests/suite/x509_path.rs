@@ -17,7 +17,7 @@ use mso::x509::path::{parse_chain, validate, validate_with, PathPolicy};
 use mso::x509::profile::{Role, Violation};
 use mso::x509::{oid, Budget, Certificate, NotCaReason, PathError, Position, TrustAnchors};
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use rcgen::{
     BasicConstraints, CertificateParams, CustomExtension, DnType, IsCa, KeyIdMethod, KeyPair,
     KeyUsagePurpose,
@@ -564,10 +564,15 @@ fn pool() -> (Vec<Certificate>, Vec<Certificate>, Certificate) {
 fn random_chains_never_panic_and_stay_within_the_budget() {
     let (chain_pool, anchor_pool, leaf) = pool();
     let (found, exhausted) = (AtomicUsize::new(0), AtomicUsize::new(0));
-    let mut runner = TestRunner::new(Config {
-        cases: 256,
-        ..Config::default()
-    });
+    // A fixed seed: the assertion below is about what the generator reaches, and with a new
+    // seed per run 256 cases sometimes missed one end (a flaky failure, seen once).
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 256,
+            ..Config::default()
+        },
+        TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    );
     // Mostly distinct certificates in a random order (a path can exist), sometimes one
     // repeated or too many; anchors a random subset; budgets from tiny to ample.
     let indices: Vec<usize> = (0..chain_pool.len()).collect();
