@@ -10,24 +10,9 @@
     missing_docs
 )]
 
-use std::borrow::Cow;
-
 use mdoc_issuer::store::Store;
-use sqlx::migrate::Migrator;
 
-use super::replay_migration::{on_postgres, on_sqlite};
-
-/// The migrations before 0010 only.
-fn before_0010(mut m: Migrator) -> Migrator {
-    let kept: Vec<_> = m
-        .migrations
-        .iter()
-        .filter(|x| x.version < 10)
-        .cloned()
-        .collect();
-    m.migrations = Cow::Owned(kept);
-    m
-}
+use super::replay_migration::{on_postgres, on_sqlite, OldDb};
 
 /// An offer row as the 0007 schema stored it.
 const INSERT_OLD_OFFER: &str = "INSERT INTO credential_offers (id, client_id, doctype, \
@@ -44,20 +29,33 @@ fn record() -> Vec<u8> {
     (0..28_000u32).map(|i| (i % 251) as u8).collect()
 }
 
-macro_rules! load_old_offers {
-    ($pool:expr) => {{
-        for (id, claims, n) in [(WITH_RECORD, Some(record()), 1u8), (PENDING, None, 2u8)] {
-            sqlx::query(INSERT_OLD_OFFER)
-                .bind(&id[..])
-                .bind(claims)
-                .bind(vec![n; 32])
-                .bind(vec![n + 10; 32])
-                .bind(b"sealed offer".to_vec())
-                .execute($pool)
-                .await
-                .unwrap();
+/// A database at schema 0009 holding one offer with a record and one pending offer.
+async fn old_database(url: &str) {
+    let old = OldDb::open(url, 9).await;
+    for (id, claims, n) in [(WITH_RECORD, Some(record()), 1u8), (PENDING, None, 2u8)] {
+        macro_rules! insert {
+            ($pool:expr) => {
+                sqlx::query(INSERT_OLD_OFFER)
+                    .bind(&id[..])
+                    .bind(claims.clone())
+                    .bind(vec![n; 32])
+                    .bind(vec![n + 10; 32])
+                    .bind(b"sealed offer".to_vec())
+                    .execute($pool)
+                    .await
+                    .unwrap()
+            };
         }
-    }};
+        match &old {
+            OldDb::Sqlite(p) => {
+                insert!(p);
+            }
+            OldDb::Pg(p) => {
+                insert!(p);
+            }
+        }
+    }
+    old.close().await;
 }
 
 async fn check_migrated(url: &str) {
@@ -84,21 +82,7 @@ async fn check_migrated(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_offer_records_move_to_their_table() {
     on_sqlite(|url, _| async move {
-        let options = sqlx::sqlite::SqliteConnectOptions::new()
-            .filename(&url)
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = sqlx::sqlite::SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .unwrap();
-        before_0010(sqlx::migrate!("./migrations/sqlite"))
-            .run(&pool)
-            .await
-            .unwrap();
-        load_old_offers!(&pool);
-        pool.close().await;
+        old_database(&url).await;
         check_migrated(&url).await;
     })
     .await;
@@ -107,17 +91,7 @@ async fn sqlite_offer_records_move_to_their_table() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_offer_records_move_to_their_table() {
     on_postgres(|url, _| async move {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(1)
-            .connect(&url)
-            .await
-            .unwrap();
-        before_0010(sqlx::migrate!("./migrations/postgres"))
-            .run(&pool)
-            .await
-            .unwrap();
-        load_old_offers!(&pool);
-        pool.close().await;
+        old_database(&url).await;
         check_migrated(&url).await;
     })
     .await;
