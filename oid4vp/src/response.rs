@@ -1,0 +1,1 @@
+//! (filled in by the OpenID4VP work of issue 15)
