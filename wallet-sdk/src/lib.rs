@@ -35,6 +35,7 @@ uniffi::setup_scaffolding!();
 
 mod consent;
 mod credentials;
+mod disclose;
 mod error;
 mod http;
 mod json;

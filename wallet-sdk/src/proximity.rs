@@ -16,10 +16,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use mso::cbor::{from_slice, to_vec, Limits};
 use mso::crypto::ecdh::AgreementKey;
-use mso::model::{
-    DeviceEngagement, DeviceRequest, DeviceResponse, Document, Handover, IssuerSigned,
-};
-use mso::present::{present_with_signature, Disclosure};
+use mso::model::{DeviceEngagement, DeviceRequest, DeviceResponse, Handover};
+use mso::present::Disclosure;
 use mso::session::{DeviceSession, SessionData, SessionEstablishment, SessionStatus};
 use rand_core::OsRng;
 use time::OffsetDateTime;
@@ -27,9 +25,8 @@ use time::OffsetDateTime;
 use crate::consent::{
     reader_identity, ApprovedDocument, ConsentRequest, RequestedDocument, RequestedElement,
 };
-use crate::credentials::CredentialRecord;
+use crate::disclose::{available, Disclosed};
 use crate::error::{Result, WalletError};
-use crate::keystore::DeviceSigner;
 use crate::wallet::Wallet;
 
 /// Most document requests in one DeviceRequest.
@@ -120,22 +117,6 @@ impl Wallet {
                 ended: false,
             }),
         }))
-    }
-
-    /// The credential that would answer a request for `doc_type` at `at`, and its MSO.
-    fn answering(&self, doc_type: &str, at: i64) -> Result<Option<(CredentialRecord, usize)>> {
-        let policy = self.current_policy()?;
-        let store = self.store();
-        for id in store.ids()? {
-            let record = store.load(&id)?;
-            if record.doc_type != doc_type {
-                continue;
-            }
-            if let Ok(index) = record.select_mso(at, &policy) {
-                return Ok(Some((record, index)));
-            }
-        }
-        Ok(None)
     }
 }
 
@@ -238,7 +219,7 @@ impl PresentationSession {
         approved: &ApprovedDocument,
         transcript: &mso::model::SessionTranscript,
         at: i64,
-    ) -> Result<(Document, CredentialRecord, usize)> {
+    ) -> Result<Disclosed> {
         let asked = pending
             .iter()
             .find(|p| p.doc_type == approved.doc_type)
@@ -268,45 +249,8 @@ impl PresentationSession {
             .ok_or_else(|| WalletError::NoUsableMso {
                 reason: format!("no credential of doc type {:?}", approved.doc_type),
             })?;
-        let record = self.wallet.store().load(id)?;
-        let index = record.select_mso(at, &self.wallet.current_policy()?)?;
-        let mso = record
-            .msos
-            .get(index)
-            .ok_or_else(|| WalletError::internal("MSO index out of range"))?;
-        let issuer_signed: IssuerSigned = mso.issuer_signed()?;
-        let signer = DeviceSigner::new(self.wallet.keys.as_ref(), &mso.key_alias)?;
-        let document =
-            present_with_signature(&issuer_signed, Some(&disclosure), transcript, &signer)
-                .map_err(|e| match e {
-                    mso::Error::InvalidRequest(reason) => WalletError::InvalidArgument { reason },
-                    other => other.into(),
-                })?;
-        Ok((document, record, index))
+        self.wallet.disclose(id, &disclosure, transcript, at)
     }
-}
-
-/// namespace → element identifiers held by MSO `index` of `record`.
-fn available(record: &CredentialRecord, index: usize) -> Result<BTreeMap<String, Vec<String>>> {
-    let mso = record
-        .msos
-        .get(index)
-        .ok_or_else(|| WalletError::internal("MSO index out of range"))?;
-    let issuer_signed = mso.issuer_signed()?;
-    Ok(issuer_signed
-        .name_spaces
-        .iter()
-        .flatten()
-        .map(|(ns, items)| {
-            (
-                ns.clone(),
-                items
-                    .iter()
-                    .map(|i| i.value().element_identifier.clone())
-                    .collect(),
-            )
-        })
-        .collect())
 }
 
 #[uniffi::export]
@@ -398,7 +342,6 @@ impl PresentationSession {
             .ok_or_else(|| state_error("no session"))?
             .transcript()
             .clone();
-        let mut documents = Vec::with_capacity(approved.len());
         let mut used = Vec::with_capacity(approved.len());
         for doc in &approved {
             if approved
@@ -414,10 +357,7 @@ impl PresentationSession {
                 )));
             }
             match self.document(&pending, doc, &transcript, at_unix_seconds) {
-                Ok((document, record, index)) => {
-                    documents.push(document);
-                    used.push((record, index));
-                }
+                Ok(disclosed) => used.push(disclosed),
                 Err(e) => {
                     // The holder may answer again (e.g. with fewer elements).
                     state.pending = Some(pending);
@@ -425,18 +365,13 @@ impl PresentationSession {
                 }
             }
         }
+        let documents = self.wallet.count_uses(used)?;
         let response = DeviceResponse {
             version: "1.0".into(),
             documents: (!documents.is_empty()).then_some(documents),
             document_errors: None,
             status: 0,
         };
-        for (mut record, index) in used {
-            if let Some(m) = record.msos.get_mut(index) {
-                m.use_count = m.use_count.saturating_add(1);
-            }
-            self.wallet.store().save(&record)?;
-        }
         state.guarded(|state| {
             let session = state
                 .session
