@@ -1,10 +1,12 @@
 //! The integration tests of `mso`, one binary (one link step) with a module per area.
 
+mod annex_c;
 mod annex_d;
 mod backends;
 mod bad_input;
 mod cose;
 mod crl;
+mod hpke;
 mod issue_encoding;
 mod properties;
 mod regressions;
