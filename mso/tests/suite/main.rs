@@ -1,6 +1,7 @@
 //! The integration tests of `mso`, one binary (one link step) with a module per area.
 
 mod annex_c;
+mod annex_c_interop;
 mod annex_d;
 mod backends;
 mod bad_input;
