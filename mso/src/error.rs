@@ -197,6 +197,15 @@ pub enum Error {
     /// A session direction has used its last message counter; 18013-5 never lets it wrap.
     #[error("session message counter exhausted")]
     SessionCounterExhausted,
+    /// An HPKE ciphertext did not open: the wrong recipient key, another `info` or `aad`, an
+    /// `enc` that is not a point of the suite's curve, or a damaged ciphertext or tag. One
+    /// variant for all of them, so a sender of forgeries learns nothing more than the refusal.
+    #[error("HPKE ciphertext did not decrypt")]
+    HpkeDecryption,
+    /// HPKE sealing failed: the operating system's random number generator gave no ephemeral
+    /// key material, or the HPKE library refused (never for a valid recipient key).
+    #[error("HPKE seal failed")]
+    HpkeSeal,
     /// A certificate does not fit the profile of the role it was offered for (the error
     /// findings of [`crate::x509::profile::inspect`]).
     #[error("not a valid {role}: {}", join(violations))]

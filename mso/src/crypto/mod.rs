@@ -14,6 +14,7 @@ pub(crate) mod algorithm;
 mod aws_lc;
 mod digest;
 pub mod ecdh;
+pub mod hpke;
 mod keys;
 mod signer;
 mod verifier;

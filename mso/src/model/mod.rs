@@ -1,6 +1,7 @@
-//! The ISO 18013-5 data structures, each decoding from the span-keeping CBOR tree (keeping the
+//! The ISO 18013-5 data structures (and the ISO 18013-7 Annex C envelope, [`annex_c`]), each decoding from the span-keeping CBOR tree (keeping the
 //! bytes that signatures and digests cover) and encoding deterministically.
 
+pub mod annex_c;
 mod engagement;
 mod issuer_signed;
 mod items;
@@ -9,6 +10,7 @@ mod request;
 mod response;
 mod transcript;
 
+pub use annex_c::{open_response, seal_response, EncryptedResponse, EncryptionInfo};
 pub use engagement::DeviceEngagement;
 pub use issuer_signed::{IssuerAuth, IssuerSigned};
 pub use items::{IssuerNameSpaces, IssuerSignedItem, IssuerSignedItemBytes};

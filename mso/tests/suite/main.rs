@@ -1,10 +1,13 @@
 //! The integration tests of `mso`, one binary (one link step) with a module per area.
 
+mod annex_c;
+mod annex_c_interop;
 mod annex_d;
 mod backends;
 mod bad_input;
 mod cose;
 mod crl;
+mod hpke;
 mod issue_encoding;
 mod properties;
 mod regressions;
