@@ -3,7 +3,7 @@
 //! [`Verifier`] seam, the profile's `typ`, no `crit`, and the signature checked by the caller's
 //! [`Verifier`] before any claim is read.
 //!
-//! Profiles ([`super::proof`], [`super::dpop`], [`super::attestation`]) add their own claims
+//! Profiles (the issuer's key proofs, DPoP and attestations; OpenID4VP request objects) add their own claims
 //! and key rules on top; this file knows nothing about them.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
