@@ -6,8 +6,10 @@
     clippy::indexing_slicing
 )]
 
+mod build;
 mod check;
 mod evaluate;
+mod interop;
 mod properties;
 mod spec_examples;
 mod validation;

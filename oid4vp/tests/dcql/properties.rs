@@ -46,7 +46,7 @@ const DOCTYPES: [&str; 2] = ["dt1", "dt2"];
 
 /// Queries drawn from a small vocabulary, so that they often match the candidates; some are
 /// invalid, which the property skips.
-fn query_json() -> impl Strategy<Value = Value> {
+pub(crate) fn query_json() -> impl Strategy<Value = Value> {
     let claim = (0..2usize, 0..4usize, any::<bool>(), prop::option::of(prop::collection::vec(0..3i64, 1..3)), 0..5usize)
         .prop_map(|(n, e, retain, values, id)| {
             let mut c = json!({"id": format!("c{id}"), "path": [NS[n], ELEMENTS[e]], "intent_to_retain": retain});
@@ -78,7 +78,15 @@ fn query_json() -> impl Strategy<Value = Value> {
             }
             q
         });
-    prop::collection::vec(credential, 1..4).prop_map(|cs| {
+    let sets = prop::option::of(prop::collection::vec(
+        (
+            prop::collection::vec(prop::collection::vec(0..4usize, 1..3), 1..3),
+            any::<bool>(),
+        ),
+        1..3,
+    ));
+    (prop::collection::vec(credential, 1..4), sets).prop_map(|(cs, sets)| {
+        let n = cs.len();
         let cs: Vec<Value> = cs
             .into_iter()
             .enumerate()
@@ -87,11 +95,25 @@ fn query_json() -> impl Strategy<Value = Value> {
                 c
             })
             .collect();
-        json!({ "credentials": cs })
+        let mut q = json!({ "credentials": cs });
+        if let Some(sets) = sets {
+            let sets: Vec<Value> = sets
+                .iter()
+                .map(|(options, required)| {
+                    let options: Vec<Vec<String>> = options
+                        .iter()
+                        .map(|o| o.iter().map(|i| format!("q{}", i % n)).collect())
+                        .collect();
+                    json!({"options": options, "required": required})
+                })
+                .collect();
+            q["credential_sets"] = json!(sets);
+        }
+        q
     })
 }
 
-fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
+pub(crate) fn candidates() -> impl Strategy<Value = Vec<Candidate>> {
     let element =
         (0..2usize, 0..4usize, prop::option::of(0..3i64)).prop_map(|(n, e, v)| CandidateElement {
             namespace: NS[n].to_owned(),
