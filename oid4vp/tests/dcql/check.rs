@@ -214,3 +214,23 @@ fn queries_of_other_formats_are_never_checked_as_satisfied() {
     );
     assert!(!r.accepted());
 }
+
+#[test]
+fn a_query_without_claims_accepts_no_element() {
+    let q = DcqlQuery::mdoc("d", MDL, &[]);
+    assert!(q
+        .check(&response(vec![("d", vec![doc(MDL, &[])])]))
+        .accepted());
+    let r = q.check(&response(vec![(
+        "d",
+        vec![doc(MDL, &[("given_name", json!("X"))])],
+    )]));
+    assert_eq!(
+        r.query("d").unwrap().findings,
+        [Finding::NotRequested {
+            document: 0,
+            namespace: MDL_NS.into(),
+            element: "given_name".into()
+        }]
+    );
+}
