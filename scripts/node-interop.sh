@@ -8,6 +8,8 @@
 #   oid4vci-issuer            the issuer our wallet SDK is run against by
 #                             tests/tests/wallet_sdk/npm_issuer.rs (@openid4vc/openid4vci,
 #                             @openid4vc/oauth2, @animo-id/mdoc); export it as OID4VCI_ISSUER
+#   dcql                      the DCQL implementation (dcql, dcql-ts) whose verdicts
+#                             oid4vp/tests/dcql/interop.rs compares with ours; export it as DCQL_TS
 #
 # Idempotent: an install whose lockfile hash matches is left alone. Every dependency pinned in
 # package.json must be installed at exactly that version. Needs Node >= 20, npm and the npm
@@ -16,8 +18,8 @@ set -euo pipefail
 
 name="${1:-oid4vci-wallet}"
 case "$name" in
-    oid4vci-wallet | oid4vci-issuer) ;;
-    *) echo "node-interop.sh: unknown project $name (oid4vci-wallet or oid4vci-issuer)" >&2; exit 2 ;;
+    oid4vci-wallet | oid4vci-issuer | dcql) ;;
+    *) echo "node-interop.sh: unknown project $name (oid4vci-wallet, oid4vci-issuer or dcql)" >&2; exit 2 ;;
 esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 project="$root/tests/interop/$name"
@@ -32,7 +34,7 @@ if (( major < 20 )); then
 fi
 
 want="$(sha256sum "$project/package-lock.json" | cut -d' ' -f1)"
-if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -d "$project/node_modules/@openid4vc/openid4vci" ]]; then
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -d "$project/node_modules" ]]; then
     echo "$project"
     exit 0
 fi

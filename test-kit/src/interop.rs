@@ -1,5 +1,5 @@
 //! Running the independent Python implementations of `tests/interop/` (pymdoccbor, pycose,
-//! joserfc, openapi-spec-validator) from any crate's tests: one place that knows where the
+//! joserfc, pyhpke, openapi-spec-validator) from any crate's tests: one place that knows where the
 //! pinned venv is (`scripts/python-venv.sh` makes `<repo>/.venv`; `MDOC_PYTHON` names another
 //! interpreter) and how a script's outcome comes back.
 

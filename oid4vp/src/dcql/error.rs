@@ -125,7 +125,8 @@ pub enum DcqlError {
         /// the bound
         max: usize,
     },
-    /// A credential query's `id` is empty or has a character outside `[A-Za-z0-9_-]`.
+    /// A credential query's `id` is empty, longer than [`super::limits::MAX_ID_LEN`] or has a
+    /// character outside `[A-Za-z0-9_-]`.
     #[error("credential query {index} has an invalid id {id:?}")]
     InvalidCredentialId {
         /// position in `credentials`
@@ -139,7 +140,8 @@ pub enum DcqlError {
         /// the id
         id: String,
     },
-    /// A claims query's `id` is empty or has a character outside `[A-Za-z0-9_-]`.
+    /// A claims query's `id` is empty, longer than [`super::limits::MAX_ID_LEN`] or has a
+    /// character outside `[A-Za-z0-9_-]`.
     #[error("credential query {query:?}: {claim} has an invalid id")]
     InvalidClaimId {
         /// the credential query

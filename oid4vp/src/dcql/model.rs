@@ -68,7 +68,8 @@ pub struct ClaimsQuery {
     /// Accepted values (strings, integers, booleans); absent means any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<Value>>,
-    /// `mso_mdoc`: the verifier's ISO 18013-5 IntentToRetain for this element.
+    /// `mso_mdoc`: the verifier's ISO 18013-5 IntentToRetain for this element. Absent ("no
+    /// statement", Appendix B.2.4) reads as `false`, the value a DeviceRequest then carries.
     #[serde(default, skip_serializing_if = "is_false")]
     pub intent_to_retain: bool,
 }

@@ -232,11 +232,12 @@ fn match_candidate(
     query: &CredentialQuery,
     candidate: &Candidate,
 ) -> Result<CandidateMatch, Vec<ClaimProblem>> {
-    let held: HashMap<(&str, &str), Option<&Value>> = candidate
-        .elements
-        .iter()
-        .map(|e| ((e.namespace.as_str(), e.element.as_str()), e.value.as_ref()))
-        .collect();
+    // The first of duplicate elements counts, as in the verifier's check.
+    let mut held: HashMap<(&str, &str), Option<&Value>> = HashMap::new();
+    for e in &candidate.elements {
+        held.entry((e.namespace.as_str(), e.element.as_str()))
+            .or_insert(e.value.as_ref());
+    }
     let Some(claims) = &query.claims else {
         // No claims: nothing selectively disclosable is requested (§6.4.1).
         return Ok(CandidateMatch {
