@@ -96,6 +96,22 @@ pub enum VerifierError {
         /// Why, for logs.
         reason: String,
     },
+    /// The relying party's query cannot be sent: a DCQL rule is broken (ids, claim sets,
+    /// credential sets, bounds).
+    #[error("invalid query: {reason}")]
+    InvalidQuery {
+        /// Which rule, for logs.
+        reason: String,
+    },
+    /// An online response was not read: it is a replay, for another request or key, or the
+    /// wallet answered with an error. Nothing from it is reported.
+    #[error("response refused ({refusal:?}): {reason}")]
+    ResponseRefused {
+        /// Why, by name.
+        refusal: crate::online::ResponseRefusal,
+        /// Details, for logs.
+        reason: String,
+    },
     /// An internal invariant failed (e.g. a lock poisoned by an earlier failure).
     #[error("internal error: {reason}")]
     Internal {

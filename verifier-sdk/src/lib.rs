@@ -38,6 +38,7 @@ mod dts_sync;
 mod error;
 mod fetch;
 mod keys;
+mod online;
 mod report;
 mod request;
 mod session;
@@ -56,6 +57,7 @@ pub use fetch::{
     MAX_LIST_URIS,
 };
 pub use keys::{AgreementPrivateKey, EcCurve, SigningPrivateKey};
+pub use online::*;
 pub use report::{
     CertificatePosition, CertificateRole, CheckFailure, CheckKind, CheckOutcome, CheckResult,
     DisclosedElement, DocumentResult, ElementSchema, ElementSource, ErrorCategory, PathFailure,

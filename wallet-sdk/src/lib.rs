@@ -42,6 +42,7 @@ mod json;
 mod keystore;
 mod obtain;
 mod oid4vci;
+mod online;
 mod proximity;
 mod receive;
 mod storage;
@@ -60,6 +61,7 @@ pub use http::{HttpClient, HttpHeader, HttpMethod, HttpRequest, WalletHttpRespon
 pub use json::MAX_JSON_DEPTH;
 pub use keystore::{software_key_store, DeviceSigner, KeyStore, SoftwareKeyStore};
 pub use oid4vci::*;
+pub use online::*;
 pub use proximity::{PresentationSession, MAX_DOC_REQUESTS};
 pub use receive::IssuedCredential;
 pub use storage::{file_storage, FileStorage, Storage, MAX_KEY_LEN, MAX_VALUE_LEN};

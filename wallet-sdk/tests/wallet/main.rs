@@ -8,6 +8,7 @@
     missing_docs
 )]
 
+mod annex_c;
 mod common;
 mod hostile;
 mod independent;

@@ -1,0 +1,244 @@
+//! [`OnlineVerifier`]: one online request and the one response it accepts.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use mdoc_oid4vp::dcql::{DcqlQuery, Presented};
+use mso::model::SessionTranscript;
+
+use super::annex_c::{AnnexCRequest, ANNEX_C_PROTOCOL};
+use super::config::{AnnexCRequestConfig, OpenId4VpRequestConfig};
+use super::oid4vp::OpenId4VpRequest;
+use super::query::{annex_c_query_id, check, presented};
+use super::report::{
+    OnlineVerificationReport, QueryPresentation, ResponseFinding, ResponseRefusal,
+};
+use crate::error::{Result, VerifierError};
+use crate::report::{CheckKind, CheckOutcome, VerificationReport};
+use crate::trust::TrustStore;
+use crate::verify::{verify_response_bytes, Resolved, VerificationOptions};
+
+/// What the app hands to the wallet, by the channel the request uses.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct VerifierRequest {
+    /// The Digital Credentials API protocol identifier (`openid4vp-v1-unsigned`,
+    /// `openid4vp-v1-signed`, `org-iso-mdoc`); `openid4vp` for a request by URL.
+    pub protocol: String,
+    /// The Digital Credentials API request's `data` (JSON); for a request by URL, the
+    /// request's parameters as JSON.
+    pub data_json: String,
+    /// For `direct_post` modes, the `openid4vp://` URL to show as a QR code or open as a
+    /// link (the request by value, signed when a signer is configured).
+    pub authorization_url: Option<String>,
+    /// The signed request object (JWT), when a signer is configured.
+    pub request_object: Option<String>,
+}
+
+enum Request {
+    OpenId4Vp(Box<OpenId4VpRequest>),
+    AnnexC(Box<AnnexCRequest>),
+}
+
+/// One relying-party request for an online presentation (OpenID4VP 1.0 or ISO 18013-7
+/// Annex C) and the verification of the one response it accepts: decrypt, match it to the
+/// request, verify each DeviceResponse over the request's SessionTranscript and check that
+/// exactly what was asked for was disclosed. Thread-safe; keep it (server-side, by `state`
+/// or session) until the response arrives.
+#[derive(uniffi::Object)]
+pub struct OnlineVerifier {
+    request: Request,
+    /// Set once a response authentic to this request was read: a second one is a replay.
+    answered: Mutex<bool>,
+}
+
+impl std::fmt::Debug for OnlineVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OnlineVerifier").finish_non_exhaustive()
+    }
+}
+
+/// A response opened and matched to its request: the DeviceResponses by query id (in
+/// response order) and the transcript they must be bound to.
+pub(crate) struct Opened {
+    pub(crate) presentations: Vec<(String, Vec<u8>)>,
+    pub(crate) transcript: SessionTranscript,
+}
+
+fn device_auth_failed(report: &VerificationReport) -> bool {
+    report.documents.iter().any(|d| {
+        d.checks.iter().any(|c| {
+            c.kind == CheckKind::DeviceAuthentication
+                && matches!(c.outcome, CheckOutcome::Failed { .. })
+        })
+    })
+}
+
+#[uniffi::export]
+impl OnlineVerifier {
+    /// An OpenID4VP 1.0 request: a fresh nonce (and `state` for the `direct_post` modes), a
+    /// fresh response-encryption key for the `.jwt` modes, the DCQL query checked as a wallet
+    /// would check it, and the request object signed when a signer is given.
+    #[uniffi::constructor]
+    pub fn openid4vp(config: OpenId4VpRequestConfig) -> Result<Arc<Self>> {
+        Ok(Arc::new(OnlineVerifier {
+            request: Request::OpenId4Vp(Box::new(OpenId4VpRequest::new(&config)?)),
+            answered: Mutex::new(false),
+        }))
+    }
+
+    /// An ISO 18013-7 Annex C request: the DeviceRequest (with reader authentication over
+    /// the request's transcript when a reader key is given) and an EncryptionInfo with a
+    /// fresh nonce and HPKE recipient key, bound to `origin`.
+    #[uniffi::constructor]
+    pub fn annex_c(config: AnnexCRequestConfig) -> Result<Arc<Self>> {
+        Ok(Arc::new(OnlineVerifier {
+            request: Request::AnnexC(Box::new(AnnexCRequest::new(&config)?)),
+            answered: Mutex::new(false),
+        }))
+    }
+
+    /// What to hand to the wallet.
+    pub fn request(&self) -> VerifierRequest {
+        match &self.request {
+            Request::OpenId4Vp(r) => r.to_send(),
+            Request::AnnexC(r) => VerifierRequest {
+                protocol: ANNEX_C_PROTOCOL.into(),
+                data_json: r.data_json(),
+                authorization_url: None,
+                request_object: None,
+            },
+        }
+    }
+
+    /// The request's nonce (for Annex C, the EncryptionInfo nonce in base64url).
+    pub fn nonce(&self) -> String {
+        match &self.request {
+            Request::OpenId4Vp(r) => r.nonce().to_owned(),
+            Request::AnnexC(r) => r.nonce(),
+        }
+    }
+
+    /// The request's `state` (`direct_post` modes), to find this object again when the
+    /// wallet posts its response.
+    pub fn state(&self) -> Option<String> {
+        match &self.request {
+            Request::OpenId4Vp(r) => r.state().map(str::to_owned),
+            Request::AnnexC(_) => None,
+        }
+    }
+
+    /// Reads the wallet's response — the form body posted to the response URI
+    /// (`direct_post`, `direct_post.jwt`) or the Digital Credentials API response's `data`
+    /// (JSON) — and verifies it at `options`' time against `trust`.
+    ///
+    /// A response that is a replay, for another `state`, not encrypted to this request's key,
+    /// or a wallet error is refused ([`VerifierError::ResponseRefused`]) and nothing from it
+    /// is reported. Otherwise the request is answered (a later response is a replay) and the
+    /// report gives every DeviceResponse's checks over this request's SessionTranscript, the
+    /// DCQL outcome per credential query, and every finding by name.
+    pub fn verify_response(
+        &self,
+        response: String,
+        trust: Arc<TrustStore>,
+        options: VerificationOptions,
+    ) -> Result<OnlineVerificationReport> {
+        let resolved = Resolved::new(&options)?;
+        let snapshot = trust.snapshot()?;
+        let opened = {
+            let mut answered = self
+                .answered
+                .lock()
+                .map_err(|_| VerifierError::internal("a request lock is poisoned"))?;
+            if *answered {
+                return Err(VerifierError::ResponseRefused {
+                    refusal: ResponseRefusal::Replayed,
+                    reason: "this request has already been answered".into(),
+                });
+            }
+            let opened = match &self.request {
+                Request::OpenId4Vp(r) => r.open(&response)?,
+                Request::AnnexC(r) => {
+                    let (device_response, transcript) = r.open(&response)?;
+                    Opened {
+                        presentations: vec![(String::new(), device_response)],
+                        transcript,
+                    }
+                }
+            };
+            *answered = true;
+            opened
+        };
+        let mut presentations = Vec::with_capacity(opened.presentations.len());
+        let mut by_query: BTreeMap<String, Vec<Presented>> = BTreeMap::new();
+        let mut findings = Vec::new();
+        for (query_id, bytes) in &opened.presentations {
+            let report =
+                verify_response_bytes(bytes, &opened.transcript, None, &snapshot, &resolved)?;
+            match &self.request {
+                Request::OpenId4Vp(_) => {
+                    by_query
+                        .entry(query_id.clone())
+                        .or_default()
+                        .extend(presented(&report));
+                }
+                // One DeviceResponse answers every document request: each document goes to
+                // the request for its doc type.
+                Request::AnnexC(r) => {
+                    for doc in presented(&report) {
+                        let id = r
+                            .doc_types
+                            .iter()
+                            .position(|t| *t == doc.doctype)
+                            .map_or_else(|| doc.doctype.clone(), annex_c_query_id);
+                        by_query.entry(id).or_default().push(doc);
+                    }
+                }
+            }
+            presentations.push((query_id.clone(), report));
+        }
+        let (query, label): (&DcqlQuery, Box<dyn Fn(&str) -> String + '_>) = match &self.request {
+            Request::OpenId4Vp(r) => (r.query(), Box::new(str::to_owned)),
+            Request::AnnexC(r) => (
+                &r.query,
+                Box::new(move |id: &str| {
+                    r.doc_types
+                        .iter()
+                        .enumerate()
+                        .find(|(i, _)| annex_c_query_id(*i) == id)
+                        .map_or_else(|| id.to_owned(), |(_, t)| t.clone())
+                }),
+            ),
+        };
+        let (queries, dcql_findings) = check(query, &by_query, &label);
+        let mut out = Vec::with_capacity(presentations.len());
+        for (query_id, report) in presentations {
+            let query_id = match &self.request {
+                Request::OpenId4Vp(_) => query_id,
+                Request::AnnexC(_) => report
+                    .documents
+                    .first()
+                    .map(|d| d.doc_type.clone())
+                    .unwrap_or_default(),
+            };
+            if !report.valid {
+                findings.push(if device_auth_failed(&report) {
+                    ResponseFinding::TranscriptMismatch {
+                        query_id: query_id.clone(),
+                    }
+                } else {
+                    ResponseFinding::PresentationInvalid {
+                        query_id: query_id.clone(),
+                    }
+                });
+            }
+            out.push(QueryPresentation { query_id, report });
+        }
+        findings.extend(dcql_findings);
+        Ok(OnlineVerificationReport {
+            valid: findings.is_empty() && !out.is_empty(),
+            presentations: out,
+            queries,
+            findings,
+        })
+    }
+}
