@@ -18,7 +18,6 @@ pub enum ResponseMode {
     DcApiJwt,
 }
 
-// TODO-MODEL
 /// The content encryption of an encrypted response (JWE `enc`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum ResponseEncryption {

@@ -1,42 +1,397 @@
-//! The relying party's end of OpenID4VP 1.0 (filled in with the request model).
+//! The relying party's end of OpenID4VP 1.0 for mdocs: the authorization request (checked
+//! with the same parser a wallet runs, so nothing is sent that a wallet would refuse), the
+//! signed request object, the response-encryption key, and the reading of the response:
+//! decrypted, matched to `state` and the query, its presentations paired with the request's
+//! SessionTranscript (OpenID4VP 1.0 Appendix B.2.6).
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use mdoc_jose::jwe::{self, ContentEncryption, JweError};
+use mdoc_jose::jwk::to_jwk;
 use mdoc_oid4vp::dcql::DcqlQuery;
+use mdoc_oid4vp::request::{
+    sign_request_object, AuthorizationRequest, ClientMetadata, Jwks, ResponseMode,
+};
+use mdoc_oid4vp::response::{read_dc_api, read_form, Body, ResponseError, ResponseParams};
+use mso::crypto::ecdh::AgreementKey;
+use mso::crypto::{Signer as _, SoftwareKey};
+use mso::model::{Handover, SessionTranscript};
+use mso::x509::Certificate;
+use rand_core::{OsRng, RngCore as _};
+use serde_json::{json, Value as Json};
+use sha2::{Digest, Sha256};
 
-use super::config::OpenId4VpRequestConfig;
+use super::config::{OpenId4VpRequestConfig, RequestSigner, ResponseEncryption};
+use super::origin::check_origin;
+use super::query::dcql;
+use super::report::ResponseRefusal;
 use super::verifier::{Opened, VerifierRequest};
 use crate::error::{Result, VerifierError};
 
+/// The Digital Credentials API protocol identifiers of OpenID4VP 1.0 (Appendix A.1).
+pub const PROTOCOL_UNSIGNED: &str = "openid4vp-v1-unsigned";
+/// See [`PROTOCOL_UNSIGNED`].
+pub const PROTOCOL_SIGNED: &str = "openid4vp-v1-signed";
+/// The protocol name of a request by URL.
+pub const PROTOCOL_URL: &str = "openid4vp";
+
+/// The COSE algorithms this verifier accepts for issuerAuth and deviceAuth (ES256, ES384,
+/// ES512, EdDSA), announced in `vp_formats_supported`.
+const COSE_ALGS: [i64; 4] = [-7, -35, -36, -8];
+
+/// The response-encryption key of a `.jwt` request.
+struct ResponseKey {
+    key: AgreementKey,
+    kid: String,
+    enc: ContentEncryption,
+    /// RFC 7638 thumbprint of its JWK: the handover's `jwkThumbprint`.
+    thumbprint: Vec<u8>,
+}
+
+/// An OpenID4VP request awaiting its response.
 pub(crate) struct OpenId4VpRequest {
+    mode: ResponseMode,
+    request: AuthorizationRequest,
+    request_object: Option<String>,
     query: DcqlQuery,
-    nonce: String,
+    key: Option<ResponseKey>,
+    transcript: SessionTranscript,
+}
+
+fn random_token(len: usize) -> String {
+    let mut b = vec![0u8; len];
+    OsRng.fill_bytes(&mut b);
+    URL_SAFE_NO_PAD.encode(b)
+}
+
+fn refused(refusal: ResponseRefusal, reason: impl Into<String>) -> VerifierError {
+    VerifierError::ResponseRefused {
+        refusal,
+        reason: reason.into(),
+    }
+}
+
+impl From<ResponseError> for VerifierError {
+    fn from(e: ResponseError) -> Self {
+        match e {
+            ResponseError::TooLarge { .. } | ResponseError::TooLong(_) => {
+                VerifierError::SizeLimit {
+                    reason: e.to_string(),
+                }
+            }
+            other => VerifierError::Malformed {
+                reason: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<mdoc_oid4vp::request::RequestError> for VerifierError {
+    fn from(e: mdoc_oid4vp::request::RequestError) -> Self {
+        VerifierError::invalid_argument(format!("the request would be refused: {e}"))
+    }
+}
+
+/// The signer's key, checked against its certificate, and the chain.
+fn request_signer(s: &RequestSigner) -> Result<(SoftwareKey, Certificate)> {
+    let key = s.private_key.to_mso()?;
+    let leaf = s
+        .certificate_chain
+        .first()
+        .ok_or_else(|| VerifierError::invalid_argument("empty request signer certificate chain"))?;
+    let leaf = Certificate::from_der(leaf)?;
+    if leaf.public_key()? != key.public_key()? {
+        return Err(VerifierError::InvalidKey {
+            reason: "the request signing key is not its certificate's key".into(),
+        });
+    }
+    Ok((key, leaf))
 }
 
 impl OpenId4VpRequest {
     pub(crate) fn new(config: &OpenId4VpRequestConfig) -> Result<Self> {
-        let query = super::query::dcql(&config.credentials, &config.credential_sets)?;
-        Err(VerifierError::internal(format!(
-            "todo {}",
-            query.credentials.len()
-        )))
+        let mode = config.response_mode.to_model();
+        let query = dcql(&config.credentials, &config.credential_sets)?;
+        let signer = config.signer.as_ref().map(request_signer).transpose()?;
+        // The client identifier: given, or the one an x509_hash or redirect_uri prefix implies.
+        let client_id = match (&config.client_id, &signer, mode.is_dc_api()) {
+            (Some(id), _, _) => Some(id.clone()),
+            (None, Some((_, leaf)), _) => Some(format!(
+                "x509_hash:{}",
+                URL_SAFE_NO_PAD.encode(Sha256::digest(leaf.der()))
+            )),
+            (None, None, true) => None,
+            (None, None, false) => config
+                .response_uri
+                .as_ref()
+                .map(|uri| format!("redirect_uri:{uri}")),
+        };
+        let origin = if mode.is_dc_api() {
+            let origin = config.origin.clone().ok_or_else(|| {
+                VerifierError::invalid_argument("the Digital Credentials API modes need the origin")
+            })?;
+            check_origin(&origin)?;
+            Some(origin)
+        } else {
+            None
+        };
+        let key = mode
+            .is_encrypted()
+            .then(|| {
+                let key = AgreementKey::P256(p256::SecretKey::random(&mut OsRng));
+                let public = key.public_key();
+                ResponseKey {
+                    thumbprint: mdoc_jose::jwk::thumbprint_bytes(&public).to_vec(),
+                    kid: random_token(12),
+                    enc: config.encryption.to_jwe(),
+                    key,
+                }
+            });
+        let client_metadata = ClientMetadata {
+            jwks: key.as_ref().map(|k| {
+                let mut jwk = to_jwk(&k.key.public_key());
+                if let Json::Object(m) = &mut jwk {
+                    m.insert("kid".into(), Json::String(k.kid.clone()));
+                    m.insert("alg".into(), Json::String("ECDH-ES".into()));
+                    m.insert("use".into(), Json::String("enc".into()));
+                }
+                Jwks { keys: vec![jwk] }
+            }),
+            encrypted_response_enc_values_supported: key
+                .as_ref()
+                .map(|k| vec![k.enc.name().to_owned()]),
+            vp_formats_supported: Some(json!({
+                "mso_mdoc": {
+                    "issuerauth_alg_values": COSE_ALGS,
+                    "deviceauth_alg_values": COSE_ALGS,
+                }
+            })),
+        };
+        let nonce = random_token(32);
+        let request = AuthorizationRequest {
+            client_id: client_id.clone(),
+            response_type: "vp_token".into(),
+            response_mode: mode,
+            response_uri: (!mode.is_dc_api())
+                .then(|| config.response_uri.clone())
+                .flatten(),
+            redirect_uri: None,
+            nonce: nonce.clone(),
+            state: (!mode.is_dc_api()).then(|| random_token(16)),
+            dcql_query: serde_json::from_str(&query.to_json()?)
+                .map_err(|e| VerifierError::internal(e.to_string()))?,
+            client_metadata: Some(client_metadata),
+            expected_origins: (signer.is_some() && mode.is_dc_api())
+                .then(|| origin.iter().cloned().collect()),
+            aud: None,
+            iat: None,
+            exp: None,
+            wallet_nonce: None,
+        };
+        // The wallet's own parser: a request it would refuse is refused here.
+        AuthorizationRequest::from_value(request.to_json())?;
+        let request_object = signer
+            .as_ref()
+            .map(|(key, _)| {
+                let chain = &config.signer.as_ref().map(|s| s.certificate_chain.clone());
+                sign_request_object(&request, key, chain.as_deref().unwrap_or_default())
+                    .map_err(|e| VerifierError::Crypto {
+                        reason: e.to_string(),
+                    })
+            })
+            .transpose()?;
+        let thumbprint = key.as_ref().map(|k| k.thumbprint.clone());
+        let handover = match &origin {
+            Some(origin) => Handover::OpenId4VpDcApi {
+                origin: origin.clone(),
+                nonce,
+                jwk_thumbprint: thumbprint,
+            },
+            None => Handover::OpenId4Vp {
+                client_id: client_id.ok_or_else(|| {
+                    VerifierError::invalid_argument("a request by URL needs a client_id")
+                })?,
+                nonce,
+                jwk_thumbprint: thumbprint,
+                response_uri: request.response_uri.clone().ok_or_else(|| {
+                    VerifierError::invalid_argument("direct_post modes need the response_uri")
+                })?,
+            },
+        };
+        Ok(OpenId4VpRequest {
+            mode,
+            request,
+            request_object,
+            query,
+            key,
+            transcript: SessionTranscript::online(&handover),
+        })
     }
+
     pub(crate) fn to_send(&self) -> VerifierRequest {
+        let request_json = self.request.to_json();
+        if self.mode.is_dc_api() {
+            return match &self.request_object {
+                Some(jwt) => VerifierRequest {
+                    protocol: PROTOCOL_SIGNED.into(),
+                    data_json: json!({ "request": jwt }).to_string(),
+                    authorization_url: None,
+                    request_object: Some(jwt.clone()),
+                },
+                None => VerifierRequest {
+                    protocol: PROTOCOL_UNSIGNED.into(),
+                    data_json: request_json.to_string(),
+                    authorization_url: None,
+                    request_object: None,
+                },
+            };
+        }
+        let mut url = form_url();
+        match &self.request_object {
+            Some(jwt) => {
+                if let Some(id) = &self.request.client_id {
+                    url.append_pair("client_id", id);
+                }
+                url.append_pair("request", jwt);
+            }
+            None => {
+                // By value: objects are JSON-serialized strings (§5.1).
+                for (k, v) in request_json.as_object().into_iter().flatten() {
+                    match v {
+                        Json::String(s) => url.append_pair(k, s),
+                        other => url.append_pair(k, &other.to_string()),
+                    };
+                }
+            }
+        }
         VerifierRequest {
-            protocol: String::new(),
-            data_json: String::new(),
-            authorization_url: None,
-            request_object: None,
+            protocol: PROTOCOL_URL.into(),
+            data_json: request_json.to_string(),
+            authorization_url: Some(format!("openid4vp://?{}", url.finish())),
+            request_object: self.request_object.clone(),
         }
     }
+
     pub(crate) fn nonce(&self) -> &str {
-        &self.nonce
+        &self.request.nonce
     }
+
     pub(crate) fn state(&self) -> Option<&str> {
-        None
+        self.request.state.as_deref()
     }
+
     pub(crate) fn query(&self) -> &DcqlQuery {
         &self.query
     }
-    pub(crate) fn open(&self, _response: &str) -> Result<Opened> {
-        Err(VerifierError::internal("todo"))
+
+    /// Reads the response body for this request's mode: decrypts it, checks `state`, and
+    /// returns its presentations with this request's transcript.
+    pub(crate) fn open(&self, response: &str) -> Result<Opened> {
+        let body = if self.mode.is_dc_api() {
+            read_dc_api(response)?
+        } else {
+            read_form(response)?
+        };
+        let params = match (body, &self.key) {
+            (Body::Error {
+                error, description, ..
+            }, _) => {
+                return Err(refused(
+                    ResponseRefusal::WalletError,
+                    format!("{error}{}", description.map(|d| format!(": {d}")).unwrap_or_default()),
+                ))
+            }
+            (Body::Plain(params), None) => params,
+            (Body::Encrypted(jwe), Some(key)) => self.decrypt(&jwe, key)?,
+            (Body::Plain(_), Some(_)) => {
+                return Err(refused(
+                    ResponseRefusal::WrongEncryption,
+                    "the request asked for an encrypted response",
+                ))
+            }
+            (Body::Encrypted(_), None) => {
+                return Err(refused(
+                    ResponseRefusal::WrongEncryption,
+                    "the request asked for a response in the clear",
+                ))
+            }
+        };
+        if params.state != self.request.state {
+            return Err(refused(
+                ResponseRefusal::StateMismatch,
+                "the response's state is not this request's",
+            ));
+        }
+        Ok(Opened {
+            presentations: params
+                .vp_token
+                .presentations
+                .into_iter()
+                .flat_map(|(id, list)| list.into_iter().map(move |p| (id.clone(), p)))
+                .collect(),
+            transcript: self.transcript.clone(),
+        })
+    }
+
+    fn decrypt(&self, jwe: &str, key: &ResponseKey) -> Result<ResponseParams> {
+        let not_ours = |why: String| refused(ResponseRefusal::NotForThisKey, why);
+        let header = jwe::peek_header(jwe, mdoc_oid4vp::response::MAX_RESPONSE_LEN)
+            .map_err(jwe_error)?;
+        if header.kid.as_deref() != Some(key.kid.as_str()) {
+            return Err(not_ours("the JWE names another key".into()));
+        }
+        if header.enc != key.enc {
+            return Err(refused(
+                ResponseRefusal::WrongEncryption,
+                format!("enc {} was not offered", header.enc.name()),
+            ));
+        }
+        let decrypted = jwe::decrypt(
+            jwe,
+            &key.key,
+            &[key.enc],
+            mdoc_oid4vp::response::MAX_RESPONSE_LEN,
+        )
+        .map_err(jwe_error)?;
+        Ok(ResponseParams::from_payload(&decrypted.plaintext)?)
+    }
+}
+
+fn form_url() -> form_urlencoded::Serializer<'static, String> {
+    form_urlencoded::Serializer::new(String::new())
+}
+
+/// JWE failures: a tag mismatch is a response for another key; the rest are malformed or
+/// unsupported input.
+fn jwe_error(e: JweError) -> VerifierError {
+    match e {
+        JweError::DecryptionFailed => refused(
+            ResponseRefusal::NotForThisKey,
+            "the response does not decrypt with this request's key",
+        ),
+        other => VerifierError::Malformed {
+            reason: format!("JWE: {other}"),
+        },
+    }
+}
+
+impl ResponseEncryption {
+    pub(crate) fn to_jwe(self) -> ContentEncryption {
+        match self {
+            ResponseEncryption::A128Gcm => ContentEncryption::A128Gcm,
+            ResponseEncryption::A256Gcm => ContentEncryption::A256Gcm,
+        }
+    }
+}
+
+impl super::config::ResponseMode {
+    pub(crate) fn to_model(self) -> ResponseMode {
+        use super::config::ResponseMode as M;
+        match self {
+            M::DirectPost => ResponseMode::DirectPost,
+            M::DirectPostJwt => ResponseMode::DirectPostJwt,
+            M::DcApi => ResponseMode::DcApi,
+            M::DcApiJwt => ResponseMode::DcApiJwt,
+        }
     }
 }

@@ -13,5 +13,6 @@ mod common;
 mod hostile;
 mod independent;
 mod oid4vci;
+mod oid4vp;
 mod present;
 mod receive;
