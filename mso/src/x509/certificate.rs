@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
     AuthorityKeyIdentifier, BasicConstraints, CrlDistributionPoints, ExtendedKeyUsage, KeyUsage,
-    SubjectKeyIdentifier,
+    SubjectAltName, SubjectKeyIdentifier,
 };
 use x509_cert::name::Name;
 use x509_cert::TbsCertificate;
@@ -206,6 +206,26 @@ impl Certificate {
             }
         }
         Ok(uris)
+    }
+
+    /// The dNSName entries of the subjectAltName extension, in order; empty when the extension is
+    /// absent. A present but undecodable extension is an error. (OpenID4VP `x509_san_dns`.)
+    pub fn san_dns_names(&self) -> Result<Vec<String>> {
+        let Some((_, SubjectAltName(names))) = self
+            .cert
+            .tbs_certificate
+            .get::<SubjectAltName>()
+            .map_err(cert_err)?
+        else {
+            return Ok(Vec::new());
+        };
+        Ok(names
+            .into_iter()
+            .filter_map(|n| match n {
+                GeneralName::DnsName(d) => Some(d.to_string()),
+                _ => None,
+            })
+            .collect())
     }
 
     /// The OIDs of the extensions marked critical.

@@ -1,1 +1,0 @@
-//! (filled in by the OpenID4VP work of issue 15)
