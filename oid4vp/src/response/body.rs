@@ -114,3 +114,86 @@ pub fn parse_dc_api_jwt_response(data: &[u8]) -> Result<String, ResponseError> {
         None => Err(ResponseError::Missing("response")),
     }
 }
+
+/// The wallet's error response (§8.5): the holder declined, or the request cannot be
+/// answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorResponse {
+    /// The error code (e.g. `access_denied`).
+    pub error: String,
+    /// A description for the verifier's logs.
+    pub description: Option<String>,
+    /// The request's `state` (direct_post).
+    pub state: Option<String>,
+}
+
+/// What a response body carries, before its mode's parser reads it: the response in the
+/// clear, a JWE, or an error response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyKind {
+    /// `vp_token` (direct_post, dc_api).
+    Plain,
+    /// `response`, a JWE (direct_post.jwt, dc_api.jwt).
+    Encrypted,
+    /// `error`.
+    Error(ErrorResponse),
+}
+
+/// Longest `error` or `error_description` read back.
+const MAX_ERROR_LEN: usize = 1024;
+
+fn error_text(v: Option<&str>) -> Option<String> {
+    v.map(|s| s.chars().take(MAX_ERROR_LEN).collect())
+}
+
+/// Classifies a body: a form for direct_post*, the DC API response `data` (JSON) otherwise.
+/// A body with both `vp_token` and `response`, or neither and no `error`, is malformed.
+pub fn body_kind(body: &[u8], dc_api: bool) -> Result<BodyKind, ResponseError> {
+    let params: BTreeMap<String, Option<String>> = if dc_api {
+        json_object(body)?
+            .into_iter()
+            .map(|(k, v)| (k, v.as_str().map(str::to_owned)))
+            .collect()
+    } else {
+        form(body)?.into_iter().map(|(k, v)| (k, Some(v))).collect()
+    };
+    if let Some(error) = params.get("error") {
+        return Ok(BodyKind::Error(ErrorResponse {
+            error: error_text(error.as_deref()).unwrap_or_default(),
+            description: error_text(params.get("error_description").and_then(|d| d.as_deref())),
+            state: error_text(params.get("state").and_then(|s| s.as_deref())),
+        }));
+    }
+    match (
+        params.contains_key("vp_token"),
+        params.contains_key("response"),
+    ) {
+        (true, false) => Ok(BodyKind::Plain),
+        (false, true) => Ok(BodyKind::Encrypted),
+        (true, true) => Err(ResponseError::Malformed(
+            "both vp_token and response".into(),
+        )),
+        (false, false) => Err(ResponseError::Missing("vp_token")),
+    }
+}
+
+/// The error response body: a form for direct_post*, JSON for the DC API.
+pub fn error_body(error: &ErrorResponse, dc_api: bool) -> String {
+    if dc_api {
+        let mut map = Map::new();
+        map.insert("error".into(), Json::String(error.error.clone()));
+        if let Some(d) = &error.description {
+            map.insert("error_description".into(), Json::String(d.clone()));
+        }
+        return Json::Object(map).to_string();
+    }
+    let mut form = form_urlencoded::Serializer::new(String::new());
+    form.append_pair("error", &error.error);
+    if let Some(d) = &error.description {
+        form.append_pair("error_description", d);
+    }
+    if let Some(state) = &error.state {
+        form.append_pair("state", state);
+    }
+    form.finish()
+}

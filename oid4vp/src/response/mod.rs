@@ -9,9 +9,9 @@ pub mod limits;
 pub mod token;
 
 pub use body::{
-    dc_api_jwt_response, dc_api_response, direct_post_body, direct_post_jwt_body,
-    parse_dc_api_jwt_response, parse_dc_api_response, parse_direct_post_body,
-    parse_direct_post_jwt_body,
+    body_kind, dc_api_jwt_response, dc_api_response, direct_post_body, direct_post_jwt_body,
+    error_body, parse_dc_api_jwt_response, parse_dc_api_response, parse_direct_post_body,
+    parse_direct_post_jwt_body, BodyKind, ErrorResponse,
 };
 pub use error::ResponseError;
 pub use handover::handover;

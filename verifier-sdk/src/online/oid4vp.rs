@@ -12,10 +12,14 @@ use mdoc_oid4vp::dcql::DcqlQuery;
 use mdoc_oid4vp::request::{
     sign_request_object, AuthorizationRequest, ClientMetadata, Jwks, ResponseMode,
 };
-use mdoc_oid4vp::response::{read_dc_api, read_form, Body, ResponseError, ResponseParams};
+use mdoc_oid4vp::response::limits::MAX_RESPONSE_LEN;
+use mdoc_oid4vp::response::{
+    body_kind, handover, parse_dc_api_jwt_response, parse_dc_api_response, parse_direct_post_body,
+    parse_direct_post_jwt_body, BodyKind, ResponseError, ResponseParams,
+};
 use mso::crypto::ecdh::AgreementKey;
 use mso::crypto::{Signer as _, SoftwareKey};
-use mso::model::{Handover, SessionTranscript};
+use mso::model::SessionTranscript;
 use mso::x509::Certificate;
 use rand_core::{OsRng, RngCore as _};
 use serde_json::{json, Value as Json};
@@ -44,8 +48,6 @@ struct ResponseKey {
     key: AgreementKey,
     kid: String,
     enc: ContentEncryption,
-    /// RFC 7638 thumbprint of its JWK: the handover's `jwkThumbprint`.
-    thumbprint: Vec<u8>,
 }
 
 /// An OpenID4VP request awaiting its response.
@@ -74,11 +76,9 @@ fn refused(refusal: ResponseRefusal, reason: impl Into<String>) -> VerifierError
 impl From<ResponseError> for VerifierError {
     fn from(e: ResponseError) -> Self {
         match e {
-            ResponseError::TooLarge { .. } | ResponseError::TooLong(_) => {
-                VerifierError::SizeLimit {
-                    reason: e.to_string(),
-                }
-            }
+            ResponseError::TooLong { .. } => VerifierError::SizeLimit {
+                reason: e.to_string(),
+            },
             other => VerifierError::Malformed {
                 reason: other.to_string(),
             },
@@ -135,18 +135,14 @@ impl OpenId4VpRequest {
         } else {
             None
         };
-        let key = mode
-            .is_encrypted()
-            .then(|| {
-                let key = AgreementKey::P256(p256::SecretKey::random(&mut OsRng));
-                let public = key.public_key();
-                ResponseKey {
-                    thumbprint: mdoc_jose::jwk::thumbprint_bytes(&public).to_vec(),
-                    kid: random_token(12),
-                    enc: config.encryption.to_jwe(),
-                    key,
-                }
-            });
+        let key = mode.is_encrypted().then(|| {
+            let key = AgreementKey::P256(p256::SecretKey::random(&mut OsRng));
+            ResponseKey {
+                kid: random_token(12),
+                enc: config.encryption.to_jwe(),
+                key,
+            }
+        });
         let client_metadata = ClientMetadata {
             jwks: key.as_ref().map(|k| {
                 let mut jwk = to_jwk(&k.key.public_key());
@@ -194,30 +190,14 @@ impl OpenId4VpRequest {
             .as_ref()
             .map(|(key, _)| {
                 let chain = &config.signer.as_ref().map(|s| s.certificate_chain.clone());
-                sign_request_object(&request, key, chain.as_deref().unwrap_or_default())
-                    .map_err(|e| VerifierError::Crypto {
+                sign_request_object(&request, key, chain.as_deref().unwrap_or_default()).map_err(
+                    |e| VerifierError::Crypto {
                         reason: e.to_string(),
-                    })
+                    },
+                )
             })
             .transpose()?;
-        let thumbprint = key.as_ref().map(|k| k.thumbprint.clone());
-        let handover = match &origin {
-            Some(origin) => Handover::OpenId4VpDcApi {
-                origin: origin.clone(),
-                nonce,
-                jwk_thumbprint: thumbprint,
-            },
-            None => Handover::OpenId4Vp {
-                client_id: client_id.ok_or_else(|| {
-                    VerifierError::invalid_argument("a request by URL needs a client_id")
-                })?,
-                nonce,
-                jwk_thumbprint: thumbprint,
-                response_uri: request.response_uri.clone().ok_or_else(|| {
-                    VerifierError::invalid_argument("direct_post modes need the response_uri")
-                })?,
-            },
-        };
+        let handover = handover(&request, origin.as_deref())?;
         Ok(OpenId4VpRequest {
             mode,
             request,
@@ -287,29 +267,40 @@ impl OpenId4VpRequest {
     /// Reads the response body for this request's mode: decrypts it, checks `state`, and
     /// returns its presentations with this request's transcript.
     pub(crate) fn open(&self, response: &str) -> Result<Opened> {
-        let body = if self.mode.is_dc_api() {
-            read_dc_api(response)?
-        } else {
-            read_form(response)?
-        };
-        let params = match (body, &self.key) {
-            (Body::Error {
-                error, description, ..
-            }, _) => {
+        let body = response.as_bytes();
+        let kind = body_kind(body, self.mode.is_dc_api())?;
+        let params = match (kind, &self.key) {
+            (BodyKind::Error(e), _) => {
                 return Err(refused(
                     ResponseRefusal::WalletError,
-                    format!("{error}{}", description.map(|d| format!(": {d}")).unwrap_or_default()),
+                    format!(
+                        "{}{}",
+                        e.error,
+                        e.description.map(|d| format!(": {d}")).unwrap_or_default()
+                    ),
                 ))
             }
-            (Body::Plain(params), None) => params,
-            (Body::Encrypted(jwe), Some(key)) => self.decrypt(&jwe, key)?,
-            (Body::Plain(_), Some(_)) => {
+            (BodyKind::Plain, None) => match self.mode {
+                ResponseMode::DcApi => ResponseParams {
+                    vp_token: parse_dc_api_response(body)?,
+                    state: None,
+                },
+                _ => parse_direct_post_body(body)?,
+            },
+            (BodyKind::Encrypted, Some(key)) => {
+                let jwe = match self.mode {
+                    ResponseMode::DcApiJwt => parse_dc_api_jwt_response(body)?,
+                    _ => parse_direct_post_jwt_body(body)?,
+                };
+                self.decrypt(&jwe, key)?
+            }
+            (BodyKind::Plain, Some(_)) => {
                 return Err(refused(
                     ResponseRefusal::WrongEncryption,
                     "the request asked for an encrypted response",
                 ))
             }
-            (Body::Encrypted(_), None) => {
+            (BodyKind::Encrypted, None) => {
                 return Err(refused(
                     ResponseRefusal::WrongEncryption,
                     "the request asked for a response in the clear",
@@ -325,20 +316,20 @@ impl OpenId4VpRequest {
         Ok(Opened {
             presentations: params
                 .vp_token
-                .presentations
-                .into_iter()
-                .flat_map(|(id, list)| list.into_iter().map(move |p| (id.clone(), p)))
+                .iter()
+                .flat_map(|(id, list)| list.iter().map(move |p| (id.to_owned(), p.clone())))
                 .collect(),
             transcript: self.transcript.clone(),
         })
     }
 
     fn decrypt(&self, jwe: &str, key: &ResponseKey) -> Result<ResponseParams> {
-        let not_ours = |why: String| refused(ResponseRefusal::NotForThisKey, why);
-        let header = jwe::peek_header(jwe, mdoc_oid4vp::response::MAX_RESPONSE_LEN)
-            .map_err(jwe_error)?;
+        let header = jwe::peek_header(jwe, MAX_RESPONSE_LEN).map_err(jwe_error)?;
         if header.kid.as_deref() != Some(key.kid.as_str()) {
-            return Err(not_ours("the JWE names another key".into()));
+            return Err(refused(
+                ResponseRefusal::NotForThisKey,
+                "the JWE names another key",
+            ));
         }
         if header.enc != key.enc {
             return Err(refused(
@@ -346,14 +337,13 @@ impl OpenId4VpRequest {
                 format!("enc {} was not offered", header.enc.name()),
             ));
         }
-        let decrypted = jwe::decrypt(
-            jwe,
-            &key.key,
-            &[key.enc],
-            mdoc_oid4vp::response::MAX_RESPONSE_LEN,
-        )
-        .map_err(jwe_error)?;
-        Ok(ResponseParams::from_payload(&decrypted.plaintext)?)
+        let decrypted =
+            jwe::decrypt(jwe, &key.key, &[key.enc], MAX_RESPONSE_LEN).map_err(jwe_error)?;
+        let payload: Json =
+            serde_json::from_slice(&decrypted.plaintext).map_err(|_| VerifierError::Malformed {
+                reason: "the decrypted response is not JSON".into(),
+            })?;
+        Ok(ResponseParams::from_json(&payload)?)
     }
 }
 

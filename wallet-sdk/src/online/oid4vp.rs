@@ -10,13 +10,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use mdoc_jose::jwe::{self, ContentEncryption, EncryptParams};
 use mdoc_oid4vp::dcql::{Candidate, CandidateElement, DcqlQuery, Match};
 use mdoc_oid4vp::request::{
-    parse_request_url, parse_unsigned, verify_request_object, EncryptionKey,
-    RequestContext, RequestUrl, ResponseMode, VerifiedRequest,
+    parse_request_url, parse_unsigned, verify_request_object, EncryptionKey, RequestContext,
+    RequestUrl, ResponseMode, VerifiedRequest,
 };
-use mdoc_oid4vp::response::{write_dc_api, write_form, Body, ResponseParams, VpToken};
+use mdoc_oid4vp::response::{
+    dc_api_jwt_response, dc_api_response, direct_post_body, direct_post_jwt_body, error_body,
+    handover, ErrorResponse, ResponseParams, VpToken,
+};
 use mso::cbor::Value;
 use mso::crypto::DefaultVerifier;
-use mso::model::{Handover, SessionTranscript};
+use mso::model::SessionTranscript;
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
@@ -206,32 +209,14 @@ impl OpenId4Vp {
             }
             None => None,
         };
-        let thumbprint = key.as_ref().map(|(k, _)| k.thumbprint());
-        let (handover, target) = match (&origin, protocol) {
-            (Some(origin), Some(protocol)) => (
-                Handover::OpenId4VpDcApi {
-                    origin: origin.clone(),
-                    nonce: request.nonce.clone(),
-                    jwk_thumbprint: thumbprint,
-                },
-                Target::DcApi { protocol },
-            ),
-            _ => {
-                let response_uri = request.response_uri.clone().ok_or_else(|| {
-                    WalletError::Protocol {
-                        reason: "no response_uri".into(),
-                    }
-                })?;
-                (
-                    Handover::OpenId4Vp {
-                        client_id: request.client_id.clone().unwrap_or_default(),
-                        nonce: request.nonce.clone(),
-                        jwk_thumbprint: thumbprint,
-                        response_uri: response_uri.clone(),
-                    },
-                    Target::Post { url: response_uri },
-                )
-            }
+        let handover = handover(request, origin.as_deref()).map_err(|e| WalletError::Protocol {
+            reason: format!("OpenID4VP request refused: {e}"),
+        })?;
+        let target = match protocol {
+            Some(protocol) => Target::DcApi { protocol },
+            None => Target::Post {
+                url: request.response_target().unwrap_or_default().to_owned(),
+            },
         };
         let leaf = verified.verifier.as_ref().and_then(|v| v.chain.first());
         let consent = OnlineConsentRequest {
@@ -264,16 +249,16 @@ impl OpenId4Vp {
 
     /// The answer carrying one DeviceResponse per credential query.
     pub(crate) fn answer(&self, responses: Vec<(String, Vec<u8>)>) -> Result<OnlineAnswer> {
-        let mut vp_token = VpToken::default();
+        let mut vp_token = VpToken::new();
         for (id, bytes) in responses {
-            vp_token.presentations.entry(id).or_default().push(bytes);
+            vp_token.push(id, bytes);
         }
         let params = ResponseParams {
             vp_token,
             state: self.state.clone(),
         };
-        let body = match &self.key {
-            Some((key, enc)) => Body::Encrypted(
+        let jwe = match &self.key {
+            Some((key, enc)) => Some(
                 jwe::encrypt(
                     &key.key,
                     &EncryptParams {
@@ -282,41 +267,54 @@ impl OpenId4Vp {
                         apu: None,
                         apv: None,
                     },
-                    &params.to_payload(),
+                    params.to_json().to_string().as_bytes(),
                 )
                 .map_err(|e| WalletError::Crypto {
                     reason: format!("encrypting the response: {e}"),
                 })?,
             ),
-            None => Body::Plain(params),
+            None => None,
         };
-        Ok(self.send(&body))
+        let body = match (self.mode, &jwe) {
+            (ResponseMode::DirectPost, _) => direct_post_body(&params),
+            (ResponseMode::DcApi, _) => dc_api_response(&params.vp_token).to_string(),
+            (ResponseMode::DirectPostJwt, Some(jwe)) => direct_post_jwt_body(jwe),
+            (ResponseMode::DcApiJwt, Some(jwe)) => dc_api_jwt_response(jwe).to_string(),
+            (_, None) => {
+                return Err(WalletError::internal(
+                    "an encrypted mode without an encryption key",
+                ))
+            }
+        };
+        Ok(self.send(body))
     }
 
-    fn send(&self, body: &Body) -> OnlineAnswer {
+    fn send(&self, body: String) -> OnlineAnswer {
         match &self.target {
             Target::Post { url } => OnlineAnswer::Post {
                 url: url.clone(),
                 content_type: "application/x-www-form-urlencoded".into(),
-                body: write_form(body),
+                body,
             },
             Target::DcApi { protocol } => OnlineAnswer::DigitalCredentials {
                 protocol: protocol.clone(),
-                data_json: write_dc_api(body),
+                data_json: body,
             },
         }
     }
 
-    /// The `access_denied` error response for the `direct_post` modes.
+    /// The `access_denied` error response for the `direct_post` modes (over the Digital
+    /// Credentials API the platform reports the refusal).
     pub(crate) fn decline(&self) -> Result<Option<OnlineAnswer>> {
         if self.mode.is_dc_api() {
             return Ok(None);
         }
-        Ok(Some(self.send(&Body::Error {
+        let error = ErrorResponse {
             error: "access_denied".into(),
             description: None,
             state: self.state.clone(),
-        })))
+        };
+        Ok(Some(self.send(error_body(&error, false))))
     }
 }
 
@@ -362,7 +360,11 @@ fn consent_items(
                     available: candidates
                         .iter()
                         .filter(|c| c.doctype == doc_type)
-                        .any(|c| c.elements.iter().any(|e| e.namespace == ns && e.element == el)),
+                        .any(|c| {
+                            c.elements
+                                .iter()
+                                .any(|e| e.namespace == ns && e.element == el)
+                        }),
                 })
                 .collect(),
         };

@@ -140,7 +140,11 @@ fn verify(
     v: &OnlineVerifier,
     response: String,
 ) -> Result<verifier_sdk::OnlineVerificationReport, VerifierError> {
-    v.verify_response(response, f.trust.clone(), default_verification_options(at()))
+    v.verify_response(
+        response,
+        f.trust.clone(),
+        default_verification_options(at()),
+    )
 }
 
 #[test]
@@ -218,7 +222,11 @@ fn signed_request_objects_name_a_verified_verifier() {
             .start_online_presentation(delivered(&v, ORIGIN), at())
             .unwrap();
         let consent = session.consent_request();
-        assert_eq!(consent.verifier.auth, ReaderAuthStatus::Verified, "{mode:?}");
+        assert_eq!(
+            consent.verifier.auth,
+            ReaderAuthStatus::Verified,
+            "{mode:?}"
+        );
         assert!(consent
             .verifier
             .client_id
@@ -231,8 +239,12 @@ fn signed_request_objects_name_a_verified_verifier() {
             .as_deref()
             .unwrap()
             .contains("Kyoto Rental Cars"));
-        let report = verify(&f, &v, received(session.respond(approve(&ALL), at()).unwrap()))
-            .unwrap();
+        let report = verify(
+            &f,
+            &v,
+            received(session.respond(approve(&ALL), at()).unwrap()),
+        )
+        .unwrap();
         assert!(report.valid, "{mode:?}: {report:?}");
     }
 }
@@ -279,7 +291,10 @@ fn a_response_for_another_request_is_refused_by_name() {
     let f = Fixture::new();
     f.holding(8);
     // direct_post: another request's state.
-    let (a, b) = (verifier(ResponseMode::DirectPost), verifier(ResponseMode::DirectPost));
+    let (a, b) = (
+        verifier(ResponseMode::DirectPost),
+        verifier(ResponseMode::DirectPost),
+    );
     let e = verify(&f, &b, answer(&f, &a, ORIGIN, &ALL)).unwrap_err();
     assert_eq!(refusal(e), ResponseRefusal::StateMismatch);
     // The encrypted modes: encrypted to another request's key.
@@ -300,7 +315,10 @@ fn a_response_for_another_request_is_refused_by_name() {
         }]
     );
     // A plain response where the request asked for encryption.
-    let (plain, jwt) = (verifier(ResponseMode::DcApi), verifier(ResponseMode::DcApiJwt));
+    let (plain, jwt) = (
+        verifier(ResponseMode::DcApi),
+        verifier(ResponseMode::DcApiJwt),
+    );
     let e = verify(&f, &jwt, answer(&f, &plain, ORIGIN, &ALL)).unwrap_err();
     assert_eq!(refusal(e), ResponseRefusal::WrongEncryption);
 }
