@@ -319,6 +319,10 @@ fn parse_header(protected: &str) -> Result<JweHeader, JweError> {
         });
     }
     let raw = b64url_decode(protected).ok_or(Malformed::Base64(Part::Header))?;
+    // serde's derived struct would also read a JSON array positionally; a header is an object.
+    if raw.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(Malformed::Header.into());
+    }
     let h: RawHeader = serde_json::from_slice(&raw).map_err(|_| Malformed::Header)?;
     let alg = string(h.alg.as_ref(), "alg")?;
     if alg != ALG_ECDH_ES {
