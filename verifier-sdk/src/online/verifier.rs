@@ -39,6 +39,30 @@ enum Request {
     AnnexC(Box<AnnexCRequest>),
 }
 
+impl Request {
+    /// The request's query as DCQL (Annex C: one credential query per document request).
+    fn query(&self) -> &DcqlQuery {
+        match self {
+            Request::OpenId4Vp(r) => r.query(),
+            Request::AnnexC(r) => &r.query,
+        }
+    }
+
+    /// How a credential query id is named in reports: itself, or for Annex C the doc type
+    /// of its document request.
+    fn label(&self, id: &str) -> String {
+        match self {
+            Request::OpenId4Vp(_) => id.to_owned(),
+            Request::AnnexC(r) => r
+                .doc_types
+                .iter()
+                .enumerate()
+                .find(|(i, _)| annex_c_query_id(*i) == id)
+                .map_or_else(|| id.to_owned(), |(_, t)| t.clone()),
+        }
+    }
+}
+
 /// One relying-party request for an online presentation (OpenID4VP 1.0 or ISO 18013-7
 /// Annex C) and the verification of the one response it accepts: decrypt, match it to the
 /// request, verify each DeviceResponse over the request's SessionTranscript and check that
@@ -196,20 +220,8 @@ impl OnlineVerifier {
             }
             presentations.push((query_id.clone(), report));
         }
-        let (query, label): (&DcqlQuery, Box<dyn Fn(&str) -> String + '_>) = match &self.request {
-            Request::OpenId4Vp(r) => (r.query(), Box::new(str::to_owned)),
-            Request::AnnexC(r) => (
-                &r.query,
-                Box::new(move |id: &str| {
-                    r.doc_types
-                        .iter()
-                        .enumerate()
-                        .find(|(i, _)| annex_c_query_id(*i) == id)
-                        .map_or_else(|| id.to_owned(), |(_, t)| t.clone())
-                }),
-            ),
-        };
-        let (queries, dcql_findings) = check(query, &by_query, &label);
+        let (queries, dcql_findings) =
+            check(self.request.query(), &by_query, |id| self.request.label(id));
         let mut out = Vec::with_capacity(presentations.len());
         for (query_id, report) in presentations {
             let query_id = match &self.request {
