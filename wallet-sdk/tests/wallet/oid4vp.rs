@@ -389,3 +389,73 @@ fn a_declined_request_posts_access_denied() {
     );
     assert_eq!(f.signs(), 0);
 }
+
+/// A dc_api response built by hand over `v`'s transcript from an mDL bound to a key we hold,
+/// disclosing `disclose`.
+fn forged_dc_api(f: &Fixture, v: &OnlineVerifier, disclose: &[&str]) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
+    use mso::crypto::Signer as _;
+
+    let device = mso::crypto::SoftwareKey::generate(mso::crypto::Algorithm::Es256);
+    let issued =
+        test_kit::mdl::issue_mdl(&f.pki.ds_key, &f.pki.ds_der, &device.public_key().unwrap());
+    let transcript = mso::model::SessionTranscript::online(&mso::model::Handover::OpenId4VpDcApi {
+        origin: ORIGIN.into(),
+        nonce: v.nonce(),
+        jwk_thumbprint: None,
+    });
+    let selection = std::collections::BTreeMap::from([(
+        MDL_NAMESPACE.to_owned(),
+        disclose.iter().map(|s| (*s).to_owned()).collect(),
+    )]);
+    let doc = mso::present::present_with_signature(&issued, Some(&selection), &transcript, &device)
+        .unwrap();
+    let response = mso::cbor::to_vec(&mso::model::DeviceResponse {
+        version: "1.0".into(),
+        documents: Some(vec![doc]),
+        document_errors: None,
+        status: 0,
+    });
+    serde_json::json!({ "vp_token": { "mdl": [URL_SAFE_NO_PAD.encode(response)] } }).to_string()
+}
+
+#[test]
+fn claims_the_query_did_not_ask_for_are_named() {
+    let f = Fixture::new();
+    let v = verifier(ResponseMode::DcApi);
+    let report = verify(
+        &f,
+        &v,
+        forged_dc_api(
+            &f,
+            &v,
+            &["age_over_18", "family_name", "portrait", "birth_date"],
+        ),
+    )
+    .unwrap();
+    assert!(
+        report.presentations[0].report.valid,
+        "the document itself verifies"
+    );
+    assert!(!report.valid);
+    assert_eq!(
+        report.findings,
+        [
+            ResponseFinding::UnrequestedClaims {
+                query_id: "mdl".into(),
+                claims: vec![verifier_sdk::ClaimRef {
+                    namespace: MDL_NAMESPACE.into(),
+                    element: "birth_date".into()
+                }],
+            },
+            // A presentation with a finding does not satisfy its query.
+            ResponseFinding::RequiredQueryUnsatisfied {
+                query_id: "mdl".into()
+            }
+        ]
+    );
+    // The control: exactly what was asked for is accepted from the same forger's key.
+    let v = verifier(ResponseMode::DcApi);
+    assert!(verify(&f, &v, forged_dc_api(&f, &v, &ALL)).unwrap().valid);
+}
