@@ -32,7 +32,7 @@ fn the_main_job_walks_through_the_whole_system() {
         "verifier SDK: trust store synced from",
         "checks passed — verdict: VALID",
         "verdict: REFUSED (revoked",
-        "result: issued → verified → revoked → refused, as expected",
+        "result: issued → verified in person and online → revoked → refused, as expected",
     ] {
         assert!(stdout.contains(step), "no {step:?} in:\n{stdout}");
     }

@@ -9,7 +9,9 @@
 //! stores it, tells the issuer, and presents it in proximity (QR engagement, consent to a
 //! subset of the requested elements, device signature); the verifier app, the verifier SDK
 //! (`verifier-sdk`), reads it over its reader session and verifies it with trust synced from
-//! the DTS (pinned root, the root's CRL) and the status lists it fetches; the portal revokes
+//! the DTS (pinned root, the root's CRL) and the status lists it fetches; the wallet presents
+//! it online to a web verifier (OpenID4VP 1.0 over the Digital Credentials API, DCQL, an
+//! encrypted `dc_api.jwt` response); the portal revokes
 //! it; the wallet presents it again and the verifier refuses it; the issuer refuses to refresh
 //! it. Everything it made is written to `--dir` (default `out/dev`) for inspection with
 //! openssl and other tools; `--serve` keeps the service running afterwards until Ctrl-C,
@@ -37,12 +39,15 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 use verifier_sdk::{
     default_verification_options, verify_device_response_online, CheckFailure, CheckKind,
-    CheckOutcome, DocumentRequest, ElementRequest, ElementValue, NamespaceRequest, ReaderSession,
-    SessionTranscriptInput, TrustStore, VerificationReport,
+    CheckOutcome, ClaimQuery, CredentialQuery, DocumentRequest, ElementRequest, ElementValue,
+    NamespaceRequest, OnlineVerificationReport, OnlineVerifier, OpenId4VpRequestConfig,
+    ReaderSession, ResponseEncryption, ResponseMode, SessionTranscriptInput, TrustStore,
+    VerificationReport,
 };
 use wallet_sdk::{
     default_oid4vci_options, file_storage, ApprovedDocument, ApprovedElement, CredentialSummary,
-    Issuance, Oid4vciClient, ReaderAuthStatus, SoftwareKeyStore, TxCodeInputMode, Wallet,
+    Issuance, Oid4vciClient, OnlineAnswer, OnlineApproval, OnlineRequest, ReaderAuthStatus,
+    SoftwareKeyStore, TxCodeInputMode, Wallet,
 };
 
 #[derive(Parser)]
@@ -478,6 +483,104 @@ fn present(wallet: Arc<Wallet>) -> Result<Presented> {
     })
 }
 
+/// The web verifier's online request: OpenID4VP 1.0 over the Digital Credentials API with an
+/// encrypted response (`dc_api.jwt`), a DCQL query for two mDL elements; the browser hands it
+/// to the wallet with the page's origin, the holder approves, and the verifier SDK decrypts
+/// the answer and verifies it over the request's SessionTranscript.
+fn present_online(wallet: Arc<Wallet>, trust: Arc<TrustStore>) -> Result<OnlineVerificationReport> {
+    const ORIGIN: &str = "https://verifier.example";
+    let claim = |element: &str| ClaimQuery {
+        id: None,
+        namespace: MDL_NS.to_owned(),
+        element: element.to_owned(),
+        intent_to_retain: false,
+        values: Vec::new(),
+    };
+    let verifier = OnlineVerifier::openid4vp(OpenId4VpRequestConfig {
+        response_mode: ResponseMode::DcApiJwt,
+        client_id: None,
+        response_uri: None,
+        origin: Some(ORIGIN.to_owned()),
+        credentials: vec![CredentialQuery {
+            id: "mdl".to_owned(),
+            doc_type: MDL.to_owned(),
+            claims: vec![claim("age_over_18"), claim("family_name")],
+            claim_sets: Vec::new(),
+            multiple: false,
+        }],
+        credential_sets: Vec::new(),
+        encryption: ResponseEncryption::A128Gcm,
+        signer: None,
+    })?;
+    let request = verifier.request();
+    println!(
+        "     verifier SDK: {} request ({} bytes of data) with a DCQL query for age_over_18 and family_name, an ephemeral ECDH-ES key",
+        request.protocol,
+        request.data_json.len()
+    );
+    let at = unix_now();
+    let session = wallet.start_online_presentation(
+        OnlineRequest::DigitalCredentials {
+            protocol: request.protocol,
+            data_json: request.data_json,
+            origin: ORIGIN.to_owned(),
+        },
+        at,
+    )?;
+    let consent = session.consent_request();
+    let approvals = consent
+        .credentials
+        .iter()
+        .map(|c| OnlineApproval {
+            query_id: c.query_id.clone(),
+            elements: c
+                .elements
+                .iter()
+                .filter(|e| e.available)
+                .map(|e| ApprovedElement {
+                    namespace: e.namespace.clone(),
+                    identifier: e.identifier.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    println!(
+        "     wallet SDK: request from {ORIGIN}; the holder approves what the query asks for ({})",
+        consent
+            .credentials
+            .iter()
+            .flat_map(|c| c.elements.iter().map(|e| e.identifier.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let OnlineAnswer::DigitalCredentials { data_json, .. } = session.respond(approvals, at)? else {
+        return Err("a Digital Credentials API request answered by POST".into());
+    };
+    println!(
+        "     wallet SDK: DeviceResponse over the OpenID4VPDCAPIHandover transcript, encrypted as a JWE ({} bytes)",
+        data_json.len()
+    );
+    let report = verifier.verify_response(data_json, trust, default_verification_options(at))?;
+    let disclosed: Vec<String> = report
+        .presentations
+        .iter()
+        .flat_map(|p| p.report.documents.iter())
+        .flat_map(|d| d.elements.iter())
+        .map(|e| format!("{}={}", e.identifier, show(&e.value)))
+        .collect();
+    println!(
+        "     verifier SDK: decrypted and verified: {} (disclosed: {}; findings: {})",
+        if report.valid { "ACCEPTED" } else { "REFUSED" },
+        disclosed.join(", "),
+        if report.findings.is_empty() {
+            "none".to_owned()
+        } else {
+            format!("{:?}", report.findings)
+        }
+    );
+    Ok(report)
+}
+
 /// The verifier app checks a presentation with the verifier SDK, the MSO's status and
 /// identifier lists fetched through its own HTTP stack (only for an MSO whose issuer signature
 /// verified); returns the report and the exchanges (the lists it was given).
@@ -784,6 +887,14 @@ async fn walkthrough(args: &Args) -> Result<bool> {
     print_report(&first_report);
     let first_ok = accepted(&first_report);
 
+    println!("4b. The wallet presents it online to a web verifier: OpenID4VP 1.0 over the Digital Credentials API (dc_api.jwt), a DCQL query for two elements");
+    let online = blocking({
+        let wallet = Arc::clone(&holder.wallet);
+        let trust = Arc::clone(&verifier_trust);
+        move || present_online(wallet, trust)
+    })
+    .await?;
+
     println!("5. Portal revokes it (holder reported the phone lost)");
     let resp = http
         .post(format!(
@@ -902,11 +1013,11 @@ async fn walkthrough(args: &Args) -> Result<bool> {
         let _ = std::fs::remove_file(&serve_file);
     }
     stack.stop().await?;
-    let ok = first_ok && revoked_ok;
+    let ok = first_ok && online.valid && revoked_ok;
     println!(
         "result: {}",
         if ok {
-            "issued → verified → revoked → refused, as expected"
+            "issued → verified in person and online → revoked → refused, as expected"
         } else {
             "UNEXPECTED OUTCOME"
         }
