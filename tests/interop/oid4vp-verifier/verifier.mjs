@@ -387,6 +387,11 @@ async function verifyResponse(argv) {
     return finish();
   }
   const presentations = parsed.dcql.presentations;
+  // The library also takes a bare presentation for a query id (drafts); 1.0 wants an array.
+  const rawVpToken = parsed.authorizationResponsePayload.vp_token;
+  for (const [id, v] of Object.entries(typeof rawVpToken === 'string' ? JSON.parse(rawVpToken) : rawVpToken)) {
+    if (!Array.isArray(v)) errors.push(`vp_token.${id} is not an array (OpenID4VP 1.0 8.1)`);
+  }
 
   // 2. Every presentation: one DeviceResponse verified by @animo-id/mdoc over the transcript.
   const transcript = sessionTranscriptBytes(s, origin);
