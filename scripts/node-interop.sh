@@ -10,6 +10,10 @@
 #                             @openid4vc/oauth2, @animo-id/mdoc); export it as OID4VCI_ISSUER
 #   dcql                      the DCQL implementation (dcql, dcql-ts) whose verdicts
 #                             oid4vp/tests/dcql/interop.rs compares with ours; export it as DCQL_TS
+#   oid4vp-verifier           the OpenID4VP 1.0 verifier the wallet SDK's online presentation
+#                             is checked against by tests/tests/wallet_sdk/npm_verifier.rs
+#                             (@openid4vc/openid4vp, dcql, jose, @animo-id/mdoc); export it as
+#                             OID4VP_VERIFIER
 #
 # Idempotent: an install whose lockfile hash matches is left alone. Every dependency pinned in
 # package.json must be installed at exactly that version. Needs Node >= 20, npm and the npm
@@ -18,8 +22,8 @@ set -euo pipefail
 
 name="${1:-oid4vci-wallet}"
 case "$name" in
-    oid4vci-wallet | oid4vci-issuer | dcql) ;;
-    *) echo "node-interop.sh: unknown project $name (oid4vci-wallet, oid4vci-issuer or dcql)" >&2; exit 2 ;;
+    oid4vci-wallet | oid4vci-issuer | dcql | oid4vp-verifier) ;;
+    *) echo "node-interop.sh: unknown project $name (oid4vci-wallet, oid4vci-issuer, dcql or oid4vp-verifier)" >&2; exit 2 ;;
 esac
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 project="$root/tests/interop/$name"
@@ -39,7 +43,7 @@ if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" && -d "$project/node_modules" 
     exit 0
 fi
 
-# --ignore-scripts: no package in either closure needs an install script, so none runs.
+# --ignore-scripts: no package in any of the closures needs an install script, so none runs.
 (cd "$project" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error) >&2
 (cd "$project" && node -e '
     const pins = require("./package.json").dependencies;

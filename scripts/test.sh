@@ -2,7 +2,7 @@
 # The full test suite: formatting, lints, unit/integration/property tests, the tests against
 # independent components (pymdoccbor, pkilint, openssl, SoftHSM2, an OpenID4VCI wallet client and issuer),
 # and a short bounded fuzz run of every decoder. CI runs exactly this. Installs what it needs
-# (Python venvs from PyPI, SoftHSM2 from Debian, the wallet client and issuer from npm, cargo-fuzz from
+# (Python venvs from PyPI, SoftHSM2 from Debian, the wallet client, issuer and verifier from npm, cargo-fuzz from
 # crates.io).
 #
 #   scripts/test.sh              everything
@@ -37,14 +37,16 @@ step "verifier and wallet SDKs: Kotlin/Swift/Python bindings (uniffi library mod
 # Reuses the debug build the tests just made; fails the run if a Python test fails.
 bash scripts/python-sdk-tests.sh 2>&1 | tee -a "$log"
 
-step "tests against independent components: pymdoccbor and pkilint (PyPI), SoftHSM2 (Debian), @openid4vc/openid4vci wallet and issuer, @animo-id/mdoc (npm)"
+step "tests against independent components: pymdoccbor and pkilint (PyPI), SoftHSM2 (Debian), @openid4vc/openid4vci wallet and issuer, @openid4vc/openid4vp verifier, @animo-id/mdoc (npm)"
 MDOC_PYTHON="$(bash scripts/python-venv.sh)"
 PKILINT_PYTHON="$(bash scripts/pkilint-venv.sh)"
 OID4VCI_WALLET="$(bash scripts/node-interop.sh oid4vci-wallet)"
 OID4VCI_ISSUER="$(bash scripts/node-interop.sh oid4vci-issuer)"
+OID4VP_VERIFIER="$(bash scripts/node-interop.sh oid4vp-verifier)"
+DCQL_TS="$(bash scripts/node-interop.sh dcql)"
 bash scripts/softhsm.sh >/dev/null
 command -v openssl >/dev/null || { apt-get update -qq && apt-get install -y -qq openssl; }
-export MDOC_PYTHON PKILINT_PYTHON OID4VCI_WALLET OID4VCI_ISSUER
+export MDOC_PYTHON PKILINT_PYTHON OID4VCI_WALLET OID4VCI_ISSUER OID4VP_VERIFIER DCQL_TS
 # The tests marked #[ignore] are exactly those that need these components.
 cargo test --workspace -- --ignored 2>&1 | tee -a "$log"
 

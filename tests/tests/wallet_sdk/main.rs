@@ -6,7 +6,10 @@
 //!   the pre-authorized and the authorization-code flows;
 //! - `npm_issuer` (`#[ignore]`d, needs Node): an independent issuer built on the OpenWallet
 //!   Foundation's oid4vc-ts and `@animo-id/mdoc` from the npm registry
-//!   (`tests/interop/oid4vci-issuer`).
+//!   (`tests/interop/oid4vci-issuer`);
+//! - `npm_verifier` (`#[ignore]`d, needs Node): an independent OpenID4VP 1.0 verifier on
+//!   `@openid4vc/openid4vp`, `dcql`, `jose` and `@animo-id/mdoc` (`tests/interop/oid4vp-verifier`)
+//!   and the helpers to run it; until the SDK presents online, it checks hand-built responses.
 //!
 //! Both share the app side: `http`, a blocking reqwest `HttpClient`, and `app`, the wallet
 //! with its storage and trust store.
@@ -21,4 +24,5 @@
 mod app;
 mod http;
 mod npm_issuer;
+mod npm_verifier;
 mod own_issuer;
