@@ -9,7 +9,8 @@
 //!   (`tests/interop/oid4vci-issuer`);
 //! - `npm_verifier` (`#[ignore]`d, needs Node): an independent OpenID4VP 1.0 verifier on
 //!   `@openid4vc/openid4vp`, `dcql`, `jose` and `@animo-id/mdoc` (`tests/interop/oid4vp-verifier`)
-//!   and the helpers to run it; until the SDK presents online, it checks hand-built responses.
+//!   and the helpers to run it: it verifies the wallet SDK's own answers to its requests, and
+//!   hand-built responses for the refusals.
 //!
 //! Both share the app side: `http`, a blocking reqwest `HttpClient`, and `app`, the wallet
 //! with its storage and trust store.

@@ -610,3 +610,144 @@ fn npm_verifier_refuses_a_wrong_state_and_a_plain_answer_to_an_encrypted_request
         "Device signature must be valid",
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The wallet SDK's own answer to the npm verifier's request.
+
+/// [`NOW`] in Unix seconds.
+const NOW_UNIX: i64 = 1_780_315_200;
+
+/// A wallet SDK holding one mDL from `pki`'s DS as a batch of `count` MSOs, each bound to a
+/// key of its own key store (one MSO per presentation).
+fn sdk_wallet(
+    pki: &TestPki,
+    count: u32,
+) -> (std::sync::Arc<wallet_sdk::Wallet>, tempfile::TempDir) {
+    use wallet_sdk::{software_key_store, IssuedCredential};
+
+    let (wallet, dir) = crate::app::wallet_trusting(software_key_store(), &[&pki.iaca_der]);
+    let issued = wallet
+        .new_device_keys(count)
+        .unwrap()
+        .into_iter()
+        .map(|alias| {
+            let device = mso::crypto::PublicKey::from_sec1(
+                mso::crypto::Curve::P256,
+                &wallet.device_public_key(alias.clone()).unwrap(),
+            )
+            .unwrap();
+            IssuedCredential {
+                issuer_signed: to_vec(&mdl::issue_mdl(&pki.ds_key, &pki.ds_der, &device)),
+                key_alias: alias,
+            }
+        })
+        .collect();
+    wallet
+        .accept_credentials(
+            mso::model::MDL_DOCTYPE.into(),
+            issued,
+            "https://issuer.example".into(),
+            NOW_UNIX,
+        )
+        .unwrap();
+    (wallet, dir)
+}
+
+/// The wallet SDK reads the npm request as the app receives it (over the Digital
+/// Credentials API from [`ORIGIN`], or by the `openid4vp://` URL), the holder approves every
+/// element the DCQL query asks for, and the SDK's answer is what the app sends back.
+fn sdk_answer(wallet: &std::sync::Arc<wallet_sdk::Wallet>, req: &Request) -> String {
+    use wallet_sdk::{ApprovedElement, OnlineAnswer, OnlineApproval, OnlineRequest};
+
+    let request = if req.mode.dc_api() {
+        OnlineRequest::DigitalCredentials {
+            protocol: req.printed["protocol"].as_str().unwrap().to_owned(),
+            data_json: req.data().to_string(),
+            origin: ORIGIN.into(),
+        }
+    } else {
+        OnlineRequest::Url {
+            url: req.printed["uri"].as_str().unwrap().to_owned(),
+        }
+    };
+    let session = wallet
+        .clone()
+        .start_online_presentation(request, NOW_UNIX)
+        .unwrap();
+    let consent = session.consent_request();
+    assert!(consent.satisfiable, "{consent:?}");
+    let approvals = consent
+        .credentials
+        .iter()
+        .map(|c| OnlineApproval {
+            query_id: c.query_id.clone(),
+            elements: c
+                .elements
+                .iter()
+                .map(|e| ApprovedElement {
+                    namespace: e.namespace.clone(),
+                    identifier: e.identifier.clone(),
+                })
+                .collect(),
+        })
+        .collect();
+    match session.respond(approvals, NOW_UNIX).unwrap() {
+        OnlineAnswer::Post { url, body, .. } => {
+            assert_eq!(url, RESPONSE_URI);
+            body
+        }
+        OnlineAnswer::DigitalCredentials { data_json, .. } => data_json,
+    }
+}
+
+#[test]
+#[ignore = "needs Node and the npm verifier: bash scripts/node-interop.sh oid4vp-verifier"]
+fn npm_verifier_accepts_the_wallet_sdks_answer_in_every_mode() {
+    let pki = TestPki::new();
+    let (wallet, _dir) = sdk_wallet(&pki, 6);
+    let npm = NpmVerifier::new();
+    for (mode, enc) in [
+        (Mode::DcApi, None),
+        (Mode::DcApiJwt, None),
+        (Mode::DcApiJwt, Some("A256GCM")),
+        (Mode::DirectPost, None),
+        (Mode::DirectPostJwt, None),
+        (Mode::DirectPostJwt, Some("A256GCM,A128GCM")),
+    ] {
+        let req = npm.create_request(mode, enc);
+        let body = sdk_answer(&wallet, &req);
+        let v = npm.verify_response(&req, &body, &pki.iaca_der, NOW, None);
+        assert!(v.ok, "{mode:?} {enc:?} refused: {:?}", v.errors);
+        // Exactly the requested subset of the mDL's twelve elements.
+        assert_eq!(v.disclosed, expected_disclosed(), "{mode:?}");
+        if mode.encrypted() {
+            // The wallet's JWE, decrypted by jose.
+            assert_eq!(v.raw["jwe_header"]["alg"], "ECDH-ES");
+        }
+    }
+}
+
+#[test]
+#[ignore = "needs Node and the npm verifier: bash scripts/node-interop.sh oid4vp-verifier"]
+fn npm_verifier_refuses_the_wallet_sdks_answer_for_another_origin_or_request() {
+    let pki = TestPki::new();
+    let (wallet, _dir) = sdk_wallet(&pki, 2);
+    let npm = NpmVerifier::new();
+    // Bound to ORIGIN; checked as if the verifier's page were elsewhere.
+    let req = npm.create_request(Mode::DcApi, None);
+    let body = sdk_answer(&wallet, &req);
+    let v = npm.verify_response(
+        &req,
+        &body,
+        &pki.iaca_der,
+        NOW,
+        Some("https://other.example"),
+    );
+    assert!(!v.ok, "accepted under another origin: {:?}", v.raw);
+    // An answer to one request is not an answer to another (another key and nonce).
+    let first = npm.create_request(Mode::DcApiJwt, None);
+    let second = npm.create_request(Mode::DcApiJwt, None);
+    let body = sdk_answer(&wallet, &first);
+    let v = npm.verify_response(&second, &body, &pki.iaca_der, NOW, None);
+    assert!(!v.ok, "accepted for another request: {:?}", v.raw);
+}
