@@ -32,7 +32,7 @@ pub const SELF_ISSUED_AUD: &str = "https://self-issued.me/v2";
 pub fn sign_request_object(
     request: &AuthorizationRequest,
     signer: &dyn Signer,
-    chain: &[Vec<u8>],
+    chain: &[impl AsRef<[u8]>],
 ) -> Result<String, JoseError> {
     let mut claims = request.to_json();
     if let Json::Object(map) = &mut claims {
