@@ -138,6 +138,12 @@ pub fn to_jwk(key: &PublicKey) -> Json {
 /// required members in lexicographic order without whitespace (`crv`, `kty`, `x`, `y` for EC;
 /// `crv`, `kty`, `x` for OKP, RFC 8037 §2). This is DPoP's `jkt` (RFC 9449 §6.1).
 pub fn thumbprint(key: &PublicKey) -> String {
+    b64url(thumbprint_bytes(key))
+}
+
+/// The raw RFC 7638 JWK SHA-256 thumbprint of `key` (what [`thumbprint`] encodes): OpenID4VP's
+/// SessionTranscript hashes the verifier's encryption key by these bytes.
+pub fn thumbprint_bytes(key: &PublicKey) -> [u8; 32] {
     // Every value is a fixed curve name or base64url, so none needs JSON escaping.
     let canonical = match ec_coordinates(key) {
         Some((x, y)) => format!(
@@ -151,5 +157,5 @@ pub fn thumbprint(key: &PublicKey) -> String {
             b64url(key.to_sec1())
         ),
     };
-    b64url(Sha256::digest(canonical.as_bytes()))
+    Sha256::digest(canonical.as_bytes()).into()
 }

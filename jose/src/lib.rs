@@ -1,6 +1,6 @@
-//! JOSE (RFC 7515/7517/7518/7638) shared by the issuer and both SDKs: the compact-JWS reader
-//! ([`jws`]), public JWKs and their RFC 7638 thumbprints ([`jwk`]), compact-JWS signing
-//! ([`sign`]).
+//! JOSE (RFC 7515/7516/7517/7518/7638) shared by the issuer and both SDKs: the compact-JWS
+//! reader ([`jws`]), public JWKs and their RFC 7638 thumbprints ([`jwk`]), compact-JWS signing
+//! ([`sign`]), and compact JWE with ECDH-ES for OpenID4VP's encrypted responses ([`jwe`]).
 //!
 //! # Signatures go through the project's seam
 //!
@@ -33,6 +33,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod jwe;
 pub mod jwk;
 pub mod jws;
 pub mod sign;
