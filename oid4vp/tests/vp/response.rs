@@ -1,5 +1,7 @@
+use mdoc_jose::jwe::{ContentEncryption, JweError};
 use mdoc_oid4vp::request::{AuthorizationRequest, ClientMetadata, Jwks, ResponseMode};
 use mdoc_oid4vp::response::*;
+use mso::crypto::ecdh::AgreementKey;
 use mso::model::{Handover, SessionTranscript};
 use serde_json::json;
 
@@ -178,7 +180,7 @@ fn handovers_match_the_openid4vp_b26_examples() {
     );
     let thumbprint = r.encryption_key().unwrap().unwrap().thumbprint();
     assert_eq!(
-        thumbprint,
+        thumbprint.to_vec(),
         hex("4283ec927ae0f208daaa2d026a814f2b22dca52cf85ffa8f3f8626c6bd669047")
     );
     let h = handover(&r, None).unwrap();
@@ -210,5 +212,77 @@ fn handovers_match_the_openid4vp_b26_examples() {
     assert_eq!(
         handover(&r, None).unwrap_err(),
         ResponseError::Handover("client_id is missing")
+    );
+}
+
+fn p256_scalar() -> [u8; 32] {
+    let mut d = [0u8; 32];
+    d[31] = 7;
+    d[0] = 0x11;
+    d
+}
+
+#[test]
+fn encrypted_response_round_trips_through_the_request_key() {
+    let private = AgreementKey::from_scalar(mso::crypto::Curve::P256, &p256_scalar()).unwrap();
+    let mut j = dc_api_jwt(&private.public_key());
+    j["client_metadata"]["encrypted_response_enc_values_supported"] = json!(["A256GCM"]);
+    let r = AuthorizationRequest::from_json(&serde_json::to_vec(&j).unwrap()).unwrap();
+    let params = ResponseParams {
+        vp_token: token(),
+        state: None,
+    };
+    let jwe = encrypt_response(&r, &params).unwrap();
+    let header = mdoc_jose::jwe::peek_header(&jwe, 1 << 20).unwrap();
+    assert_eq!(header.enc, ContentEncryption::A256Gcm);
+    assert_eq!(header.kid.as_deref(), Some("k1"));
+    assert_eq!(
+        decrypt_response(&jwe, &private, "k1", SUPPORTED_ENCS).unwrap(),
+        params
+    );
+    // Another kid, another key, an enc the verifier does not accept, a changed byte.
+    assert_eq!(
+        decrypt_response(&jwe, &private, "k2", SUPPORTED_ENCS).unwrap_err(),
+        ResponseError::Kid
+    );
+    let other = AgreementKey::from_scalar(mso::crypto::Curve::P256, &[0x22; 32]).unwrap();
+    assert_eq!(
+        decrypt_response(&jwe, &other, "k1", SUPPORTED_ENCS).unwrap_err(),
+        ResponseError::Jwe(JweError::DecryptionFailed)
+    );
+    assert_eq!(
+        decrypt_response(&jwe, &private, "k1", &[ContentEncryption::A128Gcm]).unwrap_err(),
+        ResponseError::Jwe(JweError::EncNotAccepted(ContentEncryption::A256Gcm))
+    );
+    let mut tampered = jwe.clone().into_bytes();
+    let i = tampered.len() - 30;
+    tampered[i] = if tampered[i] == b'A' { b'B' } else { b'A' };
+    assert!(decrypt_response(
+        std::str::from_utf8(&tampered).unwrap(),
+        &private,
+        "k1",
+        SUPPORTED_ENCS
+    )
+    .is_err());
+    // The verifier lists only an enc this crate lacks; a clear mode has nothing to encrypt to.
+    let mut j2 = j.clone();
+    j2["client_metadata"]["encrypted_response_enc_values_supported"] = json!(["A128CBC-HS256"]);
+    let r2 = AuthorizationRequest::from_json(&serde_json::to_vec(&j2).unwrap()).unwrap();
+    assert_eq!(
+        encrypt_response(&r2, &params).unwrap_err(),
+        ResponseError::NoCommonEnc
+    );
+    j2["response_mode"] = json!("dc_api");
+    let r3 = AuthorizationRequest::from_json(&serde_json::to_vec(&j2).unwrap()).unwrap();
+    assert_eq!(
+        encrypt_response(&r3, &params).unwrap_err(),
+        ResponseError::NotEncrypted
+    );
+    // The body carries the JWE the verifier decrypts.
+    let body = direct_post_jwt_body(&jwe);
+    let back = parse_direct_post_jwt_body(body.as_bytes()).unwrap();
+    assert_eq!(
+        decrypt_response(&back, &private, "k1", SUPPORTED_ENCS).unwrap(),
+        params
     );
 }
