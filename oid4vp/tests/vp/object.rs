@@ -294,3 +294,74 @@ fn url_client_id_and_wallet_nonce_must_match() {
         RequestError::WalletNonce
     );
 }
+
+#[test]
+fn every_changed_character_of_a_request_object_is_refused() {
+    let pki = pki();
+    let jwt = sign(&pki, &request(&format!("x509_san_dns:{DNS}")));
+    let anchors = anchors(&pki);
+    let ctx = RequestContext::default();
+    for i in 0..jwt.len() {
+        let mut b = jwt.clone().into_bytes();
+        b[i] = match b[i] {
+            b'.' => b'A',
+            b'A' => b'B',
+            _ => b'A',
+        };
+        let changed = String::from_utf8(b).unwrap();
+        assert!(
+            verify_request_object(&changed, &anchors, AT, &DefaultVerifier, &ctx).is_err(),
+            "accepted with character {i} changed"
+        );
+    }
+}
+
+#[test]
+fn dc_api_protocols_dispatch_to_the_right_check() {
+    use mdoc_oid4vp::request::{dc_api_request, PROTOCOL_SIGNED, PROTOCOL_UNSIGNED};
+    let pki = pki();
+    let a = anchors(&pki);
+    let mut j = dc_api_jwt(&enc_key());
+    let unsigned = dc_api_request(
+        PROTOCOL_UNSIGNED,
+        &bytes(&j),
+        ORIGIN,
+        &a,
+        AT,
+        &DefaultVerifier,
+    )
+    .unwrap();
+    assert!(unsigned.verifier.is_none());
+    j["client_id"] = json!(format!("x509_san_dns:{DNS}"));
+    j["expected_origins"] = json!([ORIGIN]);
+    let jwt = sign(&pki, &AuthorizationRequest::from_json(&bytes(&j)).unwrap());
+    let data = bytes(&json!({ "request": jwt }));
+    let signed = dc_api_request(PROTOCOL_SIGNED, &data, ORIGIN, &a, AT, &DefaultVerifier).unwrap();
+    assert_eq!(signed.client_id, Some(ClientId::X509SanDns(DNS.into())));
+    // Signed data under the unsigned protocol is not a request; the multi-signed form is refused.
+    assert!(dc_api_request(PROTOCOL_UNSIGNED, &data, ORIGIN, &a, AT, &DefaultVerifier).is_err());
+    assert_eq!(
+        dc_api_request(
+            "openid4vp-v1-multisigned",
+            &data,
+            ORIGIN,
+            &a,
+            AT,
+            &DefaultVerifier
+        )
+        .unwrap_err(),
+        RequestError::Protocol("openid4vp-v1-multisigned".into())
+    );
+    assert!(matches!(
+        dc_api_request(
+            PROTOCOL_SIGNED,
+            &bytes(&j),
+            ORIGIN,
+            &a,
+            AT,
+            &DefaultVerifier
+        )
+        .unwrap_err(),
+        RequestError::Malformed(_)
+    ));
+}
