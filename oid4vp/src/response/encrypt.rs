@@ -7,7 +7,7 @@ use mso::crypto::ecdh::AgreementKey;
 use super::error::ResponseError;
 use super::limits::MAX_RESPONSE_LEN;
 use super::token::ResponseParams;
-use crate::request::AuthorizationRequest;
+use crate::request::model::AuthorizationRequest;
 
 /// The `enc` values this crate encrypts and decrypts, in the wallet's order of preference.
 pub const SUPPORTED_ENCS: &[ContentEncryption] =

@@ -2,7 +2,7 @@
 
 use mdoc_jose::jwe::JweError;
 
-use crate::request::RequestError;
+use crate::request::error::RequestError;
 
 /// Why a response was refused. Values echoed from the input are shortened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,7 +4,7 @@
 use mso::model::Handover;
 
 use super::error::ResponseError;
-use crate::request::AuthorizationRequest;
+use crate::request::model::AuthorizationRequest;
 
 /// The handover for `request`:
 ///
