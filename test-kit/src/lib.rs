@@ -22,4 +22,5 @@ pub mod pki;
 pub mod reader;
 pub mod softhsm;
 pub mod tsa;
+pub mod verifier;
 pub mod vical;

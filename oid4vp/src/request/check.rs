@@ -66,7 +66,7 @@ pub(crate) fn check_channel(
 }
 
 /// Reads `client_id` for a prefix check; refuses the prefixes this wallet does not take.
-pub(crate) fn client_id(request: &AuthorizationRequest) -> Result<ClientId, RequestError> {
+pub(crate) fn read_client_id(request: &AuthorizationRequest) -> Result<ClientId, RequestError> {
     let raw = request
         .client_id
         .as_deref()
@@ -123,7 +123,7 @@ pub fn parse_unsigned(
             verifier: None,
         });
     }
-    let id = client_id(&request)?;
+    let id = read_client_id(&request)?;
     match &id {
         ClientId::RedirectUri(uri) => {
             if Some(uri.as_str()) != request.response_target() {

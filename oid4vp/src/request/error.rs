@@ -171,6 +171,9 @@ pub enum RequestError {
     /// The wallet sent a `wallet_nonce` and the request object does not carry it back.
     #[error("request object wallet_nonce differs from the one the wallet sent")]
     WalletNonce,
+    /// A DC API exchange protocol other than openid4vp-v1-unsigned or openid4vp-v1-signed.
+    #[error("DC API protocol {0:?} is not supported")]
+    Protocol(String),
     /// A request URL with both `request` and `request_uri`, or neither and no parameters, or a
     /// `request_uri_method` other than get/post.
     #[error("request URL: {0}")]

@@ -1,10 +1,12 @@
 //! OpenID4VP 1.0 authorization requests for `mso_mdoc`: the model ([`model`]), client
 //! identifier prefixes ([`client_id`]), the checks that depend on the channel ([`check`]),
-//! signed request objects ([`object`]) and request URLs ([`url`]). Every bound is in
+//! signed request objects ([`object`]), request URLs ([`url`]) and
+//! Digital Credentials API requests ([`dc_api`]). Every bound is in
 //! [`limits`]; every refusal is a [`RequestError`].
 
 pub mod check;
 pub mod client_id;
+pub mod dc_api;
 pub mod error;
 pub mod limits;
 pub mod model;
@@ -13,6 +15,7 @@ pub mod url;
 
 pub use check::{parse_unsigned, RequestContext, VerifiedRequest, VerifierIdentity};
 pub use client_id::{ClientId, ClientIdError};
+pub use dc_api::{dc_api_request, PROTOCOL_SIGNED, PROTOCOL_UNSIGNED};
 pub use error::RequestError;
 pub use model::{
     AuthorizationRequest, ClientMetadata, EncryptionKey, Jwks, ResponseMode, DEFAULT_ENC,

@@ -3,8 +3,7 @@
 //! arrived (signed or not, over the DC API or not); [`super::check`] and [`super::object`] add
 //! those.
 
-use mdoc_jose::jwk::{from_jwk, thumbprint};
-use mdoc_jose::jws::b64url_decode;
+use mdoc_jose::jwk::{from_jwk, thumbprint_bytes};
 use mso::crypto::{Curve, PublicKey};
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
@@ -104,9 +103,8 @@ pub struct EncryptionKey {
 impl EncryptionKey {
     /// The RFC 7638 JWK SHA-256 thumbprint as raw bytes: the handover's `jwkThumbprint`
     /// (B.2.6.1, B.2.6.2).
-    pub fn thumbprint(&self) -> Vec<u8> {
-        // `thumbprint` returns base64url of the 32-byte digest; decoding it cannot fail.
-        b64url_decode(&thumbprint(&self.key)).unwrap_or_default()
+    pub fn thumbprint(&self) -> [u8; 32] {
+        thumbprint_bytes(&self.key)
     }
 }
 

@@ -15,7 +15,9 @@ use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::check::{check_channel, client_id, RequestContext, VerifiedRequest, VerifierIdentity};
+use super::check::{
+    check_channel, read_client_id, RequestContext, VerifiedRequest, VerifierIdentity,
+};
 use super::client_id::ClientId;
 use super::error::RequestError;
 use super::limits::{MAX_REQUEST_LEN, MAX_X5C_LEN};
@@ -32,7 +34,7 @@ pub const SELF_ISSUED_AUD: &str = "https://self-issued.me/v2";
 pub fn sign_request_object(
     request: &AuthorizationRequest,
     signer: &dyn Signer,
-    chain: &[Vec<u8>],
+    chain: &[impl AsRef<[u8]>],
 ) -> Result<String, JoseError> {
     let mut claims = request.to_json();
     if let Json::Object(map) = &mut claims {
@@ -137,7 +139,7 @@ pub fn verify_request_object(
         }
     }
 
-    let id = client_id(&request)?;
+    let id = read_client_id(&request)?;
     let dns_names = leaf
         .san_dns_names()
         .map_err(|e| RequestError::Certificate(e.to_string()))?;

@@ -1,6 +1,8 @@
 //! Why a response body or VP Token was refused, or a handover could not be made.
 
-use crate::request::RequestError;
+use mdoc_jose::jwe::JweError;
+
+use crate::request::error::RequestError;
 
 /// Why a response was refused. Values echoed from the input are shortened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -52,6 +54,18 @@ pub enum ResponseError {
     /// lacks (`client_id`, a response URI, the encryption key).
     #[error("handover: {0}")]
     Handover(&'static str),
+    /// The request's mode is not an encrypted one.
+    #[error("the request's response_mode is not encrypted")]
+    NotEncrypted,
+    /// None of the verifier's `encrypted_response_enc_values_supported` is supported here.
+    #[error("no content encryption in common with the verifier")]
+    NoCommonEnc,
+    /// The JWE was refused or could not be made.
+    #[error("response JWE: {0}")]
+    Jwe(JweError),
+    /// The JWE header does not name the request's encryption key by its `kid` (§8.3).
+    #[error("response JWE kid is not the request's encryption key")]
+    Kid,
     /// The request's encryption key could not be read.
     #[error("handover: {0}")]
     EncryptionKey(RequestError),

@@ -4,7 +4,7 @@
 use mso::model::Handover;
 
 use super::error::ResponseError;
-use crate::request::AuthorizationRequest;
+use crate::request::model::AuthorizationRequest;
 
 /// The handover for `request`:
 ///
@@ -20,7 +20,7 @@ pub fn handover(
     let jwk_thumbprint = request
         .encryption_key()
         .map_err(ResponseError::EncryptionKey)?
-        .map(|k| k.thumbprint());
+        .map(|k| k.thumbprint().to_vec());
     if request.response_mode.is_dc_api() {
         let origin = dc_api_origin.ok_or(ResponseError::Handover("dc_api needs the origin"))?;
         return Ok(Handover::OpenId4VpDcApi {
