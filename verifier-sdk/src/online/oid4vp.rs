@@ -6,16 +6,15 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use mdoc_jose::jwe::{self, ContentEncryption, JweError};
+use mdoc_jose::jwe::{ContentEncryption, JweError};
 use mdoc_jose::jwk::to_jwk;
 use mdoc_oid4vp::dcql::DcqlQuery;
 use mdoc_oid4vp::request::{
     sign_request_object, AuthorizationRequest, ClientMetadata, Jwks, ResponseMode,
 };
-use mdoc_oid4vp::response::limits::MAX_RESPONSE_LEN;
 use mdoc_oid4vp::response::{
-    body_kind, handover, parse_dc_api_jwt_response, parse_dc_api_response, parse_direct_post_body,
-    parse_direct_post_jwt_body, BodyKind, ResponseError, ResponseParams,
+    body_kind, decrypt_response, handover, parse_dc_api_jwt_response, parse_dc_api_response,
+    parse_direct_post_body, parse_direct_post_jwt_body, BodyKind, ResponseError, ResponseParams,
 };
 use mso::crypto::ecdh::AgreementKey;
 use mso::crypto::{Signer as _, SoftwareKey};
@@ -324,45 +323,22 @@ impl OpenId4VpRequest {
     }
 
     fn decrypt(&self, jwe: &str, key: &ResponseKey) -> Result<ResponseParams> {
-        let header = jwe::peek_header(jwe, MAX_RESPONSE_LEN).map_err(jwe_error)?;
-        if header.kid.as_deref() != Some(key.kid.as_str()) {
-            return Err(refused(
+        decrypt_response(jwe, &key.key, &key.kid, &[key.enc]).map_err(|e| match e {
+            ResponseError::Jwe(JweError::DecryptionFailed) | ResponseError::Kid => refused(
                 ResponseRefusal::NotForThisKey,
-                "the JWE names another key",
-            ));
-        }
-        if header.enc != key.enc {
-            return Err(refused(
+                "the response is not encrypted to this request's key",
+            ),
+            ResponseError::Jwe(JweError::EncNotAccepted(enc)) => refused(
                 ResponseRefusal::WrongEncryption,
-                format!("enc {} was not offered", header.enc.name()),
-            ));
-        }
-        let decrypted =
-            jwe::decrypt(jwe, &key.key, &[key.enc], MAX_RESPONSE_LEN).map_err(jwe_error)?;
-        let payload: Json =
-            serde_json::from_slice(&decrypted.plaintext).map_err(|_| VerifierError::Malformed {
-                reason: "the decrypted response is not JSON".into(),
-            })?;
-        Ok(ResponseParams::from_json(&payload)?)
+                format!("enc {} was not offered", enc.name()),
+            ),
+            other => other.into(),
+        })
     }
 }
 
 fn form_url() -> form_urlencoded::Serializer<'static, String> {
     form_urlencoded::Serializer::new(String::new())
-}
-
-/// JWE failures: a tag mismatch is a response for another key; the rest are malformed or
-/// unsupported input.
-fn jwe_error(e: JweError) -> VerifierError {
-    match e {
-        JweError::DecryptionFailed => refused(
-            ResponseRefusal::NotForThisKey,
-            "the response does not decrypt with this request's key",
-        ),
-        other => VerifierError::Malformed {
-            reason: format!("JWE: {other}"),
-        },
-    }
 }
 
 impl ResponseEncryption {

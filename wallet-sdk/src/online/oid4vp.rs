@@ -7,15 +7,14 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use mdoc_jose::jwe::{self, ContentEncryption, EncryptParams};
 use mdoc_oid4vp::dcql::{Candidate, CandidateElement, DcqlQuery, Match};
 use mdoc_oid4vp::request::{
-    parse_request_url, parse_unsigned, verify_request_object, EncryptionKey, RequestContext,
+    dc_api_request, parse_request_url, verify_request_object, AuthorizationRequest, RequestContext,
     RequestUrl, ResponseMode, VerifiedRequest,
 };
 use mdoc_oid4vp::response::{
-    dc_api_jwt_response, dc_api_response, direct_post_body, direct_post_jwt_body, error_body,
-    handover, ErrorResponse, ResponseParams, VpToken,
+    dc_api_jwt_response, dc_api_response, direct_post_body, direct_post_jwt_body, encrypt_response,
+    error_body, handover, ErrorResponse, ResponseParams, VpToken,
 };
 use mso::cbor::Value;
 use mso::crypto::DefaultVerifier;
@@ -32,13 +31,6 @@ use crate::credentials::CredentialRecord;
 use crate::error::{Result, WalletError};
 use crate::wallet::Wallet;
 
-/// The Digital Credentials API protocol identifiers of OpenID4VP 1.0 (Appendix A.1).
-const PROTOCOL_UNSIGNED: &str = "openid4vp-v1-unsigned";
-const PROTOCOL_SIGNED: &str = "openid4vp-v1-signed";
-
-/// The content encryptions this wallet can use, in its order of preference.
-const ENCS: [&str; 2] = ["A128GCM", "A256GCM"];
-
 /// Where the answer goes.
 enum Target {
     Post { url: String },
@@ -47,9 +39,7 @@ enum Target {
 
 /// An OpenID4VP request read and matched against the wallet's credentials.
 pub(crate) struct OpenId4Vp {
-    mode: ResponseMode,
-    state: Option<String>,
-    key: Option<(EncryptionKey, ContentEncryption)>,
+    request: AuthorizationRequest,
     target: Target,
     pub(crate) transcript: SessionTranscript,
 }
@@ -121,30 +111,15 @@ impl OpenId4Vp {
                 data_json,
                 origin,
             } => {
-                let context = RequestContext {
-                    dc_api_origin: Some(origin.clone()),
-                    ..RequestContext::default()
-                };
-                let verified = match protocol.as_str() {
-                    PROTOCOL_UNSIGNED => {
-                        parse_unsigned(data_json.as_bytes(), &context).map_err(request_error)?
-                    }
-                    PROTOCOL_SIGNED => {
-                        let data: Json = crate::json::parse(data_json.as_bytes(), "request")?;
-                        let jwt = data.get("request").and_then(Json::as_str).ok_or_else(|| {
-                            WalletError::Protocol {
-                                reason: "a signed request's data has no request object".into(),
-                            }
-                        })?;
-                        verify_request_object(jwt, &anchors, when, &DefaultVerifier, &context)
-                            .map_err(request_error)?
-                    }
-                    other => {
-                        return Err(WalletError::Unsupported {
-                            reason: format!("Digital Credentials API protocol {other:?}"),
-                        })
-                    }
-                };
+                let verified = dc_api_request(
+                    protocol,
+                    data_json.as_bytes(),
+                    origin,
+                    &anchors,
+                    when,
+                    &DefaultVerifier,
+                )
+                .map_err(request_error)?;
                 (verified, Some(origin.clone()), Some(protocol.clone()))
             }
             OnlineRequest::Url { url } => {
@@ -195,20 +170,6 @@ impl OpenId4Vp {
         }
         let matched = query.evaluate(&candidates);
         let (credentials, offered) = consent_items(&query, &matched, &candidates);
-        let key = match request.encryption_key().map_err(request_error)? {
-            Some(key) => {
-                let enc = request
-                    .client_metadata
-                    .as_ref()
-                    .and_then(|m| m.response_enc(&ENCS))
-                    .and_then(ContentEncryption::from_name)
-                    .ok_or_else(|| WalletError::Unsupported {
-                        reason: "none of the verifier's response encryptions".into(),
-                    })?;
-                Some((key, enc))
-            }
-            None => None,
-        };
         let handover = handover(request, origin.as_deref()).map_err(|e| WalletError::Protocol {
             reason: format!("OpenID4VP request refused: {e}"),
         })?;
@@ -236,9 +197,7 @@ impl OpenId4Vp {
         };
         Ok((
             OpenId4Vp {
-                mode: request.response_mode,
-                state: request.state.clone(),
-                key,
+                request: verified.request.clone(),
                 target,
                 transcript: SessionTranscript::online(&handover),
             },
@@ -255,27 +214,18 @@ impl OpenId4Vp {
         }
         let params = ResponseParams {
             vp_token,
-            state: self.state.clone(),
+            state: self.request.state.clone(),
         };
-        let jwe = match &self.key {
-            Some((key, enc)) => Some(
-                jwe::encrypt(
-                    &key.key,
-                    &EncryptParams {
-                        enc: *enc,
-                        kid: Some(&key.kid),
-                        apu: None,
-                        apv: None,
-                    },
-                    params.to_json().to_string().as_bytes(),
-                )
-                .map_err(|e| WalletError::Crypto {
+        let jwe = if self.request.response_mode.is_encrypted() {
+            Some(
+                encrypt_response(&self.request, &params).map_err(|e| WalletError::Crypto {
                     reason: format!("encrypting the response: {e}"),
                 })?,
-            ),
-            None => None,
+            )
+        } else {
+            None
         };
-        let body = match (self.mode, &jwe) {
+        let body = match (self.request.response_mode, &jwe) {
             (ResponseMode::DirectPost, _) => direct_post_body(&params),
             (ResponseMode::DcApi, _) => dc_api_response(&params.vp_token).to_string(),
             (ResponseMode::DirectPostJwt, Some(jwe)) => direct_post_jwt_body(jwe),
@@ -306,13 +256,13 @@ impl OpenId4Vp {
     /// The `access_denied` error response for the `direct_post` modes (over the Digital
     /// Credentials API the platform reports the refusal).
     pub(crate) fn decline(&self) -> Result<Option<OnlineAnswer>> {
-        if self.mode.is_dc_api() {
+        if self.request.response_mode.is_dc_api() {
             return Ok(None);
         }
         let error = ErrorResponse {
             error: "access_denied".into(),
             description: None,
-            state: self.state.clone(),
+            state: self.request.state.clone(),
         };
         Ok(Some(self.send(error_body(&error, false))))
     }
