@@ -31,6 +31,9 @@ fn the_main_job_walks_through_the_whole_system() {
         "holder approves 6",
         "verifier SDK: trust store synced from",
         "checks passed — verdict: VALID",
+        "openid4vp-v1-unsigned request",
+        "the holder approves what the query asks for (age_over_18, family_name)",
+        "decrypted and verified: ACCEPTED (disclosed: age_over_18=true, family_name=",
         "verdict: REFUSED (revoked",
         "result: issued → verified in person and online → revoked → refused, as expected",
     ] {
@@ -45,7 +48,7 @@ fn the_main_job_walks_through_the_whole_system() {
             .to_owned()
     };
     assert!(line("/oid4vci/token").contains("transaction code"));
-    assert!(line("/oid4vci/credential").contains("2 key proof(s)"));
+    assert!(line("/oid4vci/credential").contains("3 key proof(s)"));
     let notified = line("/oid4vci/notification");
     assert!(
         notified.contains("event credential_accepted") && notified.contains("→ 204"),

@@ -138,8 +138,8 @@ const APPROVED: [&str; 6] = [
 ];
 
 /// MSOs the wallet asks for: each presentation uses an unused one (the wallet SDK's default
-/// policy), and the walkthrough presents twice.
-const BATCH: u32 = 2;
+/// policy), and the walkthrough presents three times (in person, online, in person again).
+const BATCH: u32 = 3;
 
 fn pem(label: &str, der: &[u8]) -> String {
     let b64 = base64::engine::general_purpose::STANDARD.encode(der);
