@@ -22,4 +22,4 @@ pub use model::{
     RESPONSE_TYPE,
 };
 pub use object::{sign_request_object, verify_request_object, REQUEST_OBJECT_TYP, SELF_ISSUED_AUD};
-pub use url::{parse_request_url, request_uri_url, RequestUriMethod, RequestUrl};
+pub use url::{parse_request_url, request_uri_url, request_url, RequestUriMethod, RequestUrl};

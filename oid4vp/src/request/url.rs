@@ -131,3 +131,34 @@ pub fn request_uri_url(
     }
     format!("{base}?{}", query.finish())
 }
+
+/// The verifier's request URL carrying the request by value (§5): `client_id` and the signed
+/// `request` object when there is one, else every parameter of `request` (objects and arrays
+/// JSON-serialized, as [`parse_request_url`] reads them back). `base` is the wallet's scheme
+/// or universal link, e.g. `openid4vp://`.
+pub fn request_url(
+    base: &str,
+    request: &super::model::AuthorizationRequest,
+    request_object: Option<&str>,
+) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    match request_object {
+        Some(jwt) => {
+            if let Some(id) = &request.client_id {
+                query.append_pair("client_id", id);
+            }
+            query.append_pair("request", jwt);
+        }
+        None => {
+            if let Json::Object(params) = request.to_json() {
+                for (name, value) in &params {
+                    match value {
+                        Json::String(s) => query.append_pair(name, s),
+                        other => query.append_pair(name, &other.to_string()),
+                    };
+                }
+            }
+        }
+    }
+    format!("{base}?{}", query.finish())
+}

@@ -10,7 +10,8 @@ use mdoc_jose::jwe::{ContentEncryption, JweError};
 use mdoc_jose::jwk::to_jwk;
 use mdoc_oid4vp::dcql::DcqlQuery;
 use mdoc_oid4vp::request::{
-    sign_request_object, AuthorizationRequest, ClientMetadata, Jwks, ResponseMode,
+    request_uri_url, request_url, sign_request_object, AuthorizationRequest, ClientMetadata, Jwks,
+    RequestUriMethod, ResponseMode,
 };
 use mdoc_oid4vp::response::{
     body_kind, decrypt_response, handover, parse_dc_api_jwt_response, parse_dc_api_response,
@@ -225,29 +226,30 @@ impl OpenId4VpRequest {
                 },
             };
         }
-        let mut url = form_url();
-        match &self.request_object {
-            Some(jwt) => {
-                if let Some(id) = &self.request.client_id {
-                    url.append_pair("client_id", id);
-                }
-                url.append_pair("request", jwt);
-            }
-            None => {
-                // By value: objects are JSON-serialized strings (§5.1).
-                for (k, v) in request_json.as_object().into_iter().flatten() {
-                    match v {
-                        Json::String(s) => url.append_pair(k, s),
-                        other => url.append_pair(k, &other.to_string()),
-                    };
-                }
-            }
-        }
         VerifierRequest {
             protocol: PROTOCOL_URL.into(),
             data_json: request_json.to_string(),
-            authorization_url: Some(format!("openid4vp://?{}", url.finish())),
+            authorization_url: Some(request_url(
+                "openid4vp://",
+                &self.request,
+                self.request_object.as_deref(),
+            )),
             request_object: self.request_object.clone(),
+        }
+    }
+
+    /// The `openid4vp://` URL naming `request_uri` where the app serves the request object.
+    pub(crate) fn by_reference(&self, request_uri: &str) -> Result<String> {
+        match (&self.request_object, &self.request.client_id) {
+            (Some(_), Some(client_id)) if !self.mode.is_dc_api() => Ok(request_uri_url(
+                "openid4vp://",
+                client_id,
+                request_uri,
+                RequestUriMethod::Get,
+            )),
+            _ => Err(VerifierError::invalid_argument(
+                "only a signed request by URL can be passed by reference",
+            )),
         }
     }
 
@@ -335,10 +337,6 @@ impl OpenId4VpRequest {
             other => other.into(),
         })
     }
-}
-
-fn form_url() -> form_urlencoded::Serializer<'static, String> {
-    form_urlencoded::Serializer::new(String::new())
 }
 
 impl ResponseEncryption {

@@ -134,6 +134,19 @@ impl OnlineVerifier {
         }
     }
 
+    /// For a signed OpenID4VP request by URL, the `openid4vp://` URL that passes it by
+    /// reference (`client_id` and `request_uri`): the app serves
+    /// [`VerifierRequest::request_object`] at `request_uri` (`Content-Type:
+    /// application/oauth-authz-req+jwt`), which keeps the QR code small.
+    pub fn authorization_url_by_reference(&self, request_uri: String) -> Result<String> {
+        match &self.request {
+            Request::OpenId4Vp(r) => r.by_reference(&request_uri),
+            Request::AnnexC(_) => Err(VerifierError::invalid_argument(
+                "an Annex C request goes through the Digital Credentials API",
+            )),
+        }
+    }
+
     /// The request's nonce (for Annex C, the EncryptionInfo nonce in base64url).
     pub fn nonce(&self) -> String {
         match &self.request {

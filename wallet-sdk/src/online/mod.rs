@@ -9,6 +9,7 @@
 //! in `mso`.
 
 mod annex_c;
+mod fetch;
 mod oid4vp;
 mod pending;
 mod types;

@@ -459,3 +459,101 @@ fn claims_the_query_did_not_ask_for_are_named() {
     let v = verifier(ResponseMode::DcApi);
     assert!(verify(&f, &v, forged_dc_api(&f, &v, &ALL)).unwrap().valid);
 }
+
+/// The verifier's web server as the wallet's HTTP client sees it: serves one request object.
+struct RequestObjectServer {
+    uri: String,
+    jwt: String,
+    asked: std::sync::Mutex<Vec<wallet_sdk::HttpRequest>>,
+}
+
+impl wallet_sdk::HttpClient for RequestObjectServer {
+    fn send(
+        &self,
+        request: wallet_sdk::HttpRequest,
+    ) -> Result<wallet_sdk::WalletHttpResponse, WalletError> {
+        self.asked.lock().unwrap().push(request.clone());
+        let found = request.url == self.uri;
+        Ok(wallet_sdk::WalletHttpResponse {
+            status: if found { 200 } else { 404 },
+            headers: vec![wallet_sdk::HttpHeader {
+                name: "content-type".into(),
+                value: "application/oauth-authz-req+jwt".into(),
+            }],
+            body: if found {
+                self.jwt.clone().into_bytes()
+            } else {
+                Vec::new()
+            },
+        })
+    }
+}
+
+#[test]
+fn a_signed_request_by_reference_is_fetched_then_verified() {
+    let f = Fixture::new();
+    f.holding(1);
+    let readers = ReaderPki::new("Nagoya Hotel Check-in");
+    f.wallet
+        .set_reader_trust_anchors(vec![readers.root_der.clone()])
+        .unwrap();
+    let mut c = config(ResponseMode::DirectPostJwt);
+    c.signer = Some(signer(&readers));
+    let v = OnlineVerifier::openid4vp(c).unwrap();
+    let uri = "https://verifier.example/request/abc";
+    let url = v.authorization_url_by_reference(uri.into()).unwrap();
+    assert!(url.starts_with("openid4vp://?client_id=x509_hash"), "{url}");
+    assert!(!url.contains("request="), "by reference only: {url}");
+    let server = Arc::new(RequestObjectServer {
+        uri: uri.into(),
+        jwt: v.request().request_object.unwrap(),
+        asked: Default::default(),
+    });
+    let resolved = f
+        .wallet
+        .resolve_online_request(url, server.clone())
+        .unwrap();
+    assert_eq!(server.asked.lock().unwrap().len(), 1);
+    let session = f
+        .wallet
+        .clone()
+        .start_online_presentation(resolved, at())
+        .unwrap();
+    assert_eq!(
+        session.consent_request().verifier.auth,
+        ReaderAuthStatus::Verified
+    );
+    let report = verify(
+        &f,
+        &v,
+        received(session.respond(approve(&ALL), at()).unwrap()),
+    )
+    .unwrap();
+    assert!(report.valid, "{report:?}");
+    // A request URL by value is handed back unchanged, with no request made.
+    let by_value = v.request().authorization_url.unwrap();
+    assert_eq!(
+        f.wallet
+            .resolve_online_request(by_value.clone(), server.clone())
+            .unwrap(),
+        OnlineRequest::Url { url: by_value }
+    );
+    assert_eq!(server.asked.lock().unwrap().len(), 1);
+    // A request_uri that is not https is refused before any request.
+    let e = f
+        .wallet
+        .resolve_online_request(
+            "openid4vp://?client_id=x509_hash%3Aabc&request_uri=http%3A%2F%2Fverifier.example%2Fr"
+                .into(),
+            server.clone(),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            WalletError::Protocol { .. } | WalletError::UrlRefused { .. }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(server.asked.lock().unwrap().len(), 1);
+}
