@@ -106,7 +106,7 @@ fn fetch_all(
 }
 
 /// Adds the lists referenced by the authenticated MSOs of `docs` to `options`.
-fn fetch_into(
+pub(crate) fn fetch_into(
     docs: &[&IssuerSigned],
     trust: &TrustStore,
     options: &mut VerificationOptions,

@@ -7,7 +7,8 @@
 //! - `verify/device_response_reference`: the verifier SDK's `verify_device_response` on the
 //!   same DeviceResponse, with the transcript given: the verification without the online layer;
 //! - `raw/p256_verify`: one ES256 verification through `DefaultVerifier` (two per document
-//!   make 0.5 the ceiling of any verifier);
+//!   make 0.5 the ceiling of any verifier); `raw/p256_ecdh`: one P-256 key agreement through
+//!   `mso::crypto::ecdh` (the JWE's; HPKE does its own);
 //! - `answer/oid4vp_dc_api_jwt`: the wallet SDK reads the request, matches the DCQL query
 //!   against its store, signs the DeviceResponse and encrypts it.
 //!
@@ -237,6 +238,16 @@ fn bench(c: &mut Criterion) {
                 .verify(Algorithm::Es256, &ds, &msg, &sig)
                 .unwrap()
         })
+    });
+    // One P-256 key agreement through mso (the JWE's ECDH-ES), the online layer's own
+    // public-key operation.
+    let ours =
+        mso::crypto::ecdh::AgreementKey::P256(p256::SecretKey::random(&mut rand_core::OsRng));
+    let theirs =
+        mso::crypto::ecdh::AgreementKey::P256(p256::SecretKey::random(&mut rand_core::OsRng))
+            .public_key();
+    g.bench_function("raw/p256_ecdh", |b| {
+        b.iter(|| ours.shared_secret(&theirs).unwrap())
     });
     g.bench_function("answer/oid4vp_dc_api_jwt", |b| {
         b.iter_batched(oid4vp, |v| answer(&wallet, &v), BatchSize::SmallInput)

@@ -486,7 +486,8 @@ fn present(wallet: Arc<Wallet>) -> Result<Presented> {
 /// The web verifier's online request: OpenID4VP 1.0 over the Digital Credentials API with an
 /// encrypted response (`dc_api.jwt`), a DCQL query for two mDL elements; the browser hands it
 /// to the wallet with the page's origin, the holder approves, and the verifier SDK decrypts
-/// the answer and verifies it over the request's SessionTranscript.
+/// the answer and verifies it over the request's SessionTranscript, fetching the MSO's status
+/// lists through its own HTTP stack.
 fn present_online(wallet: Arc<Wallet>, trust: Arc<TrustStore>) -> Result<OnlineVerificationReport> {
     const ORIGIN: &str = "https://verifier.example";
     let claim = |element: &str| ClaimQuery {
@@ -560,7 +561,14 @@ fn present_online(wallet: Arc<Wallet>, trust: Arc<TrustStore>) -> Result<OnlineV
         "     wallet SDK: DeviceResponse over the OpenID4VPDCAPIHandover transcript, encrypted as a JWE ({} bytes)",
         data_json.len()
     );
-    let report = verifier.verify_response(data_json, trust, default_verification_options(at))?;
+    let http = AppHttp::new()?;
+    let report = verifier.verify_response_online(
+        data_json,
+        trust,
+        default_verification_options(at),
+        http.clone(),
+    )?;
+    print_trace("verifier SDK", &http.take_exchanges());
     let disclosed: Vec<String> = report
         .presentations
         .iter()

@@ -9,6 +9,7 @@
 
 mod annex_c;
 mod config;
+mod message;
 mod oid4vp;
 mod origin;
 mod query;
@@ -20,9 +21,10 @@ pub use config::{
     AnnexCRequestConfig, ClaimQuery, ClaimValue, CredentialQuery, CredentialSet,
     OpenId4VpRequestConfig, RequestSigner, ResponseEncryption, ResponseMode,
 };
+pub use message::VerifierRequest;
 pub use origin::MAX_ORIGIN_LEN;
 pub use report::{
     ClaimRef, OnlineVerificationReport, QueryOutcome, QueryPresentation, ResponseFinding,
     ResponseRefusal,
 };
-pub use verifier::{OnlineVerifier, VerifierRequest};
+pub use verifier::OnlineVerifier;

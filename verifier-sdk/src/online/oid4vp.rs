@@ -26,10 +26,10 @@ use serde_json::{json, Value as Json};
 use sha2::{Digest, Sha256};
 
 use super::config::{OpenId4VpRequestConfig, RequestSigner, ResponseEncryption};
+use super::message::{Opened, VerifierRequest};
 use super::origin::check_origin;
 use super::query::dcql;
 use super::report::ResponseRefusal;
-use super::verifier::{Opened, VerifierRequest};
 use crate::error::{Result, VerifierError};
 
 /// The Digital Credentials API protocol identifiers of OpenID4VP 1.0 (Appendix A.1).

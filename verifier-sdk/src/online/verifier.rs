@@ -4,35 +4,22 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use mdoc_oid4vp::dcql::{DcqlQuery, Presented};
-use mso::model::SessionTranscript;
+use mso::cbor::{from_slice, Limits};
+use mso::model::{DeviceResponse, IssuerSigned};
 
 use super::annex_c::{AnnexCRequest, ANNEX_C_PROTOCOL};
 use super::config::{AnnexCRequestConfig, OpenId4VpRequestConfig};
+use super::message::{Opened, VerifierRequest};
 use super::oid4vp::OpenId4VpRequest;
 use super::query::{annex_c_query_id, check, presented};
 use super::report::{
     OnlineVerificationReport, QueryPresentation, ResponseFinding, ResponseRefusal,
 };
 use crate::error::{Result, VerifierError};
+use crate::fetch::{fetch_into, ListFetcher};
 use crate::report::{CheckKind, CheckOutcome, VerificationReport};
 use crate::trust::TrustStore;
 use crate::verify::{verify_response_bytes, Resolved, VerificationOptions};
-
-/// What the app hands to the wallet, by the channel the request uses.
-#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
-pub struct VerifierRequest {
-    /// The Digital Credentials API protocol identifier (`openid4vp-v1-unsigned`,
-    /// `openid4vp-v1-signed`, `org-iso-mdoc`); `openid4vp` for a request by URL.
-    pub protocol: String,
-    /// The Digital Credentials API request's `data` (JSON); for a request by URL, the
-    /// request's parameters as JSON.
-    pub data_json: String,
-    /// For `direct_post` modes, the `openid4vp://` URL to show as a QR code or open as a
-    /// link (the request by value, signed when a signer is configured).
-    pub authorization_url: Option<String>,
-    /// The signed request object (JWT), when a signer is configured.
-    pub request_object: Option<String>,
-}
 
 enum Request {
     OpenId4Vp(Box<OpenId4VpRequest>),
@@ -79,13 +66,6 @@ impl std::fmt::Debug for OnlineVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("OnlineVerifier").finish_non_exhaustive()
     }
-}
-
-/// A response opened and matched to its request: the DeviceResponses by query id (in
-/// response order) and the transcript they must be bound to.
-pub(crate) struct Opened {
-    pub(crate) presentations: Vec<(String, Vec<u8>)>,
-    pub(crate) transcript: SessionTranscript,
 }
 
 fn device_auth_failed(report: &VerificationReport) -> bool {
@@ -179,7 +159,33 @@ impl OnlineVerifier {
         trust: Arc<TrustStore>,
         options: VerificationOptions,
     ) -> Result<OnlineVerificationReport> {
-        let resolved = Resolved::new(&options)?;
+        self.verify(&response, &trust, options, None)
+    }
+
+    /// [`OnlineVerifier::verify_response`], with each MSO's status and identifier lists
+    /// fetched through the app's [`ListFetcher`] (only for an MSO whose issuer signature
+    /// verified under `trust`), as `verify_device_response_online` does in person.
+    pub fn verify_response_online(
+        &self,
+        response: String,
+        trust: Arc<TrustStore>,
+        options: VerificationOptions,
+        fetcher: Arc<dyn ListFetcher>,
+    ) -> Result<OnlineVerificationReport> {
+        self.verify(&response, &trust, options, Some(fetcher.as_ref()))
+    }
+}
+
+impl OnlineVerifier {
+    fn verify(
+        &self,
+        response: &str,
+        trust: &TrustStore,
+        options: VerificationOptions,
+        fetcher: Option<&dyn ListFetcher>,
+    ) -> Result<OnlineVerificationReport> {
+        // Checked before the response is read, so a bad option never answers the request.
+        Resolved::new(&options)?;
         let snapshot = trust.snapshot()?;
         let opened = {
             let mut answered = self
@@ -193,9 +199,9 @@ impl OnlineVerifier {
                 });
             }
             let opened = match &self.request {
-                Request::OpenId4Vp(r) => r.open(&response)?,
+                Request::OpenId4Vp(r) => r.open(response)?,
                 Request::AnnexC(r) => {
-                    let (device_response, transcript) = r.open(&response)?;
+                    let (device_response, transcript) = r.open(response)?;
                     Opened {
                         presentations: vec![(String::new(), device_response)],
                         transcript,
@@ -209,6 +215,18 @@ impl OnlineVerifier {
         let mut by_query: BTreeMap<String, Vec<Presented>> = BTreeMap::new();
         let mut findings = Vec::new();
         for (query_id, bytes) in &opened.presentations {
+            let mut options = options.clone();
+            if let Some(fetcher) = fetcher {
+                let response: DeviceResponse = from_slice(bytes, &Limits::DEFAULT)?;
+                let docs: Vec<&IssuerSigned> = response
+                    .documents
+                    .iter()
+                    .flatten()
+                    .map(|d| &d.issuer_signed)
+                    .collect();
+                fetch_into(&docs, trust, &mut options, fetcher)?;
+            }
+            let resolved = Resolved::new(&options)?;
             let report =
                 verify_response_bytes(bytes, &opened.transcript, None, &snapshot, &resolved)?;
             match &self.request {

@@ -12,7 +12,7 @@ use mso::model::{seal_response, DeviceRequest, EncryptionInfo, SessionTranscript
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::pending::Offered;
+use super::offered::Offered;
 use super::types::{OnlineConsentRequest, RequestedCredential, VerifierIdentity};
 use crate::consent::{reader_identity, ReaderAuthStatus, RequestedElement};
 use crate::disclose::available;

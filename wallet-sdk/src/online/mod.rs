@@ -10,6 +10,7 @@
 
 mod annex_c;
 mod fetch;
+mod offered;
 mod oid4vp;
 mod pending;
 mod types;

@@ -22,7 +22,7 @@ use mso::model::SessionTranscript;
 use serde_json::Value as Json;
 use time::OffsetDateTime;
 
-use super::pending::Offered;
+use super::offered::Offered;
 use super::types::{
     OnlineAnswer, OnlineConsentRequest, OnlineRequest, RequestedCredential, VerifierIdentity,
 };

@@ -8,18 +8,11 @@ use mso::model::DeviceResponse;
 use mso::present::Disclosure;
 
 use super::annex_c::{self, AnnexC};
+use super::offered::Offered;
 use super::oid4vp::OpenId4Vp;
 use super::types::{OnlineAnswer, OnlineApproval, OnlineConsentRequest, OnlineRequest};
 use crate::error::{Result, WalletError};
 use crate::wallet::Wallet;
-
-/// What the request may receive for one requested credential: the credential that would
-/// answer and the elements asked for that it holds.
-pub(crate) struct Offered {
-    pub(crate) doc_type: String,
-    pub(crate) credential_id: Option<String>,
-    pub(crate) elements: BTreeSet<(String, String)>,
-}
 
 pub(crate) enum Protocol {
     OpenId4Vp(Box<OpenId4Vp>),

@@ -557,3 +557,62 @@ fn a_signed_request_by_reference_is_fetched_then_verified() {
     );
     assert_eq!(server.asked.lock().unwrap().len(), 1);
 }
+
+#[test]
+fn an_x509_san_dns_verifier_is_bound_to_its_response_uri_host() {
+    use time::Duration;
+
+    let f = Fixture::new();
+    f.holding(1);
+    let when = test_kit::pki::AT;
+    let pki = test_kit::verifier::VerifierPki::new(
+        &["verifier.example"],
+        when - Duration::days(30),
+        when + Duration::days(300),
+    );
+    f.wallet
+        .set_reader_trust_anchors(vec![pki.root_der.clone()])
+        .unwrap();
+    let signer_of = |pki: &test_kit::verifier::VerifierPki| RequestSigner {
+        private_key: SigningPrivateKey::Pkcs8Der {
+            der: pki.leaf_key.to_pkcs8_der().unwrap().to_vec(),
+        },
+        certificate_chain: vec![pki.leaf_der.clone()],
+    };
+    let mut c = config(ResponseMode::DirectPostJwt);
+    c.client_id = Some("x509_san_dns:verifier.example".into());
+    c.signer = Some(signer_of(&pki));
+    let v = OnlineVerifier::openid4vp(c).unwrap();
+    let session = f
+        .wallet
+        .clone()
+        .start_online_presentation(delivered(&v, ORIGIN), at())
+        .unwrap();
+    let consent = session.consent_request();
+    assert_eq!(consent.verifier.auth, ReaderAuthStatus::Verified);
+    assert_eq!(
+        consent.verifier.client_id.as_deref(),
+        Some("x509_san_dns:verifier.example")
+    );
+    let report = verify(
+        &f,
+        &v,
+        received(session.respond(approve(&ALL), at()).unwrap()),
+    )
+    .unwrap();
+    assert!(report.valid, "{report:?}");
+
+    // The same certificate cannot speak for another response URI host.
+    let mut c = config(ResponseMode::DirectPostJwt);
+    c.client_id = Some("x509_san_dns:verifier.example".into());
+    c.response_uri = Some("https://collector.example/response".into());
+    c.signer = Some(signer_of(&pki));
+    let v = OnlineVerifier::openid4vp(c).unwrap();
+    let e = f
+        .wallet
+        .clone()
+        .start_online_presentation(delivered(&v, ORIGIN), at())
+        .unwrap_err();
+    assert!(matches!(e, WalletError::Protocol { .. }), "{e:?}");
+    assert_eq!(f.signs(), 1, "only the first request was answered");
+}
