@@ -15,16 +15,22 @@
 //!
 //! # Why not a JOSE crate
 //!
-//! None of the pure-Rust JOSE crates we looked at fits: `josekit` does ECDH-ES but needs
-//! OpenSSL, which the phone builds cannot take; `biscuit` encrypts only with AES key wrap,
-//! AES-GCM key wrap and `dir` (no ECDH-ES) and brings `ring`; `jwt-simple` has only
-//! `ECDH-ES+A128KW`/`+A256KW` (not the direct `ECDH-ES` OpenID4VP uses) over BoringSSL
-//! bindings; RustCrypto's `jose-jwe` is an early placeholder without ECDH-ES; `picky` and
-//! `compact_jwt` bring their own key types and large dependency trees, so the recipient's key
-//! could not be the project's [`AgreementKey`] (one ECDH for 18013-5 sessions, Annex C and
-//! this). The JOSE framing is small, so it is written here over maintained primitives
-//! (`concat-kdf`, `aes-gcm`, `p256`/`p384`), pinned by RFC 7518 Appendix C and proven against
-//! joserfc (`tests/interop.rs`).
+//! The issue asked for a maintained pure-Rust JOSE crate where one fits; none does (surveyed
+//! from their documentation and sources, December 2026):
+//!
+//! - `josekit` does ECDH-ES but needs OpenSSL, which the phone builds cannot take;
+//! - `biscuit`'s JWE has AES key wrap, AES-GCM key wrap and `dir` only, no ECDH-ES;
+//! - `jwt-simple` (0.12–0.15) has `ECDH-ES+A128KW`/`+A256KW` only, not the direct `ECDH-ES`
+//!   OpenID4VP uses, and its crypto is BoringSSL by default;
+//! - `compact_jwt` 0.5 has `ECDH-ES+A256KW` on P-256 only;
+//! - RustCrypto's `jose-jwe` is an early release without ECDH-ES;
+//! - `picky` and the young `reallyme-jose` (P-384 only with a non-default feature) bring their
+//!   own key types, so the recipient's key could not be the project's [`AgreementKey`], the one
+//!   ECDH of 18013-5 sessions, Annex C and this.
+//!
+//! The JOSE framing is small, so it is written here over maintained primitives (`concat-kdf`,
+//! `aes-gcm`, `p256`/`p384`), pinned by RFC 7518 Appendix C and proven against joserfc
+//! (`tests/jwe_interop.rs`).
 
 use aes_gcm::aead::AeadInPlace;
 use aes_gcm::{Aes128Gcm, Aes256Gcm, KeyInit, Nonce, Tag};
@@ -203,6 +209,9 @@ pub enum JweError {
     /// The recipient key given to [`encrypt`] is not P-256 or P-384.
     #[error("cannot encrypt to a {0} key (P-256, P-384)")]
     UnsupportedRecipient(&'static str),
+    /// AES-GCM refused to encrypt (a plaintext beyond its 64 GiB limit).
+    #[error("content encryption failed")]
+    EncryptionFailed,
     /// The tag does not verify: wrong key, or anything changed.
     #[error("JWE decryption failed")]
     DecryptionFailed,
@@ -243,12 +252,21 @@ pub struct JweHeader {
 }
 
 /// A decrypted JWE.
-#[derive(Debug)]
 pub struct Decrypted {
     /// The protected header.
     pub header: JweHeader,
     /// The plaintext, zeroized when dropped.
     pub plaintext: Zeroizing<Vec<u8>>,
+}
+
+/// The plaintext (a presentation: personal data) is never printed, only its length.
+impl core::fmt::Debug for Decrypted {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Decrypted")
+            .field("header", &self.header)
+            .field("plaintext_len", &self.plaintext.len())
+            .finish()
+    }
 }
 
 /// A member that is present, even as `null` (plain `Option` would read `null` as absent, and
@@ -471,16 +489,16 @@ fn encrypt_with(
     let nonce = &Nonce::from(iv);
     let aad = protected.as_bytes();
     let key = cek_slice(&cek, enc);
-    // Fails only past AES-GCM's 64 GiB plaintext limit.
+    // Key lengths are right by construction; encryption fails only past AES-GCM's limit.
     let tag = match enc {
         ContentEncryption::A128Gcm => Aes128Gcm::new_from_slice(key)
-            .map_err(|_| JweError::DecryptionFailed)?
+            .map_err(|_| JweError::EncryptionFailed)?
             .encrypt_in_place_detached(nonce, aad, &mut buf),
         ContentEncryption::A256Gcm => Aes256Gcm::new_from_slice(key)
-            .map_err(|_| JweError::DecryptionFailed)?
+            .map_err(|_| JweError::EncryptionFailed)?
             .encrypt_in_place_detached(nonce, aad, &mut buf),
     }
-    .map_err(|_| JweError::DecryptionFailed)?;
+    .map_err(|_| JweError::EncryptionFailed)?;
     Ok(format!(
         "{protected}..{}.{}.{}",
         b64url(iv),
@@ -541,6 +559,7 @@ pub fn decrypt(
         p.header.apu.as_deref().unwrap_or_default(),
         p.header.apv.as_deref().unwrap_or_default(),
     )?;
+    // Decrypted in place inside Zeroizing, so no copy of the plaintext outlives the caller's.
     let mut plaintext = Zeroizing::new(p.ciphertext);
     let nonce = &Nonce::from(p.iv);
     let tag = &Tag::from(p.tag);

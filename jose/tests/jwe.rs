@@ -604,6 +604,23 @@ fn encrypt_refuses_keys_without_ecdh() {
 }
 
 #[test]
+fn debug_never_prints_the_plaintext() {
+    let key = new_key(Curve::P256);
+    let secret = "SECRET-PERSONAL-DATA";
+    let jwe = encrypt(
+        &key.public_key(),
+        &params(ContentEncryption::A128Gcm),
+        secret.as_bytes(),
+    )
+    .unwrap();
+    let d = decrypt(&jwe, &key, BOTH, MAX).unwrap();
+    let debug = format!("{d:?}");
+    assert!(!debug.contains(secret), "{debug}");
+    assert!(debug.contains("plaintext_len: 20"), "{debug}");
+    assert_eq!(format!("{key:?}"), "AgreementKey(..)");
+}
+
+#[test]
 fn errors_never_carry_the_plaintext_or_keys() {
     let (jwe, _) = honest();
     let err = refused(&jwe, &new_key(Curve::P256));
