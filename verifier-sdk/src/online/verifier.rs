@@ -150,9 +150,10 @@ impl OnlineVerifier {
     ///
     /// A response that is a replay, for another `state`, not encrypted to this request's key,
     /// or a wallet error is refused ([`VerifierError::ResponseRefused`]) and nothing from it
-    /// is reported. Otherwise the request is answered (a later response is a replay) and the
-    /// report gives every DeviceResponse's checks over this request's SessionTranscript, the
-    /// DCQL outcome per credential query, and every finding by name.
+    /// is reported; nor is one whose DeviceResponses do not decode (an error that leaves the
+    /// request open). Otherwise the request is answered (a later response is a replay) and
+    /// the report gives every DeviceResponse's checks over this request's SessionTranscript,
+    /// the DCQL outcome per credential query, and every finding by name.
     pub fn verify_response(
         &self,
         response: String,
@@ -208,6 +209,11 @@ impl OnlineVerifier {
                     }
                 }
             };
+            // Garbage must not use up the request (anyone can post to a response URI): it is
+            // answered only by a response whose every DeviceResponse decodes.
+            for (_, bytes) in &opened.presentations {
+                from_slice::<DeviceResponse>(bytes, &Limits::DEFAULT)?;
+            }
             *answered = true;
             opened
         };

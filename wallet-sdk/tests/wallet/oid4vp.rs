@@ -616,3 +616,37 @@ fn an_x509_san_dns_verifier_is_bound_to_its_response_uri_host() {
     assert!(matches!(e, WalletError::Protocol { .. }), "{e:?}");
     assert_eq!(f.signs(), 1, "only the first request was answered");
 }
+
+#[test]
+fn garbage_responses_are_typed_errors_and_leave_the_request_open() {
+    let f = Fixture::new();
+    f.holding(MODES.len() as u32);
+    for mode in MODES {
+        let v = verifier(mode);
+        let jwe_none = "eyJhbGciOiJub25lIiwiZW5jIjoiQTEyOEdDTSJ9....";
+        let garbage = [
+            String::new(),
+            "x".repeat(5 * 1024 * 1024),
+            "not json, not a form".into(),
+            "{\"vp_token\": {\"mdl\": [\"!!!\"]}}".into(),
+            "{\"vp_token\": {\"mdl\": [\"AAAA\"]}}".into(),
+            "vp_token=%7B%22mdl%22%3A%5B%22AAAA%22%5D%7D".into(),
+            format!("{{\"response\": \"{jwe_none}\"}}"),
+            format!("response={jwe_none}"),
+            "[".repeat(100_000),
+        ];
+        for g in garbage {
+            match verify(&f, &v, g.clone()) {
+                Err(
+                    VerifierError::Malformed { .. }
+                    | VerifierError::SizeLimit { .. }
+                    | VerifierError::ResponseRefused { .. },
+                ) => {}
+                other => panic!("{mode:?} {:.40}: {other:?}", g),
+            }
+        }
+        // Nothing above answered the request.
+        let report = verify(&f, &v, answer(&f, &v, ORIGIN, &ALL)).unwrap();
+        assert!(report.valid, "{mode:?}: {report:?}");
+    }
+}
