@@ -10,8 +10,8 @@ use mdoc_jose::jwe::{ContentEncryption, JweError};
 use mdoc_jose::jwk::to_jwk;
 use mdoc_oid4vp::dcql::DcqlQuery;
 use mdoc_oid4vp::request::{
-    request_uri_url, request_url, sign_request_object, AuthorizationRequest, ClientMetadata, Jwks,
-    RequestUriMethod, ResponseMode,
+    request_uri_url, request_url, sign_request_object, AuthorizationRequest, ClientId,
+    ClientMetadata, Jwks, RequestUriMethod, ResponseMode,
 };
 use mdoc_oid4vp::response::{
     body_kind, decrypt_response, handover, parse_dc_api_jwt_response, parse_dc_api_response,
@@ -126,6 +126,25 @@ impl OpenId4VpRequest {
                 .as_ref()
                 .map(|uri| format!("redirect_uri:{uri}")),
         };
+        // The prefix and the signature go together (§5.9.3): x509 prefixes only signed,
+        // redirect_uri only unsigned; a request a wallet must refuse is refused here.
+        if let Some(id) = &client_id {
+            let parsed = ClientId::parse(id)
+                .map_err(|e| VerifierError::invalid_argument(format!("client_id {id:?}: {e}")))?;
+            match (parsed.requires_signature(), signer.is_some()) {
+                (true, false) => {
+                    return Err(VerifierError::invalid_argument(format!(
+                        "client_id {id:?} needs a signed request object: give a signer"
+                    )))
+                }
+                (false, true) if matches!(parsed, ClientId::RedirectUri(_)) => {
+                    return Err(VerifierError::invalid_argument(
+                        "a redirect_uri: client_id cannot sign its request",
+                    ))
+                }
+                _ => {}
+            }
+        }
         let origin = if mode.is_dc_api() {
             let origin = config.origin.clone().ok_or_else(|| {
                 VerifierError::invalid_argument("the Digital Credentials API modes need the origin")

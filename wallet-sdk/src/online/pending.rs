@@ -139,6 +139,11 @@ impl OnlinePresentation {
                 reason: "this request has already been answered".into(),
             });
         }
+        if approved.is_empty() {
+            return Err(WalletError::invalid_argument(
+                "nothing approved: approve at least one credential, or decline the request",
+            ));
+        }
         let mut seen = BTreeSet::new();
         let mut planned = Vec::with_capacity(approved.len());
         for approval in &approved {
@@ -193,11 +198,17 @@ impl OnlinePresentation {
 
     /// Declines the request: for `direct_post` modes, the error response (`access_denied`)
     /// to post; `None` where the platform reports the refusal (Digital Credentials API).
+    /// A request already answered cannot be declined.
     pub fn decline(&self) -> Result<Option<OnlineAnswer>> {
         let mut state = self
             .state
             .lock()
             .map_err(|_| WalletError::internal("a presentation lock is poisoned"))?;
+        if state.answered {
+            return Err(WalletError::FlowState {
+                reason: "this request has already been answered".into(),
+            });
+        }
         state.answered = true;
         Ok(match &self.protocol {
             Protocol::OpenId4Vp(p) => p.decline()?,

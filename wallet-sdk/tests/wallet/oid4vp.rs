@@ -381,8 +381,17 @@ fn a_declined_request_posts_access_denied() {
         .clone()
         .start_online_presentation(delivered(&v, ORIGIN), at())
         .unwrap();
+    // Approving nothing is not an answer: the holder declines instead.
+    assert!(matches!(
+        session.respond(Vec::new(), at()),
+        Err(WalletError::InvalidArgument { .. })
+    ));
     let body = received(session.decline().unwrap().unwrap());
     assert!(body.starts_with("error=access_denied"), "{body}");
+    assert!(matches!(
+        session.decline(),
+        Err(WalletError::FlowState { .. })
+    ));
     assert_eq!(
         refusal(verify(&f, &v, body).unwrap_err()),
         ResponseRefusal::WalletError
@@ -649,4 +658,40 @@ fn garbage_responses_are_typed_errors_and_leave_the_request_open() {
         let report = verify(&f, &v, answer(&f, &v, ORIGIN, &ALL)).unwrap();
         assert!(report.valid, "{mode:?}: {report:?}");
     }
+}
+
+#[test]
+fn a_verifier_cannot_make_a_request_wallets_must_refuse() {
+    // An x509 prefix without a signature.
+    let mut c = config(ResponseMode::DirectPostJwt);
+    c.client_id = Some("x509_san_dns:verifier.example".into());
+    assert!(matches!(
+        OnlineVerifier::openid4vp(c),
+        Err(VerifierError::InvalidArgument { .. })
+    ));
+    // A signed redirect_uri: client.
+    let mut c = config(ResponseMode::DirectPost);
+    c.client_id = Some(format!("redirect_uri:{RESPONSE_URI}"));
+    c.signer = Some(signer(&ReaderPki::new("Anyone")));
+    assert!(matches!(
+        OnlineVerifier::openid4vp(c),
+        Err(VerifierError::InvalidArgument { .. })
+    ));
+    // direct_post without a response URI; a DC API request without an origin; a plain-http
+    // origin; a DCQL claim set naming an unknown claim.
+    let mut c = config(ResponseMode::DirectPost);
+    c.response_uri = None;
+    assert!(OnlineVerifier::openid4vp(c).is_err());
+    let mut c = config(ResponseMode::DcApi);
+    c.origin = None;
+    assert!(OnlineVerifier::openid4vp(c).is_err());
+    let mut c = config(ResponseMode::DcApi);
+    c.origin = Some("http://verifier.example".into());
+    assert!(OnlineVerifier::openid4vp(c).is_err());
+    let mut c = config(ResponseMode::DcApi);
+    c.credentials[0].claim_sets = vec![vec!["nope".into()]];
+    assert!(matches!(
+        OnlineVerifier::openid4vp(c),
+        Err(VerifierError::InvalidQuery { .. })
+    ));
 }
