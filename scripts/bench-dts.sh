@@ -7,6 +7,7 @@
 # machine (a shared VM's neighbours move the numbers by tens of percent from run to run).
 #
 #   scripts/bench-dts.sh            (DURATION=5 RUNS=3 CONNECTIONS=32 by default)
+#   JSON=dts.json scripts/bench-dts.sh   also writes the table's rows as JSON
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DURATION="${DURATION:-5}"
@@ -83,6 +84,7 @@ median_time() {
     done | sort -g | sed -n "$(( ($# + 1) / 2 ))p" | cut -d' ' -f2
 }
 
+rows=()
 printf '%-24s %-6s %14s %10s %14s %10s %7s\n' resource answer "DTS req/s" "DTS p99" "nginx req/s" "nginx p99" ratio
 for i in "${!paths[@]}"; do
     p="${paths[$i]}"
@@ -102,7 +104,21 @@ for i in "${!paths[@]}"; do
             n_rps+=("$(rps <<<"$n")"); n_p99+=("$(p99 <<<"$n")")
         done
         dr="$(median "${d_rps[@]}")"; nr="$(median "${n_rps[@]}")"
-        printf '%-24s %-6s %14s %10s %14s %10s %7s\n' "${names[$i]}" "$mode" "$dr" "$(median_time "${d_p99[@]}")" "$nr" "$(median_time "${n_p99[@]}")" \
+        dp="$(median_time "${d_p99[@]}")"; np="$(median_time "${n_p99[@]}")"
+        printf '%-24s %-6s %14s %10s %14s %10s %7s\n' "${names[$i]}" "$mode" "$dr" "$dp" "$nr" "$np" \
             "$(python3 -c "print(f'{$dr/$nr:.2f}')")"
+        rows+=("${names[$i]}|$mode|$dr|$dp|$nr|$np")
     done
 done
+if [[ -n "${JSON:-}" ]]; then
+    printf '%s\n' "${rows[@]}" | python3 -c '
+import json, sys
+rows = []
+for line in sys.stdin.read().splitlines():
+    name, answer, dr, dp, nr, np = line.split("|")
+    rows.append({"resource": name, "answer": int(answer), "dts_per_second": float(dr),
+                 "dts_p99": dp, "nginx_per_second": float(nr), "nginx_p99": np,
+                 "ratio": float(dr) / float(nr)})
+json.dump(rows, open(sys.argv[1], "w"), indent=1)
+' "$JSON"
+fi

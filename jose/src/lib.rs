@@ -1,6 +1,7 @@
 //! JOSE (RFC 7515/7516/7517/7518/7638) shared by the issuer and both SDKs: the compact-JWS
 //! reader ([`jws`]), public JWKs and their RFC 7638 thumbprints ([`jwk`]), compact-JWS signing
-//! ([`sign`]), and compact JWE with ECDH-ES for OpenID4VP's encrypted responses ([`jwe`]).
+//! ([`sign`]), compact JWE with ECDH-ES for OpenID4VP's encrypted responses ([`jwe`]), and the
+//! nesting-depth bound every reader of untrusted JSON applies first ([`json`]).
 //!
 //! # Signatures go through the project's seam
 //!
@@ -33,6 +34,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod json;
 pub mod jwe;
 pub mod jwk;
 pub mod jws;

@@ -15,9 +15,7 @@
     missing_docs
 )]
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use mdoc_jose::jwe::{decrypt, encrypt, ContentEncryption, EncryptParams};
 use mdoc_jose::jwk::{from_jwk, thumbprint_bytes, to_jwk};
@@ -37,26 +35,7 @@ const CASES: [(Curve, ContentEncryption); 4] = [
 
 fn joserfc(request: &Json) -> Json {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/joserfc_jwe.py");
-    let mut child = Command::new(test_kit::interop::python())
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "joserfc_jwe.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    test_kit::interop::run_json(&script, request)
 }
 
 /// A fresh recipient key and its private JWK (for joserfc).

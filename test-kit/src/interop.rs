@@ -3,8 +3,9 @@
 //! pinned venv is (`scripts/python-venv.sh` makes `<repo>/.venv`; `MDOC_PYTHON` names another
 //! interpreter) and how a script's outcome comes back.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 /// The workspace root (the parent of `test-kit/`).
 pub fn repo_root() -> PathBuf {
@@ -53,4 +54,31 @@ pub fn run_script(script: &str, args: &[&str]) -> PyRun {
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
     }
+}
+
+/// Runs the Python script at `script` with [`python`], `request` as JSON on its standard input,
+/// and returns the JSON it prints: the protocol of the joserfc drivers. Panics with the
+/// script's standard error when it fails.
+pub fn run_json(script: &Path, request: &serde_json::Value) -> serde_json::Value {
+    let mut child = Command::new(python())
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", script.display()));
+    child
+        .stdin
+        .take()
+        .expect("piped stdin")
+        .write_all(request.to_string().as_bytes())
+        .expect("the script reads its request");
+    let out = child.wait_with_output().expect("the script ends");
+    assert!(
+        out.status.success(),
+        "{} failed: {}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the script prints JSON")
 }

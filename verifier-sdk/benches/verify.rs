@@ -18,6 +18,11 @@
 //! verifies per document make 0.5 the ceiling; the SDK is held to ≥ 0.33 of raw aws-lc.
 //! `cargo bench -p verifier-sdk --bench verify` (add `--no-default-features` for the pure-Rust
 //! build).
+//!
+//! With `VERIFY_BENCH_OUT=DIR` (as `scripts/bench.sh` runs it) the summary is also written to
+//! `DIR/summary.json`, and the document with what verifies it (`response.cbor`, `iaca.der`,
+//! `params.json`: the transcript and the verification time) to `DIR`, so the Python binding
+//! path (`benches/python_verify.py`) is measured on the same bytes.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -56,12 +61,16 @@ fn configure(g: &mut BenchmarkGroup<'_, criterion::measurement::WallTime>) {
         .throughput(Throughput::Elements(1));
 }
 
+const CLIENT_ID: &str = "x509_san_dns:verifier.example.jp";
+const NONCE: &str = "n-0S6_WzA2Mj";
+const RESPONSE_URI: &str = "https://verifier.example.jp/response";
+
 fn transcript() -> SessionTranscriptInput {
     SessionTranscriptInput::OpenId4Vp {
-        client_id: "x509_san_dns:verifier.example.jp".into(),
-        nonce: "n-0S6_WzA2Mj".into(),
+        client_id: CLIENT_ID.into(),
+        nonce: NONCE.into(),
         jwk_thumbprint: None,
-        response_uri: "https://verifier.example.jp/response".into(),
+        response_uri: RESPONSE_URI.into(),
     }
 }
 
@@ -193,6 +202,7 @@ fn benches(c: &mut Criterion) {
     let slice = SUMMARY_TIME / SUMMARY_SLICES;
     let mut refs = Vec::new();
     let mut lines = Vec::new();
+    let mut figures = Vec::new();
     for (label, f) in rows {
         let (mut rates, mut ratios) = (Vec::new(), Vec::new());
         for _ in 0..SUMMARY_SLICES {
@@ -202,20 +212,54 @@ fn benches(c: &mut Criterion) {
             rates.push(r);
             ratios.push(r / r0);
         }
+        let (per_second, ratio) = (median(rates), median(ratios));
         lines.push(format!(
-            "  {label:<30} {:>8.0}/s  {:.3}x reference",
-            median(rates),
-            median(ratios)
+            "  {label:<30} {per_second:>8.0}/s  {ratio:.3}x reference"
         ));
+        figures.push(serde_json::json!({"label": label, "per_second": per_second, "ratio": ratio}));
     }
+    let reference_rate = median(refs);
     println!(
         "\nsummary (one thread, median of {SUMMARY_SLICES} slices alternating with the reference; \
-         reference: {name} {:.0}/s)",
-        median(refs)
+         reference: {name} {reference_rate:.0}/s)"
     );
     for line in lines {
         println!("{line}");
     }
+    if let Some(dir) = std::env::var_os("VERIFY_BENCH_OUT") {
+        let summary = serde_json::json!({
+            "reference": {"label": name, "per_second": reference_rate},
+            "figures": figures,
+        });
+        write_out(
+            dir.as_ref(),
+            &summary,
+            &response,
+            &pki.iaca_der,
+            pki::AT.unix_timestamp(),
+        );
+    }
+}
+
+/// Writes the summary and the benchmarked document with what verifies it (`VERIFY_BENCH_OUT`).
+fn write_out(
+    dir: &std::path::Path,
+    summary: &serde_json::Value,
+    response: &[u8],
+    iaca_der: &[u8],
+    at: i64,
+) {
+    let params = serde_json::json!({
+        "at": at,
+        "client_id": CLIENT_ID,
+        "nonce": NONCE,
+        "response_uri": RESPONSE_URI,
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(dir.join("summary.json"), summary.to_string()).unwrap();
+    std::fs::write(dir.join("params.json"), params.to_string()).unwrap();
+    std::fs::write(dir.join("response.cbor"), response).unwrap();
+    std::fs::write(dir.join("iaca.der"), iaca_der).unwrap();
 }
 
 criterion_group!(verify, benches);

@@ -3,6 +3,7 @@
 //! every failure is typed: broken JSON is [`WalletError::Malformed`], JSON of the wrong shape
 //! (a missing field, a wrong type) is [`WalletError::Protocol`].
 
+use mdoc_jose::json::nesting_depth;
 use serde::de::DeserializeOwned;
 
 use crate::error::{Result, WalletError};
@@ -10,35 +11,9 @@ use crate::error::{Result, WalletError};
 /// Deepest nesting of arrays and objects accepted.
 pub const MAX_JSON_DEPTH: usize = 32;
 
-/// The deepest nesting of `bytes`, counted outside strings (a linear scan: no recursion).
-fn depth(bytes: &[u8]) -> usize {
-    let (mut depth, mut max, mut in_string, mut escaped) = (0usize, 0usize, false, false);
-    for &b in bytes {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                max = max.max(depth);
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
-    }
-    max
-}
-
 /// Parses `bytes` as a `T`; `what` names the document in errors.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
-    if depth(bytes) > MAX_JSON_DEPTH {
+    if nesting_depth(bytes) > MAX_JSON_DEPTH {
         return Err(WalletError::SizeLimit {
             reason: format!("{what}: JSON nested deeper than {MAX_JSON_DEPTH}"),
         });
@@ -60,7 +35,6 @@ mod tests {
 
     #[test]
     fn depth_and_errors_are_typed() {
-        assert_eq!(depth(br#"{"a":[{"b":"[[[["}]}"#), 3);
         let deep = format!("{}{}", "[".repeat(40), "]".repeat(40));
         assert!(matches!(
             parse::<serde_json::Value>(deep.as_bytes(), "x"),

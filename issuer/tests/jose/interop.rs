@@ -7,9 +7,7 @@
 //!   byte makes joserfc refuse them (so its acceptance means something);
 //! - our thumbprints equal joserfc's for every curve.
 
-use std::io::Write as _;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use mdoc_issuer::jose::dpop::{access_token_hash, make_dpop, verify_dpop, DpopCheck};
 use mdoc_issuer::jose::jwk::{from_jwk, thumbprint};
@@ -27,26 +25,7 @@ const TOKEN: &str = "at-joserfc";
 
 fn joserfc(request: &Json) -> Json {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/joserfc_interop.py");
-    let mut child = Command::new(test_kit::interop::python())
-        .arg(script)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(request.to_string().as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "joserfc_interop.py failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    test_kit::interop::run_json(&script, request)
 }
 
 fn jws_alg(alg: mso::crypto::Algorithm) -> &'static str {

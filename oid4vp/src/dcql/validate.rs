@@ -340,33 +340,11 @@ fn long(what: Field, query: &str, s: &str, max: usize) -> Result<(), DcqlError> 
     Ok(())
 }
 
-/// Refuses JSON whose arrays and objects nest deeper than [`MAX_DEPTH`], by one pass over the
-/// bytes that skips strings, before a recursive parser sees them.
+/// Refuses JSON whose arrays and objects nest deeper than [`MAX_DEPTH`] before a recursive
+/// parser sees them.
 fn check_depth(json: &[u8]) -> Result<(), DcqlError> {
-    let mut depth = 0usize;
-    let mut in_string = false;
-    let mut escaped = false;
-    for &b in json {
-        if in_string {
-            match (escaped, b) {
-                (true, _) => escaped = false,
-                (false, b'\\') => escaped = true,
-                (false, b'"') => in_string = false,
-                _ => {}
-            }
-            continue;
-        }
-        match b {
-            b'"' => in_string = true,
-            b'[' | b'{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Err(DcqlError::TooDeep { max: MAX_DEPTH });
-                }
-            }
-            b']' | b'}' => depth = depth.saturating_sub(1),
-            _ => {}
-        }
+    if mdoc_jose::json::nesting_depth(json) > MAX_DEPTH {
+        return Err(DcqlError::TooDeep { max: MAX_DEPTH });
     }
     Ok(())
 }
