@@ -40,9 +40,11 @@ fn disabled(state: &AppState) -> Option<Response> {
 /// Push an authorization request (RFC 9126).
 ///
 /// Form body: `response_type=code`, `client_id`, `redirect_uri`, `code_challenge` with
-/// `code_challenge_method=S256`, `scope` (a doc type) and/or `authorization_details`, optional
-/// `state` and `issuer_state`; a DPoP proof binds the later token. 201 with the single-use
-/// `request_uri`. Served only when `oid4vci.portal_login_url` is configured (else 404).
+/// `code_challenge_method=S256`, `scope` (a doc type) and/or `authorization_details` (a JSON
+/// array of `{"type": "openid_credential", "credential_configuration_id": …}`; the token
+/// response then grants a `credential_identifier`, which the credential request must name
+/// instead of the configuration), optional `state` and `issuer_state`; a DPoP proof binds the
+/// later token. 201 with the single-use `request_uri`. Served only when `oid4vci.portal_login_url` is configured (else 404).
 #[utoipa::path(
     post,
     path = PAR_PATH,

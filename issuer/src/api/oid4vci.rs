@@ -180,7 +180,9 @@ fn json_body(headers: &HeaderMap, body: Result<Bytes, BytesRejection>) -> Result
 ///
 /// RFC 6749 §3.2 with the pre-authorized code grant (OpenID4VCI 1.0 §6): the code from the
 /// offer (and its transaction code) for an access token, DPoP-bound when the request carries
-/// a `DPoP` proof.
+/// a `DPoP` proof. When the grant was asked for with `authorization_details` (here, or in the
+/// pushed authorization request of an authorization code), the answer grants them back with
+/// a `credential_identifier` bound to the token (§6.2).
 #[utoipa::path(
     post,
     path = TOKEN_PATH,
@@ -330,7 +332,9 @@ fn answer(a: CredentialAnswer) -> Response {
     params(("DPoP" = Option<String>, Header, description = "The DPoP proof, for a \
         DPoP-bound token.")),
     request_body(content = Object, content_type = "application/json",
-        description = "The credential request (OpenID4VCI 1.0 §8.2)."),
+        description = "The credential request (OpenID4VCI 1.0 §8.2): \
+            `credential_configuration_id`, or the `credential_identifier` the token response \
+            granted (then required instead), and `proofs`."),
     responses(
         (status = 200, description = "`credentials` (base64url IssuerSigned each) and \
             `notification_id`.", body = Object,

@@ -382,4 +382,8 @@ pub struct TokenForm {
     pre_authorized_code: String,
     /// The transaction code the portal sent by another channel, when the offer asks for one.
     tx_code: Option<String>,
+    /// A JSON array of `{"type": "openid_credential", "credential_configuration_id": …}`
+    /// naming the offered configuration (RFC 9396 §6.1, OpenID4VCI 1.0 §6.1): the answer
+    /// then grants a `credential_identifier` for it.
+    authorization_details: Option<String>,
 }

@@ -37,17 +37,16 @@ use super::error::VciError;
 use super::metadata::{AUTHORIZATION_CODE_GRANT, REQUEST_URI_PREFIX};
 use super::offers::{random_token, sha256};
 use super::service::Vci;
-use super::token::{param, required, MAX_PARAMS, MAX_PARAM_LEN};
+use super::token::{bounded_form, param, required, MAX_PARAMS, MAX_PARAM_LEN};
 use crate::audit::events;
 use crate::engine::{seal_with, EngineError, FieldError};
 use crate::store::{
-    random_bytes, ApprovedOffer, AuthorizationStatus, NewAuthorization, NewOffer, OfferState,
+    random_bytes, ApprovedOffer, Authorization, AuthorizationStatus, NewAuthorization, NewOffer,
+    OfferState,
 };
 
 /// Lifetime of an authorization code (HAIP: short-lived, single use).
 pub const AUTHORIZATION_CODE_TTL: Duration = Duration::seconds(60);
-/// Longest `authorization_details` accepted, bytes.
-const MAX_DETAILS_LEN: usize = 4096;
 /// Longest `client_id`, `state` or `redirect_uri`.
 const MAX_TEXT_LEN: usize = 512;
 
@@ -139,12 +138,14 @@ fn with_query(redirect_uri: &str, pairs: &[(&str, &str)]) -> Result<String, Engi
 }
 
 impl Vci {
-    /// The one doc type a request names by `scope` and/or `authorization_details`.
+    /// The one doc type a request names by `scope` and/or `authorization_details`, and
+    /// whether `authorization_details` named it (then its token response grants a credential
+    /// identifier, OpenID4VCI 1.0 §6.2).
     fn requested_doctype(
         &self,
         scope: Option<&str>,
         details: Option<&str>,
-    ) -> Result<String, VciError> {
+    ) -> Result<(String, bool), VciError> {
         let mut named: Vec<String> = Vec::new();
         if let Some(scope) = scope {
             for s in scope.split(' ').filter(|s| !s.is_empty()) {
@@ -156,30 +157,14 @@ impl Vci {
                 named.push(s.to_owned());
             }
         }
+        let by_details = details.is_some();
         if let Some(details) = details {
-            let bad = |m: &str| VciError::InvalidAuthorizationDetails(m.to_owned());
-            if details.len() > MAX_DETAILS_LEN {
-                return Err(bad("authorization_details is too long"));
-            }
-            let list: Vec<Json> =
-                serde_json::from_str(details).map_err(|_| bad("must be a JSON array"))?;
-            for d in &list {
-                if d.get("type").and_then(Json::as_str) != Some("openid_credential") {
-                    return Err(bad("each entry must have type openid_credential"));
-                }
-                let id = d
-                    .get("credential_configuration_id")
-                    .and_then(Json::as_str)
-                    .ok_or_else(|| bad("each entry needs a credential_configuration_id"))?;
-                if self.issuer.registry().get(id).is_none() {
-                    return Err(bad("unknown credential_configuration_id"));
-                }
-                named.push(id.to_owned());
-            }
+            named.extend(self.detailed_configurations(details)?);
         }
+        named.sort_unstable();
         named.dedup();
         match named.as_slice() {
-            [one] => Ok(one.clone()),
+            [one] => Ok((one.clone(), by_details)),
             [] => Err(VciError::InvalidScope(
                 "name a credential configuration by scope or authorization_details".into(),
             )),
@@ -204,19 +189,7 @@ impl Vci {
                 "the authorization-code flow is not enabled".into(),
             ));
         }
-        let too_long = params.iter().any(|(k, v)| {
-            let limit = if k == "authorization_details" {
-                MAX_DETAILS_LEN
-            } else {
-                MAX_PARAM_LEN
-            };
-            v.len() > limit
-        });
-        if params.len() > MAX_PARAMS || too_long {
-            return Err(VciError::InvalidRequest(
-                "too many or too long parameters".into(),
-            ));
-        }
+        bounded_form(params)?;
         if param(params, "request_uri")?.is_some() || param(params, "request")?.is_some() {
             return Err(VciError::InvalidRequest(
                 "request_uri and request objects are not accepted in a pushed request".into(),
@@ -258,7 +231,7 @@ impl Vci {
                 "code_challenge must be the base64url SHA-256 of the code_verifier".into(),
             ));
         }
-        let doctype = self.requested_doctype(
+        let (doctype, by_authorization_details) = self.requested_doctype(
             param(params, "scope")?,
             param(params, "authorization_details")?,
         )?;
@@ -311,6 +284,7 @@ impl Vci {
             redirect_uri: redirect_uri.to_owned(),
             code_challenge: challenge.to_owned(),
             doctype: doctype.clone(),
+            by_authorization_details,
             oauth_state: state.map(str::to_owned),
             dpop_jkt: jkt.clone(),
             attested_by: attestation.as_ref().map(attested_by),
@@ -324,6 +298,10 @@ impl Vci {
             .detail("authorization", hex::encode(id))
             .detail("client_id_sha256", crate::audit::digest(client_id))
             .detail("doctype", &doctype)
+            .detail(
+                "authorization_details",
+                by_authorization_details.to_string(),
+            )
             .detail("dpop", jkt.is_some().to_string())
             .detail(
                 "attested_by",
@@ -579,7 +557,8 @@ impl Vci {
     }
 
     /// Checks an authorization-code token request against its pushed request (PKCE S256,
-    /// `redirect_uri`, `client_id`, DPoP key); returns the code's SHA-256 to redeem.
+    /// `redirect_uri`, `client_id`, DPoP key); returns the code's SHA-256 to redeem and the
+    /// request.
     pub(super) async fn check_authorization_code(
         &self,
         code: &str,
@@ -587,7 +566,7 @@ impl Vci {
         redirect_uri: &str,
         client_id: &str,
         dpop_jkt: Option<&str>,
-    ) -> Result<[u8; 32], VciError> {
+    ) -> Result<([u8; 32], Authorization), VciError> {
         let code_sha = sha256(code);
         let a = self
             .issuer
@@ -626,6 +605,6 @@ impl Vci {
                 });
             }
         }
-        Ok(code_sha)
+        Ok((code_sha, a))
     }
 }

@@ -7,6 +7,10 @@
 //! a retry of the same request is answered byte for byte from the stored record and
 //! nothing is signed twice. The offer moves to `issued` only after the engine committed; a
 //! crash in between leaves the offer redeemed and the identical retry replays.
+//!
+//! A request names what it asks for by `credential_configuration_id`, or, when the access
+//! token came with a credential identifier (the wallet asked with `authorization_details`,
+//! §6.2), by that `credential_identifier` and never by configuration (§8.2).
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -132,6 +136,72 @@ impl Vci {
         Ok(json!({"c_nonce": nonce}))
     }
 
+    /// Checks what a credential request names (§8.2) against what the access token was
+    /// granted: the credential identifier that came with the token, when one did (then a
+    /// `credential_configuration_id` is refused), else the offer's configuration.
+    fn requested_configuration(
+        &self,
+        offer: &Offer,
+        m: &Map<String, Json>,
+    ) -> Result<(), VciError> {
+        let config_id = text(m, "credential_configuration_id")?;
+        let identifier = text(m, "credential_identifier")?;
+        let granted = offer.credential_identifier_sha256.as_ref();
+        match (config_id, identifier, granted) {
+            (Some(_), Some(_), _) => Err(VciError::InvalidCredentialRequest(
+                "give credential_configuration_id or credential_identifier, not both".into(),
+            )),
+            (None, Some(i), Some(granted)) => {
+                // Both are SHA-256 digests: comparing them tells nothing of the identifier.
+                if sha256(i) == *granted {
+                    Ok(())
+                } else {
+                    Err(VciError::UnknownCredentialIdentifier(
+                        "not a credential identifier granted with this access token".into(),
+                    ))
+                }
+            }
+            (None, Some(_), None) => Err(VciError::UnknownCredentialIdentifier(
+                "no credential identifier was granted with this access token (it was not \
+                 asked for with authorization_details): use credential_configuration_id"
+                    .into(),
+            )),
+            (Some(_), None, Some(_)) => Err(VciError::InvalidCredentialRequest(
+                "a credential identifier was granted with this access token \
+                 (authorization_details): send credential_identifier, not \
+                 credential_configuration_id"
+                    .into(),
+            )),
+            (None, None, Some(_)) => Err(VciError::InvalidCredentialRequest(
+                "credential_identifier is required".into(),
+            )),
+            (None, None, None) if m.contains_key("format") || m.contains_key("doctype") => {
+                Err(VciError::InvalidCredentialRequest(
+                    "format/doctype requests are from drafts before 1.0: send \
+                     credential_configuration_id"
+                        .into(),
+                ))
+            }
+            (None, None, None) => Err(VciError::InvalidCredentialRequest(
+                "credential_configuration_id is required".into(),
+            )),
+            (Some(c), None, None) => {
+                if self.issuer.registry().get(c).is_none() {
+                    return Err(VciError::UnknownCredentialConfiguration(format!(
+                        "{c:?} is not offered by this issuer"
+                    )));
+                }
+                if c != offer.doctype {
+                    return Err(VciError::CredentialRequestDenied(format!(
+                        "the access token was granted for {:?} only",
+                        offer.doctype
+                    )));
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// `POST /oid4vci/credential` for the offer the access token authorised.
     pub async fn credential(
         &self,
@@ -145,45 +215,7 @@ impl Vci {
                 "credential response encryption is not offered by this issuer".into(),
             ));
         }
-        let config_id = text(&m, "credential_configuration_id")?;
-        let identifier = text(&m, "credential_identifier")?;
-        let config_id = match (config_id, identifier) {
-            (Some(_), Some(_)) => {
-                return Err(VciError::InvalidCredentialRequest(
-                    "give credential_configuration_id or credential_identifier, not both".into(),
-                ))
-            }
-            (None, Some(i)) => {
-                return Err(VciError::UnknownCredentialIdentifier(format!(
-                    "{i:?}: this issuer grants no credential identifiers; use \
-                     credential_configuration_id"
-                )))
-            }
-            (None, None) if m.contains_key("format") || m.contains_key("doctype") => {
-                return Err(VciError::InvalidCredentialRequest(
-                    "format/doctype requests are from drafts before 1.0: send \
-                     credential_configuration_id"
-                        .into(),
-                ))
-            }
-            (None, None) => {
-                return Err(VciError::InvalidCredentialRequest(
-                    "credential_configuration_id is required".into(),
-                ))
-            }
-            (Some(c), None) => c,
-        };
-        if self.issuer.registry().get(config_id).is_none() {
-            return Err(VciError::UnknownCredentialConfiguration(format!(
-                "{config_id:?} is not offered by this issuer"
-            )));
-        }
-        if config_id != offer.doctype {
-            return Err(VciError::CredentialRequestDenied(format!(
-                "the access token was granted for {:?} only",
-                offer.doctype
-            )));
-        }
+        self.requested_configuration(offer, &m)?;
         let proofs = jwt_proofs(&m, self.issuer.config().issuance.max_batch)?;
         let first = proofs.first().map(String::as_str).unwrap_or_default();
         let nonce = crate::jose::proof::unverified_nonce(first)

@@ -24,6 +24,8 @@
 //! - `metadata`: the endpoints' paths and the metadata documents;
 //! - `offers`: offers made by the portal, and served by reference;
 //! - `token`: the token endpoint and access-token checks;
+//! - `details`: `authorization_details` of type `openid_credential`, as asked for and as
+//!   granted with a credential identifier;
 //! - `authorization`: pushed authorization requests, the authorization endpoint, the portal
 //!   hand-off and the authorization-code checks;
 //! - `attest`: the wallet-attestation and key-attestation policies; `providers`: the wallet
@@ -33,6 +35,7 @@
 mod attest;
 mod authorization;
 mod credential;
+mod details;
 mod error;
 mod metadata;
 mod offers;
@@ -43,6 +46,7 @@ mod token;
 pub use attest::ClientAuth;
 pub use authorization::{HandoffAnswer, HandoffRequest, PushedRequest, AUTHORIZATION_CODE_TTL};
 pub use credential::{CredentialAnswer, NOTIFICATION_EVENTS};
+pub use details::{DetailsType, GrantedCredential, OPENID_CREDENTIAL};
 pub use error::VciError;
 pub use metadata::{
     authorization_server_metadata, issuer_metadata, AS_METADATA_PATH, AS_METADATA_SUFFIXED_PATH,

@@ -6,11 +6,16 @@
 //! until it expires or the portal withdraws the offer. When the token request carried a DPoP
 //! proof, the token is bound to the proof's key (RFC 9449 §6) and is accepted only with a
 //! DPoP proof by that key.
+//!
+//! A grant asked for with `authorization_details` (in the pushed authorization request or in
+//! the token request itself, OpenID4VCI 1.0 §5.1.1, §6.1) is answered with them: the granted
+//! configuration with a credential identifier bound to the new token (§6.2, see `details`).
 
 use serde::Serialize;
 use time::{Duration, OffsetDateTime};
 
 use super::attest::{attested_by, ClientAuth};
+use super::details::{check_granted, GrantedCredential, MAX_DETAILS_LEN};
 use super::error::VciError;
 use super::metadata::{AUTHORIZATION_CODE_GRANT, PRE_AUTHORIZED_GRANT};
 use super::offers::{random_token, sha256};
@@ -34,6 +39,12 @@ pub struct TokenResponse {
     pub token_type: &'static str,
     /// Seconds until it expires.
     pub expires_in: u64,
+    /// What was granted, when the wallet asked with `authorization_details` (OpenID4VCI 1.0
+    /// §6.2): the configuration and the credential identifiers its credential requests must
+    /// name. Absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false, min_items = 1)]
+    pub authorization_details: Option<Vec<GrantedCredential>>,
 }
 
 /// An access token as a request presented it, with the key of the DPoP proof that came with
@@ -63,6 +74,25 @@ pub(super) fn param<'a>(
     Ok(first)
 }
 
+/// Refuses a form with too many parameters or too long a value (`authorization_details` may
+/// be longer than the others).
+pub(super) fn bounded_form(params: &[(String, String)]) -> Result<(), VciError> {
+    let too_long = params.iter().any(|(k, v)| {
+        let limit = if k == "authorization_details" {
+            MAX_DETAILS_LEN
+        } else {
+            MAX_PARAM_LEN
+        };
+        v.len() > limit
+    });
+    if params.len() > MAX_PARAMS || too_long {
+        return Err(VciError::InvalidRequest(
+            "too many or too long parameters".into(),
+        ));
+    }
+    Ok(())
+}
+
 pub(super) fn required<'a>(
     params: &'a [(String, String)],
     name: &str,
@@ -82,11 +112,7 @@ impl Vci {
         client_auth: Option<&ClientAuth>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, VciError> {
-        if params.len() > MAX_PARAMS || params.iter().any(|(_, v)| v.len() > MAX_PARAM_LEN) {
-            return Err(VciError::InvalidRequest(
-                "too many or too long parameters".into(),
-            ));
-        }
+        bounded_form(params)?;
         let grant = required(params, "grant_type")?;
         let cfg = &self.issuer.config().oid4vci;
         let code_grant = grant == AUTHORIZATION_CODE_GRANT && cfg.portal_login_url.is_some();
@@ -109,6 +135,9 @@ impl Vci {
                 resource: false,
             });
         }
+        let details = param(params, "authorization_details")?
+            .map(|d| self.detailed_configurations(d))
+            .transpose()?;
         if code_grant {
             let code = required(params, "code")?;
             let verifier = required(params, "code_verifier")?;
@@ -120,7 +149,7 @@ impl Vci {
                 .ok_or_else(|| {
                     VciError::InvalidRequest("parameter client_id is required".into())
                 })?;
-            let code_sha = self
+            let (code_sha, request) = self
                 .check_authorization_code(
                     code,
                     verifier,
@@ -129,8 +158,21 @@ impl Vci {
                     dpop_jkt.as_deref(),
                 )
                 .await?;
+            if let Some(named) = &details {
+                check_granted(named, &request.doctype)?;
+            }
+            let granted = (details.is_some() || request.by_authorization_details)
+                .then_some(request.doctype.as_str());
             return self
-                .redeem(&code_sha, None, dpop_jkt, attestation.as_ref(), grant, now)
+                .redeem(
+                    &code_sha,
+                    None,
+                    dpop_jkt,
+                    attestation.as_ref(),
+                    grant,
+                    granted,
+                    now,
+                )
                 .await;
         }
         let code = required(params, "pre-authorized_code")?;
@@ -143,6 +185,22 @@ impl Vci {
         // An authorization code is redeemed with its PKCE verifier, redirect_uri and DPoP key
         // only: the store's pre-authorized exchange does not know it.
         let code_sha = sha256(code);
+        // Narrowed to the offer's configuration (§6.1), checked before the code is spent; an
+        // unknown code is left to the exchange to refuse.
+        let offered = match &details {
+            Some(named) => {
+                let offered = self
+                    .issuer
+                    .store()
+                    .pre_authorized_doctype(&code_sha)
+                    .await?;
+                if let Some(doctype) = &offered {
+                    check_granted(named, doctype)?;
+                }
+                offered
+            }
+            None => None,
+        };
         let tx_mac = tx_code.map(|t| self.tx_code_mac(&code_sha, t));
         self.redeem(
             &code_sha,
@@ -150,6 +208,7 @@ impl Vci {
             dpop_jkt,
             attestation.as_ref(),
             grant,
+            offered.as_deref(),
             now,
         )
         .await
@@ -157,7 +216,10 @@ impl Vci {
 
     /// Exchanges a code (by hash) for an access token in one write (one statement on
     /// PostgreSQL; on SQLite committed with the writes queued beside it), then writes the
-    /// audit record of an exchange that succeeded before answering.
+    /// audit record of an exchange that succeeded before answering. `granted` is the
+    /// configuration asked for with `authorization_details`: the token then comes with a
+    /// credential identifier for it, stored (as its hash) in the same write.
+    #[allow(clippy::too_many_arguments)]
     async fn redeem(
         &self,
         code_sha: &[u8; 32],
@@ -165,15 +227,18 @@ impl Vci {
         dpop_jkt: Option<String>,
         attestation: Option<&ClientAttestation>,
         grant: &str,
+        granted: Option<&str>,
         now: OffsetDateTime,
     ) -> Result<TokenResponse, VciError> {
         let cfg = &self.issuer.config().oid4vci;
         let token = random_token::<32>()?;
         let ttl = cfg.token_ttl_secs;
+        let identifier = granted.map(|_| random_token::<32>()).transpose()?;
         let new = NewToken {
             sha256: sha256(&token),
             expires_at: now.saturating_add(Duration::seconds(i64::try_from(ttl).unwrap_or(300))),
             dpop_jkt: dpop_jkt.clone(),
+            credential_identifier_sha256: identifier.as_deref().map(sha256),
         };
         let store = self.issuer.store();
         let outcome = if grant == AUTHORIZATION_CODE_GRANT {
@@ -195,15 +260,20 @@ impl Vci {
                     .detail("offer", hex::encode(offer))
                     .detail("grant", grant)
                     .detail("dpop", dpop_jkt.is_some().to_string())
+                    .detail("credential_identifier", identifier.is_some().to_string())
                     .detail(
                         "attested_by",
                         attestation.map_or_else(|| "-".into(), attested_by),
                     );
                 self.issuer.audit_record(event).await?;
+                let authorization_details = granted
+                    .zip(identifier)
+                    .map(|(c, id)| vec![GrantedCredential::one(c, id)]);
                 Ok(TokenResponse {
                     access_token: token,
                     token_type: if dpop_jkt.is_some() { "DPoP" } else { "Bearer" },
                     expires_in: ttl,
+                    authorization_details,
                 })
             }
             Redemption::Unknown => Err(VciError::InvalidGrant(format!("unknown {what}"))),

@@ -1,4 +1,4 @@
-//! Pushed authorization requests and their portal hand-off (`migrations/*/0008`).
+//! Pushed authorization requests and their portal hand-off (`migrations/*/0008`, `0011`).
 //!
 //! A request moves `pushed` (its `request_uri` handed to the wallet) → `login` (the browser
 //! was sent to the portal with a hand-off session) → `approved` (an authorization code was
@@ -63,6 +63,9 @@ pub struct NewAuthorization {
     pub code_challenge: String,
     /// The doc type asked for.
     pub doctype: String,
+    /// Whether `authorization_details` named it (then the token response grants a credential
+    /// identifier, OpenID4VCI 1.0 §6.2), rather than `scope` alone.
+    pub by_authorization_details: bool,
     /// The wallet's `state`, returned with the code.
     pub oauth_state: Option<String>,
     /// The DPoP key thumbprint the code is bound to (RFC 9449 §10).
@@ -90,6 +93,8 @@ pub struct Authorization {
     pub code_challenge: String,
     /// The doc type.
     pub doctype: String,
+    /// Whether `authorization_details` named it.
+    pub by_authorization_details: bool,
     /// The wallet's `state`.
     pub oauth_state: Option<String>,
     /// The bound DPoP key thumbprint.
@@ -124,8 +129,9 @@ pub enum ApprovedOffer {
     },
 }
 
-const COLUMNS: &str = "id, client_id, redirect_uri, code_challenge, doctype, oauth_state, \
-     dpop_jkt, attested_by, status, request_expires_at, session_expires_at, offer_id";
+const COLUMNS: &str = "id, client_id, redirect_uri, code_challenge, doctype, \
+     by_authorization_details, oauth_state, dpop_jkt, attested_by, status, request_expires_at, \
+     session_expires_at, offer_id";
 
 macro_rules! fetch_authorization {
     ($exec:expr, $sql:expr, $($bind:expr),*) => {{
@@ -141,6 +147,7 @@ macro_rules! fetch_authorization {
                     redirect_uri: row.try_get("redirect_uri")?,
                     code_challenge: row.try_get("code_challenge")?,
                     doctype: row.try_get("doctype")?,
+                    by_authorization_details: row.try_get("by_authorization_details")?,
                     oauth_state: row.try_get("oauth_state")?,
                     dpop_jkt: row.try_get("dpop_jkt")?,
                     attested_by: row.try_get("attested_by")?,
@@ -162,8 +169,9 @@ impl Store {
             sqlx::query(
                 "INSERT INTO authorization_requests (id, request_uri_sha256, client_id, \
                  redirect_uri, code_challenge, doctype, oauth_state, dpop_jkt, attested_by, \
-                 status, request_expires_at, offer_id, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pushed', $10, $11, $12, $12)",
+                 status, request_expires_at, offer_id, created_at, updated_at, \
+                 by_authorization_details) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'pushed', $10, $11, $12, $12, $13)",
             )
             .bind(&a.id[..])
             .bind(&a.request_uri_sha256[..])
@@ -177,6 +185,7 @@ impl Store {
             .bind(secs(a.request_expires_at))
             .bind(a.offer_id.as_ref().map(|o| &o[..]))
             .bind(secs(a.created_at))
+            .bind(a.by_authorization_details)
             .execute(pool)
             .await?;
         });

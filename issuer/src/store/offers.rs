@@ -1,4 +1,5 @@
-//! OpenID4VCI credential offers and the grants they carry (`migrations/*/0007`).
+//! OpenID4VCI credential offers and the grants they carry (`migrations/*/0007`; the
+//! credential identifier granted with a token, `0011`).
 //!
 //! An offer moves `offered` → `redeemed` (its pre-authorized code exchanged for an access
 //! token) → `issued` (a credential request signed the document; closed in the issuance's own
@@ -110,6 +111,10 @@ pub struct Offer {
     pub token_expires_at: Option<OffsetDateTime>,
     /// The RFC 7638 thumbprint of the DPoP key the token is bound to.
     pub dpop_jkt: Option<String>,
+    /// SHA-256 of the credential identifier granted with the token (OpenID4VCI 1.0 §6.2),
+    /// when the wallet asked with `authorization_details`: its credential requests must then
+    /// name that identifier, never the configuration.
+    pub credential_identifier_sha256: Option<[u8; 32]>,
     /// The COSE_Keys (CBOR array) a deferred request bound the credential to.
     pub deferred_keys: Option<Vec<u8>>,
     /// The document issued from it.
@@ -153,6 +158,8 @@ pub struct NewToken {
     pub expires_at: OffsetDateTime,
     /// The DPoP key it is bound to.
     pub dpop_jkt: Option<String>,
+    /// SHA-256 of the credential identifier granted with it, if any (OpenID4VCI 1.0 §6.2).
+    pub credential_identifier_sha256: Option<[u8; 32]>,
 }
 
 /// A pre-authorized code exchange, as [`Store::redeem_pre_auth`] takes it.
@@ -177,7 +184,8 @@ macro_rules! redeem_query {
         let r: &Redeem = $r;
         sqlx::query_scalar(
             "UPDATE credential_offers SET state = 'redeemed', token_sha256 = $3, \
-             token_expires_at = $4, dpop_jkt = $5, updated_at = $2 \
+             token_expires_at = $4, dpop_jkt = $5, credential_identifier_sha256 = $8, \
+             updated_at = $2 \
              WHERE pre_auth_sha256 = $1 AND state = 'offered' AND expires_at > $2 \
              AND (tx_code_mac IS NULL OR tx_code_mac = $6) \
              AND NOT ($7 AND EXISTS (SELECT 1 FROM authorization_requests a \
@@ -190,6 +198,12 @@ macro_rules! redeem_query {
         .bind(r.token.dpop_jkt.as_deref())
         .bind(r.tx_mac.as_ref().map(|m| &m[..]))
         .bind(r.pre_authorized)
+        .bind(
+            r.token
+                .credential_identifier_sha256
+                .as_ref()
+                .map(|h| &h[..]),
+        )
     }};
 }
 
@@ -277,8 +291,9 @@ macro_rules! redeem_in {
 /// included: a correlated subquery, so it also works in `UPDATE ... RETURNING`.
 const OFFER_COLUMNS: &str = "id, client_id, doctype, (SELECT c.claims_sealed FROM \
      credential_offer_claims c WHERE c.offer_id = credential_offers.id) AS claims_sealed, \
-     state, tx_code_mac, tx_attempts, expires_at, token_expires_at, dpop_jkt, deferred_keys, document_id, \
-     notification_id, last_event, created_at, updated_at";
+     state, tx_code_mac, tx_attempts, expires_at, token_expires_at, dpop_jkt, \
+     credential_identifier_sha256, deferred_keys, document_id, notification_id, last_event, \
+     created_at, updated_at";
 
 /// Builds an [`Offer`] from a row of either backend.
 macro_rules! offer_from_row {
@@ -288,6 +303,7 @@ macro_rules! offer_from_row {
         let tx: Option<Vec<u8>> = row.try_get("tx_code_mac")?;
         let token_exp: Option<i64> = row.try_get("token_expires_at")?;
         let doc: Option<Vec<u8>> = row.try_get("document_id")?;
+        let identifier: Option<Vec<u8>> = row.try_get("credential_identifier_sha256")?;
         let attempts: i64 = row.try_get("tx_attempts")?;
         Offer {
             id: array(row.try_get("id")?, "offer id")?,
@@ -301,6 +317,9 @@ macro_rules! offer_from_row {
             expires_at: from_secs(row.try_get("expires_at")?)?,
             token_expires_at: token_exp.map(from_secs).transpose()?,
             dpop_jkt: row.try_get("dpop_jkt")?,
+            credential_identifier_sha256: identifier
+                .map(|h| array(h, "credential identifier hash"))
+                .transpose()?,
             deferred_keys: row.try_get("deferred_keys")?,
             document_id: doc
                 .map(|d| array(d, "document id").map(DocumentId))
@@ -388,6 +407,23 @@ impl Store {
         let sql =
             format!("SELECT {OFFER_COLUMNS} FROM credential_offers WHERE transaction_sha256 = $1");
         on_read_pool!(self, pool => { fetch_offer!(pool, &sql, &sha256[..]) })
+    }
+
+    /// The doc type of the offer a pre-authorized code (by hash) belongs to, whatever its
+    /// state; `None` for an unknown code or an authorization code (which is no pre-authorized
+    /// code). Read before the exchange when the token request narrows it with
+    /// `authorization_details`: an offer's doc type never changes.
+    pub async fn pre_authorized_doctype(&self, code_sha256: &[u8; 32]) -> Result<Option<String>> {
+        on_read_pool!(self, pool => {
+            Ok(sqlx::query_scalar(
+                "SELECT doctype FROM credential_offers WHERE pre_auth_sha256 = $1 \
+                 AND NOT EXISTS (SELECT 1 FROM authorization_requests a \
+                                 WHERE a.code_sha256 = $1)",
+            )
+            .bind(&code_sha256[..])
+            .fetch_optional(pool)
+            .await?)
+        })
     }
 
     /// The sealed offer JSON of an offer still waiting for its wallet, by reference hash.

@@ -60,6 +60,7 @@ mod malformed;
 mod nonces;
 mod oid4vci;
 mod oid4vci_authcode;
+mod oid4vci_identifiers;
 mod openapi;
 mod operations;
 mod stack;

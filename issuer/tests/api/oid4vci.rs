@@ -6,20 +6,20 @@
 use super::*;
 use mdoc_issuer::jose::dpop::make_dpop;
 
-const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
-const PID: &str = "eu.europa.ec.eudi.pid.1";
+pub(crate) const PRE_AUTH: &str = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
+pub(crate) const PID: &str = "eu.europa.ec.eudi.pid.1";
 
 /// A wallet's view of one offer: what the portal made, and the tokens it got.
-struct Flow {
-    offer: Value,
-    code: String,
-    tx_code: Option<String>,
-    offer_id: String,
+pub(crate) struct Flow {
+    pub(crate) offer: Value,
+    pub(crate) code: String,
+    pub(crate) tx_code: Option<String>,
+    pub(crate) offer_id: String,
 }
 
 impl Env {
     /// `POST /v1/offers` as the portal; panics unless 201.
-    async fn make_offer(&self, body: &Value) -> Flow {
+    pub(crate) async fn make_offer(&self, body: &Value) -> Flow {
         let r = self
             .send(self.post_json("/v1/offers", Some(&self.token), body))
             .await;
@@ -37,7 +37,7 @@ impl Env {
         }
     }
 
-    async fn mdl_offer(&self, tx_code: bool) -> Flow {
+    pub(crate) async fn mdl_offer(&self, tx_code: bool) -> Flow {
         let mut body = json!({"doctype": MDL, "claims": claims_with_portrait(2048)});
         if tx_code {
             body["tx_code"] = json!({"length": 6, "description": "sent by SMS"});
@@ -89,11 +89,11 @@ impl Env {
         r.json()["c_nonce"].as_str().unwrap().to_owned()
     }
 
-    fn credential_request(&self, token: &str, body: &Value) -> RequestBuilder {
+    pub(crate) fn credential_request(&self, token: &str, body: &Value) -> RequestBuilder {
         self.post_json("/oid4vci/credential", Some(token), body)
     }
 
-    fn proofs_body(&self, nonce: &str, keys: &[SoftwareKey]) -> Value {
+    pub(crate) fn proofs_body(&self, nonce: &str, keys: &[SoftwareKey]) -> Value {
         let proofs: Vec<String> = keys
             .iter()
             .map(|k| proof(k, &self.aud(), nonce, true))

@@ -19,9 +19,9 @@ use mdoc_issuer::jose::sign::{sign_jwt, x5c};
 use serde_json::Map;
 use test_kit::pki::TestPki;
 
-const LOGIN: &str = "https://portal.example/login";
-const CLIENT: &str = "wallet-app";
-const REDIRECT: &str = "https://wallet.example/cb";
+pub(crate) const LOGIN: &str = "https://portal.example/login";
+pub(crate) const CLIENT: &str = "wallet-app";
+pub(crate) const REDIRECT: &str = "https://wallet.example/cb";
 const PROOF_TYP: &str = "openid4vci-proof+jwt";
 
 /// A wallet provider whose CA the issuer trusts (`oid4vci.wallet_providers`).
@@ -114,7 +114,7 @@ fn attested_proof(key: &SoftwareKey, aud: &str, nonce: &str, ka: Option<&str>) -
 }
 
 /// A PKCE verifier and its S256 challenge.
-fn pkce() -> (String, String) {
+pub(crate) fn pkce() -> (String, String) {
     let verifier = b64(&random::<32>());
     let challenge = b64(&Sha256::digest(verifier.as_bytes()));
     (verifier, challenge)
@@ -129,14 +129,14 @@ fn query(url: &str, name: &str) -> Option<String> {
 }
 
 /// The wallet: its instance key (attested), its DPoP key, and its attestation.
-struct Wallet {
+pub(crate) struct Wallet {
     instance: SoftwareKey,
     dpop: SoftwareKey,
     attestation: Option<String>,
 }
 
 impl Wallet {
-    fn new(attested: bool) -> Wallet {
+    pub(crate) fn new(attested: bool) -> Wallet {
         let instance = device_key();
         let attestation =
             attested.then(|| attestation(&PROVIDER.pki, &instance, now() + Duration::days(1)));
@@ -165,7 +165,10 @@ impl Wallet {
     }
 }
 
-fn par_params<'a>(challenge: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+pub(crate) fn par_params<'a>(
+    challenge: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
     let mut p = vec![
         ("response_type", "code"),
         ("client_id", CLIENT),
@@ -193,13 +196,13 @@ impl Env {
             .unwrap()
     }
 
-    fn par(&self, w: &Wallet, params: &[(&str, &str)], dpop: bool) -> RequestBuilder {
+    pub(crate) fn par(&self, w: &Wallet, params: &[(&str, &str)], dpop: bool) -> RequestBuilder {
         let rb = self.form("/oid4vci/par", params);
         w.headers(self, rb, &self.url("/oid4vci/par"), dpop)
     }
 
     /// PAR; panics unless 201. Returns the request_uri.
-    async fn pushed(&self, w: &Wallet, params: &[(&str, &str)], dpop: bool) -> String {
+    pub(crate) async fn pushed(&self, w: &Wallet, params: &[(&str, &str)], dpop: bool) -> String {
         let r = self.send(self.par(w, params, dpop)).await;
         assert_eq!(r.status, StatusCode::CREATED, "par: {}", r.text());
         let v = r.json();
@@ -218,7 +221,7 @@ impl Env {
     }
 
     /// The browser at the authorization endpoint: 302 to the portal; returns the session.
-    async fn login(&self, request_uri: &str) -> String {
+    pub(crate) async fn login(&self, request_uri: &str) -> String {
         let r = self.send(self.authorize_req(CLIENT, request_uri)).await;
         assert_eq!(r.status, StatusCode::FOUND, "authorize: {}", r.text());
         let location = r.header("location").unwrap();
@@ -238,7 +241,7 @@ impl Env {
     }
 
     /// The portal approves; returns the code from `redirect_to`.
-    async fn approve(&self, session: &str, body: &Value) -> String {
+    pub(crate) async fn approve(&self, session: &str, body: &Value) -> String {
         let r = self.handoff(session, body).await;
         assert_eq!(r.status, StatusCode::OK, "handoff: {}", r.text());
         let to = r.json()["redirect_to"].as_str().unwrap().to_owned();
@@ -248,7 +251,7 @@ impl Env {
         query(&to, "code").unwrap()
     }
 
-    fn code_token(
+    pub(crate) fn code_token(
         &self,
         w: &Wallet,
         code: &str,

@@ -2,6 +2,7 @@
 //! binary (one link step) with a module per area.
 
 mod cli;
+mod credential_identifiers_migration;
 mod ds;
 mod offer_claims_migration;
 mod replay_migration;

@@ -1245,6 +1245,7 @@ async fn deferred_offer_waits_until_its_deadline_then_is_purged(store: Store) {
         sha256: rand_bytes(),
         expires_at: t0 + Duration::minutes(5),
         dpop_jkt: None,
+        credential_identifier_sha256: None,
     };
     let redeemed = store
         .redeem_pre_auth(&offer.pre_auth_sha256, None, 5, &token, t0)
@@ -1342,6 +1343,7 @@ async fn an_issuance_closes_its_offer_once(store: Store) {
                 sha256: rand_bytes(),
                 expires_at: t0 + Duration::minutes(5),
                 dpop_jkt: None,
+                credential_identifier_sha256: None,
             };
             let r = store
                 .redeem_pre_auth(&offer.pre_auth_sha256, None, 5, &token, t0)
