@@ -20,6 +20,7 @@ if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
     apt-get update -qq && apt-get install -y -qq nginx wrk >/dev/null
 fi
 cargo build --release -q -p mdoc-dts --bin mdoc-dts --example bench_fixture
+release="${CARGO_TARGET_DIR:-target}/release"
 work="$(mktemp -d)"
 chmod 755 "$work" # nginx workers run as an unprivileged user
 cleanup() {
@@ -29,11 +30,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-target/release/examples/bench_fixture "$work/dts" "http://127.0.0.1:$DTS_PORT" >/dev/null
-target/release/mdoc-dts --config "$work/dts/mdoc-dts.toml" export "$work/tree" >/dev/null 2>&1
+"$release/examples/bench_fixture" "$work/dts" "http://127.0.0.1:$DTS_PORT" >/dev/null
+"$release/mdoc-dts" --config "$work/dts/mdoc-dts.toml" export "$work/tree" >/dev/null 2>&1
 
 # One core, one runtime worker: as nginx runs one worker process on that core.
-TOKIO_WORKER_THREADS=1 RUST_LOG=warn taskset -c 0 target/release/mdoc-dts --config "$work/dts/mdoc-dts.toml" serve 2>"$work/dts.log" &
+TOKIO_WORKER_THREADS=1 RUST_LOG=warn taskset -c 0 "$release/mdoc-dts" --config "$work/dts/mdoc-dts.toml" serve 2>"$work/dts.log" &
 dts_pid=$!
 cat >"$work/nginx.conf" <<CONF
 worker_processes 1;

@@ -179,9 +179,12 @@ def compare(args):
     print(f"{before['commit']} -> {after['commit']}")
     print(f"{'figure':<70} {'before/s':>10} {'after/s':>10} {'change':>7} {'ratio before':>12} "
           f"{'after':>6}")
+    new = {(r["section"], r["name"]) for r in after["figures"]}
     for r in after["figures"]:
         o = old.get((r["section"], r["name"]))
         if o is None:
+            print(f"{(r['section'] + ': ' + r['name'])[:70]:<70} {'—':>10} "
+                  f"{r['per_second']:>10,.0f}   (new)")
             continue
         change = r["per_second"] / o["per_second"] - 1
         ratios = ""
@@ -189,6 +192,10 @@ def compare(args):
             ratios = f"{o['ratio']:>12.3f} {r['ratio']:>6.3f}"
         print(f"{(r['section'] + ': ' + r['name'])[:70]:<70} {o['per_second']:>10,.0f} "
               f"{r['per_second']:>10,.0f} {change:>+7.1%} {ratios}")
+    for key, o in old.items():
+        if key not in new:
+            print(f"{(o['section'] + ': ' + o['name'])[:70]:<70} {o['per_second']:>10,.0f} "
+                  f"{'—':>10}   (not measured after)")
 
 
 def main():

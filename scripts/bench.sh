@@ -61,9 +61,10 @@ fi
 if wants python; then
     step "verifier SDK from Python (release cdylib)"
     cargo build -q --release -p verifier-sdk -p uniffi-bindgen
-    "$target/release/uniffi-bindgen" generate "$target/release/libverifier_sdk.so" \
+    case "$(uname -s)" in Darwin) lib=libverifier_sdk.dylib ;; *) lib=libverifier_sdk.so ;; esac
+    "$target/release/uniffi-bindgen" generate "$target/release/$lib" \
         --language python --out-dir "$work/python" >/dev/null
-    cp "$target/release/libverifier_sdk.so" "$work/python/"
+    cp "$target/release/$lib" "$work/python/"
     taskset -c 1 python3 verifier-sdk/benches/python_verify.py "$work/python" "$work/sdk" >"$work/python.json"
 fi
 if wants crl; then

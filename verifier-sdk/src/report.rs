@@ -997,8 +997,15 @@ impl VerificationReport {
     }
 }
 
-fn passed_for(check: &v::Check, subject: &str) -> bool {
-    check.outcome.is_ok() && check.subject.as_deref() == Some(subject)
+/// Whether `check` passed for the element `namespace/identifier` (compared in place: this runs
+/// for every element of every verification).
+fn passed_for(check: &v::Check, namespace: &str, identifier: &str) -> bool {
+    check.outcome.is_ok()
+        && check.subject.as_deref().is_some_and(|s| {
+            s.strip_prefix(namespace)
+                .and_then(|rest| rest.strip_prefix('/'))
+                == Some(identifier)
+        })
 }
 
 /// The disclosed elements of a document with the outcome of their own checks.
@@ -1034,8 +1041,9 @@ pub(crate) fn elements(
     for (ns, items) in issuer_signed.name_spaces.iter().flatten() {
         for item in items {
             let item = item.value();
-            let subject = format!("{ns}/{}", item.element_identifier);
-            let verified = digests.next().is_some_and(|c| passed_for(c, &subject));
+            let verified = digests
+                .next()
+                .is_some_and(|c| passed_for(c, ns, &item.element_identifier));
             let value = shown(verified, &item.element_value);
             out.push(DisclosedElement {
                 namespace: ns.clone(),
@@ -1049,9 +1057,8 @@ pub(crate) fn elements(
     }
     for (ns, elems) in device_signed.iter().flat_map(|d| d.0.iter()) {
         for (id, value) in elems {
-            let subject = format!("{ns}/{id}");
             let verified =
-                device_auth_ok && authorized.next().is_some_and(|c| passed_for(c, &subject));
+                device_auth_ok && authorized.next().is_some_and(|c| passed_for(c, ns, id));
             let value = shown(verified, value);
             out.push(DisclosedElement {
                 namespace: ns.clone(),
@@ -1082,5 +1089,47 @@ pub(crate) fn document_result(
             .iter()
             .map(VerificationWarning::from)
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(subject: Option<&str>, passed: bool) -> v::Check {
+        v::Check {
+            kind: v::CheckKind::ValueDigest,
+            subject: subject.map(str::to_owned),
+            outcome: if passed {
+                Ok(())
+            } else {
+                Err(v::Failure::NotChecked("test"))
+            },
+        }
+    }
+
+    #[test]
+    fn an_element_borrows_only_its_own_passed_check() {
+        let ns = "org.iso.18013.5.1";
+        let own = check(Some("org.iso.18013.5.1/family_name"), true);
+        assert!(passed_for(&own, ns, "family_name"));
+        // Another element, a prefix of it, or one longer than it.
+        assert!(!passed_for(&own, ns, "family_nam"));
+        assert!(!passed_for(&own, ns, "family_name_x"));
+        assert!(!passed_for(&own, ns, "given_name"));
+        // The same identifier in another namespace, or split at another '/'.
+        assert!(!passed_for(&own, "org.iso.18013.5", "1/family_name"));
+        assert!(!passed_for(&own, "org.iso.18013.5.1.aamva", "family_name"));
+        let slashed = check(Some("a/b/c"), true);
+        assert!(passed_for(&slashed, "a/b", "c"));
+        assert!(passed_for(&slashed, "a", "b/c"));
+        assert!(!passed_for(&slashed, "a/b/c", ""));
+        // A failed check, or one about nothing in particular, is no pass.
+        assert!(!passed_for(
+            &check(Some("org.iso.18013.5.1/family_name"), false),
+            ns,
+            "family_name"
+        ));
+        assert!(!passed_for(&check(None, true), ns, "family_name"));
     }
 }

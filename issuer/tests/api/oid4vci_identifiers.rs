@@ -326,9 +326,40 @@ async fn authorization_code_flow_with_authorization_details_postgres() {
     .await;
 }
 
+/// Spends `offer`'s pre-authorized code with `authorization_details` for the mDL, checks that
+/// the granted identifier is then required (a request by configuration id is refused without
+/// spending the nonce), and asks by that identifier: the access token, the device key the
+/// request binds, and the credential endpoint's response.
+async fn granted_and_required(
+    env: &Env,
+    fails: &mut Vec<String>,
+    label: &str,
+    offer: &Flow,
+) -> (String, SoftwareKey, Resp) {
+    let r = env
+        .send(env.pre_auth_token(offer, &[("authorization_details", &details(MDL))]))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{label} token: {}", r.text());
+    let token = r.json()["access_token"].as_str().unwrap().to_owned();
+    let id = granted_identifier(&r.json(), MDL);
+    let key = device_key();
+    let nonce = env.c_nonce().await;
+    env.vci_refused(
+        fails,
+        &format!("{label}: configuration id where an identifier was granted"),
+        400,
+        "invalid_credential_request",
+        env.credential_request(&token, &env.proofs_body(&nonce, std::slice::from_ref(&key))),
+    )
+    .await;
+    let r = env
+        .send(env.credential_request(&token, &by_identifier(&id, &nonce, &key, &env.aud())))
+        .await;
+    (token, key, r)
+}
+
 async fn pre_authorized_flow_with_authorization_details(env: &Env) {
     let mut fails = Vec::new();
-    let aud = env.aud();
 
     // A plain pre-authorized token request gets no authorization_details.
     let plain = env.mdl_offer(false).await;
@@ -387,26 +418,7 @@ async fn pre_authorized_flow_with_authorization_details(env: &Env) {
         ),
     )
     .await;
-    let mdl = details(MDL);
-    let r = env
-        .send(env.pre_auth_token(&f, &[("authorization_details", &mdl)]))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "token: {}", r.text());
-    let token = r.json()["access_token"].as_str().unwrap().to_owned();
-    let id = granted_identifier(&r.json(), MDL);
-    let key = device_key();
-    let nonce = env.c_nonce().await;
-    env.vci_refused(
-        &mut fails,
-        "configuration id where an identifier was granted",
-        400,
-        "invalid_credential_request",
-        env.credential_request(&token, &env.proofs_body(&nonce, std::slice::from_ref(&key))),
-    )
-    .await;
-    let r = env
-        .send(env.credential_request(&token, &by_identifier(&id, &nonce, &key, &aud)))
-        .await;
+    let (_, key, r) = granted_and_required(env, &mut fails, "immediate", &f).await;
     assert_eq!(r.status, StatusCode::OK, "credential: {}", r.text());
     verified(
         env,
@@ -416,25 +428,7 @@ async fn pre_authorized_flow_with_authorization_details(env: &Env) {
 
     // Deferred: the request by identifier is accepted, then served once the record comes.
     let pending = env.make_offer(&json!({"doctype": MDL})).await;
-    let r = env
-        .send(env.pre_auth_token(&pending, &[("authorization_details", &mdl)]))
-        .await;
-    assert_eq!(r.status, StatusCode::OK, "token: {}", r.text());
-    let token = r.json()["access_token"].as_str().unwrap().to_owned();
-    let id = granted_identifier(&r.json(), MDL);
-    let key = device_key();
-    let nonce = env.c_nonce().await;
-    env.vci_refused(
-        &mut fails,
-        "deferred: configuration id where an identifier was granted",
-        400,
-        "invalid_credential_request",
-        env.credential_request(&token, &env.proofs_body(&nonce, std::slice::from_ref(&key))),
-    )
-    .await;
-    let r = env
-        .send(env.credential_request(&token, &by_identifier(&id, &nonce, &key, &aud)))
-        .await;
+    let (token, key, r) = granted_and_required(env, &mut fails, "deferred", &pending).await;
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text());
     let tx = r.json()["transaction_id"].as_str().unwrap().to_owned();
     let ok = env

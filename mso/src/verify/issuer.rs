@@ -2,6 +2,7 @@
 //! the value digests.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::options::{IssuerTrust, Placeholders, VerifyOptions};
 use super::report::{CheckKind, DocumentReport, Failure};
@@ -188,11 +189,17 @@ pub fn verify_issuer_signed(
 
     // DS certificate, trust, profile, validity.
     let x5chain = auth.x5chain();
+    let anchors = opts.trust.anchors_for(&report.doc_type);
     let ds = match x5chain.as_ref().map_err(Clone::clone).and_then(|chain| {
         let leaf = chain
             .first()
             .ok_or_else(|| Error::X5Chain("empty".into()))?;
-        Certificate::from_der(leaf)
+        // The anchors remember the DS certificates they have parsed (a verifier meets the
+        // same few); a pinned DS is compared by its bytes.
+        match anchors {
+            Some(anchors) => anchors.leaf(leaf),
+            None => Certificate::from_der(leaf).map(Arc::new),
+        }
     }) {
         Ok(c) => {
             report.pass(CheckKind::DsCertificate, None);
@@ -314,7 +321,7 @@ pub fn verify_issuer_signed(
         }
     }
 
-    country::check_issuing_country(&mut report, issuer_signed, ds.as_ref());
+    country::check_issuing_country(&mut report, issuer_signed, ds.as_deref());
     revocation::check_mso_status(&mut report, mso, iaca, opts);
 
     // Device key.

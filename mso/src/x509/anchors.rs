@@ -8,7 +8,8 @@
 //! anchor it verified under when the path had no intermediate. A verifier checking many
 //! documents from the same few Document Signers then pays for each chain signature once (a
 //! "warm" trust store). The profile inspection of such a leaf against its anchor is just as
-//! pure and is remembered the same way ([`TrustAnchors::inspect_under`]). Names, the anchor's
+//! pure and is remembered the same way ([`TrustAnchors::inspect_under`]), and so is the parsing
+//! of a leaf's DER ([`TrustAnchors::leaf`]). Names, the anchor's
 //! authority and validity at the verification time are checked on every call. The
 //! memory holds at most [`MAX_REMEMBERED`] leaves and starts over when full; it is not copied by
 //! [`Clone`] and is never part of a serialised trust store.
@@ -21,6 +22,7 @@ use x509_cert::name::Name;
 
 use super::certificate::Certificate;
 use super::profile::{self, Inspection, Role};
+use crate::error::Result;
 
 /// Remembered inspections: (leaf digest, role, anchor index) → the inspection.
 type Inspections = HashMap<([u8; 32], Role, usize), Arc<Inspection>>;
@@ -36,6 +38,7 @@ pub struct TrustAnchors {
     anchors: Vec<Certificate>,
     verified: Mutex<HashMap<[u8; 32], usize>>,
     inspections: Mutex<Inspections>,
+    parsed: Mutex<HashMap<[u8; 32], Arc<Certificate>>>,
 }
 
 impl TrustAnchors {
@@ -51,6 +54,7 @@ impl TrustAnchors {
             anchors: unique,
             verified: Mutex::new(HashMap::new()),
             inspections: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(HashMap::new()),
         }
     }
 
@@ -89,7 +93,7 @@ impl TrustAnchors {
 
     /// The anchor `leaf` was remembered to verify under, if any.
     pub(crate) fn recall(&self, leaf: &Certificate) -> Option<usize> {
-        let key = digest(leaf);
+        let key = leaf.sha256();
         self.verified
             .lock()
             .ok()
@@ -103,7 +107,7 @@ impl TrustAnchors {
             if m.len() >= MAX_REMEMBERED {
                 m.clear();
             }
-            m.insert(digest(leaf), index);
+            m.insert(leaf.sha256(), index);
         }
     }
 }
@@ -113,7 +117,7 @@ impl TrustAnchors {
     /// once per (leaf, role, anchor) and then remembered (at most [`MAX_REMEMBERED`]).
     pub fn inspect_under(&self, leaf: &Certificate, role: Role, index: usize) -> Arc<Inspection> {
         let issuer = self.anchors.get(index);
-        let key = (digest(leaf), role, index);
+        let key = (leaf.sha256(), role, index);
         if let Some(found) = self
             .inspections
             .lock()
@@ -135,10 +139,24 @@ impl TrustAnchors {
         }
         inspection
     }
-}
 
-fn digest(cert: &Certificate) -> [u8; 32] {
-    Sha256::digest(cert.der()).into()
+    /// `der` parsed as a certificate ([`Certificate::from_der`]), the same value for the same
+    /// bytes: a verifier meeting the same few Document Signers parses each once (at most
+    /// [`MAX_REMEMBERED`] remembered). Bytes that do not parse are not remembered.
+    pub fn leaf(&self, der: &[u8]) -> Result<Arc<Certificate>> {
+        let key: [u8; 32] = Sha256::digest(der).into();
+        if let Some(found) = self.parsed.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(found);
+        }
+        let cert = Arc::new(Certificate::from_der(der)?);
+        if let Ok(mut m) = self.parsed.lock() {
+            if m.len() >= MAX_REMEMBERED {
+                m.clear();
+            }
+            m.insert(key, Arc::clone(&cert));
+        }
+        Ok(cert)
+    }
 }
 
 /// A copy has the same anchors and an empty memory.

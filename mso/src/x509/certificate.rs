@@ -1,6 +1,9 @@
 //! A parsed X.509 certificate with its DER bytes, and the accessors the mdoc checks read.
 
+use std::sync::OnceLock;
+
 use der::{Decode, DecodePem, Encode};
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{
@@ -17,12 +20,27 @@ use crate::error::{Error, Result};
 /// Largest certificate accepted (Annex B certificates are well under 2 KiB).
 pub const MAX_CERT_LEN: usize = 16 * 1024;
 
-/// A parsed certificate with its DER bytes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A parsed certificate with its DER bytes. Two certificates are equal when their DER is.
+#[derive(Debug, Clone)]
 pub struct Certificate {
     der: Vec<u8>,
     cert: x509_cert::Certificate,
+    /// SHA-256 of `der`, computed on first use: trust anchors key their memory by it, several
+    /// times per verification.
+    fingerprint: OnceLock<[u8; 32]>,
+    /// The decoded subject public key, computed on first use: a remembered DS certificate
+    /// ([`super::TrustAnchors::leaf`]) then verifies many documents without decoding it again.
+    public_key: OnceLock<Result<PublicKey>>,
 }
+
+impl PartialEq for Certificate {
+    fn eq(&self, other: &Self) -> bool {
+        // The parsed form, the fingerprint and the key are all functions of the DER.
+        self.der == other.der
+    }
+}
+
+impl Eq for Certificate {}
 
 fn cert_err(e: impl core::fmt::Display) -> Error {
     Error::Certificate(e.to_string())
@@ -38,17 +56,23 @@ impl Certificate {
             });
         }
         let cert = x509_cert::Certificate::from_der(der).map_err(cert_err)?;
-        Ok(Certificate {
-            der: der.to_vec(),
+        Ok(Certificate::new(der.to_vec(), cert))
+    }
+
+    fn new(der: Vec<u8>, cert: x509_cert::Certificate) -> Self {
+        Certificate {
+            der,
             cert,
-        })
+            fingerprint: OnceLock::new(),
+            public_key: OnceLock::new(),
+        }
     }
 
     /// Parses one PEM `CERTIFICATE`.
     pub fn from_pem(pem: &str) -> Result<Self> {
         let cert = x509_cert::Certificate::from_pem(pem.as_bytes()).map_err(cert_err)?;
         let der = cert.to_der().map_err(cert_err)?;
-        Ok(Certificate { der, cert })
+        Ok(Certificate::new(der, cert))
     }
 
     /// Parses a certificate given as DER or as one PEM `CERTIFICATE` block (what apps and
@@ -74,6 +98,13 @@ impl Certificate {
     /// The DER encoding.
     pub fn der(&self) -> &[u8] {
         &self.der
+    }
+
+    /// The SHA-256 of the DER encoding, computed once per value.
+    pub fn sha256(&self) -> [u8; 32] {
+        *self
+            .fingerprint
+            .get_or_init(|| Sha256::digest(&self.der).into())
     }
 
     /// The parsed structure.
@@ -102,9 +133,11 @@ impl Certificate {
         self.issuer() == self.subject()
     }
 
-    /// The subject public key, validated.
+    /// The subject public key, validated (decoded once per value).
     pub fn public_key(&self) -> Result<PublicKey> {
-        spki::decode_owned(&self.cert.tbs_certificate.subject_public_key_info)
+        self.public_key
+            .get_or_init(|| spki::decode_owned(&self.cert.tbs_certificate.subject_public_key_info))
+            .clone()
     }
 
     /// notBefore.

@@ -639,3 +639,57 @@ fn random_chains_never_panic_and_stay_within_the_budget() {
         "found {found}, exhausted {exhausted}"
     );
 }
+
+// ---- the anchors' memory of parsed leaves -----------------------------------------------------
+
+#[test]
+fn anchors_parse_a_leaf_once_and_remember_only_what_parses() {
+    let root = root("Root", None);
+    let leaf = leaf_under("Leaf", &root);
+    let der = leaf.cert.der().to_vec();
+    let a = anchors(&[&root]);
+
+    let first = a.leaf(&der).unwrap();
+    assert_eq!(*first, Certificate::from_der(&der).unwrap());
+    // The same bytes give the same remembered value, not a new parse.
+    assert!(std::sync::Arc::ptr_eq(&first, &a.leaf(&der).unwrap()));
+
+    // Bytes that do not parse are refused each time, with the parser's error.
+    let truncated = &der[..der.len() - 1];
+    for _ in 0..2 {
+        assert_eq!(
+            a.leaf(truncated).unwrap_err(),
+            Certificate::from_der(truncated).unwrap_err()
+        );
+    }
+    // A certificate whose bytes differ by one signature byte is another certificate.
+    let mut other = der.clone();
+    *other.last_mut().unwrap() ^= 1;
+    if let Ok(c) = a.leaf(&other) {
+        assert_ne!(*c, *first);
+    }
+    // A copy of the anchors starts with an empty memory.
+    assert!(!std::sync::Arc::ptr_eq(
+        &a.clone().leaf(&der).unwrap(),
+        &first
+    ));
+}
+
+#[test]
+fn a_certificate_is_equal_by_its_bytes_whatever_it_has_computed() {
+    let root = root("Root", None);
+    let der = root.cert.der().to_vec();
+    let used = Certificate::from_der(&der).unwrap();
+    let fingerprint = used.sha256();
+    let key = used.public_key().unwrap();
+    let fresh = Certificate::from_der(&der).unwrap();
+    assert_eq!(used, fresh);
+    assert_eq!(
+        fingerprint,
+        <sha2::Sha256 as sha2::Digest>::digest(&der).as_slice()
+    );
+    // The remembered values are those a fresh certificate computes.
+    assert_eq!(fresh.sha256(), fingerprint);
+    assert_eq!(fresh.public_key().unwrap(), key);
+    assert_eq!(used.clone(), fresh);
+}
