@@ -1008,11 +1008,12 @@ fn passed_for(check: &v::Check, namespace: &str, identifier: &str) -> bool {
         })
 }
 
-/// The disclosed elements of a document with the outcome of their own checks.
+/// The disclosed elements of a document with the outcome of their own checks. The verified
+/// document is given up: its values move into the result rather than being copied.
 pub(crate) fn elements(
     doc_type: &str,
-    issuer_signed: &mso::model::IssuerSigned,
-    device_signed: Option<&mso::model::DeviceNameSpaces>,
+    issuer_signed: mso::model::IssuerSigned,
+    device_signed: Option<mso::model::DeviceNameSpaces>,
     report: &v::DocumentReport,
 ) -> Vec<DisclosedElement> {
     // mso records one check per element, in the order the elements are iterated here; pairing
@@ -1030,54 +1031,58 @@ pub(crate) fn elements(
         .is_some_and(Result::is_ok);
     // A value is converted only once its own check passed, and within the document's budget.
     let mut budget = MAX_DOCUMENT_NODES;
-    let mut shown = |verified: bool, value: &mso::cbor::Value| {
-        if verified {
-            ElementValue::from_cbor_within(value, &mut budget)
+    let mut element = |ns: &str, identifier: String, value, verified, source| {
+        let value = if verified {
+            ElementValue::from_owned_cbor_within(value, &mut budget)
         } else {
             ElementValue::Unverified
+        };
+        DisclosedElement {
+            namespace: ns.to_owned(),
+            schema: element_schema(doc_type, ns, &identifier, &value),
+            identifier,
+            value,
+            source,
+            verified,
         }
     };
     let mut out = Vec::new();
-    for (ns, items) in issuer_signed.name_spaces.iter().flatten() {
+    for (ns, items) in issuer_signed.name_spaces.into_iter().flatten() {
         for item in items {
-            let item = item.value();
+            let item = item.into_value();
             let verified = digests
                 .next()
-                .is_some_and(|c| passed_for(c, ns, &item.element_identifier));
-            let value = shown(verified, &item.element_value);
-            out.push(DisclosedElement {
-                namespace: ns.clone(),
-                identifier: item.element_identifier.clone(),
-                schema: element_schema(doc_type, ns, &item.element_identifier, &value),
-                value,
-                source: ElementSource::IssuerSigned,
+                .is_some_and(|c| passed_for(c, &ns, &item.element_identifier));
+            out.push(element(
+                &ns,
+                item.element_identifier,
+                item.element_value,
                 verified,
-            });
+                ElementSource::IssuerSigned,
+            ));
         }
     }
-    for (ns, elems) in device_signed.iter().flat_map(|d| d.0.iter()) {
+    for (ns, elems) in device_signed.into_iter().flat_map(|d| d.0) {
         for (id, value) in elems {
             let verified =
-                device_auth_ok && authorized.next().is_some_and(|c| passed_for(c, ns, id));
-            let value = shown(verified, value);
-            out.push(DisclosedElement {
-                namespace: ns.clone(),
-                identifier: id.clone(),
-                schema: element_schema(doc_type, ns, id, &value),
+                device_auth_ok && authorized.next().is_some_and(|c| passed_for(c, &ns, &id));
+            out.push(element(
+                &ns,
+                id,
                 value,
-                source: ElementSource::DeviceSigned,
                 verified,
-            });
+                ElementSource::DeviceSigned,
+            ));
         }
     }
     out
 }
 
-/// A document's result from `mso`'s report and the parsed document parts.
+/// A document's result from `mso`'s report and the parsed document parts, which it consumes.
 pub(crate) fn document_result(
     report: &v::DocumentReport,
-    issuer_signed: &mso::model::IssuerSigned,
-    device_signed: Option<&mso::model::DeviceNameSpaces>,
+    issuer_signed: mso::model::IssuerSigned,
+    device_signed: Option<mso::model::DeviceNameSpaces>,
 ) -> DocumentResult {
     DocumentResult {
         doc_type: report.doc_type.clone(),

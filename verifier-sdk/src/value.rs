@@ -117,13 +117,34 @@ impl ElementValue {
     /// [`MAX_VALUE_NODES`]), taking them from `budget`; otherwise [`ElementValue::TooLarge`],
     /// at the cost of counting up to the limit.
     pub fn from_cbor_within(value: &Value, budget: &mut usize) -> Self {
-        match count_nodes(value, (*budget).min(MAX_VALUE_NODES)) {
-            Some(n) => {
-                *budget -= n;
-                convert(value, 0)
-            }
-            None => ElementValue::TooLarge,
+        // Counted on the borrow, so a value over the budget is never copied.
+        if charge(value, budget) {
+            convert(value.clone(), 0)
+        } else {
+            ElementValue::TooLarge
         }
+    }
+
+    /// [`ElementValue::from_cbor_within`] for a value the caller gives up: text and byte
+    /// strings (a 20 KB portrait) move into the result instead of being copied.
+    pub fn from_owned_cbor_within(value: Value, budget: &mut usize) -> Self {
+        if charge(&value, budget) {
+            convert(value, 0)
+        } else {
+            ElementValue::TooLarge
+        }
+    }
+}
+
+/// Takes `value`'s nodes from `budget` (capped at [`MAX_VALUE_NODES`]); false, leaving
+/// `budget` as it was, when they do not fit.
+fn charge(value: &Value, budget: &mut usize) -> bool {
+    match count_nodes(value, (*budget).min(MAX_VALUE_NODES)) {
+        Some(n) => {
+            *budget -= n;
+            true
+        }
+        None => false,
     }
 }
 
@@ -154,14 +175,14 @@ fn count_nodes(value: &Value, limit: usize) -> Option<usize> {
     Some(n)
 }
 
-fn convert(value: &Value, depth: u32) -> ElementValue {
+fn convert(value: Value, depth: u32) -> ElementValue {
     if depth > MAX_VALUE_DEPTH {
         return ElementValue::TooDeep;
     }
     match value {
-        Value::Text(s) => ElementValue::Text { value: s.clone() },
+        Value::Text(value) => ElementValue::Text { value },
         Value::Integer(i) => {
-            let wide = i128::from(*i);
+            let wide = i128::from(i);
             match i64::try_from(wide) {
                 Ok(value) => ElementValue::Integer { value },
                 Err(_) => ElementValue::BigInteger {
@@ -169,17 +190,17 @@ fn convert(value: &Value, depth: u32) -> ElementValue {
                 },
             }
         }
-        Value::Float(f) => ElementValue::Float { value: *f },
-        Value::Bool(b) => ElementValue::Bool { value: *b },
+        Value::Float(value) => ElementValue::Float { value },
+        Value::Bool(value) => ElementValue::Bool { value },
         Value::Null => ElementValue::Null,
-        Value::Bytes(b) => ElementValue::Bytes { value: b.clone() },
-        Value::Tag(tag, inner) => tagged(*tag, inner, depth),
+        Value::Bytes(value) => ElementValue::Bytes { value },
+        Value::Tag(tag, inner) => tagged(tag, *inner, depth),
         Value::Array(items) => ElementValue::Array {
-            items: items.iter().map(|v| convert(v, depth + 1)).collect(),
+            items: items.into_iter().map(|v| convert(v, depth + 1)).collect(),
         },
         Value::Map(entries) => ElementValue::Map {
             entries: entries
-                .iter()
+                .into_iter()
                 .map(|(k, v)| MapEntry {
                     key: convert(k, depth + 1),
                     value: convert(v, depth + 1),
@@ -192,8 +213,8 @@ fn convert(value: &Value, depth: u32) -> ElementValue {
     }
 }
 
-fn tagged(tag: u64, inner: &Value, depth: u32) -> ElementValue {
-    if let Value::Text(s) = inner {
+fn tagged(tag: u64, inner: Value, depth: u32) -> ElementValue {
+    if let Value::Text(s) = &inner {
         // The date tags are typed only when their content is a valid date; otherwise the raw
         // tagged text is kept so nothing is hidden.
         if tag == TAG_FULL_DATE {

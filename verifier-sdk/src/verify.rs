@@ -152,28 +152,30 @@ pub(crate) fn verify_response_bytes(
         e_reader_key,
     };
     let tokens = options.list_tokens();
+    let status = response.status;
     let mut reports = Vec::new();
     let mut documents = Vec::new();
-    for doc in response.documents.iter().flatten() {
+    for doc in response.documents.into_iter().flatten() {
         let leaf = leaf(&doc.issuer_signed);
         let issuer_trust = trust.trust_for(leaf.as_deref());
-        let report = verify_document(doc, &session, &options.options(issuer_trust, &tokens));
+        let report = verify_document(&doc, &session, &options.options(issuer_trust, &tokens));
+        // Verified, the document is given up to its result (values move, not copied).
         documents.push(document_result(
             &report,
-            &doc.issuer_signed,
-            Some(doc.device_signed.name_spaces.value()),
+            doc.issuer_signed,
+            Some(doc.device_signed.name_spaces.into_value()),
         ));
         reports.push(report);
     }
     // The verdict is mso's (at least one document, every check passed).
     let valid = ResponseReport {
-        status: response.status,
+        status,
         documents: reports,
     }
     .is_valid();
     Ok(VerificationReport {
         valid,
-        status: response.status,
+        status,
         documents,
     })
 }
@@ -229,7 +231,7 @@ pub fn verify_issuer_signed(
         expected_doc_type.as_deref(),
         &resolved.options(issuer_trust, &tokens),
     );
-    let document = document_result(&report, &decoded, None);
+    let document = document_result(&report, decoded, None);
     Ok(VerificationReport {
         valid: report.is_valid(),
         status: 0,

@@ -684,10 +684,8 @@ fn a_certificate_is_equal_by_its_bytes_whatever_it_has_computed() {
     let key = used.public_key().unwrap();
     let fresh = Certificate::from_der(&der).unwrap();
     assert_eq!(used, fresh);
-    assert_eq!(
-        fingerprint,
-        <sha2::Sha256 as sha2::Digest>::digest(&der).as_slice()
-    );
+    let expected: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(&der).into();
+    assert_eq!(fingerprint, expected);
     // The remembered values are those a fresh certificate computes.
     assert_eq!(fresh.sha256(), fingerprint);
     assert_eq!(fresh.public_key().unwrap(), key);
