@@ -31,6 +31,18 @@ type Inspections = HashMap<([u8; 32], Role, usize), Arc<Inspection>>;
 /// over.
 pub const MAX_REMEMBERED: usize = 4096;
 
+/// Most DER bytes of parsed leaves remembered ([`TrustAnchors::leaf`]), beside the count: a
+/// stream of large, distinct certificates (up to 16 KiB each) holds at most this much memory,
+/// while a few thousand real Document Signers (under 1 KiB each) fit.
+pub const MAX_REMEMBERED_LEAF_BYTES: usize = 2 << 20;
+
+/// Parsed leaves by the SHA-256 of their DER, and the DER bytes they hold.
+#[derive(Debug, Default)]
+struct ParsedLeaves {
+    by_digest: HashMap<[u8; 32], Arc<Certificate>>,
+    bytes: usize,
+}
+
 /// A set of trust anchors and the memory of signatures verified under them. See the
 /// [module documentation](self).
 #[derive(Debug)]
@@ -38,7 +50,7 @@ pub struct TrustAnchors {
     anchors: Vec<Certificate>,
     verified: Mutex<HashMap<[u8; 32], usize>>,
     inspections: Mutex<Inspections>,
-    parsed: Mutex<HashMap<[u8; 32], Arc<Certificate>>>,
+    parsed: Mutex<ParsedLeaves>,
 }
 
 impl TrustAnchors {
@@ -54,7 +66,7 @@ impl TrustAnchors {
             anchors: unique,
             verified: Mutex::new(HashMap::new()),
             inspections: Mutex::new(HashMap::new()),
-            parsed: Mutex::new(HashMap::new()),
+            parsed: Mutex::new(ParsedLeaves::default()),
         }
     }
 
@@ -142,18 +154,28 @@ impl TrustAnchors {
 
     /// `der` parsed as a certificate ([`Certificate::from_der`]), the same value for the same
     /// bytes: a verifier meeting the same few Document Signers parses each once (at most
-    /// [`MAX_REMEMBERED`] remembered). Bytes that do not parse are not remembered.
+    /// [`MAX_REMEMBERED`] leaves and [`MAX_REMEMBERED_LEAF_BYTES`] of DER remembered, then the
+    /// memory starts over). Bytes that do not parse are not remembered.
     pub fn leaf(&self, der: &[u8]) -> Result<Arc<Certificate>> {
         let key: [u8; 32] = Sha256::digest(der).into();
-        if let Some(found) = self.parsed.lock().ok().and_then(|m| m.get(&key).cloned()) {
+        if let Some(found) = self
+            .parsed
+            .lock()
+            .ok()
+            .and_then(|m| m.by_digest.get(&key).cloned())
+        {
             return Ok(found);
         }
         let cert = Arc::new(Certificate::from_der(der)?);
         if let Ok(mut m) = self.parsed.lock() {
-            if m.len() >= MAX_REMEMBERED {
-                m.clear();
+            if m.by_digest.len() >= MAX_REMEMBERED
+                || m.bytes + der.len() > MAX_REMEMBERED_LEAF_BYTES
+            {
+                *m = ParsedLeaves::default();
             }
-            m.insert(key, Arc::clone(&cert));
+            if m.by_digest.insert(key, Arc::clone(&cert)).is_none() {
+                m.bytes += der.len();
+            }
         }
         Ok(cert)
     }

@@ -26,7 +26,7 @@ pub mod signature;
 pub mod spki;
 pub mod time;
 
-pub use anchors::{TrustAnchors, MAX_REMEMBERED};
+pub use anchors::{TrustAnchors, MAX_REMEMBERED, MAX_REMEMBERED_LEAF_BYTES};
 pub use certificate::{CertValidity, Certificate, MAX_CERT_LEN};
 pub use error::{Budget, CertRef, NotCaReason, PathError, Position};
 pub use path::{validate, validate_with, PathPolicy, VerifiedPath};

@@ -691,3 +691,42 @@ fn a_certificate_is_equal_by_its_bytes_whatever_it_has_computed() {
     assert_eq!(fresh.public_key().unwrap(), key);
     assert_eq!(used.clone(), fresh);
 }
+
+#[test]
+fn the_memory_of_parsed_leaves_is_bounded_by_their_bytes() {
+    let root = root("Root", None);
+    let a = anchors(&[&root]);
+    let (soft, key) = new_key();
+    // Leaves of about 15 KiB each (a large private extension), all distinct.
+    let big = |i: usize| {
+        let mut p = params(&format!("Big leaf {i}"), &soft, None);
+        p.use_authority_key_identifier_extension = true;
+        p.custom_extensions = vec![CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 99999, 7],
+            vec![0x04, 0x82, 0x3a, 0x98]
+                .into_iter()
+                .chain(std::iter::repeat_n(0x55, 15_000))
+                .collect(),
+        )];
+        p.signed_by(&key, &root.cert, &root.key)
+            .unwrap()
+            .der()
+            .to_vec()
+    };
+    let first_der = big(0);
+    let first = a.leaf(&first_der).unwrap();
+    // While the bytes fit, the first leaf stays remembered.
+    let fit = mso::x509::MAX_REMEMBERED_LEAF_BYTES / first_der.len() - 1;
+    for i in 1..fit {
+        a.leaf(&big(i)).unwrap();
+    }
+    assert!(std::sync::Arc::ptr_eq(&first, &a.leaf(&first_der).unwrap()));
+    // Past the byte bound the memory starts over: the first leaf is parsed anew, to an equal
+    // certificate.
+    for i in fit..fit + 3 {
+        a.leaf(&big(i)).unwrap();
+    }
+    let again = a.leaf(&first_der).unwrap();
+    assert!(!std::sync::Arc::ptr_eq(&first, &again));
+    assert_eq!(*first, *again);
+}
