@@ -28,12 +28,13 @@ use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{BenchmarkGroup, Criterion, Throughput};
 use mso::cbor::{from_slice, to_vec, Limits};
 use mso::crypto::{Algorithm, Signer, SoftwareKey, SoftwareVerifier, Verifier};
+use mso::issue::SeededRng;
 use mso::model::{DeviceResponse, Handover, IssuerSigned, SessionTranscript, MDL_DOCTYPE};
 use mso::present::{device_response, present_with_signature};
 use mso::verify::{
     verify_device_response, verify_issuer_signed, DeviceAuthInput, IssuerTrust, VerifyOptions,
 };
-use rand_core::{CryptoRng, CryptoRngCore, OsRng, RngCore};
+use rand_core::{CryptoRngCore, OsRng};
 
 /// A message the size of the issuer's Sig_structure (the MSO of the 12-element mDL is ~0.6 KB).
 const MESSAGE_LEN: usize = 600;
@@ -42,61 +43,8 @@ fn message() -> Vec<u8> {
     (0..MESSAGE_LEN).map(|i| (i * 7 % 256) as u8).collect()
 }
 
-/// OS randomness drawn 4 KiB at a time: the same source as `OsRng`, but one `getrandom` call
-/// per block instead of one per salt / digest ID / shuffle step (about 35 per issuance).
-struct BufferedOsRng {
-    buf: [u8; 4096],
-    pos: usize,
-}
-
-impl BufferedOsRng {
-    fn new() -> Self {
-        BufferedOsRng {
-            buf: [0; 4096],
-            pos: 4096,
-        }
-    }
-}
-
-impl RngCore for BufferedOsRng {
-    fn next_u32(&mut self) -> u32 {
-        let mut b = [0u8; 4];
-        self.fill_bytes(&mut b);
-        u32::from_le_bytes(b)
-    }
-
-    fn next_u64(&mut self) -> u64 {
-        let mut b = [0u8; 8];
-        self.fill_bytes(&mut b);
-        u64::from_le_bytes(b)
-    }
-
-    fn fill_bytes(&mut self, dest: &mut [u8]) {
-        let mut out = dest;
-        while !out.is_empty() {
-            if self.pos >= self.buf.len() {
-                OsRng.fill_bytes(&mut self.buf);
-                self.pos = 0;
-            }
-            let avail = self.buf.get(self.pos..).unwrap_or_default();
-            let n = avail.len().min(out.len());
-            let (head, tail) = std::mem::take(&mut out).split_at_mut(n);
-            head.copy_from_slice(avail.get(..n).unwrap_or_default());
-            self.pos += n;
-            out = tail;
-        }
-    }
-
-    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
-        self.fill_bytes(dest);
-        Ok(())
-    }
-}
-
-impl CryptoRng for BufferedOsRng {}
-
-/// prepare → sign → encode: a full issuance to wire bytes.
-fn issue(
+/// prepare → sign → encode: a full issuance to wire bytes, its randomness from `rng`.
+fn issue_with(
     builder: &mso::issue::MdocBuilder,
     chain: &[Vec<u8>],
     key: &dyn Signer,
@@ -108,6 +56,12 @@ fn issue(
         .sign(key)
         .unwrap();
     to_vec(&issued)
+}
+
+/// A full issuance as the issuer makes one: a fresh 32-byte seed from the operating system
+/// per MSO, expanded by [`SeededRng`] (which is what lets the issuer replay it).
+fn issue(builder: &mso::issue::MdocBuilder, chain: &[Vec<u8>], key: &dyn Signer) -> Vec<u8> {
+    issue_with(builder, chain, key, &mut SeededRng::fresh(&mut OsRng))
 }
 
 /// The benchmark thread's time on a CPU (Linux: `/proc/thread-self/schedstat`, nanoseconds),
@@ -233,12 +187,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>) {
 
     // --- issuance --------------------------------------------------------------------------
     let chain = [pki.ds_der.clone()];
-    let wire = issue(
-        &mdl::mdl_builder(&device_pub),
-        &chain,
-        &pki.ds_key,
-        &mut OsRng,
-    );
+    let wire = issue(&mdl::mdl_builder(&device_pub), &chain, &pki.ds_key);
     let decoded: IssuerSigned = from_slice(&wire, &Limits::DEFAULT).unwrap();
     let iaca_trust = IssuerTrust::iacas(vec![pki.iaca()]);
     assert!(verify_issuer_signed(&decoded, Some(MDL_DOCTYPE), &opts(&iaca_trust)).is_valid());
@@ -251,18 +200,18 @@ fn benches<M: Measurement>(c: &mut Criterion<M>) {
                 &mdl::mdl_builder(black_box(&device_pub)),
                 &chain,
                 &pki.ds_key,
-                &mut OsRng,
             )
         })
     });
-    // Parts: the builder made once (the fixture builds a 20 KB portrait each time); then also
-    // with buffered OS randomness; prepare (salts, digests, MSO) only; encoding only.
+    // Parts: the builder made once (the fixture builds a 20 KB portrait each time); then with
+    // every random byte read from the operating system instead of a seeded stream; prepare
+    // (salts, digests, MSO) only; encoding only.
     let builder = mdl::mdl_builder(&device_pub);
     g.bench_function("prebuilt_builder_prepare_sign_encode", |b| {
-        b.iter(|| issue(black_box(&builder), &chain, &pki.ds_key, &mut OsRng))
+        b.iter(|| issue(black_box(&builder), &chain, &pki.ds_key))
     });
     g.bench_function("awslc_prebuilt_builder_prepare_sign_encode", |b| {
-        b.iter(|| issue(black_box(&builder), &chain, &awslc, &mut OsRng))
+        b.iter(|| issue(black_box(&builder), &chain, &awslc))
     });
     // What the issuer does: a builder made per request and consumed, so values move into their
     // items instead of being copied (the builder's clone is made outside the timing).
@@ -271,7 +220,7 @@ fn benches<M: Measurement>(c: &mut Criterion<M>) {
             || builder.clone(),
             |owned| {
                 let issued = owned
-                    .into_prepared(Algorithm::Es256, &chain, &mut OsRng)
+                    .into_prepared(Algorithm::Es256, &chain, &mut SeededRng::fresh(&mut OsRng))
                     .unwrap()
                     .sign(&awslc)
                     .unwrap();
@@ -280,14 +229,13 @@ fn benches<M: Measurement>(c: &mut Criterion<M>) {
             criterion::BatchSize::SmallInput,
         )
     });
-    let mut buffered = BufferedOsRng::new();
-    g.bench_function("prebuilt_builder_buffered_rng", |b| {
-        b.iter(|| issue(black_box(&builder), &chain, &pki.ds_key, &mut buffered))
+    g.bench_function("awslc_prebuilt_builder_os_rng_every_byte", |b| {
+        b.iter(|| issue_with(black_box(&builder), &chain, &awslc, &mut OsRng))
     });
     g.bench_function("part_prepare_only", |b| {
         b.iter(|| {
             builder
-                .prepare(Algorithm::Es256, &chain, &mut OsRng)
+                .prepare(Algorithm::Es256, &chain, &mut SeededRng::fresh(&mut OsRng))
                 .unwrap()
         })
     });

@@ -7,7 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use rand_core::{CryptoRngCore, RngCore};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRngCore, RngCore, SeedableRng};
 
 use crate::cbor::{TDate, Tag24, Value};
 use crate::cose::PreparedSign1;
@@ -246,6 +247,62 @@ impl MdocBuilder {
             .sum()
     }
 }
+
+/// The randomness of one issuance (salts, digest IDs, decoys, order), as a ChaCha20 stream
+/// keyed by a 32-byte seed.
+///
+/// [`MdocBuilder::into_prepared`] draws from its generator in a fixed order, so the same
+/// builder and the same seed give the same MSO bytes. An issuer can therefore keep the 32-byte
+/// seed and the signature instead of the signed credential, and rebuild its answer to a retried
+/// request byte for byte. That order and this stream are part of this crate's contract: a test
+/// pins the bytes a fixed seed gives, because a seed sealed before an upgrade must still
+/// rebuild the same MSO after it.
+///
+/// ChaCha20 keyed with 256 bits from a CSPRNG is itself a CSPRNG (the kernel's own
+/// construction), so the salts stay unpredictable to anyone without the seed. Keep the seed as
+/// secret as the salts: with it and the document, anyone could recompute them.
+pub struct SeededRng(ChaCha20Rng);
+
+impl SeededRng {
+    /// The stream of `seed`; the same seed always gives the same stream.
+    pub fn from_seed(seed: [u8; 32]) -> Self {
+        SeededRng(ChaCha20Rng::from_seed(seed))
+    }
+
+    /// A fresh seed from `rng` (the operating system's generator, say) and its stream.
+    pub fn fresh(rng: &mut impl CryptoRngCore) -> Self {
+        let mut seed = zeroize::Zeroizing::new([0u8; 32]);
+        rng.fill_bytes(seed.as_mut());
+        Self::from_seed(*seed)
+    }
+}
+
+impl std::fmt::Debug for SeededRng {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The stream's state is its seed: never printed.
+        f.write_str("SeededRng(..)")
+    }
+}
+
+impl RngCore for SeededRng {
+    fn next_u32(&mut self) -> u32 {
+        self.0.next_u32()
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.0.next_u64()
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.0.fill_bytes(dest)
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> core::result::Result<(), rand_core::Error> {
+        self.0.try_fill_bytes(dest)
+    }
+}
+
+impl rand_core::CryptoRng for SeededRng {}
 
 /// Serves random bytes from one up-front read of the caller's CSPRNG, reading more only if an
 /// issuance needs more than estimated (digest ID collisions, shuffle rejections).

@@ -5,11 +5,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use mso::cbor::{to_vec, TDate};
 use mso::crypto::PublicKey;
-use mso::issue::{MdocBuilder, PreparedMdoc};
+use mso::issue::{MdocBuilder, PreparedMdoc, SeededRng};
 use mso::model::{IdentifierListRef, Status, StatusListRef, ValidityInfo};
 use mso::status::cose_key_thumbprint;
-use rand_chacha::rand_core::SeedableRng;
-use rand_chacha::ChaCha20Rng;
 use schemas::Validated;
 use time::{Duration, OffsetDateTime};
 
@@ -51,8 +49,8 @@ impl Issuer {
     }
 
     /// Builds the MSOs, one per key. Deterministic given `seeds` (each MSO's salts, digest
-    /// IDs and order come from a ChaCha20 stream seeded by its seed), which is what lets a
-    /// replay rebuild them byte for byte.
+    /// IDs and order come from its seed's [`SeededRng`] stream), which is what lets a replay
+    /// rebuild them byte for byte.
     #[allow(clippy::too_many_arguments)]
     pub(super) fn prepare_all(
         &self,
@@ -90,7 +88,7 @@ impl Issuer {
                         }),
                     });
                 builder
-                    .into_prepared(alg, &x5chain, &mut ChaCha20Rng::from_seed(*seed))
+                    .into_prepared(alg, &x5chain, &mut SeededRng::from_seed(*seed))
                     .map_err(|e| EngineError::Internal(format!("prepare MSO: {e}")))
             })
             .collect()

@@ -6,7 +6,7 @@
 //! dominate the database's write volume. Instead the store keeps a small sealed
 //! [`ReplayRecord`]: the document id, validity, DS serial, status indices, each MSO's 32-byte
 //! randomness seed and its signature. Because MSO construction is deterministic given the seed
-//! (salts, digest IDs and order are drawn from a ChaCha20 stream), the retry's own request
+//! (salts, digest IDs and order are drawn from `mso::issue::SeededRng`), the retry's own request
 //! rebuilds exactly the same MSOs, the stored signatures complete them, and the answer is
 //! byte-identical. Each rebuilt MSO's signature is verified under the DS key before it is
 //! returned, so a rebuild that diverged could never hand out a broken credential.
