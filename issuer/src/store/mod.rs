@@ -187,14 +187,19 @@ impl Store {
             // One connection: SQLite has one writer at a time anyway, and writers queueing on
             // the pool (async, FIFO) is far faster than writers contending for the database
             // lock (SQLite's busy handler sleeps in millisecond steps). Reads are microseconds.
+            // No ping before each acquire: an SQLite connection is a file in this process,
+            // and sqlx's ping is only a round trip to the connection's worker thread (two
+            // context switches) that cannot find anything the statement itself would not.
             let write = SqlitePoolOptions::new()
                 .max_connections(1)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options.clone())
                 .await?;
             sqlx::migrate!("./migrations/sqlite").run(&write).await?;
             let read = SqlitePoolOptions::new()
                 .max_connections(4)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(30))
                 .connect_with(options.read_only(true))
                 .await?;
