@@ -11,7 +11,8 @@
 //! pure and is remembered the same way ([`TrustAnchors::inspect_under`]), and so is the parsing
 //! of a leaf's DER ([`TrustAnchors::leaf`]). Names, the anchor's
 //! authority and validity at the verification time are checked on every call. The
-//! memory holds at most [`MAX_REMEMBERED`] leaves and starts over when full; it is not copied by
+//! memory holds at most [`MAX_REMEMBERED`] leaves (and the parsed leaves at most
+//! [`MAX_REMEMBERED_LEAF_BYTES`] of DER) and starts over when full; it is not copied by
 //! [`Clone`] and is never part of a serialised trust store.
 
 use std::collections::HashMap;

@@ -23,7 +23,6 @@ use mso::model::SessionTranscript;
 use mso::x509::Certificate;
 use rand_core::{OsRng, RngCore as _};
 use serde_json::{json, Value as Json};
-use sha2::{Digest, Sha256};
 
 use super::config::{OpenId4VpRequestConfig, RequestSigner, ResponseEncryption};
 use super::message::{Opened, VerifierRequest};
@@ -118,7 +117,7 @@ impl OpenId4VpRequest {
             (Some(id), _, _) => Some(id.clone()),
             (None, Some((_, leaf)), _) => Some(format!(
                 "x509_hash:{}",
-                URL_SAFE_NO_PAD.encode(Sha256::digest(leaf.der()))
+                URL_SAFE_NO_PAD.encode(leaf.sha256())
             )),
             (None, None, true) => None,
             (None, None, false) => config
