@@ -201,20 +201,6 @@ impl Tsa {
 /// The most records written by one flush (bounds a batch's latency and memory).
 const MAX_BATCH: usize = 256;
 
-/// Under load, how long the writer lets records gather before it drains the queue and flushes.
-///
-/// Handlers send their records as they finish signing, spread out in time: at 1,500 issuances
-/// a second, one `fsync` takes less time than the gap between two records, so "whatever
-/// queued during the last flush" was one record, and the log paid an `fsync` (and two thread
-/// wake-ups) per issuance. Waiting this long first makes batches of several records. It is
-/// PostgreSQL's `commit_delay` idea; a record waits at most this long more, and only while the
-/// service is busy (see [`BUSY_WITHIN`]).
-const GATHER_WINDOW: Duration = Duration::from_millis(1);
-
-/// The writer counts as busy when a batch began less than this long before the next record
-/// arrived; an idle service's record is flushed at once, without the gather wait.
-const BUSY_WITHIN: Duration = Duration::from_millis(5);
-
 /// The TSA `[audit]` configures, if any: `tsa_url` with `tsa_trust_anchors` (PEM), optional
 /// `tsa_policy`, `tsa_timeout_secs`, `tsa_interval_secs`.
 pub fn tsa_from_config(config: &crate::config::AuditConfig) -> Result<Option<Tsa>, AuditError> {
@@ -303,19 +289,12 @@ impl Audit {
         thread::Builder::new()
             .name("audit-writer".into())
             .spawn(move || {
-                // Group commit: everything queued while the last flush ran (and, when busy,
-                // during the gather window) is written with one write and one fsync, so the
-                // disk's flush time is paid once per batch rather than once per request.
+                // Group commit: everything queued while the last flush ran is written with
+                // one write and one fsync, so the disk's flush time is paid once per batch
+                // rather than once per request.
                 let mut stamps_since_checkpoint = 0u64;
-                let mut last_batch: Option<std::time::Instant> = None;
                 while let Ok(first) = rx.recv() {
                     let mut jobs = vec![first];
-                    if last_batch.is_some_and(|t| t.elapsed() < BUSY_WITHIN) {
-                        // Sleeping rather than waiting on the queue: senders do not wake a
-                        // writer that is not waiting, so the batch costs one wake-up.
-                        thread::sleep(GATHER_WINDOW);
-                    }
-                    last_batch = Some(std::time::Instant::now());
                     while jobs.len() < MAX_BATCH {
                         match rx.try_recv() {
                             Ok(job) => jobs.push(job),
