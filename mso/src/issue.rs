@@ -104,13 +104,14 @@ impl MdocBuilder {
             return Err(Error::InvalidRequest("no data elements".into()));
         }
         for (ns, items) in &self.elements {
-            let mut seen = BTreeSet::new();
-            for (id, _) in items {
-                if !seen.insert(id.as_str()) {
-                    return Err(Error::InvalidRequest(format!(
-                        "element {ns}/{id} given twice"
-                    )));
-                }
+            // Sorted once and compared with the neighbour: one allocation per namespace.
+            let mut ids: Vec<&str> = items.iter().map(|(id, _)| id.as_str()).collect();
+            ids.sort_unstable();
+            if let Some(pair) = ids.windows(2).find(|pair| pair.first() == pair.get(1)) {
+                let id = pair.first().copied().unwrap_or_default();
+                return Err(Error::InvalidRequest(format!(
+                    "element {ns}/{id} given twice"
+                )));
             }
         }
         let key = self
@@ -355,12 +356,22 @@ impl<R: CryptoRngCore> RngCore for Prefetched<'_, R> {
 impl<R: CryptoRngCore> rand_core::CryptoRng for Prefetched<'_, R> {}
 
 /// `n` distinct random digest IDs below [`DIGEST_ID_BOUND`].
+///
+/// The draws and the rejection of repeats are part of [`SeededRng`]'s contract (a seed rebuilds
+/// the same IDs): only how a repeat is found may change, never which draw is kept.
 fn unique_digest_ids(n: usize, rng: &mut impl RngCore) -> Vec<u32> {
+    // A namespace usually holds a few dozen elements: a linear scan beats a tree there.
+    const SCAN_UP_TO: usize = 64;
     let mut seen = BTreeSet::new();
     let mut out = Vec::with_capacity(n);
     while out.len() < n {
         let id = rng.next_u32() & (DIGEST_ID_BOUND - 1);
-        if seen.insert(id) {
+        let fresh = if n <= SCAN_UP_TO {
+            !out.contains(&id)
+        } else {
+            seen.insert(id)
+        };
+        if fresh {
             out.push(id);
         }
     }

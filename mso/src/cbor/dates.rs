@@ -61,10 +61,28 @@ impl TDate {
         self.0
     }
 
-    /// The canonical text form.
+    /// The canonical text form, `YYYY-MM-DDTHH:MM:SSZ`.
     pub fn to_rfc3339(&self) -> String {
-        let fmt = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-        self.0.format(&fmt).unwrap_or_default()
+        // Written digit by digit: every field has a fixed width and `new` keeps the year in
+        // 0000–9999, so no format description needs interpreting (each MSO writes three).
+        let t = self.0;
+        let fields = [
+            (u32::try_from(t.year()).unwrap_or(0), 4, b'-'),
+            (u32::from(u8::from(t.month())), 2, b'-'),
+            (u32::from(t.day()), 2, b'T'),
+            (u32::from(t.hour()), 2, b':'),
+            (u32::from(t.minute()), 2, b':'),
+            (u32::from(t.second()), 2, b'Z'),
+        ];
+        let mut out = String::with_capacity(20);
+        for (value, width, separator) in fields {
+            for place in (0..width).rev() {
+                let digit = (value / 10u32.pow(place)) % 10;
+                out.push(char::from_digit(digit, 10).unwrap_or('0'));
+            }
+            out.push(char::from(separator));
+        }
+        out
     }
 }
 

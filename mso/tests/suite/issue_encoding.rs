@@ -229,3 +229,75 @@ fn a_seed_rebuilds_the_same_mso_in_every_version() {
     // Another seed, other salts.
     assert_ne!(seeded_prepare(&mut SeededRng::from_seed([8; 32])), seeded);
 }
+
+#[test]
+fn an_element_given_twice_in_a_namespace_is_refused_by_name() {
+    let device = SoftwareKey::generate_with(Algorithm::Es256, &mut Fixed(4));
+    let err = builder(&device)
+        .element("org.example.b", "odd", Value::Null)
+        .prepare(Algorithm::Es256, &chain(), &mut Fixed(5))
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("element org.example.b/odd given twice"),
+        "{err}"
+    );
+    // The same identifier in another namespace is another element.
+    builder(&device)
+        .element("org.ex", "odd", Value::Null)
+        .prepare(Algorithm::Es256, &chain(), &mut Fixed(5))
+        .unwrap();
+}
+
+/// Randomness in which every 32-bit word comes twice in a row (1, 1, 2, 2, …): each second
+/// digest ID drawn repeats the one before, so issuance must reject half its draws.
+struct Pairs(u32, bool);
+
+impl RngCore for Pairs {
+    fn next_u32(&mut self) -> u32 {
+        if self.1 {
+            self.0 += 1;
+        }
+        self.1 = !self.1;
+        self.0
+    }
+    fn next_u64(&mut self) -> u64 {
+        u64::from(self.next_u32()) << 32 | u64::from(self.next_u32())
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        for chunk in dest.chunks_mut(4) {
+            let v = self.next_u32().to_le_bytes();
+            chunk.copy_from_slice(&v[..chunk.len()]);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+
+impl CryptoRng for Pairs {}
+
+#[test]
+fn repeated_digest_id_draws_are_rejected_in_namespaces_of_every_size() {
+    let device = SoftwareKey::generate_with(Algorithm::Es256, &mut Fixed(6));
+    // Below, at and above the size where repeats stop being found by a scan.
+    for n in [2usize, 61, 62, 100] {
+        let mut b = MdocBuilder::new(MDL_DOCTYPE)
+            .device_key(&device.public_key().unwrap())
+            .validity(validity_for_days(
+                time::macros::datetime!(2026-05-01 09:30:00 UTC),
+                365,
+            ))
+            .decoy_digests(3);
+        for i in 0..n {
+            b = b.element("org.many", &format!("e{i}"), Value::Integer(i.into()));
+        }
+        let prepared = b
+            .prepare(Algorithm::Es256, &chain(), &mut Pairs(0, true))
+            .unwrap();
+        let digests = &prepared.mso().value_digests["org.many"];
+        // n elements and 3 decoys, each under its own ID (a map would fold repeats).
+        assert_eq!(digests.len(), n + 3, "{n} elements");
+    }
+}

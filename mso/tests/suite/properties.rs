@@ -244,6 +244,18 @@ proptest! {
         prop_assert_eq!(back, t);
     }
 
+    /// The digit-by-digit writer against `time`'s own formatter, over every writable year
+    /// (0000 to 9999) and every second of a day.
+    #[test]
+    fn tdate_text_is_what_the_time_formatter_writes(secs in -62_167_219_200i64..=253_402_300_799) {
+        let t = TDate::new(time::OffsetDateTime::from_unix_timestamp(secs).unwrap());
+        let fmt = time::macros::format_description!(
+            "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+        );
+        prop_assert_eq!(t.to_rfc3339(), t.datetime().format(&fmt).unwrap());
+        prop_assert_eq!(TDate::parse(&t.to_rfc3339()).unwrap(), t);
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
         let _ = from_slice::<DeviceResponse>(&bytes, &Limits::DEFAULT);
@@ -333,4 +345,12 @@ fn deterministic_map_order_is_by_encoded_key() {
 fn empty_device_namespaces_encode_as_in_the_standard() {
     let empty = Tag24::new(mso::model::DeviceNameSpaces::default());
     assert_eq!(empty.tagged_bytes(), [0xd8, 0x18, 0x41, 0xa0]);
+}
+
+#[test]
+fn tdate_text_at_the_ends_of_its_range() {
+    assert_eq!(TDate::MIN.to_rfc3339(), "0000-01-01T00:00:00Z");
+    assert_eq!(TDate::MAX.to_rfc3339(), "9999-12-31T23:59:59Z");
+    let leap = TDate::new(time::macros::datetime!(2024-02-29 07:08:09.999 UTC));
+    assert_eq!(leap.to_rfc3339(), "2024-02-29T07:08:09Z");
 }
