@@ -261,14 +261,13 @@ impl RngCore for Pairs {
         self.1 = !self.1;
         self.0
     }
+    // Bytes are the words in order (little-endian), so the pairs survive into `fill_bytes`,
+    // which is what issuance draws from.
     fn next_u64(&mut self) -> u64 {
-        u64::from(self.next_u32()) << 32 | u64::from(self.next_u32())
+        rand_core::impls::next_u64_via_u32(self)
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for chunk in dest.chunks_mut(4) {
-            let v = self.next_u32().to_le_bytes();
-            chunk.copy_from_slice(&v[..chunk.len()]);
-        }
+        rand_core::impls::fill_bytes_via_next(self, dest)
     }
     fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
         self.fill_bytes(dest);
