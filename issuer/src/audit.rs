@@ -14,6 +14,7 @@
 //! (`mdoc_issuer_audit_timestamp_failures_total`); issuance goes on and the checkpoint stays.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::thread;
 use std::time::Duration;
@@ -88,6 +89,10 @@ pub enum AuditError {
     /// The writer thread is gone.
     #[error("audit writer stopped")]
     Stopped,
+    /// A committed change lost its record (see [`Audit::fence`]): nothing more is recorded
+    /// until a restart has reconciled the log with the database.
+    #[error("audit log fenced after a lost record; restart the service to reconcile")]
+    Fenced,
 }
 
 type Reply = oneshot::Sender<Result<u64, String>>;
@@ -101,6 +106,9 @@ enum Job {
     Checkpoint(oneshot::Sender<Result<Option<CheckpointRef>, String>>),
     /// Verify a TSA's reply for a checkpoint and append its time-stamp record.
     Timestamp(Box<Stamp>, Reply),
+    /// Answer once every record queued before it is on disk (an error if one could not be
+    /// written: a failed write leaves the log refusing appends).
+    Barrier(oneshot::Sender<Result<(), String>>),
 }
 
 /// A TSA's reply to the request for a checkpoint.
@@ -241,6 +249,23 @@ pub struct Audit {
     timestamp_failures: IntCounter,
     /// When the last token was recorded (see [`Tsa::with_interval`]).
     last_stamp: Arc<std::sync::Mutex<Option<std::time::Instant>>>,
+    /// Set by [`Audit::fence`].
+    fenced: Arc<AtomicBool>,
+}
+
+/// A record queued by [`Audit::submit`], not yet known to be on disk.
+#[derive(Debug)]
+#[must_use = "a submitted record is on disk only once `written` says so"]
+pub struct Pending(oneshot::Receiver<Result<u64, String>>);
+
+impl Pending {
+    /// Waits until the record is on disk; returns its sequence number.
+    pub async fn written(self) -> Result<u64, AuditError> {
+        self.0
+            .await
+            .map_err(|_| AuditError::Stopped)?
+            .map_err(AuditError::Log)
+    }
 }
 
 impl Audit {
@@ -305,6 +330,7 @@ impl Audit {
                     let mut replies = Vec::new();
                     let mut checkpoints = Vec::new();
                     let mut stamps = Vec::new();
+                    let mut barriers = Vec::new();
                     for job in jobs {
                         match job {
                             Job::Append(event, reply) => {
@@ -313,6 +339,7 @@ impl Audit {
                             }
                             Job::Checkpoint(reply) => checkpoints.push(reply),
                             Job::Timestamp(stamp, reply) => stamps.push((stamp, reply)),
+                            Job::Barrier(reply) => barriers.push(reply),
                         }
                     }
                     for (stamp, reply) in stamps {
@@ -339,6 +366,17 @@ impl Audit {
                     }
                     if !events.is_empty() {
                         append(&mut log, events, replies);
+                    }
+                    if !barriers.is_empty() {
+                        // An empty batch writes nothing and fails only if the log refuses
+                        // appends, which is what a failed earlier write leaves behind.
+                        let done = log
+                            .append_batch(Vec::new())
+                            .map(drop)
+                            .map_err(|e| e.to_string());
+                        for reply in barriers {
+                            let _ = reply.send(done.clone());
+                        }
                     }
                     if !checkpoints.is_empty() {
                         // A segment due is sealed first, so the checkpoint (and its
@@ -370,6 +408,7 @@ impl Audit {
             tsa,
             timestamp_failures,
             last_stamp: Arc::default(),
+            fenced: Arc::default(),
         })
     }
 
@@ -440,6 +479,9 @@ impl Audit {
     }
 
     async fn send(&self, job: Job) -> Result<(), AuditError> {
+        if self.fenced.load(Ordering::Acquire) {
+            return Err(AuditError::Fenced);
+        }
         match self.tx.try_send(job) {
             Ok(()) => Ok(()),
             Err(mpsc::TrySendError::Disconnected(_)) => Err(AuditError::Stopped),
@@ -456,11 +498,34 @@ impl Audit {
 
     /// Appends `event` and waits until it is on disk; returns its sequence number.
     pub async fn record(&self, event: AuditEvent) -> Result<u64, AuditError> {
+        self.submit(event).await?.written().await
+    }
+
+    /// Queues `event` for appending without waiting for the disk, so that the caller can
+    /// commit its change meanwhile. Records are written in the order they are queued.
+    pub async fn submit(&self, event: AuditEvent) -> Result<Pending, AuditError> {
         let (reply, done) = oneshot::channel();
         self.send(Job::Append(event, reply)).await?;
+        Ok(Pending(done))
+    }
+
+    /// Waits until every record queued before this call is on disk; fails if one of them
+    /// could not be written. Used before answering with something a concurrent request has
+    /// committed, whose record may still be on its way to the disk.
+    pub async fn barrier(&self) -> Result<(), AuditError> {
+        let (reply, done) = oneshot::channel();
+        self.send(Job::Barrier(reply)).await?;
         done.await
             .map_err(|_| AuditError::Stopped)?
             .map_err(AuditError::Log)
+    }
+
+    /// Refuses every further record until the service restarts: called when a change was
+    /// committed but its record could not be written, so that nothing more happens before
+    /// start-up reconciliation writes the missing record
+    /// ([`Issuer::reconcile_audit`](crate::engine::Issuer::reconcile_audit)).
+    pub fn fence(&self) {
+        self.fenced.store(true, Ordering::Release);
     }
 }
 
@@ -556,5 +621,39 @@ fn checkpoint(
             }))
         }
         _ => Ok(None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_barrier_waits_for_every_record_queued_before_it_and_a_fence_refuses_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.log");
+        let audit = Audit::open(&path, "mdoc-issuer", None, Segmenting::default()).unwrap();
+        let lines = || std::fs::read_to_string(&path).unwrap().lines().count();
+        // More than one batch, so the writer is still busy when the barrier is queued.
+        let mut pending = Vec::new();
+        for i in 0..(2 * MAX_BATCH + 1) {
+            let event = AuditEvent::success(events::ISSUE)
+                .actor("portal")
+                .detail("n", i.to_string());
+            pending.push(audit.submit(event).await.unwrap());
+        }
+        audit.barrier().await.unwrap();
+        assert_eq!(lines(), 2 * MAX_BATCH + 1);
+        for p in pending {
+            p.written().await.unwrap();
+        }
+
+        audit.fence();
+        let event = AuditEvent::success(events::ISSUE).actor("portal");
+        assert!(matches!(audit.record(event).await, Err(AuditError::Fenced)));
+        assert!(matches!(audit.barrier().await, Err(AuditError::Fenced)));
+        assert_eq!(lines(), 2 * MAX_BATCH + 1, "a fenced log was written to");
     }
 }

@@ -192,7 +192,8 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
         grace: Duration::from_secs(server.shutdown_grace_secs),
     };
     // Before anything is served: records of operations a crash left uncommitted get their
-    // rollback record, and the start record marks where the next reconciliation begins.
+    // rollback record, changes committed without a record get theirs, and the start record
+    // marks where the next reconciliation begins.
     let reconciled = issuer
         .reconcile_audit()
         .await
@@ -203,7 +204,9 @@ pub async fn start(issuer: Arc<Issuer>, listener: TcpListener) -> std::io::Resul
                 .actor("system")
                 .detail("listen", addr.to_string())
                 .detail("reconciled", reconciled.checked.to_string())
-                .detail("rolled_back", reconciled.rolled_back.len().to_string()),
+                .detail("rolled_back", reconciled.rolled_back.len().to_string())
+                .detail("recovered", reconciled.recovered.len().to_string())
+                .detail(crate::engine::HIGH_WATER, reconciled.high_water.to_string()),
         )
         .await;
     let audit_issuer = Arc::clone(&issuer);

@@ -41,7 +41,7 @@ pub use issuance::{
 };
 pub use issuer::{Issuer, Parts};
 pub use publish::Published;
-pub use reconcile::{Reconciled, NOT_COMMITTED};
+pub use reconcile::{Reconciled, HIGH_WATER, NOT_COMMITTED, RECOVERED};
 pub use revocation::{reason_name, RevokeOutcome, ALREADY_REVOKED};
 pub(crate) use secrets::{open_with, seal_with};
 pub use secrets::{ServerSecret, MIN_SECRET_LEN};

@@ -1,27 +1,40 @@
 //! Start-up reconciliation of the audit log with the database.
 //!
-//! An issuance, refresh, revocation or DS revocation writes its success record *before* its
-//! transaction, so that no signed MSO can leave the service, and no revocation be committed,
-//! without a record on disk; if the transaction then fails, a second record says the first was
-//! rolled back. A crash (`kill -9`, power loss) between the record and the commit leaves a
-//! success record for a change that was never committed nor answered, and no rollback record.
-//! At start-up, before the `issuer.start` record, every such operation recorded since the
-//! previous start without a rollback is checked against the database (the MSOs are there; the
-//! document, or the DS, is revoked), and each one not committed gets its rollback record now,
-//! naming the record it corrects. A revocation recorded as changing nothing (`"changed":
-//! "false"`) has nothing to reconcile.
-
-use std::collections::BTreeSet;
+//! A revocation or DS revocation writes its success record *before* its transaction, so that
+//! no revocation is committed without a record on disk; if the transaction then fails, a
+//! second record says the first was rolled back. An issuance or refresh queues its record
+//! before its transaction and answers only once both are durable, so the log's flush and the
+//! commit overlap; no signed MSO leaves the service before its record is on disk.
+//!
+//! A crash (`kill -9`, power loss) can therefore leave two kinds of disagreement, both
+//! repaired here before the `issuer.start` record and before anything is served:
+//! - **a success record for a change never committed** (nor answered), with no rollback
+//!   record: every such operation recorded since the previous start is checked against the
+//!   database (the MSOs are there; the document, or the DS, is revoked), and each one not
+//!   committed gets its rollback record now, naming the record it corrects. A revocation
+//!   recorded as changing nothing (`"changed": "false"`) has nothing to reconcile.
+//! - **an issuance or refresh committed without its record** (never answered either; a retry
+//!   replays it once the record exists): each start records the highest MSO row id
+//!   (`msos_high_water`), so every MSO above the last start's mark was committed by the run
+//!   since, and must be named by one of that run's records. Those that are not get their
+//!   record now, written by `system` with `"recovered": "committed_before_crash"`.
+use std::collections::{BTreeSet, HashSet};
 use std::io::{BufRead, BufReader};
 
 use custody::audit::AuditEvent;
 
 use super::{EngineError, Issuer};
 use crate::audit::events;
-use crate::store::{DocumentId, DocumentState, DsState, RevocationReason, StoreError};
+use crate::store::{DocumentId, DocumentState, DsState, MsoRow, RevocationReason, StoreError};
 
 /// The reason written into the rollback record of an operation found uncommitted.
 pub const NOT_COMMITTED: &str = "not_committed_at_crash";
+
+/// The `recovered` detail of a record written at start-up for a change committed without one.
+pub const RECOVERED: &str = "committed_before_crash";
+
+/// The `issuer.start` detail holding the highest MSO row id at that start.
+pub const HIGH_WATER: &str = "msos_high_water";
 
 /// An operation the log recorded as a success.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,13 +65,29 @@ pub struct Reconciled {
     /// Sequence numbers of the success records found uncommitted (each now has its rollback
     /// record).
     pub rolled_back: Vec<u64>,
+    /// Sequence numbers of the records written for issuances and refreshes committed without
+    /// one.
+    pub recovered: Vec<u64>,
+    /// The highest MSO row id once reconciled: the mark the start record carries.
+    pub high_water: i64,
+}
+
+/// What the log holds since the last start.
+#[derive(Debug, Default)]
+struct SinceStart {
+    /// Success records without their rollback.
+    open: Vec<Recorded>,
+    /// The last start's [`HIGH_WATER`] (`None` before any start, or a start older than it).
+    high_water: Option<i64>,
+    /// Every MSO an issuance or refresh success record names: (document, list, index).
+    named: HashSet<(String, String, u64)>,
 }
 
 /// The operations recorded since the last `issuer.start` and not rolled back, in the live log
 /// and the segment sealed last before it (a seal while running may have closed the segment an
 /// interrupted operation's record is in; an operation is in flight for far less than a
 /// segment's lifetime, so none is older).
-fn since_last_start(path: &std::path::Path) -> Result<Vec<Recorded>, EngineError> {
+fn since_last_start(path: &std::path::Path) -> Result<SinceStart, EngineError> {
     let internal = |e: custody::Error| EngineError::Internal(format!("audit log: {e}"));
     let mut files: Vec<std::path::PathBuf> = match custody::audit::sealed_segments(path) {
         Ok(sealed) => sealed
@@ -73,21 +102,21 @@ fn since_last_start(path: &std::path::Path) -> Result<Vec<Recorded>, EngineError
         Err(e) => return Err(internal(e)),
     };
     files.push(path.to_path_buf());
-    let mut open: Vec<Recorded> = Vec::new();
+    let mut since = SinceStart::default();
     for file in files {
         let file = match std::fs::File::open(&file) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(EngineError::Internal(format!("audit log: {e}"))),
         };
-        scan_for_open(file, &mut open)?;
+        scan(file, &mut since)?;
     }
-    Ok(open)
+    Ok(since)
 }
 
-/// Adds to `open` the success records of `file` (dropping them at each start record and when
-/// their rollback record follows).
-fn scan_for_open(file: std::fs::File, open: &mut Vec<Recorded>) -> Result<(), EngineError> {
+/// Adds to `since` what `file` records (starting afresh at each start record, and dropping a
+/// success record from `open` when its rollback record follows).
+fn scan(file: std::fs::File, since: &mut SinceStart) -> Result<(), EngineError> {
     for line in BufReader::new(file).lines() {
         let line = line.map_err(|e| EngineError::Internal(format!("audit log: {e}")))?;
         // Only these events matter (`issuer.revoke` also finds `issuer.revoke_ds`); skip the
@@ -105,7 +134,9 @@ fn scan_for_open(file: std::fs::File, open: &mut Vec<Recorded>) -> Result<(), En
         let text = |p: &str| v.pointer(p).and_then(|s| s.as_str()).unwrap_or_default();
         let event = text("/event");
         if event == events::START {
-            open.clear();
+            since.open.clear();
+            since.named.clear();
+            since.high_water = text(&format!("/details/{HIGH_WATER}")).parse().ok();
             continue;
         }
         if ![
@@ -122,11 +153,12 @@ fn scan_for_open(file: std::fs::File, open: &mut Vec<Recorded>) -> Result<(), En
         if text("/result") == "failure" {
             // A rollback record closes the success record it follows.
             if !text("/details/rolled_back").is_empty() {
-                if let Some(i) = open
+                if let Some(i) = since
+                    .open
                     .iter()
                     .rposition(|r| r.event == event && r.subject == subject)
                 {
-                    open.remove(i);
+                    since.open.remove(i);
                 }
             }
             continue;
@@ -135,7 +167,19 @@ fn scan_for_open(file: std::fs::File, open: &mut Vec<Recorded>) -> Result<(), En
         if event == events::REVOKE && text("/details/changed") != "true" {
             continue;
         }
-        open.push(Recorded {
+        let indices: BTreeSet<u64> = text("/details/status_indices")
+            .split(',')
+            .filter_map(|i| i.parse().ok())
+            .collect();
+        let status_list = text("/details/status_list").to_owned();
+        if event == events::ISSUE || event == events::REFRESH {
+            for &i in &indices {
+                since
+                    .named
+                    .insert((subject.clone(), status_list.clone(), i));
+            }
+        }
+        since.open.push(Recorded {
             seq: v.get("seq").and_then(|s| s.as_u64()).unwrap_or(0),
             event: event.to_owned(),
             actor: v
@@ -144,11 +188,8 @@ fn scan_for_open(file: std::fs::File, open: &mut Vec<Recorded>) -> Result<(), En
                 .unwrap_or("system")
                 .to_owned(),
             subject,
-            status_list: text("/details/status_list").to_owned(),
-            indices: text("/details/status_indices")
-                .split(',')
-                .filter_map(|i| i.parse().ok())
-                .collect(),
+            status_list,
+            indices,
         });
     }
     Ok(())
@@ -159,7 +200,8 @@ impl Issuer {
     /// start-up, before any request is served.
     pub async fn reconcile_audit(&self) -> Result<Reconciled, EngineError> {
         let mut done = Reconciled::default();
-        for r in since_last_start(&self.config.audit.path)? {
+        let since = since_last_start(&self.config.audit.path)?;
+        for r in since.open {
             done.checked += 1;
             if self.committed(&r).await? {
                 continue;
@@ -178,7 +220,67 @@ impl Issuer {
             );
             done.rolled_back.push(r.seq);
         }
+        if let Some(mark) = since.high_water {
+            done.recovered = self.recover_unrecorded(mark, &since.named).await?;
+        }
+        done.high_water = self.store.max_mso_id().await?;
         Ok(done)
+    }
+
+    /// Writes the records of the issuances and refreshes committed above `mark` whose MSOs
+    /// no record names; returns their sequence numbers.
+    async fn recover_unrecorded(
+        &self,
+        mark: i64,
+        named: &HashSet<(String, String, u64)>,
+    ) -> Result<Vec<u64>, EngineError> {
+        let mut unnamed: Vec<MsoRow> = Vec::new();
+        let mut after = mark;
+        loop {
+            let page = self.store.msos_after(after).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id;
+            unnamed.extend(page.into_iter().filter(|m| {
+                !named.contains(&(
+                    m.document.to_hex(),
+                    m.status_list_uri.clone(),
+                    m.status_index,
+                ))
+            }));
+        }
+        let mut written = Vec::new();
+        for group in transactions(unnamed) {
+            let Some(first) = group.first() else {
+                continue;
+            };
+            let event = if group.iter().any(|m| m.first_of_document) {
+                events::ISSUE
+            } else {
+                events::REFRESH
+            };
+            let document = first.document.to_hex();
+            let indices: Vec<String> = group.iter().map(|m| m.status_index.to_string()).collect();
+            let mut record = AuditEvent::success(event)
+                .actor("system")
+                .detail("document", document.as_str())
+                .detail("doctype", first.doctype.as_str())
+                .detail("ds_serial", first.ds_serial.as_str())
+                .detail("msos", group.len().to_string())
+                .detail("status_list", first.status_list_uri.as_str())
+                .detail("status_indices", indices.join(","))
+                .detail("recovered", RECOVERED);
+            if let Some(owner) = &first.owner {
+                record = record.detail("owner", owner.as_str());
+            }
+            let seq = self.audit.record(record).await?;
+            tracing::warn!(
+                record = seq,
+                document = %document,
+                "a committed {event} had no audit record (crash): record written"
+            );
+            written.push(seq);
+        }
+        Ok(written)
     }
 
     /// Whether the database holds what `r` recorded.
@@ -217,4 +319,28 @@ impl Issuer {
             Err(e) => found(e),
         }
     }
+}
+
+/// `rows` (in id order) grouped into the transactions that recorded them: an issuance or
+/// refresh records its MSOs together, for one document, signed at one time by one DS into
+/// one status list.
+fn transactions(rows: Vec<MsoRow>) -> Vec<Vec<MsoRow>> {
+    let mut groups: Vec<Vec<MsoRow>> = Vec::new();
+    for row in rows {
+        let same = |m: &MsoRow| {
+            m.document == row.document
+                && m.created_at == row.created_at
+                && m.ds_serial == row.ds_serial
+                && m.status_list_uri == row.status_list_uri
+        };
+        match groups
+            .iter_mut()
+            .rev()
+            .find(|g| g.first().is_some_and(same))
+        {
+            Some(group) => group.push(row),
+            None => groups.push(vec![row]),
+        }
+    }
+    groups
 }

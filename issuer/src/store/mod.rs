@@ -46,6 +46,7 @@ mod issuance;
 mod model;
 mod offers;
 mod revocation;
+mod since;
 mod sqlite_batch;
 mod suspension;
 
@@ -67,6 +68,7 @@ pub use model::{
     RevocationReason, Scope, StoredMso, StoredResponse, UsedNonce,
 };
 pub use offers::{NewOffer, NewToken, Offer, OfferState, Redemption};
+pub use since::{MsoRow, PAGE as MSO_PAGE};
 pub use suspension::Suspension;
 
 /// Runs `$body` once per backend with `$pool` bound to the concrete pool (on SQLite, the

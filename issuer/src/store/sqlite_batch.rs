@@ -50,7 +50,7 @@ impl Work {
     /// Hands the job's outcome to its caller.
     fn answer(self, outcome: Done) {
         // A caller that gave up (client gone) does not undo its committed write; its audit
-        // record was written before the write was queued.
+        // record was queued before the write was (and start-up recovers it if lost).
         match (self, outcome) {
             (Work::Issue(job), Done::Issued(o)) => {
                 let _ = job.reply.send(o);

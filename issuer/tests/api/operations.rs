@@ -265,6 +265,149 @@ pub(crate) async fn audited_revocations_never_committed_are_rolled_back_at_start
     assert_eq!(start["details"]["rolled_back"], "2");
 }
 
+/// Issue 16: an issuance's audit record and its commit are now flushed at the same time, so a
+/// crash can leave a committed issuance (or refresh) whose record never reached the disk. At
+/// start-up every MSO above the last start's mark that no record names gets its record
+/// (written by `system`, marked recovered, with the details the lost record had: a refresh
+/// as a refresh), the log still verifies, the client's retry then replays its answer, and a
+/// second start adds nothing. The refreshed document's issuance, whose record is on disk,
+/// is not recorded again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn a_committed_issuance_without_its_record_is_recorded_at_start_up() {
+    let env = Env::start(|_| {}).await;
+    let kept = env
+        .issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    let claims = claims_with_portrait(1024);
+    let nonce = env.nonce().await;
+    let body = env.issue_body(&claims, &nonce, &[device_key()]);
+    let idem = format!("crash-{}", hex::encode(rand_bytes()));
+    let first = env
+        .send(
+            env.post_json("/v1/documents", Some(&env.token), &body)
+                .header("Idempotency-Key", &idem),
+        )
+        .await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text());
+    let doc = first.json()["document_id"].as_str().unwrap().to_owned();
+    let nonce = env.nonce().await;
+    let r = env
+        .send(env.post_json(
+            &format!("/v1/documents/{}/refresh", kept.document_id),
+            Some(&env.token),
+            &env.refresh_body(&claims, &nonce, &[device_key(), device_key()]),
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let token = env.token.clone();
+    let listen: std::net::SocketAddr = env
+        .stack
+        .base_url
+        .trim_start_matches("http://")
+        .parse()
+        .unwrap();
+    let stopped = env.stop_keeping_state().await;
+
+    // What a crash after both commits and before the log's flush leaves: the log ends just
+    // before the issuance's record (the refresh's record, the stop and its checkpoint are
+    // gone with it).
+    let text = std::fs::read_to_string(&stopped.audit_path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let is_lost = |l: &str| {
+        let v: Value = serde_json::from_str(l).unwrap();
+        (v["event"] == "issuer.issue" && v["details"]["document"] == doc.as_str())
+            || v["event"] == "issuer.refresh"
+    };
+    let cut = lines.iter().position(|l| is_lost(l)).unwrap();
+    let lost: Vec<Value> = lines[cut..]
+        .iter()
+        .filter(|l| is_lost(l))
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lost.len(), 2, "{lost:?}");
+    let kept_len: usize = lines[..cut].iter().map(|l| l.len() + 1).sum();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&stopped.audit_path)
+        .unwrap()
+        .set_len(kept_len as u64)
+        .unwrap();
+
+    let recovered = |log: &[Value]| -> Vec<Value> {
+        log.iter()
+            .filter(|r| r["details"]["recovered"] == mdoc_issuer::engine::RECOVERED)
+            .cloned()
+            .collect()
+    };
+    let stack = stopped.start_at(listen).await.unwrap();
+    let log = stopped.audit();
+    let found = recovered(&log);
+    assert_eq!(found.len(), 2, "{found:?}");
+    for (record, lost) in found.iter().zip(&lost) {
+        assert_eq!(record["event"], lost["event"]);
+        assert_eq!(record["result"], "success");
+        assert_eq!(record["actors"], json!(["system"]));
+        assert_eq!(record["details"]["owner"], lost["actors"][0]);
+        for detail in [
+            "document",
+            "doctype",
+            "ds_serial",
+            "msos",
+            "status_list",
+            "status_indices",
+        ] {
+            assert_eq!(
+                record["details"][detail], lost["details"][detail],
+                "{detail}"
+            );
+        }
+    }
+    assert_eq!(found[0]["details"]["document"], doc.as_str());
+    assert_eq!(found[1]["event"], "issuer.refresh");
+    assert_eq!(found[1]["details"]["document"], kept.document_id.as_str());
+    assert_eq!(found[1]["details"]["msos"], "2");
+    let start = log
+        .iter()
+        .rev()
+        .find(|r| r["event"] == "issuer.start")
+        .unwrap();
+    assert_eq!(start["details"]["recovered"], "2");
+    assert_eq!(start["details"]["rolled_back"], "0");
+
+    // The client that never got its answer retries and gets it now.
+    let retry = reqwest::Client::new()
+        .post(format!("{}/v1/documents", stack.base_url))
+        .bearer_auth(&token)
+        .header("Idempotency-Key", &idem)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = retry.status();
+    let headers = retry.headers().clone();
+    let bytes = retry.bytes().await.unwrap();
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&bytes)
+    );
+    assert_eq!(
+        headers
+            .get("idempotent-replayed")
+            .and_then(|v| v.to_str().ok()),
+        Some("true")
+    );
+    assert_eq!(bytes, first.body);
+    stack.stop().await.unwrap();
+    let (code, said) = stopped.audit_verify();
+    assert_eq!(code, Some(0), "{said}");
+
+    // Recorded once: the next start finds every MSO named.
+    stopped.start().await.unwrap().stop().await.unwrap();
+    assert_eq!(recovered(&stopped.audit()).len(), 2);
+}
+
 /// Issue 12, item 2: a record deleted and the chain recomputed went unnoticed, and the issuer
 /// started on the rewritten log. The log's checkpoints are now signed with a key of its own
 /// (at every upkeep and at shutdown); the rewrite breaks them and the issuer refuses to start.

@@ -156,12 +156,26 @@ impl Stopped {
     /// Starts the stack again on the same state. The dev DTS must get its recorded address
     /// back, which a parallel test's connection may hold for a moment: a few tries.
     pub(crate) async fn start(&self) -> devstack::Result<DevStack> {
+        self.start_at(std::net::SocketAddr::from(([127, 0, 0, 1], 0)))
+            .await
+    }
+
+    /// [`start`](Self::start) with the issuer listening on `listen` (its earlier address, so
+    /// that the public URL, and what MSOs carry of it, stays the same).
+    pub(crate) async fn start_at(
+        &self,
+        listen: std::net::SocketAddr,
+    ) -> devstack::Result<DevStack> {
         let mut tries = 0;
         loop {
             let mut opts = StackOptions::new(&self.dir);
             opts.kdf = cheap_kdf();
+            opts.listen = listen;
             match DevStack::start(opts).await {
-                Err(e) if e.to_string().contains("is taken") && tries < 20 => {
+                Err(e)
+                    if (e.to_string().contains("is taken") || e.to_string().contains("in use"))
+                        && tries < 20 =>
+                {
                     tries += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(250)).await;
                 }

@@ -168,7 +168,12 @@ impl Issuer {
                     .join(","),
             );
         let (stored, idem) = self.to_store(cx, &replay, kind)?;
-        self.audit.record(audit).await?;
+        // The record is queued before the transaction begins and the answer waits for both:
+        // the log's fsync and the database's commit overlap instead of following each other.
+        // A crash between them leaves a committed change without its record, which start-up
+        // reconciliation writes (`reconcile`); a replay of this answer first waits for the
+        // records queued before it (`regenerate`).
+        let audited = self.audit.submit(audit).await?;
         let result = match kind {
             OutcomeKind::Refreshed => {
                 self.store
@@ -193,6 +198,20 @@ impl Issuer {
                     .await
             }
         };
+        if let Err(e) = audited.written().await {
+            if matches!(result, Ok(RecordOutcome::Recorded)) {
+                // Committed without its record: nothing more may happen until a restart has
+                // reconciled, and this answer is not given (a retry replays it then).
+                self.audit.fence();
+                tracing::error!(
+                    document = %document.to_hex(),
+                    error = %e,
+                    "an issuance was committed but its audit record was not written: \
+                     the audit log is fenced until restart"
+                );
+            }
+            return Err(e.into());
+        }
         let outcome = self
             .finish(cx, inputs, result, event, &document.to_hex(), response)
             .await?;
@@ -385,10 +404,10 @@ impl Issuer {
         Ok((StoredResponse { kind, body: sealed }, self.idempotency(cx)))
     }
 
-    /// Turns the store's answer into the outcome. The audit record of the operation was
-    /// written before the transaction; if the transaction did not record (a concurrent
-    /// identical request won, or it failed), a second record says the first was rolled back.
-    /// So no signed MSO leaves the service without its audit record on disk.
+    /// Turns the store's answer into the outcome. The audit record of the operation is on
+    /// disk by now; if the transaction did not record (a concurrent identical request won,
+    /// or it failed), a second record says the first was rolled back. So no signed MSO
+    /// leaves the service without its audit record on disk.
     #[allow(clippy::too_many_arguments)]
     async fn finish(
         &self,

@@ -159,6 +159,9 @@ impl Issuer {
         if stored.kind != inputs.kind {
             return Err(corrupt("it answers another kind of request"));
         }
+        // The request that stored this answer queued its audit record before committing and
+        // may still be waiting for it: the answer leaves only once that record is on disk.
+        self.audit.barrier().await?;
         let plain = open(&self.secret, cx, &stored.body)?;
         let rec = ReplayRecord::from_bytes(&plain)?;
         // The request's hash matched the recorded one: these are the claims accepted then,
