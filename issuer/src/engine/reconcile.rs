@@ -323,7 +323,9 @@ impl Issuer {
 
 /// `rows` (in id order) grouped into the transactions that recorded them: an issuance or
 /// refresh records its MSOs together, for one document, signed at one time by one DS into
-/// one status list.
+/// one status list. Times are whole seconds, so if a crash lost the records of both an
+/// issuance and a refresh of the same document signed in the same second, they come back as
+/// one issuance naming all their MSOs: every MSO is still named, the split is what is lost.
 fn transactions(rows: Vec<MsoRow>) -> Vec<Vec<MsoRow>> {
     let mut groups: Vec<Vec<MsoRow>> = Vec::new();
     for row in rows {
