@@ -479,7 +479,7 @@ impl Audit {
     }
 
     async fn send(&self, job: Job) -> Result<(), AuditError> {
-        if self.fenced.load(Ordering::Acquire) {
+        if self.is_fenced() {
             return Err(AuditError::Fenced);
         }
         match self.tx.try_send(job) {
@@ -526,6 +526,11 @@ impl Audit {
     /// ([`Issuer::reconcile_audit`](crate::engine::Issuer::reconcile_audit)).
     pub fn fence(&self) {
         self.fenced.store(true, Ordering::Release);
+    }
+
+    /// Whether [`fence`](Self::fence) was called.
+    pub fn is_fenced(&self) -> bool {
+        self.fenced.load(Ordering::Acquire)
     }
 }
 

@@ -110,6 +110,11 @@ impl Issuer {
         &self.store
     }
 
+    /// The audit writer.
+    pub fn audit(&self) -> &Audit {
+        &self.audit
+    }
+
     /// The configuration.
     pub fn config(&self) -> &ServiceConfig {
         &self.config
@@ -159,7 +164,13 @@ impl Issuer {
             .map_err(|e| format!("database: {e}"))?;
         self.signing_ds(now)
             .map(|_| ())
-            .map_err(|_| "no usable DS certificate".to_owned())
+            .map_err(|_| "no usable DS certificate".to_owned())?;
+        // Nothing is answered without its record: a log that cannot take one (a failed
+        // write, or fenced after a lost record) makes the service unready.
+        self.audit
+            .barrier()
+            .await
+            .map_err(|e| format!("audit log: {e}"))
     }
 
     /// Appends an audit record (for refusals decided by the API layer).

@@ -23,8 +23,13 @@ pub const MAX_REASON_CHARS: usize = 200;
 pub(crate) type SuspensionCache = std::sync::Mutex<Option<(Instant, Option<Suspension>)>>;
 
 impl Issuer {
-    /// Refuses with [`EngineError::IssuanceSuspended`] while new issuance is suspended.
+    /// Refuses with [`EngineError::IssuanceSuspended`] while new issuance is suspended, and
+    /// with [`EngineError::Audit`] while the audit log is fenced ([`crate::audit::Audit::fence`]).
     pub(crate) async fn check_issuance_allowed(&self) -> Result<(), EngineError> {
+        // Refused before anything is signed: a fenced log would refuse the record anyway.
+        if self.audit.is_fenced() {
+            return Err(crate::audit::AuditError::Fenced.into());
+        }
         match self.issuance_suspension().await? {
             Some(s) => Err(EngineError::IssuanceSuspended(s.reason)),
             None => Ok(()),

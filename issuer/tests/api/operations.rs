@@ -408,6 +408,48 @@ pub(crate) async fn a_committed_issuance_without_its_record_is_recorded_at_start
     assert_eq!(recovered(&stopped.audit()).len(), 2);
 }
 
+/// Issue 16: when an issuance is committed but its audit record cannot be written, the log is
+/// fenced until a restart has reconciled it. While fenced the service says it is not ready,
+/// and refuses issuance before signing anything (no document, no status-list index, no used
+/// nonce); a restart lifts the fence.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn a_fenced_audit_log_makes_the_issuer_unready_and_refuses_issuance() {
+    let env = Env::start(|_| {}).await;
+    env.issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    env.stack.issuer.audit().fence();
+
+    let r = env.send(env.get("/readyz", None)).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(r.json()["status"], "not_ready");
+    assert!(
+        r.json()["reason"].as_str().unwrap().contains("fenced"),
+        "{}",
+        r.text()
+    );
+    let before = env.counts().await;
+    let nonce = env.nonce().await;
+    let body = env.issue_body(&sample::mdl_claims(), &nonce, &[device_key()]);
+    let r = env
+        .send(env.post_json("/v1/documents", Some(&env.token), &body))
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE, "{}", r.text());
+    assert_eq!(r.json()["error"]["code"], "audit_unavailable");
+    assert_eq!(
+        env.counts().await,
+        before,
+        "a fenced issuer changed its store"
+    );
+
+    let stopped = env.stop_keeping_state().await;
+    let stack = stopped.start().await.unwrap();
+    let ready = reqwest::get(format!("{}/readyz", stack.base_url))
+        .await
+        .unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    stack.stop().await.unwrap();
+}
+
 /// Issue 12, item 2: a record deleted and the chain recomputed went unnoticed, and the issuer
 /// started on the rewritten log. The log's checkpoints are now signed with a key of its own
 /// (at every upkeep and at shutdown); the rewrite breaks them and the issuer refuses to start.
