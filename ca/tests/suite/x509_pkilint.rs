@@ -51,9 +51,15 @@ fn pkilint(what: &str, module: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) {
     let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> =
         vec![&"-m", &module, &"lint", &"-f", &"JSON", &"-s", &"NOTICE"];
     all.extend_from_slice(args);
-    let (_, out) = run(py.to_str().unwrap(), &all);
-    let json: serde_json::Value = serde_json::from_str(out.trim())
-        .unwrap_or_else(|e| panic!("{what}: pkilint output is not JSON ({e}): {out}"));
+    // The findings are the JSON on stdout; stderr may carry the Python libraries' warnings
+    // (cryptography 51 warns that DSA is deprecated whenever pkilint checks a key's type).
+    let (_, out, err) = run_split(py.to_str().unwrap(), &all);
+    if !err.trim().is_empty() {
+        eprintln!("pkilint {what} (stderr): {}", err.trim());
+    }
+    let json: serde_json::Value = serde_json::from_str(out.trim()).unwrap_or_else(|e| {
+        panic!("{what}: pkilint output is not JSON ({e}): {out}\nstderr: {err}")
+    });
     let mut blocking = Vec::new();
     let mut count = 0;
     for result in json["results"].as_array().unwrap() {

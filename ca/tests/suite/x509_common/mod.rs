@@ -241,16 +241,22 @@ impl Dir {
 
 /// Runs a command; returns (success, stdout + stderr).
 pub fn run(program: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> (bool, String) {
+    let (ok, stdout, stderr) = run_split(program, args);
+    (ok, stdout + &stderr)
+}
+
+/// Runs a command; returns (success, stdout, stderr) apart, for a tool whose stdout is a
+/// document to parse and whose stderr may carry warnings (a Python library's deprecations).
+pub fn run_split(program: &str, args: &[&dyn AsRef<std::ffi::OsStr>]) -> (bool, String, String) {
     let out = Command::new(program)
         .args(args.iter().map(|a| a.as_ref()))
         .output()
         .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 pub fn p(path: &Path) -> &std::ffi::OsStr {
