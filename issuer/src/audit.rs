@@ -44,6 +44,9 @@ pub mod events {
     pub const CRL_INTAKE: &str = "issuer.crl_intake";
     /// The service started.
     pub const START: &str = "issuer.start";
+    /// Every MSO up to a row id has its record before this one (start-up reconciliation's
+    /// lower bound while the start record is in an older segment).
+    pub const MARK: &str = "issuer.mark";
     /// The service stopped.
     pub const STOP: &str = "issuer.stop";
     /// An admin suspended new issuance (the emergency stop).

@@ -38,6 +38,8 @@ pub struct Issuer {
     pub(super) list_cursor: tokio::sync::Mutex<Option<IndexBlock>>,
     /// The last look at the emergency stop of issuance.
     pub(super) suspension: super::suspension::SuspensionCache,
+    /// The MSO row id the last start or mark record carried (`reconcile`).
+    pub(super) marked: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for Issuer {
@@ -100,6 +102,7 @@ impl Issuer {
             verifier: mso::crypto::DefaultVerifier,
             list_cursor: tokio::sync::Mutex::new(None),
             suspension: std::sync::Mutex::new(None),
+            marked: std::sync::atomic::AtomicI64::new(0),
         });
         issuer.reload_ds(OffsetDateTime::now_utc()).await?;
         Ok(issuer)
@@ -188,13 +191,15 @@ impl Issuer {
     }
 
     /// Background upkeep, run every minute: reload the DS set, purge expired nonces and
-    /// idempotency records and what expired offers held, checkpoint the audit log.
+    /// idempotency records and what expired offers held, mark the MSOs recorded so far
+    /// (`reconcile`), checkpoint the audit log.
     pub async fn upkeep(&self, now: OffsetDateTime) -> Result<(), EngineError> {
         self.reload_ds(now).await?;
         self.store.purge_expired_nonces(now).await?;
         self.store.purge_expired_idempotency(now).await?;
         self.store.purge_offers(now).await?;
         self.store.purge_authorizations(now).await?;
+        self.mark_high_water().await?;
         self.audit.checkpoint().await?;
         Ok(())
     }

@@ -17,9 +17,19 @@
 //!   replays it once the record exists): each start records the highest MSO row id
 //!   (`msos_high_water`), so every MSO above the last start's mark was committed by the run
 //!   since, and must be named by one of that run's records. Those that are not get their
-//!   record now, written by `system` with `"recovered": "committed_before_crash"`.
+//!   record now, written by `system` with `"recovered": "committed_before_crash"`. The
+//!   upkeep writes the same mark (`issuer.mark`) each minute new MSOs were recorded, so that
+//!   a long run whose start record is in an older segment than the one read here still has
+//!   one.
+//!
+//! A mark of `H` is sound: every MSO whose row id is at most `H` was committed, or had its
+//! id taken, before `H` was read, and its record was queued before its transaction began, so
+//! before the mark; records are written in queue order, so a mark on disk has every such
+//! record before it.
+
 use std::collections::{BTreeSet, HashSet};
 use std::io::{BufRead, BufReader};
+use std::sync::atomic::Ordering;
 
 use custody::audit::AuditEvent;
 
@@ -33,7 +43,7 @@ pub const NOT_COMMITTED: &str = "not_committed_at_crash";
 /// The `recovered` detail of a record written at start-up for a change committed without one.
 pub const RECOVERED: &str = "committed_before_crash";
 
-/// The `issuer.start` detail holding the highest MSO row id at that start.
+/// The `issuer.start` and `issuer.mark` detail holding the highest MSO row id at that point.
 pub const HIGH_WATER: &str = "msos_high_water";
 
 /// An operation the log recorded as a success.
@@ -77,34 +87,62 @@ pub struct Reconciled {
 struct SinceStart {
     /// Success records without their rollback.
     open: Vec<Recorded>,
-    /// The last start's [`HIGH_WATER`] (`None` before any start, or a start older than it).
+    /// The last start's or mark's [`HIGH_WATER`] (`None` if the files read hold neither, or
+    /// only ones older than it).
     high_water: Option<i64>,
     /// Every MSO an issuance or refresh success record names: (document, list, index).
     named: HashSet<(String, String, u64)>,
 }
 
-/// The operations recorded since the last `issuer.start` and not rolled back, in the live log
-/// and the segment sealed last before it (a seal while running may have closed the segment an
-/// interrupted operation's record is in; an operation is in flight for far less than a
-/// segment's lifetime, so none is older).
+/// What the log holds since the last `issuer.start`, read from the live log and the segment
+/// sealed last before it (a seal while running may have closed the segment an interrupted
+/// operation's record is in; an operation is in flight for far less than a segment's
+/// lifetime, so none is older). If neither holds a start or mark record (a run longer than a
+/// segment, idle when it was sealed), older segments are read too, back to the last one that
+/// does: the MSO check needs a mark.
 fn since_last_start(path: &std::path::Path) -> Result<SinceStart, EngineError> {
     let internal = |e: custody::Error| EngineError::Internal(format!("audit log: {e}"));
-    let mut files: Vec<std::path::PathBuf> = match custody::audit::sealed_segments(path) {
-        Ok(sealed) => sealed
-            .into_iter()
-            .last()
-            .map(|s| s.path)
-            .into_iter()
-            .collect(),
+    let sealed: Vec<std::path::PathBuf> = match custody::audit::sealed_segments(path) {
+        Ok(sealed) => sealed.into_iter().map(|s| s.path).collect(),
         Err(custody::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
             Vec::new()
         }
         Err(e) => return Err(internal(e)),
     };
-    files.push(path.to_path_buf());
+    let files_from = |from: usize| -> Vec<std::path::PathBuf> {
+        let mut files: Vec<_> = sealed.iter().skip(from).cloned().collect();
+        files.push(path.to_path_buf());
+        files
+    };
+    let last = sealed.len().saturating_sub(1);
+    let since = scan_files(&files_from(last))?;
+    if since.high_water.is_some() {
+        return Ok(since);
+    }
+    for from in (0..last).rev() {
+        if sealed.get(from).is_some_and(|f| holds_mark(f)) {
+            return scan_files(&files_from(from));
+        }
+    }
+    Ok(since)
+}
+
+/// Whether the sealed segment at `file` holds a start or mark record (an unreadable one
+/// counts as holding none).
+fn holds_mark(file: &std::path::Path) -> bool {
+    std::fs::File::open(file).is_ok_and(|f| {
+        BufReader::new(f)
+            .lines()
+            .map_while(Result::ok)
+            .any(|l| l.contains(events::START) || l.contains(events::MARK))
+    })
+}
+
+/// [`scan`] over `files` in order (a missing file is skipped).
+fn scan_files(files: &[std::path::PathBuf]) -> Result<SinceStart, EngineError> {
     let mut since = SinceStart::default();
     for file in files {
-        let file = match std::fs::File::open(&file) {
+        let file = match std::fs::File::open(file) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
             Err(e) => return Err(EngineError::Internal(format!("audit log: {e}"))),
@@ -122,6 +160,7 @@ fn scan(file: std::fs::File, since: &mut SinceStart) -> Result<(), EngineError> 
         // Only these events matter (`issuer.revoke` also finds `issuer.revoke_ds`); skip the
         // rest without parsing them.
         if !(line.contains(events::START)
+            || line.contains(events::MARK)
             || line.contains(events::ISSUE)
             || line.contains(events::REFRESH)
             || line.contains(events::REVOKE))
@@ -137,6 +176,14 @@ fn scan(file: std::fs::File, since: &mut SinceStart) -> Result<(), EngineError> 
             since.open.clear();
             since.named.clear();
             since.high_water = text(&format!("/details/{HIGH_WATER}")).parse().ok();
+            continue;
+        }
+        // A mark narrows what the MSO check reads; the records before it stay named, since
+        // those queued just before it may be for MSOs above it.
+        if event == events::MARK {
+            if let Ok(mark) = text(&format!("/details/{HIGH_WATER}")).parse() {
+                since.high_water = Some(mark);
+            }
             continue;
         }
         if ![
@@ -224,7 +271,26 @@ impl Issuer {
             done.recovered = self.recover_unrecorded(mark, &since.named).await?;
         }
         done.high_water = self.store.max_mso_id().await?;
+        self.marked.store(done.high_water, Ordering::Release);
         Ok(done)
+    }
+
+    /// Writes an `issuer.mark` record of the highest MSO row id, if it grew since the last
+    /// start or mark (an idle service writes none).
+    pub async fn mark_high_water(&self) -> Result<(), EngineError> {
+        let high = self.store.max_mso_id().await?;
+        if high <= self.marked.load(Ordering::Acquire) {
+            return Ok(());
+        }
+        self.audit
+            .record(
+                AuditEvent::success(events::MARK)
+                    .actor("system")
+                    .detail(HIGH_WATER, high.to_string()),
+            )
+            .await?;
+        self.marked.fetch_max(high, Ordering::AcqRel);
+        Ok(())
     }
 
     /// Writes the records of the issuances and refreshes committed above `mark` whose MSOs

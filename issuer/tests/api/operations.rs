@@ -408,6 +408,119 @@ pub(crate) async fn a_committed_issuance_without_its_record_is_recorded_at_start
     assert_eq!(recovered(&stopped.audit()).len(), 2);
 }
 
+/// Every record of the log, sealed segments first, then the live log.
+fn whole_log(live: &Path) -> Vec<Value> {
+    let mut files: Vec<PathBuf> = custody::audit::sealed_segments(live)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.path)
+        .collect();
+    files.push(live.to_path_buf());
+    files
+        .iter()
+        .flat_map(|f| {
+            std::fs::read_to_string(f)
+                .unwrap()
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Issue 16: a run longer than a segment has its start record in an older segment than the
+/// ones start-up reconciliation reads, so it had no mark to check MSOs against and would not
+/// have found a commit whose record was lost. The upkeep now marks the MSOs recorded so far
+/// (`issuer.mark`, only when there are new ones), and reconciliation reads back to the last
+/// segment holding a start or mark record.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+pub(crate) async fn a_commit_without_its_record_is_found_when_the_start_is_segments_back() {
+    use mdoc_issuer::store::{
+        IssuanceRecord, MsoRecord, NewDocument, OutcomeKind, Store, StoredResponse,
+    };
+    // Every checkpoint seals the live log.
+    let env = Env::start(|c| c.audit.segment_max_bytes = 1).await;
+    let kept = env
+        .issue(&claims_with_portrait(1024), &[device_key()])
+        .await;
+    let high = env.stack.issuer.store().max_mso_id().await.unwrap();
+    env.stack.issuer.upkeep(now()).await.unwrap();
+    // Idle: no new MSOs, no new mark.
+    env.stack.issuer.upkeep(now()).await.unwrap();
+    let marks: Vec<Value> = whole_log(&env.audit_path())
+        .into_iter()
+        .filter(|r| r["event"] == "issuer.mark")
+        .collect();
+    assert_eq!(marks.len(), 1, "{marks:?}");
+    assert_eq!(
+        marks[0]["details"][mdoc_issuer::engine::HIGH_WATER],
+        high.to_string()
+    );
+    let issued = whole_log(&env.audit_path())
+        .into_iter()
+        .find(|r| r["event"] == "issuer.issue")
+        .unwrap();
+    assert_eq!(issued["details"]["document"], kept.document_id.as_str());
+    let stopped = env.stop_keeping_state().await;
+
+    // The segments reconciliation used to read hold neither the start nor the mark.
+    let sealed = custody::audit::sealed_segments(&stopped.audit_path).unwrap();
+    let recent = std::fs::read_to_string(&sealed.last().unwrap().path).unwrap()
+        + &std::fs::read_to_string(&stopped.audit_path).unwrap();
+    assert!(!recent.contains("issuer.start") && !recent.contains("issuer.mark"));
+
+    // A commit whose record a crash lost, as the store holds it.
+    let store = Store::open(&stopped.dir.join("issuer.sqlite").display().to_string())
+        .await
+        .unwrap();
+    let list = issued["details"]["status_list"].as_str().unwrap();
+    let index = store.allocate_status_indices(list, 1).await.unwrap()[0];
+    let thumbprint: [u8; 32] = Sha256::digest(rand_bytes()).into();
+    let ghost = DocumentId::random().unwrap();
+    let signed = now().replace_nanosecond(0).unwrap();
+    let record = IssuanceRecord {
+        document: NewDocument {
+            id: ghost,
+            doctype: MDL.into(),
+            applicant_ref: Sha256::digest(b"an applicant").into(),
+            created_at: signed,
+            client_id: issued["actors"][0].as_str().unwrap().into(),
+        },
+        msos: vec![MsoRecord {
+            ds_serial: issued["details"]["ds_serial"].as_str().unwrap().into(),
+            status_list_uri: list.into(),
+            status_index: index,
+            identifier: thumbprint.to_vec(),
+            device_key_thumbprint: thumbprint,
+            valid_from: signed,
+            valid_until: signed + Duration::days(30),
+            created_at: signed,
+        }],
+        nonce: None,
+        offer: None,
+    };
+    let response = StoredResponse {
+        kind: OutcomeKind::Issued,
+        body: vec![0],
+    };
+    store
+        .record_issuance(&record, None, &response)
+        .await
+        .unwrap();
+    store.close().await;
+
+    stopped.start().await.unwrap().stop().await.unwrap();
+    let recovered: Vec<Value> = whole_log(&stopped.audit_path)
+        .into_iter()
+        .filter(|r| r["details"]["recovered"] == mdoc_issuer::engine::RECOVERED)
+        .collect();
+    assert_eq!(recovered.len(), 1, "{recovered:?}");
+    assert_eq!(recovered[0]["event"], "issuer.issue");
+    assert_eq!(recovered[0]["details"]["document"], ghost.to_hex());
+    assert_eq!(recovered[0]["details"]["status_indices"], index.to_string());
+    custody::audit::verify_segments(&stopped.audit_path, &stopped.audit_public_key()).unwrap();
+}
+
 /// Issue 16: when an issuance is committed but its audit record cannot be written, the log is
 /// fenced until a restart has reconciled it. While fenced the service says it is not ready,
 /// and refuses issuance before signing anything (no document, no status-list index, no used
