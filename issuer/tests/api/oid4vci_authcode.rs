@@ -55,7 +55,10 @@ fn haip_config(c: &mut ServiceConfig) {
 fn portal_config(c: &mut ServiceConfig) {
     wallet_config(c);
     c.oid4vci.portal_login_url = Some(LOGIN.into());
-    c.oid4vci.par_ttl_secs = 1;
+    // Short, for the expiry check below, but not 1 s: expiry is stored in whole seconds, so
+    // a request_uri lives between TTL - 1 and TTL seconds, and with a TTL of 1 a loaded
+    // machine could see a fresh one expire between the push and the browser's visit.
+    c.oid4vci.par_ttl_secs = 3;
 }
 
 fn jti() -> String {
@@ -757,9 +760,9 @@ async fn portal_offer_with_the_authorization_code_grant() {
     )
     .await;
 
-    // A request_uri expires (oid4vci.par_ttl_secs = 1 here).
+    // A request_uri expires (oid4vci.par_ttl_secs = 3 here).
     let uri = env.pushed(&w, &par_params(&challenge, &[]), false).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    tokio::time::sleep(std::time::Duration::from_millis(3100)).await;
     env.vci_refused(
         &mut fails,
         "expired request_uri",
