@@ -134,8 +134,13 @@ fn holds_mark(file: &std::path::Path) -> bool {
         BufReader::new(f)
             .lines()
             .map_while(Result::ok)
-            .any(|l| l.contains(events::START) || l.contains(events::MARK))
+            .any(|l| may_be_mark(&l))
     })
+}
+
+/// Whether `line` may be a start or mark record (cheaper than parsing it).
+fn may_be_mark(line: &str) -> bool {
+    line.contains(events::START) || line.contains(events::MARK)
 }
 
 /// [`scan`] over `files` in order (a missing file is skipped).
@@ -159,8 +164,7 @@ fn scan(file: std::fs::File, since: &mut SinceStart) -> Result<(), EngineError> 
         let line = line.map_err(|e| EngineError::Internal(format!("audit log: {e}")))?;
         // Only these events matter (`issuer.revoke` also finds `issuer.revoke_ds`); skip the
         // rest without parsing them.
-        if !(line.contains(events::START)
-            || line.contains(events::MARK)
+        if !(may_be_mark(&line)
             || line.contains(events::ISSUE)
             || line.contains(events::REFRESH)
             || line.contains(events::REVOKE))
@@ -172,17 +176,17 @@ fn scan(file: std::fs::File, since: &mut SinceStart) -> Result<(), EngineError> 
         };
         let text = |p: &str| v.pointer(p).and_then(|s| s.as_str()).unwrap_or_default();
         let event = text("/event");
-        if event == events::START {
-            since.open.clear();
-            since.named.clear();
-            since.high_water = text(&format!("/details/{HIGH_WATER}")).parse().ok();
-            continue;
-        }
-        // A mark narrows what the MSO check reads; the records before it stay named, since
-        // those queued just before it may be for MSOs above it.
-        if event == events::MARK {
-            if let Ok(mark) = text(&format!("/details/{HIGH_WATER}")).parse() {
-                since.high_water = Some(mark);
+        if event == events::START || event == events::MARK {
+            let mark = text(&format!("/details/{HIGH_WATER}")).parse().ok();
+            if event == events::START {
+                // A start without a mark (older than marks) leaves none to check against.
+                since.open.clear();
+                since.named.clear();
+                since.high_water = mark;
+            } else if mark.is_some() {
+                // A mark narrows what the MSO check reads; the records before it stay named,
+                // since those queued just before it may be for MSOs above it.
+                since.high_water = mark;
             }
             continue;
         }

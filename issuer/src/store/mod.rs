@@ -68,7 +68,7 @@ pub use model::{
     RevocationReason, Scope, StoredMso, StoredResponse, UsedNonce,
 };
 pub use offers::{NewOffer, NewToken, Offer, OfferState, Redemption};
-pub use since::{MsoRow, PAGE as MSO_PAGE};
+pub use since::MsoRow;
 pub use suspension::Suspension;
 
 /// Runs `$body` once per backend with `$pool` bound to the concrete pool (on SQLite, the

@@ -35,7 +35,7 @@ pub struct MsoRow {
 }
 
 /// Rows read per query (bounds the memory of one page).
-pub const PAGE: i64 = 1000;
+const PAGE: i64 = 1000;
 
 impl Store {
     /// The highest MSO row id (0 when there is none).
@@ -48,7 +48,7 @@ impl Store {
         })
     }
 
-    /// Up to [`PAGE`] MSO rows with an id above `after`, in id order.
+    /// Up to a page (1,000) of MSO rows with an id above `after`, in id order.
     pub async fn msos_after(&self, after: i64) -> Result<Vec<MsoRow>> {
         const SQL: &str = "SELECT m.id, m.document_id, m.ds_serial, m.status_list_uri, \
              m.status_index, m.created_at, d.doctype, d.client_id, \
